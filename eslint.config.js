@@ -1,0 +1,116 @@
+// ESLint 9 flat config: typescript-eslint (recommended, not type-checked, to stay fast)
+// plus the layering rules of ARCHITECTURE.md ("Rules" 1), checked by machine.
+import js from '@eslint/js';
+import { defineConfig, globalIgnores } from 'eslint/config';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+const root = import.meta.dirname;
+
+export default defineConfig([
+  globalIgnores([
+    '**/node_modules/',
+    '**/dist/',
+    'data/',
+    'coverage/',
+    'server/db/migrations/',
+    'web/dist/',
+  ]),
+
+  js.configs.recommended,
+
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    extends: [tseslint.configs.recommended],
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+
+  // Layering zones. Paths are resolved to files first, so `./x.js` in source finds `x.ts`
+  // (NodeNext style) and a zone applies however the import is spelled.
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.js'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [
+        createNodeResolver({
+          extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json'],
+          extensionAlias: { '.js': ['.ts', '.tsx', '.js'], '.mjs': ['.mts', '.mjs'] },
+        }),
+      ],
+    },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: root,
+          zones: [
+            {
+              target: 'web',
+              from: 'server',
+              message: 'web/ never imports server/; share through common/.',
+            },
+            {
+              target: 'web/portal',
+              from: 'web/staff',
+              message: 'The patient bundle carries no staff code; share through web/ui or web/lib.',
+            },
+            {
+              target: 'web/staff',
+              from: 'web/portal',
+              message:
+                'Staff and portal do not import each other; share through web/ui or web/lib.',
+            },
+            {
+              target: 'common',
+              from: ['server', 'web'],
+              message: 'common/ is imported by server and web, and imports neither.',
+            },
+            {
+              target: 'server/modules/*/*.repository.ts',
+              from: ['server/modules/*/*.service.ts', 'server/modules/*/*.routes.ts'],
+              message: 'A repository holds queries only and never calls a service or a route.',
+            },
+            {
+              target: 'server/modules/*/*.routes.ts',
+              from: ['server/modules/*/*.repository.ts'],
+              message: 'A route makes one service call; the service uses the repository.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  // A route never touches the database: no runtime import of server/db, types allowed.
+  // (no-restricted-paths cannot tell `import type` apart, this rule can.)
+  {
+    files: ['server/modules/*/*.routes.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+db(/|$)',
+              allowTypeImports: true,
+              message:
+                'A route never touches the database; call a service (`import type` is fine).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Tests read JSON answers whose shape each assertion states.
+    files: ['**/*.test.ts', 'server/test/**/*.ts', 'e2e/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+]);

@@ -1,0 +1,170 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
+import type { Config } from './config.js';
+import type { Database } from './db/connect.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
+import { auditRoutes } from './modules/audit/audit.routes.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { authRoutes } from './modules/auth/auth.routes.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { chargeBandRoutes } from './modules/charge-bands/charge-band.routes.js';
+import { createChargeBandService } from './modules/charge-bands/charge-band.service.js';
+import { messagingRoutes } from './modules/messaging/messaging.routes.js';
+import { createMessagingService } from './modules/messaging/messaging.service.js';
+import { notificationRoutes } from './modules/notifications/notification.routes.js';
+import { createNotificationService } from './modules/notifications/notification.service.js';
+import { patientRoutes } from './modules/patients/patient.routes.js';
+import { createPatientService } from './modules/patients/patient.service.js';
+import { createPortalAccountService } from './modules/portal-accounts/portal-account.service.js';
+import { roleRoutes } from './modules/roles/role.routes.js';
+import { createRoleService } from './modules/roles/role.service.js';
+import { settingRoutes } from './modules/settings/setting.routes.js';
+import { createSettingService } from './modules/settings/setting.service.js';
+import { userRoutes } from './modules/users/user.routes.js';
+import { createUserService } from './modules/users/user.service.js';
+import { cookieNames, registerAuth } from './plugins/auth.js';
+import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerSecurity } from './plugins/security.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  signals?: AppSignals;
+}
+
+/** Every service of the product, built once per app on one database. */
+export function createServices(ctx: ServiceContext) {
+  const messaging = createMessagingService(ctx);
+  return {
+    auth: createAuthService(ctx),
+    audit: createAuditService(ctx),
+    bands: createChargeBandService(ctx),
+    messaging,
+    notifications: createNotificationService(ctx, messaging),
+    patients: createPatientService(ctx),
+    accounts: createPortalAccountService(ctx),
+    roles: createRoleService(ctx),
+    settings: createSettingService(ctx),
+    users: createUserService(ctx),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
+
+/** Fields never written to the log: message text, names, emails, passwords, tokens, cookies. */
+const REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  'body',
+  '*.text',
+  '*.password',
+  '*.token',
+  '*.email',
+  '*.name',
+];
+
+/** Builds the HTTP app (no listen): plugins, error handler, every route. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { services: Services }> {
+  const { config, database } = deps;
+  const ctx: ServiceContext = {
+    db: database.db,
+    clock: deps.clock ?? systemClock,
+    config,
+    signals: deps.signals ?? createSignals(),
+  };
+  const services = createServices(ctx);
+
+  const app = Fastify({
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    trustProxy: config.trustProxy,
+    bodyLimit: 256 * 1024,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('services', services);
+
+  registerErrorHandler(app);
+  // Only JSON bodies: a cross-site HTML form cannot send one without the browser asking first.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await registerSecurity(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Patient Portal Online Messaging API',
+        version: '1',
+        description:
+          'JSON API of the Patient Portal and the staff app. Browser apps use cookie sessions. Every error body is { "error": { "status", "code", "message", "field" } }.',
+      },
+      tags: [
+        { name: 'Portal', description: 'The Patient Portal Inbox' },
+        { name: 'Feed', description: "Staff: the patient's Feed" },
+      ],
+    },
+  });
+
+  const names = cookieNames(config.secureCookies);
+  registerAuth(app, services.auth, names);
+
+  app.get(
+    '/api/v1/openapi.json',
+    { config: { auth: 'public' }, schema: { hide: true } },
+    async () => app.swagger(),
+  );
+  app.get(
+    '/api/v1/health',
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['Operations'], summary: 'Liveness and database reachability' },
+    },
+    async (_request, reply) => {
+      try {
+        await database.db.execute(sql`select 1`);
+        return { status: 'ok', database: database.engine };
+      } catch {
+        return reply.status(503).send({
+          error: {
+            status: 503,
+            code: 'database_unavailable',
+            message: 'The database cannot be reached.',
+          },
+        });
+      }
+    },
+  );
+
+  await app.register(authRoutes, {
+    auth: services.auth,
+    cookies: names,
+    secureCookies: config.secureCookies,
+    signInRateLimit: config.signInRateLimitPerMinute,
+  });
+  await app.register(messagingRoutes, { messaging: services.messaging });
+  await app.register(notificationRoutes, { notifications: services.notifications });
+  await app.register(patientRoutes, {
+    patients: services.patients,
+    accounts: services.accounts,
+    audit: services.audit,
+  });
+  await app.register(roleRoutes, { roles: services.roles });
+  await app.register(userRoutes, { users: services.users });
+  await app.register(chargeBandRoutes, { bands: services.bands });
+  await app.register(settingRoutes, { settings: services.settings });
+  await app.register(auditRoutes, { audit: services.audit });
+
+  return app as unknown as FastifyInstance & { services: Services };
+}

@@ -1,0 +1,130 @@
+import path from 'node:path';
+
+/** Which parts of the product a process runs: HTTP, background jobs, or both. */
+export type ProcessRole = 'web' | 'worker' | 'all';
+
+/** Everything the product reads from its environment, parsed and checked once. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Folder for the embedded database, dev mail and uploaded files. */
+  dataDir: string;
+  /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
+  databaseUrl: string | undefined;
+  /** Size of the PostgreSQL connection pool. */
+  databasePoolSize: number;
+  /** SMTP server for outgoing email; when absent, email is written as .eml files. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** The address people use to reach the product; used in email links and for cookie security. */
+  publicUrl: string;
+  /** Cookies get `Secure` and the `__Host-` prefix when the public address is https. */
+  secureCookies: boolean;
+  /** Trust X-Forwarded-* from a proxy in front of the product. */
+  trustProxy: boolean;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  /** Items shared within this window make one "something new" email. */
+  sharedItemsEmailDelaySeconds: number;
+  workerPollMs: number;
+  /** Sign-in and reset requests allowed per address per minute. */
+  signInRateLimitPerMinute: number;
+  logLevel: string;
+  role: ProcessRole;
+}
+
+/** Raised when the environment holds invalid settings; lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+function intIn(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function optionalUrl(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  protocols: string[],
+  problems: string[],
+): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const url = new URL(raw);
+    if (!protocols.includes(url.protocol)) {
+      problems.push(`${name} must start with ${protocols.join(' or ')}`);
+    }
+    return raw;
+  } catch {
+    problems.push(`${name} is not a valid URL`);
+    return undefined;
+  }
+}
+
+/**
+ * Reads the configuration from environment variables (the only place that does) and
+ * command-line arguments; defaults make the demo work on a new machine.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
+  const problems: string[] = [];
+  const port = intIn(env, 'PORT', 3000, 1, 65535, problems);
+  const host = env.HOST && env.HOST !== '' ? env.HOST : '127.0.0.1';
+  const publicUrl =
+    optionalUrl(env, 'PORTAL_PUBLIC_URL', ['http:', 'https:'], problems) ??
+    `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const roleArg = argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? 'all';
+  if (!['web', 'worker', 'all'].includes(roleArg)) {
+    problems.push(`--role must be web, worker or all (got "${roleArg}")`);
+  }
+  const config: Config = {
+    host,
+    port,
+    dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : './data'),
+    databaseUrl: optionalUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
+    databasePoolSize: intIn(env, 'PORTAL_DATABASE_POOL_SIZE', 10, 1, 200, problems),
+    smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], problems),
+    mailFrom:
+      env.PORTAL_MAIL_FROM && env.PORTAL_MAIL_FROM !== ''
+        ? env.PORTAL_MAIL_FROM
+        : 'Patient Portal <no-reply@portal.invalid>',
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    secureCookies: publicUrl.startsWith('https:'),
+    trustProxy: env.PORTAL_TRUST_PROXY === 'true',
+    sessionIdleMinutes: intIn(env, 'PORTAL_SESSION_IDLE_MINUTES', 15, 1, 24 * 60, problems),
+    sessionAbsoluteHours: intIn(env, 'PORTAL_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30, problems),
+    sharedItemsEmailDelaySeconds: intIn(
+      env,
+      'PORTAL_SHARED_ITEMS_EMAIL_DELAY_SECONDS',
+      300,
+      0,
+      24 * 3600,
+      problems,
+    ),
+    workerPollMs: intIn(env, 'PORTAL_WORKER_POLL_MS', 1000, 50, 60_000, problems),
+    signInRateLimitPerMinute: intIn(env, 'PORTAL_SIGN_IN_RATE_LIMIT', 20, 1, 100_000, problems),
+    logLevel: env.PORTAL_LOG_LEVEL && env.PORTAL_LOG_LEVEL !== '' ? env.PORTAL_LOG_LEVEL : 'info',
+    role: roleArg as ProcessRole,
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push('PORTAL_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db } from './connect.js';
+import { chargeBands, patients, portalAccounts, roleMembers, roles, users } from './schema.js';
+import { hashPassword } from '../lib/passwords.js';
+import { createChamber } from '../modules/chambers/chamber.service.js';
+import { createSignals, type ServiceContext } from '../lib/context.js';
+import type { Config } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
+import { createMessagingService } from '../modules/messaging/messaging.service.js';
+
+export const DEMO_PASSWORD = 'demo-password-1';
+
+export const DEMO_ACCOUNTS = [
+  {
+    email: 'admin@riverside.example',
+    who: 'admin (also in Appointment Reminder Admin)',
+    app: 'staff',
+  },
+  {
+    email: 'reception@riverside.example',
+    who: 'staff in Appointment Reminder Admin and Reception',
+    app: 'staff',
+  },
+  { email: 'nurse@riverside.example', who: 'staff in Nurses', app: 'staff' },
+  { email: 'alice@patient.example', who: 'patient on "Online": can message', app: 'portal' },
+  {
+    email: 'bob@patient.example',
+    who: 'patient on "Online, no messaging": no Inbox',
+    app: 'portal',
+  },
+] as const;
+
+/** True when the database holds no chamber yet: the only case in which the demo is made. */
+export async function hasNoChambers(db: Db): Promise<boolean> {
+  const r = await db.execute<{ n: string | number }>(sql`select count(*) as n from chambers`);
+  return Number(r.rows[0]?.n ?? 0) === 0;
+}
+
+/**
+ * Makes the SPEC's demo chamber "demo" (Riverside Clinic): roles, bands, staff, patients,
+ * some conversations and one internal note.
+ */
+export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<void> {
+  const start = new Date(clock().getTime() - 3 * 24 * 3_600_000);
+  const { id: chamberId, builtInRoleId } = await createChamber(
+    db,
+    {
+      key: 'demo',
+      name: 'Riverside Clinic',
+      timeZone: 'Europe/London',
+      patientPortalEnabled: true,
+    },
+    start,
+  );
+  const hash = await hashPassword(DEMO_PASSWORD);
+  const roleIds: Record<string, string> = { 'Appointment Reminder Admin': builtInRoleId };
+  for (const name of ['Reception', 'Nurses', 'Doctors']) {
+    roleIds[name] = randomUUID();
+    await db.insert(roles).values({ chamberId, id: roleIds[name]!, name, createdAt: start });
+  }
+  const staff = [
+    {
+      email: 'admin@riverside.example',
+      name: 'Ada Admin',
+      isAdmin: true,
+      roles: ['Appointment Reminder Admin'],
+    },
+    {
+      email: 'reception@riverside.example',
+      name: 'Rita Reception',
+      isAdmin: false,
+      roles: ['Appointment Reminder Admin', 'Reception'],
+    },
+    { email: 'nurse@riverside.example', name: 'Nina Nurse', isAdmin: false, roles: ['Nurses'] },
+  ];
+  const userIds: Record<string, string> = {};
+  for (const s of staff) {
+    const id = randomUUID();
+    userIds[s.email] = id;
+    await db.insert(users).values({
+      chamberId,
+      id,
+      email: s.email,
+      name: s.name,
+      passwordHash: hash,
+      isAdmin: s.isAdmin,
+      active: true,
+      passwordChangedAt: start,
+      createdAt: start,
+      updatedAt: start,
+    });
+    for (const r of s.roles)
+      await db.insert(roleMembers).values({ chamberId, roleId: roleIds[r]!, userId: id });
+  }
+  const bands = [
+    { name: 'Online', onlineAccess: 'allow_no_notifications' as const, allowOnlineMessaging: true },
+    {
+      name: 'Online, no messaging',
+      onlineAccess: 'allow_no_notifications' as const,
+      allowOnlineMessaging: false,
+    },
+    { name: 'Standard', onlineAccess: 'none' as const, allowOnlineMessaging: false },
+  ];
+  const bandIds: Record<string, string> = {};
+  for (const b of bands) {
+    bandIds[b.name] = randomUUID();
+    await db
+      .insert(chargeBands)
+      .values({ chamberId, id: bandIds[b.name]!, ...b, createdAt: start, updatedAt: start });
+  }
+  const people = [
+    {
+      given: 'Alice',
+      family: 'Archer',
+      dob: '1985-04-12',
+      email: 'alice@patient.example',
+      band: 'Online',
+      account: true,
+    },
+    {
+      given: 'Bob',
+      family: 'Baker',
+      dob: '1972-11-03',
+      email: 'bob@patient.example',
+      band: 'Online, no messaging',
+      account: true,
+    },
+    {
+      given: 'Carol',
+      family: 'Carter',
+      dob: '1990-07-21',
+      email: 'carol@patient.example',
+      band: 'Standard',
+      account: false,
+    },
+  ];
+  const patientIds: Record<string, string> = {};
+  for (const p of people) {
+    const id = randomUUID();
+    patientIds[p.given] = id;
+    await db.insert(patients).values({
+      chamberId,
+      id,
+      givenName: p.given,
+      familyName: p.family,
+      dateOfBirth: p.dob,
+      email: p.email,
+      chargeBandId: bandIds[p.band]!,
+      emailConsent: true,
+      createdAt: start,
+      updatedAt: start,
+    });
+    if (p.account) {
+      await db.insert(portalAccounts).values({
+        chamberId,
+        patientId: id,
+        email: p.email,
+        passwordHash: hash,
+        state: 'active',
+        invitedAt: start,
+        activatedAt: start,
+        passwordChangedAt: start,
+        createdAt: start,
+        updatedAt: start,
+      });
+    }
+  }
+
+  // Conversations written through the real service, so they carry notifications and audit rows.
+  let t = start.getTime();
+  const at: Clock = () => new Date((t += 47 * 60_000));
+  const messaging = createMessagingService({
+    db,
+    clock: at,
+    config,
+    signals: createSignals(),
+  } satisfies ServiceContext);
+  const alice: PatientActor = {
+    kind: 'patient',
+    chamberId,
+    patientId: patientIds.Alice!,
+    name: 'Alice Archer',
+    sessionId: 'seed',
+    ip: null,
+  };
+  const staffActor = (email: string, name: string, roleNames: string[]): StaffActor => ({
+    kind: 'staff',
+    chamberId,
+    userId: userIds[email]!,
+    name,
+    email,
+    roleIds: roleNames.map((r) => roleIds[r]!),
+    isAdmin: false,
+    sessionId: 'seed',
+    ip: null,
+  });
+  const rita = staffActor('reception@riverside.example', 'Rita Reception', [
+    'Appointment Reminder Admin',
+    'Reception',
+  ]);
+  const nina = staffActor('nurse@riverside.example', 'Nina Nurse', ['Nurses']);
+
+  const first = await messaging.startAsPatient(alice, {
+    text: 'Hello, could I move my appointment on Thursday to the afternoon?',
+  });
+  await messaging.replyAsStaff(rita, first.body.conversation.id, {
+    text: 'Hello Alice, yes: Thursday at 3 pm is free. Shall I book it?',
+    shareWithPatient: true,
+    roleIds: [roleIds['Appointment Reminder Admin']!],
+  });
+  await messaging.replyAsPatient(alice, first.body.conversation.id, {
+    text: 'Yes please, 3 pm is perfect. Thank you!',
+  });
+
+  const second = await messaging.startAsPatient(alice, {
+    text: 'Since the new tablets I feel a bit dizzy in the mornings.\nIs that normal?',
+  });
+  await messaging.replyAsStaff(rita, second.body.conversation.id, {
+    text: 'Passing this to the nurses: patient reports morning dizziness since the new prescription.',
+    shareWithPatient: false,
+    roleIds: [roleIds.Nurses!],
+  });
+  await messaging.replyAsStaff(nina, second.body.conversation.id, {
+    text: 'Hello Alice, some dizziness can happen in the first weeks. Please stand up slowly, and call us if it gets worse or does not settle within a week.',
+    shareWithPatient: true,
+    roleIds: [roleIds.Nurses!, roleIds['Appointment Reminder Admin']!],
+  });
+
+  await messaging.startAsStaff(nina, patientIds.Bob!, {
+    text: 'Bob is due for his annual blood pressure check.',
+    shareWithPatient: false,
+    roleIds: [roleIds.Nurses!, roleIds.Reception!],
+  });
+}

@@ -1,0 +1,548 @@
+/**
+ * The database schema. Every table leads with `chamber_id`, and every reference between rows
+ * is a composite foreign key that includes it, so a row of one chamber can never point at a
+ * row of another.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  foreignKey,
+  index,
+  inet,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const chambers = pgTable(
+  'chambers',
+  {
+    id: uuid('id').primaryKey(),
+    key: text('key').notNull(),
+    name: text('name').notNull(),
+    patientPortalEnabled: boolean('patient_portal_enabled').notNull().default(false),
+    /** Null means the built-in Appointment Reminder Admin. */
+    roleForNewMessagesId: uuid('role_for_new_messages_id'),
+    sharedItemsEmailEnabled: boolean('shared_items_email_enabled').notNull().default(false),
+    timeZone: text('time_zone').notNull().default('Europe/London'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('chambers_key_unique').on(t.key),
+    foreignKey({
+      name: 'chambers_role_for_new_messages_fk',
+      columns: [t.id, t.roleForNewMessagesId],
+      foreignColumns: [roles.chamberId as AnyPgColumn, roles.id as AnyPgColumn],
+    }),
+    check('chambers_key_format', sql`${t.key} ~ '^[a-z0-9][a-z0-9-]{0,62}$'`),
+    check('chambers_name_length', sql`char_length(${t.name}) between 1 and 200`),
+  ],
+);
+
+export const roles = pgTable(
+  'roles',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references((): AnyPgColumn => chambers.id),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    isBuiltIn: boolean('is_built_in').notNull().default(false),
+    deletedAt: ts('deleted_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'roles_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('roles_name_unique')
+      .on(t.chamberId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+    check('roles_name_length', sql`char_length(${t.name}) between 1 and 100`),
+  ],
+);
+
+export const users = pgTable(
+  'users',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash'),
+    isAdmin: boolean('is_admin').notNull().default(false),
+    active: boolean('active').notNull().default(true),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    passwordChangedAt: ts('password_changed_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'users_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('users_email_unique').on(t.chamberId, sql`lower(${t.email})`),
+    check('users_name_length', sql`char_length(${t.name}) between 1 and 200`),
+  ],
+);
+
+export const roleMembers = pgTable(
+  'role_members',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    roleId: uuid('role_id').notNull(),
+    userId: uuid('user_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'role_members_pk', columns: [t.chamberId, t.roleId, t.userId] }),
+    foreignKey({
+      name: 'role_members_role_fk',
+      columns: [t.chamberId, t.roleId],
+      foreignColumns: [roles.chamberId, roles.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'role_members_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }).onDelete('cascade'),
+    index('role_members_user_idx').on(t.chamberId, t.userId),
+  ],
+);
+
+export const chargeBands = pgTable(
+  'charge_bands',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    onlineAccess: text('online_access', {
+      enum: ['none', 'allow_and_notify', 'allow_no_notifications'],
+    })
+      .notNull()
+      .default('none'),
+    allowOnlineMessaging: boolean('allow_online_messaging').notNull().default(false),
+    onlineSignUpInviteCode: text('online_sign_up_invite_code'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'charge_bands_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('charge_bands_name_unique').on(t.chamberId, sql`lower(${t.name})`),
+    check('charge_bands_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check(
+      'charge_bands_online_access_values',
+      sql`${t.onlineAccess} in ('none', 'allow_and_notify', 'allow_no_notifications')`,
+    ),
+  ],
+);
+
+export const patients = pgTable(
+  'patients',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    givenName: text('given_name').notNull(),
+    familyName: text('family_name').notNull(),
+    dateOfBirth: date('date_of_birth', { mode: 'string' }).notNull(),
+    email: text('email'),
+    mobile: text('mobile'),
+    chargeBandId: uuid('charge_band_id').notNull(),
+    emailConsent: boolean('email_consent').notNull().default(false),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'patients_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'patients_charge_band_fk',
+      columns: [t.chamberId, t.chargeBandId],
+      foreignColumns: [chargeBands.chamberId, chargeBands.id],
+    }),
+    index('patients_band_idx').on(t.chamberId, t.chargeBandId),
+    index('patients_family_name_idx').on(t.chamberId, sql`lower(${t.familyName})`),
+    index('patients_given_name_idx').on(t.chamberId, sql`lower(${t.givenName})`),
+    index('patients_email_idx').on(t.chamberId, sql`lower(${t.email})`),
+    index('patients_dob_idx').on(t.chamberId, t.dateOfBirth),
+    check('patients_given_name_length', sql`char_length(${t.givenName}) between 1 and 100`),
+    check('patients_family_name_length', sql`char_length(${t.familyName}) between 1 and 100`),
+  ],
+);
+
+export const portalAccounts = pgTable(
+  'portal_accounts',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash'),
+    state: text('state', { enum: ['invited', 'active', 'blocked', 'disabled'] }).notNull(),
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lastResetRequestedAt: ts('last_reset_requested_at'),
+    invitedAt: ts('invited_at'),
+    activatedAt: ts('activated_at'),
+    passwordChangedAt: ts('password_changed_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'portal_accounts_pk', columns: [t.chamberId, t.patientId] }),
+    foreignKey({
+      name: 'portal_accounts_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    uniqueIndex('portal_accounts_email_unique').on(t.chamberId, sql`lower(${t.email})`),
+    check(
+      'portal_accounts_state_values',
+      sql`${t.state} in ('invited', 'active', 'blocked', 'disabled')`,
+    ),
+  ],
+);
+
+/** Single-use invitation and password-reset links; only a hash of the token is stored. */
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    accountKind: text('account_kind', { enum: ['patient', 'staff'] }).notNull(),
+    patientId: uuid('patient_id'),
+    userId: uuid('user_id'),
+    purpose: text('purpose', { enum: ['invitation', 'reset'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'account_tokens_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('account_tokens_hash_unique').on(t.tokenHash),
+    foreignKey({
+      name: 'account_tokens_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    foreignKey({
+      name: 'account_tokens_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    check(
+      'account_tokens_subject',
+      sql`(${t.accountKind} = 'patient' and ${t.patientId} is not null and ${t.userId} is null) or (${t.accountKind} = 'staff' and ${t.userId} is not null and ${t.patientId} is null)`,
+    ),
+  ],
+);
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    kind: text('kind', { enum: ['patient', 'staff'] }).notNull(),
+    userId: uuid('user_id'),
+    patientId: uuid('patient_id'),
+    createdAt: ts('created_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    ip: text('ip'),
+  },
+  (t) => [
+    primaryKey({ name: 'sessions_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('sessions_token_hash_unique').on(t.tokenHash),
+    foreignKey({
+      name: 'sessions_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'sessions_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }).onDelete('cascade'),
+    index('sessions_user_idx').on(t.chamberId, t.userId),
+    index('sessions_patient_idx').on(t.chamberId, t.patientId),
+    check(
+      'sessions_subject',
+      sql`(${t.kind} = 'patient' and ${t.patientId} is not null and ${t.userId} is null) or (${t.kind} = 'staff' and ${t.userId} is not null and ${t.patientId} is null)`,
+    ),
+  ],
+);
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    startedByKind: text('started_by_kind', { enum: ['patient', 'staff'] }).notNull(),
+    /** Any message, whoever may see it. */
+    lastMessageAt: ts('last_message_at').notNull(),
+    /** The seq of the newest message shared with the patient: the patient's Inbox order. */
+    lastPatientVisibleSeq: bigint('last_patient_visible_seq', { mode: 'number' }),
+    /** A patient's message waits for a staff message shared with the patient. */
+    awaitingReply: boolean('awaiting_reply').notNull().default(false),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'conversations_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'conversations_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    index('conversations_patient_idx').on(t.chamberId, t.patientId, t.lastMessageAt),
+    index('conversations_inbox_idx')
+      .on(t.chamberId, t.patientId, t.lastPatientVisibleSeq)
+      .where(sql`${t.lastPatientVisibleSeq} is not null`),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    /** Global order of messages; also the cursor for paging and read state. */
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    conversationId: uuid('conversation_id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    authorKind: text('author_kind', { enum: ['patient', 'staff'] }).notNull(),
+    authorUserId: uuid('author_user_id'),
+    /** The author's role as shown to readers, fixed when the message was written. */
+    authorRoleName: text('author_role_name'),
+    text: text('text').notNull(),
+    sharedWithPatient: boolean('shared_with_patient').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'messages_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('messages_seq_unique').on(t.seq),
+    foreignKey({
+      name: 'messages_conversation_fk',
+      columns: [t.chamberId, t.conversationId],
+      foreignColumns: [conversations.chamberId, conversations.id],
+    }),
+    foreignKey({
+      name: 'messages_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    foreignKey({
+      name: 'messages_author_user_fk',
+      columns: [t.chamberId, t.authorUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    index('messages_conversation_idx').on(t.chamberId, t.conversationId, t.seq),
+    check(
+      'messages_text_length',
+      sql`char_length(${t.text}) between 1 and 5000 and ${t.text} ~ '[^[:space:]]'`,
+    ),
+    check(
+      'messages_author',
+      sql`(${t.authorKind} = 'patient' and ${t.authorUserId} is null and ${t.sharedWithPatient}) or (${t.authorKind} = 'staff' and ${t.authorUserId} is not null)`,
+    ),
+  ],
+);
+
+export const messageRoles = pgTable(
+  'message_roles',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    roleId: uuid('role_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'message_roles_pk', columns: [t.chamberId, t.messageId, t.roleId] }),
+    foreignKey({
+      name: 'message_roles_message_fk',
+      columns: [t.chamberId, t.messageId],
+      foreignColumns: [messages.chamberId, messages.id],
+    }),
+    foreignKey({
+      name: 'message_roles_role_fk',
+      columns: [t.chamberId, t.roleId],
+      foreignColumns: [roles.chamberId, roles.id],
+    }),
+    index('message_roles_role_idx').on(t.chamberId, t.roleId, t.messageId),
+  ],
+);
+
+/** Per-reader read state: the newest message seq the reader has seen in a conversation. */
+export const conversationReads = pgTable(
+  'conversation_reads',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    conversationId: uuid('conversation_id').notNull(),
+    readerKind: text('reader_kind', { enum: ['patient', 'staff'] }).notNull(),
+    readerId: uuid('reader_id').notNull(),
+    lastReadSeq: bigint('last_read_seq', { mode: 'number' }).notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: 'conversation_reads_pk',
+      columns: [t.chamberId, t.conversationId, t.readerKind, t.readerId],
+    }),
+    foreignKey({
+      name: 'conversation_reads_conversation_fk',
+      columns: [t.chamberId, t.conversationId],
+      foreignColumns: [conversations.chamberId, conversations.id],
+    }),
+  ],
+);
+
+export const notifications = pgTable(
+  'notifications',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    userId: uuid('user_id').notNull(),
+    kind: text('kind', { enum: ['patient_message', 'staff_message'] }).notNull(),
+    patientId: uuid('patient_id').notNull(),
+    conversationId: uuid('conversation_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    readAt: ts('read_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'notifications_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('notifications_seq_unique').on(t.seq),
+    uniqueIndex('notifications_user_message_unique').on(t.chamberId, t.userId, t.messageId),
+    foreignKey({
+      name: 'notifications_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    foreignKey({
+      name: 'notifications_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    foreignKey({
+      name: 'notifications_conversation_fk',
+      columns: [t.chamberId, t.conversationId],
+      foreignColumns: [conversations.chamberId, conversations.id],
+    }),
+    foreignKey({
+      name: 'notifications_message_fk',
+      columns: [t.chamberId, t.messageId],
+      foreignColumns: [messages.chamberId, messages.id],
+    }),
+    index('notifications_user_idx').on(t.chamberId, t.userId, t.seq),
+    index('notifications_unread_idx')
+      .on(t.chamberId, t.userId)
+      .where(sql`${t.readAt} is null`),
+  ],
+);
+
+/** Durable background work (email), written in the same transaction as its cause. */
+export const jobs = pgTable(
+  'jobs',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').notNull(),
+    state: text('state', { enum: ['pending', 'running', 'done', 'failed'] }).notNull(),
+    /** While pending, a second job with the same key is absorbed by the first. */
+    dedupeKey: text('dedupe_key'),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    runAt: ts('run_at').notNull(),
+    lockedUntil: ts('locked_until'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'jobs_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('jobs_pending_dedupe_unique')
+      .on(t.chamberId, t.dedupeKey)
+      .where(sql`${t.state} = 'pending' and ${t.dedupeKey} is not null`),
+    index('jobs_due_idx')
+      .on(t.runAt)
+      .where(sql`${t.state} in ('pending', 'running')`),
+    check('jobs_state_values', sql`${t.state} in ('pending', 'running', 'done', 'failed')`),
+  ],
+);
+
+/** First result of a send, kept so a retry with the same Idempotency-Key returns it. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    actorKey: text('actor_key').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseBody: jsonb('response_body').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'idempotency_keys_pk', columns: [t.chamberId, t.actorKey, t.key] })],
+);
+
+/** Append-only record of sign-ins, reads and writes (SPEC rule 6). */
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    at: ts('at').notNull(),
+    action: text('action').notNull(),
+    actorKind: text('actor_kind', { enum: ['staff', 'patient', 'system', 'anonymous'] }).notNull(),
+    actorUserId: uuid('actor_user_id'),
+    actorPatientId: uuid('actor_patient_id'),
+    /** Who acted, as shown in System Activity (a name or a sign-in email). */
+    actorLabel: text('actor_label'),
+    patientId: uuid('patient_id'),
+    subjectType: text('subject_type'),
+    subjectId: text('subject_id'),
+    ip: inet('ip'),
+    details: jsonb('details'),
+  },
+  (t) => [
+    primaryKey({ name: 'audit_events_pk', columns: [t.chamberId, t.id] }),
+    index('audit_events_at_idx').on(t.chamberId, t.at),
+    index('audit_events_patient_idx').on(t.chamberId, t.patientId, t.at),
+    index('audit_events_user_idx').on(t.chamberId, t.actorUserId, t.at),
+  ],
+);
+
+export type Chamber = typeof chambers.$inferSelect;
+export type Role = typeof roles.$inferSelect;
+export type User = typeof users.$inferSelect;
+export type ChargeBand = typeof chargeBands.$inferSelect;
+export type Patient = typeof patients.$inferSelect;
+export type PortalAccount = typeof portalAccounts.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type Conversation = typeof conversations.$inferSelect;
+export type Job = typeof jobs.$inferSelect;

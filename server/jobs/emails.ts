@@ -1,0 +1,65 @@
+import type { OutgoingEmail } from './mailer.js';
+
+/**
+ * The "something new" email of rule 5. It carries no clinical content: no message text, no
+ * document, no author, not even the patient's name; only where to look.
+ */
+export function sharedItemsEmail(
+  to: string,
+  chamberName: string,
+  portalUrl: string,
+): OutgoingEmail {
+  return {
+    to,
+    subject: `Something new in your Patient Portal – ${chamberName}`,
+    text: [
+      'Hello,',
+      '',
+      `There is something new for you in the Patient Portal of ${chamberName}.`,
+      'For your privacy, this email does not say what it is. Please sign in to see it:',
+      '',
+      portalUrl,
+      '',
+      'Please do not reply to this email. The Patient Portal is not for emergencies.',
+    ].join('\n'),
+  };
+}
+
+/** Invitation or password-reset link (rule 8). */
+export function accountLinkEmail(
+  to: string,
+  chamberName: string,
+  purpose: 'invitation' | 'reset',
+  link: string,
+  forStaff: boolean,
+): OutgoingEmail {
+  const app = forStaff ? 'staff app' : 'Patient Portal';
+  if (purpose === 'invitation') {
+    return {
+      to,
+      subject: `Your invitation to the ${app} – ${chamberName}`,
+      text: [
+        'Hello,',
+        '',
+        `${chamberName} has invited you to the ${app}. Choose your password here (the link works once, for 24 hours):`,
+        '',
+        link,
+        '',
+        'If you were not expecting this email, you can ignore it.',
+      ].join('\n'),
+    };
+  }
+  return {
+    to,
+    subject: `Set a new password – ${chamberName}`,
+    text: [
+      'Hello,',
+      '',
+      `Someone asked to set a new password for your ${app} account at ${chamberName}. Use this link within 15 minutes (it works once):`,
+      '',
+      link,
+      '',
+      'If this was not you, ignore this email: your password stays as it is.',
+    ].join('\n'),
+  };
+}

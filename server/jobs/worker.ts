@@ -1,0 +1,223 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import { LINK_LIFETIME_MS } from '../modules/auth/account-links.js';
+import type { ServiceContext } from '../lib/context.js';
+import { hashToken, newToken } from '../lib/tokens.js';
+import { sharedItemsEmailWanted } from '../modules/notifications/shared-items.repository.js';
+import { accountLinkEmail, sharedItemsEmail } from './emails.js';
+import { MailError, type Mailer } from './mailer.js';
+
+/** A job claimed by this worker is someone else's to retry if not finished in this time. */
+const LEASE_MS = 5 * 60_000;
+const BATCH = 20;
+
+/** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
+export function backoffMs(attempt: number): number {
+  return Math.min(30_000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
+}
+
+type ClaimedJob = {
+  chamber_id: string;
+  id: string;
+  kind: string;
+  payload: Record<string, unknown> | string;
+  attempts: number;
+  max_attempts: number;
+};
+
+type Outcome = { result: 'sent' | 'skipped'; note?: string };
+
+export interface WorkerStats {
+  done: number;
+  retried: number;
+  failed: number;
+}
+
+/**
+ * Delivers durable jobs after their transaction committed: claims due rows with
+ * FOR UPDATE SKIP LOCKED, so any number of workers share the queue without sending twice.
+ */
+export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyBaseLogger) {
+  const { db, clock, config } = ctx;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = true;
+  let again = false;
+
+  async function claim(now: Date): Promise<ClaimedJob[]> {
+    const r = await db.execute<ClaimedJob>(sql`
+      update jobs j set state = 'running', attempts = j.attempts + 1,
+             locked_until = ${new Date(now.getTime() + LEASE_MS).toISOString()}::timestamptz,
+             updated_at = ${now.toISOString()}::timestamptz
+        from (select chamber_id, id from jobs
+               where (state = 'pending' and run_at <= ${now.toISOString()}::timestamptz)
+                  or (state = 'running' and locked_until < ${now.toISOString()}::timestamptz)
+               order by run_at
+               limit ${BATCH}
+               for update skip locked) due
+       where j.chamber_id = due.chamber_id and j.id = due.id
+      returning j.chamber_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts`);
+    return r.rows;
+  }
+
+  async function chamberName(chamberId: string): Promise<string> {
+    const r = await db.execute<{ name: string }>(
+      sql`select name from chambers where id = ${chamberId}::uuid`,
+    );
+    return r.rows[0]?.name ?? 'your clinic';
+  }
+
+  async function accountLink(job: ClaimedJob, payload: Record<string, unknown>): Promise<Outcome> {
+    const now = clock();
+    const tokenId = String(payload.tokenId);
+    const r = await db.execute<{
+      purpose: keyof typeof LINK_LIFETIME_MS;
+      account_kind: 'staff' | 'patient';
+      email: string | null;
+    }>(sql`
+      select t.purpose, t.account_kind, coalesce(a.email, u.email) as email
+        from account_tokens t
+        left join portal_accounts a on a.chamber_id = t.chamber_id and a.patient_id = t.patient_id
+        left join users u on u.chamber_id = t.chamber_id and u.id = t.user_id
+       where t.chamber_id = ${job.chamber_id}::uuid and t.id = ${tokenId}::uuid and t.used_at is null`);
+    const row = r.rows[0];
+    if (!row?.email) return { result: 'skipped', note: 'link already used or replaced' };
+    // The emailed token is made now and only its hash kept; the lifetime counts from sending.
+    const token = newToken();
+    await db.execute(sql`
+      update account_tokens set token_hash = ${hashToken(token)},
+             expires_at = ${new Date(now.getTime() + LINK_LIFETIME_MS[row.purpose]).toISOString()}::timestamptz
+       where chamber_id = ${job.chamber_id}::uuid and id = ${tokenId}::uuid and used_at is null`);
+    const forStaff = row.account_kind === 'staff';
+    const link = `${config.publicUrl}/${forStaff ? 'staff' : 'portal'}/set-password#token=${token}`;
+    await mailer.send(
+      accountLinkEmail(row.email, await chamberName(job.chamber_id), row.purpose, link, forStaff),
+    );
+    return { result: 'sent' };
+  }
+
+  async function sharedItems(job: ClaimedJob, payload: Record<string, unknown>): Promise<Outcome> {
+    // Checked again at sending: consent or the setting may have changed since the item was shared.
+    const wanted = await sharedItemsEmailWanted(db, job.chamber_id, String(payload.patientId));
+    if (!wanted)
+      return {
+        result: 'skipped',
+        note: 'email no longer wanted (setting, consent or account changed)',
+      };
+    await mailer.send(
+      sharedItemsEmail(wanted.email, wanted.chamberName, `${config.publicUrl}/portal/`),
+    );
+    return { result: 'sent' };
+  }
+
+  async function finish(job: ClaimedJob, state: 'done' | 'failed', note: string | null) {
+    const now = clock();
+    await db.execute(sql`
+      update jobs set state = ${state}, locked_until = null, last_error = ${note},
+             finished_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
+       where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid`);
+  }
+
+  async function retry(job: ClaimedJob, note: string) {
+    const now = clock();
+    try {
+      await db.execute(sql`
+        update jobs set state = 'pending', locked_until = null, last_error = ${note},
+               run_at = ${new Date(now.getTime() + backoffMs(job.attempts)).toISOString()}::timestamptz,
+               updated_at = ${now.toISOString()}::timestamptz
+         where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid`);
+    } catch {
+      // A newer pending job with the same key exists (an item shared meanwhile): it sends the one email.
+      await finish(job, 'done', `absorbed by a newer job after: ${note}`);
+    }
+  }
+
+  async function runOne(job: ClaimedJob): Promise<'done' | 'retried' | 'failed'> {
+    const payload =
+      typeof job.payload === 'string'
+        ? (JSON.parse(job.payload) as Record<string, unknown>)
+        : job.payload;
+    try {
+      const outcome =
+        job.kind === 'account_link_email'
+          ? await accountLink(job, payload)
+          : job.kind === 'shared_items_email'
+            ? await sharedItems(job, payload)
+            : (() => {
+                throw new MailError(`unknown job kind ${job.kind}`, true);
+              })();
+      await finish(job, 'done', outcome.note ?? null);
+      return 'done';
+    } catch (error) {
+      const permanent = error instanceof MailError && error.permanent;
+      const note = error instanceof Error ? error.message.slice(0, 500) : 'failed';
+      if (permanent || job.attempts >= job.max_attempts) {
+        log?.error(
+          { jobId: job.id, kind: job.kind, attempts: job.attempts },
+          'job failed permanently',
+        );
+        await finish(job, 'failed', note);
+        return 'failed';
+      }
+      log?.warn(
+        { jobId: job.id, kind: job.kind, attempts: job.attempts },
+        'job failed, will retry',
+      );
+      await retry(job, note);
+      return 'retried';
+    }
+  }
+
+  /** Runs every due job once (tests call this directly with their own clock). */
+  async function runDue(): Promise<WorkerStats> {
+    const stats: WorkerStats = { done: 0, retried: 0, failed: 0 };
+    for (;;) {
+      const jobs = await claim(clock());
+      if (jobs.length === 0) return stats;
+      for (const job of jobs) stats[await runOne(job)] += 1;
+      if (jobs.length < BATCH) return stats;
+    }
+  }
+
+  function schedule(delay: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  }
+
+  function tick() {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = runDue()
+      .catch((error: unknown) => log?.error({ err: error }, 'worker round failed'))
+      .finally(() => {
+        running = undefined;
+        schedule(again ? 0 : config.workerPollMs);
+        again = false;
+      });
+  }
+
+  const wake = () => schedule(0);
+
+  return {
+    runDue,
+    /** Polls, and wakes at once when a job is enqueued in this process. */
+    start() {
+      stopped = false;
+      ctx.signals.on('jobs', wake);
+      schedule(0);
+    },
+    /** Stops polling and waits for the round in progress. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      ctx.signals.off('jobs', wake);
+      await running;
+    },
+  };
+}
+
+export type Worker = ReturnType<typeof createWorker>;

@@ -1,0 +1,80 @@
+import { Type, type TSchema } from 'typebox';
+import { AppError, errorBodySchema } from '../errors.js';
+
+/** An id in a path or body. */
+export const Id = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+
+/** Opaque paging cursor. */
+export const Cursor = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' });
+export const Limit = Type.String({
+  pattern: '^(?:[1-9]|[1-9][0-9]|100)$',
+  description: '1 to 100',
+});
+
+export const ErrorBody = errorBodySchema;
+
+/** Standard refusal responses for OpenAPI. */
+export function withErrors(ok: Record<number, TSchema>) {
+  return {
+    ...ok,
+    400: ErrorBody,
+    401: ErrorBody,
+    403: ErrorBody,
+    404: ErrorBody,
+    409: ErrorBody,
+    422: ErrorBody,
+    429: ErrorBody,
+  };
+}
+
+export const Ok = Type.Object({ ok: Type.Literal(true) });
+
+export const SignIn = Type.Object(
+  {
+    chamber: Type.String({ minLength: 1, maxLength: 63 }),
+    email: Type.String({ minLength: 1, maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const EmailAddress = Type.String({
+  minLength: 3,
+  maxLength: 254,
+  pattern: '^[^\\s@<>()",;:\\\\]+@[^\\s@<>()",;:\\\\]+\\.[^\\s@<>()",;:\\\\]+$',
+});
+
+/** A person's name: no control characters (so it can never break an email header). */
+export const PersonName = (max: number) =>
+  Type.String({
+    minLength: 1,
+    maxLength: max,
+    pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+  });
+
+/** Parses a cursor made by `encodeCursor`. */
+export function decodeCursor(cursor: string | undefined): number | undefined {
+  if (!cursor) return undefined;
+  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+export function encodeCursor(seq: number): string {
+  return Buffer.from(String(seq), 'utf8').toString('base64url');
+}
+
+/** The cursor's position, or a 422 naming the field when it was tampered with. */
+export function parseCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const n = decodeCursor(cursor);
+  if (n === undefined) {
+    throw new AppError(
+      422,
+      'validation_failed',
+      'cursor is not a cursor this list gave out.',
+      'cursor',
+    );
+  }
+  return n;
+}

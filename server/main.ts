@@ -1,0 +1,82 @@
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './app.js';
+import { migrateDatabase, openDatabase } from './db/connect.js';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, hasNoChambers, seedDemo } from './db/demo-seed.js';
+import { systemClock } from './lib/clock.js';
+import { createSignals } from './lib/context.js';
+import { fileMailer, smtpMailer } from './jobs/mailer.js';
+import { createWorker } from './jobs/worker.js';
+import path from 'node:path';
+
+/** Starts the product: `--role=web|worker|all` (default all), `--demo` to make the demo chamber. */
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let config;
+  try {
+    config = loadConfig(process.env, argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
+  await migrateDatabase(database);
+
+  const demo = argv.includes('--demo');
+  if (demo && (await hasNoChambers(database.db))) {
+    await seedDemo(database.db, config, systemClock);
+    console.log('Made the demo chamber "demo" (Riverside Clinic).');
+  }
+
+  const signals = createSignals();
+  const app = await buildApp({ config, database, signals });
+  const mailer = config.smtpUrl
+    ? smtpMailer(config.smtpUrl, config.mailFrom)
+    : fileMailer(path.join(config.dataDir, 'mail'), config.mailFrom);
+  const worker =
+    config.role !== 'web'
+      ? createWorker({ db: database.db, clock: systemClock, config, signals }, mailer, app.log)
+      : undefined;
+
+  if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port });
+  worker?.start();
+
+  const where = config.publicUrl;
+  console.log(
+    `\nPatient Portal Online Messaging (${config.role}) on ${database.engine === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}`,
+  );
+  if (config.role !== 'worker') {
+    console.log(`  API:            ${where}/api/v1/ (OpenAPI at ${where}/api/v1/openapi.json)`);
+  }
+  if (worker) console.log(`  Email:          ${mailer.describe()}`);
+  if (demo) {
+    console.log(`\nDemo sign-ins (chamber "demo", password "${DEMO_PASSWORD}"):`);
+    for (const a of DEMO_ACCOUNTS)
+      console.log(`  ${a.email.padEnd(30)} ${a.app.padEnd(7)} ${a.who}`);
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await worker?.stop();
+    mailer.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

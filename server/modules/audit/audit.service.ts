@@ -1,0 +1,246 @@
+import type { Db } from '../../db/connect.js';
+import { invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import { encodeCursor, parseCursor } from '../../lib/schemas.js';
+import type { Actor, AnonymousActor, StaffActor } from '../auth/actor.js';
+import { findPatientRecord } from '../patients/patient.repository.js';
+import {
+  findAuditEvents,
+  insertAuditEvents,
+  type AuditEntry,
+  type AuditFilter,
+} from './audit.repository.js';
+
+/** The action names written to the audit log; stable, shown and filtered in System Activity. */
+export type AuditAction =
+  | 'staff.sign_in'
+  | 'staff.sign_in_failed'
+  | 'staff.sign_out'
+  | 'staff.password_reset_requested'
+  | 'staff.password_set'
+  | 'portal.sign_in'
+  | 'portal.sign_in_failed'
+  | 'portal.sign_out'
+  | 'portal.password_reset_requested'
+  | 'portal.password_set'
+  | 'portal_account.invited'
+  | 'portal_account.reset_sent'
+  | 'portal_account.unblocked'
+  | 'portal_account.blocked'
+  | 'portal_account.disabled'
+  | 'portal_account.enabled'
+  | 'settings.updated'
+  | 'charge_band.created'
+  | 'charge_band.updated'
+  | 'charge_band.online_access_changed'
+  | 'role.created'
+  | 'role.updated'
+  | 'role.deleted'
+  | 'role.member_added'
+  | 'role.member_removed'
+  | 'user.created'
+  | 'user.updated'
+  | 'patient.created'
+  | 'patient.updated'
+  | 'patient.viewed'
+  | 'patient.searched'
+  | 'feed.viewed'
+  | 'conversation.viewed'
+  | 'conversation.created'
+  | 'message.created'
+  | 'inbox.viewed'
+  | 'notification.list_viewed'
+  | 'audit.viewed'
+  | 'audit.exported';
+
+export interface AuditInput {
+  action: AuditAction;
+  patientId?: string | null;
+  subjectType?: string;
+  subjectId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Builds the "who and from where" part of an audit row from the actor. */
+export function auditEntry(
+  chamberId: string,
+  actor: Actor | AnonymousActor,
+  at: Date,
+  input: AuditInput,
+  label?: string,
+): AuditEntry {
+  return {
+    chamberId,
+    at,
+    action: input.action,
+    actorKind: actor.kind,
+    actorUserId: actor.kind === 'staff' ? actor.userId : null,
+    actorPatientId: actor.kind === 'patient' ? actor.patientId : null,
+    actorLabel: label ?? (actor.kind === 'anonymous' ? null : actor.name),
+    patientId: input.patientId ?? (actor.kind === 'patient' ? actor.patientId : null),
+    subjectType: input.subjectType ?? null,
+    subjectId: input.subjectId ?? null,
+    ip: actor.ip,
+    details: input.details ?? null,
+  };
+}
+
+/** Records what a signed-in actor did, in the caller's transaction. */
+export function audit(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]): Promise<void> {
+  return insertAuditEvents(
+    db,
+    inputs.map((i) => auditEntry(actor.chamberId, actor, at, i)),
+  );
+}
+
+/** One audit row as System Activity shows it. */
+export function presentAuditEvent(e: Awaited<ReturnType<typeof findAuditEvents>>[number]) {
+  return {
+    id: String(e.id),
+    at: new Date(e.at).toISOString(),
+    action: e.action,
+    actor: {
+      kind: e.actorKind,
+      userId: e.actorUserId,
+      patientId: e.actorPatientId,
+      label: e.actorLabel,
+    },
+    patientId: e.patientId,
+    subject: e.subjectType ? { type: e.subjectType, id: e.subjectId } : null,
+    ip: e.ip,
+    details: e.details,
+  };
+}
+
+/** A CSV cell: quoted, and defused so a spreadsheet never runs it as a formula. */
+function csvCell(value: unknown): string {
+  let s =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+export interface AuditQuery {
+  from?: string;
+  to?: string;
+  action?: string;
+  userId?: string;
+  patientId?: string;
+  cursor?: string;
+}
+
+const EXPORT_LIMIT = 100_000;
+
+export function createAuditService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  function filter(q: AuditQuery, limit: number): AuditFilter {
+    const date = (v: string | undefined, field: string, endOfDay: boolean) => {
+      if (v === undefined) return undefined;
+      const d = new Date(
+        /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T${endOfDay ? '23:59:59.999' : '00:00:00.000'}Z` : v,
+      );
+      if (Number.isNaN(d.getTime()))
+        throw invalid(
+          'validation_failed',
+          `${field} must be a date (YYYY-MM-DD) or a date and time.`,
+          field,
+        );
+      return d;
+    };
+    const before = q.cursor === undefined ? undefined : parseCursor(q.cursor);
+    return {
+      from: date(q.from, 'from', false),
+      to: date(q.to, 'to', true),
+      action: q.action,
+      userId: q.userId,
+      patientId: q.patientId,
+      beforeId: before,
+      limit,
+    };
+  }
+
+  return {
+    /** System Activity: newest first, filtered by date, type, user and patient. */
+    async list(actor: StaffActor, q: AuditQuery) {
+      const rows = await findAuditEvents(db, actor.chamberId, filter(q, 51));
+      const page = rows.slice(0, 50);
+      await audit(db, actor, clock(), {
+        action: 'audit.viewed',
+        patientId: q.patientId ?? null,
+        details: { ...q, cursor: undefined },
+      });
+      const last = page[page.length - 1];
+      return {
+        events: page.map(presentAuditEvent),
+        nextCursor: rows.length > 50 && last ? encodeCursor(Number(last.id)) : null,
+      };
+    },
+
+    /** The patient's Activity tab. */
+    async forPatient(actor: StaffActor, patientId: string, cursor?: string) {
+      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
+        throw notFound('That patient');
+      const rows = await findAuditEvents(db, actor.chamberId, filter({ patientId, cursor }, 51));
+      const page = rows.slice(0, 50);
+      const last = page[page.length - 1];
+      return {
+        events: page.map(presentAuditEvent),
+        nextCursor: rows.length > 50 && last ? encodeCursor(Number(last.id)) : null,
+      };
+    },
+
+    /** System Activity as CSV, with the same filters. */
+    async exportCsv(actor: StaffActor, q: AuditQuery): Promise<string> {
+      const rows = await findAuditEvents(
+        db,
+        actor.chamberId,
+        filter({ ...q, cursor: undefined }, EXPORT_LIMIT),
+      );
+      await audit(db, actor, clock(), {
+        action: 'audit.exported',
+        patientId: q.patientId ?? null,
+        details: { ...q, rows: rows.length },
+      });
+      const header = [
+        'id',
+        'at',
+        'action',
+        'actor_kind',
+        'actor',
+        'actor_user_id',
+        'actor_patient_id',
+        'patient_id',
+        'subject_type',
+        'subject_id',
+        'ip',
+        'details',
+      ];
+      const lines = rows.map((e) =>
+        [
+          e.id,
+          new Date(e.at).toISOString(),
+          e.action,
+          e.actorKind,
+          e.actorLabel,
+          e.actorUserId,
+          e.actorPatientId,
+          e.patientId,
+          e.subjectType,
+          e.subjectId,
+          e.ip,
+          e.details,
+        ]
+          .map(csvCell)
+          .join(','),
+      );
+      return `${header.join(',')}\r\n${lines.join('\r\n')}${lines.length ? '\r\n' : ''}`;
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,31 @@
+/** A signed-in staff user, as loaded from their session on every request. */
+export interface StaffActor {
+  kind: 'staff';
+  chamberId: string;
+  userId: string;
+  name: string;
+  email: string;
+  /** The roles the user holds now; read fresh on every request. */
+  roleIds: string[];
+  isAdmin: boolean;
+  sessionId: string;
+  ip: string | null;
+}
+
+/** A signed-in patient. */
+export interface PatientActor {
+  kind: 'patient';
+  chamberId: string;
+  patientId: string;
+  name: string;
+  sessionId: string;
+  ip: string | null;
+}
+
+export type Actor = StaffActor | PatientActor;
+
+/** Someone not signed in (sign-in attempts, password links); carries only the address. */
+export interface AnonymousActor {
+  kind: 'anonymous';
+  ip: string | null;
+}

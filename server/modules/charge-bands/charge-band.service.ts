@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { conflict, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
+import { invitePatient } from '../portal-accounts/portal-account.service.js';
+
+export type OnlineAccess = 'none' | 'allow_and_notify' | 'allow_no_notifications';
+
+type BandRow = typeof chargeBands.$inferSelect;
+
+/** A charge band as the Billing Rules screen shows it. */
+export function presentBand(b: BandRow & { patientCount?: number }) {
+  return {
+    id: b.id,
+    name: b.name,
+    onlineAccess: b.onlineAccess,
+    allowOnlineMessaging: b.allowOnlineMessaging,
+    onlineSignUpInviteCode: b.onlineSignUpInviteCode ?? '',
+    patientCount: Number(b.patientCount ?? 0),
+  };
+}
+
+export function createChargeBandService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  async function load(chamberId: string, id: string) {
+    const rows = await db
+      .select()
+      .from(chargeBands)
+      .where(and(eq(chargeBands.chamberId, chamberId), eq(chargeBands.id, id)))
+      .limit(1);
+    if (!rows[0]) throw notFound('That charge band');
+    return rows[0];
+  }
+
+  async function assertNameFree(chamberId: string, name: string, exceptId?: string) {
+    const rows = await db
+      .select({ id: chargeBands.id })
+      .from(chargeBands)
+      .where(
+        and(eq(chargeBands.chamberId, chamberId), sql`lower(${chargeBands.name}) = lower(${name})`),
+      );
+    if (rows.some((r) => r.id !== exceptId))
+      throw conflict(
+        'charge_band_name_taken',
+        'A charge band with this name exists already.',
+        'name',
+      );
+  }
+
+  return {
+    async list(actor: StaffActor) {
+      const rows = await db
+        .select({
+          band: chargeBands,
+          patientCount: sql<number>`(select count(*)::int from ${patients} p where p.chamber_id = charge_bands.chamber_id and p.charge_band_id = charge_bands.id)`,
+        })
+        .from(chargeBands)
+        .where(eq(chargeBands.chamberId, actor.chamberId))
+        .orderBy(asc(chargeBands.name));
+      return rows.map((r) => presentBand({ ...r.band, patientCount: r.patientCount }));
+    },
+
+    async create(actor: StaffActor, input: { name: string }) {
+      const name = input.name.trim();
+      await assertNameFree(actor.chamberId, name);
+      const now = clock();
+      const id = randomUUID();
+      await db.transaction(async (tx) => {
+        await tx
+          .insert(chargeBands)
+          .values({ chamberId: actor.chamberId, id, name, createdAt: now, updatedAt: now });
+        await audit(tx, actor, now, {
+          action: 'charge_band.created',
+          subjectType: 'charge_band',
+          subjectId: id,
+          details: { name },
+        });
+      });
+      return presentBand(await load(actor.chamberId, id));
+    },
+
+    /** Name and Online Settings (Allow online messaging, Online sign-up invite code). */
+    async update(
+      actor: StaffActor,
+      id: string,
+      input: { name?: string; allowOnlineMessaging?: boolean; onlineSignUpInviteCode?: string },
+    ) {
+      const band = await load(actor.chamberId, id);
+      if (input.name !== undefined) await assertNameFree(actor.chamberId, input.name.trim(), id);
+      const touchesOnlineSettings =
+        input.allowOnlineMessaging !== undefined || input.onlineSignUpInviteCode !== undefined;
+      if (touchesOnlineSettings && band.onlineAccess === 'none') {
+        throw conflict(
+          'band_not_online',
+          'Online Settings apply only to a band with online access. Use Enable Online Booking first.',
+          input.allowOnlineMessaging !== undefined
+            ? 'allowOnlineMessaging'
+            : 'onlineSignUpInviteCode',
+        );
+      }
+      const code = input.onlineSignUpInviteCode?.trim();
+      if (code) {
+        const taken = await db
+          .select({ id: chargeBands.id })
+          .from(chargeBands)
+          .where(
+            and(
+              eq(chargeBands.chamberId, actor.chamberId),
+              eq(chargeBands.onlineSignUpInviteCode, code),
+            ),
+          );
+        if (taken.some((r) => r.id !== id)) {
+          throw conflict(
+            'invite_code_taken',
+            'Another charge band uses this Online sign-up invite code.',
+            'onlineSignUpInviteCode',
+          );
+        }
+      }
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(chargeBands)
+          .set({
+            ...(input.name !== undefined ? { name: input.name.trim() } : {}),
+            ...(input.allowOnlineMessaging !== undefined
+              ? { allowOnlineMessaging: input.allowOnlineMessaging }
+              : {}),
+            ...(input.onlineSignUpInviteCode !== undefined
+              ? { onlineSignUpInviteCode: code || null }
+              : {}),
+            updatedAt: now,
+          })
+          .where(and(eq(chargeBands.chamberId, actor.chamberId), eq(chargeBands.id, id)));
+        await audit(tx, actor, now, {
+          action: 'charge_band.updated',
+          subjectType: 'charge_band',
+          subjectId: id,
+          details: { ...input },
+        });
+      });
+      return presentBand(await load(actor.chamberId, id));
+    },
+
+    /**
+     * Enable Online Booking (Allow And Notify: every patient on the band with an email and no
+     * portal account is invited now, and patients who join the band later too; Allow With No
+     * Notifications: access without email), or back to no online access. Nothing is deleted.
+     */
+    async setOnlineAccess(actor: StaffActor, id: string, mode: OnlineAccess) {
+      const band = await load(actor.chamberId, id);
+      const now = clock();
+      let invited = 0;
+      await db.transaction(async (tx) => {
+        await tx
+          .update(chargeBands)
+          .set({ onlineAccess: mode, updatedAt: now })
+          .where(and(eq(chargeBands.chamberId, actor.chamberId), eq(chargeBands.id, id)));
+        if (mode === 'allow_and_notify') {
+          const uninvited = await tx
+            .select({ id: patients.id, email: patients.email })
+            .from(patients)
+            .leftJoin(
+              portalAccounts,
+              and(
+                eq(portalAccounts.chamberId, patients.chamberId),
+                eq(portalAccounts.patientId, patients.id),
+              ),
+            )
+            .where(
+              and(
+                eq(patients.chamberId, actor.chamberId),
+                eq(patients.chargeBandId, id),
+                sql`${patients.email} is not null`,
+                sql`${portalAccounts.patientId} is null`,
+              ),
+            );
+          for (const p of uninvited) {
+            if (await invitePatient(tx, actor.chamberId, p, now)) invited += 1;
+          }
+        }
+        await audit(tx, actor, now, {
+          action: 'charge_band.online_access_changed',
+          subjectType: 'charge_band',
+          subjectId: id,
+          details: { from: band.onlineAccess, to: mode, invited },
+        });
+      });
+      if (invited > 0) ctx.signals.jobsEnqueued();
+      return { ...presentBand(await load(actor.chamberId, id)), invited };
+    },
+  };
+}
+
+export type ChargeBandService = ReturnType<typeof createChargeBandService>;

@@ -1,0 +1,66 @@
+import type { ConversationSummaryRow, MessageRow } from './messaging.repository.js';
+
+const PREVIEW_LENGTH = 140;
+
+/** A plain-text preview: whitespace folded, cut at a word where possible. */
+export function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= PREVIEW_LENGTH) return flat;
+  const cut = flat.slice(0, PREVIEW_LENGTH);
+  const space = cut.lastIndexOf(' ');
+  return `${space > PREVIEW_LENGTH / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+function author(m: MessageRow) {
+  return m.authorKind === 'patient'
+    ? { kind: 'patient' as const, name: m.authorName, role: null }
+    : { kind: 'staff' as const, name: m.authorName, role: m.authorRoleName };
+}
+
+/** A message as its patient sees it: never the role audience, never an internal note. */
+export function presentMessageForPatient(m: MessageRow) {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    text: m.text,
+    createdAt: m.createdAt.toISOString(),
+    author: author(m),
+    mine: m.authorKind === 'patient',
+  };
+}
+
+/** A message as a staff user sees it, with its audience ("Shared with"). */
+export function presentMessageForStaff(
+  m: MessageRow,
+  roles: { id: string; name: string }[],
+  viewerUserId: string,
+) {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    text: m.text,
+    createdAt: m.createdAt.toISOString(),
+    author: { ...author(m), userId: m.authorUserId },
+    sharedWithPatient: m.sharedWithPatient,
+    roles,
+    internalNote: !m.sharedWithPatient,
+    mine: m.authorUserId === viewerUserId,
+  };
+}
+
+/** One line of the Inbox or Feed: the last message's author, time and preview. */
+export function presentSummary(s: ConversationSummaryRow, forPatient: boolean) {
+  return {
+    id: s.id,
+    createdAt: s.createdAt.toISOString(),
+    ...(forPatient ? {} : { awaitingReply: s.awaitingReply }),
+    unreadCount: s.unreadCount,
+    lastMessage: {
+      id: s.last.id,
+      author: author(s.last),
+      createdAt: s.last.createdAt.toISOString(),
+      preview: preview(s.last.text),
+      ...(forPatient ? {} : { internalNote: !s.last.sharedWithPatient }),
+    },
+  };
+}

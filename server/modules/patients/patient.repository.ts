@@ -1,0 +1,107 @@
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/connect.js';
+import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+
+/** A patient with band, portal account and the chamber's Patient Portal switch: the facts of rule 1. */
+export async function findPatientRecord(db: Db, chamberId: string, patientId: string) {
+  const rows = await db
+    .select({
+      patient: patients,
+      band: {
+        id: chargeBands.id,
+        name: chargeBands.name,
+        onlineAccess: chargeBands.onlineAccess,
+        allowOnlineMessaging: chargeBands.allowOnlineMessaging,
+      },
+      account: portalAccounts,
+      portalEnabled: chambers.patientPortalEnabled,
+    })
+    .from(patients)
+    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
+    .innerJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .leftJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, patients.chamberId),
+        eq(portalAccounts.patientId, patients.id),
+      ),
+    )
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
+    .limit(1);
+  return rows[0];
+}
+
+export type PatientRecordRow = NonNullable<Awaited<ReturnType<typeof findPatientRecord>>>;
+
+const DATE_ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_UK = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/;
+
+/** Reads a date of birth typed as 1980-04-30 or 30/04/1980. */
+export function parseDateQuery(q: string): string | undefined {
+  const iso = DATE_ISO.exec(q);
+  const uk = DATE_UK.exec(q);
+  const [y, m, d] = iso ? [iso[1], iso[2], iso[3]] : uk ? [uk[3], uk[2], uk[1]] : [];
+  if (!y || !m || !d) return undefined;
+  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCMonth() !== Number(m) - 1 ||
+    date.getUTCDate() !== Number(d)
+  ) {
+    return undefined;
+  }
+  return date.toISOString().slice(0, 10);
+}
+
+const like = (s: string) => `${s.toLowerCase().replace(/[%_\\]/g, '\\$&')}%`;
+
+/** Find and Select patient: by date of birth, by email, or by name (each word a prefix of a name). */
+export async function searchPatients(db: Db, chamberId: string, query: string, limit: number) {
+  const q = query.trim().replace(/\s+/g, ' ');
+  const where: SQL[] = [eq(patients.chamberId, chamberId)];
+  const dob = parseDateQuery(q);
+  if (dob) {
+    where.push(eq(patients.dateOfBirth, dob));
+  } else if (q.includes('@')) {
+    where.push(sql`lower(${patients.email}) like ${like(q)}`);
+  } else {
+    for (const word of q.split(' ').slice(0, 4)) {
+      where.push(
+        sql`(lower(${patients.givenName}) like ${like(word)} or lower(${patients.familyName}) like ${like(word)})`,
+      );
+    }
+  }
+  return db
+    .select({
+      id: patients.id,
+      givenName: patients.givenName,
+      familyName: patients.familyName,
+      dateOfBirth: patients.dateOfBirth,
+      email: patients.email,
+      chargeBandName: chargeBands.name,
+    })
+    .from(patients)
+    .innerJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .where(and(...where))
+    .orderBy(
+      asc(sql`lower(${patients.familyName})`),
+      asc(sql`lower(${patients.givenName})`),
+      asc(patients.dateOfBirth),
+    )
+    .limit(limit);
+}
+
+export async function findPatientByEmail(db: Db, chamberId: string, email: string) {
+  const rows = await db
+    .select({ id: patients.id })
+    .from(patients)
+    .where(and(eq(patients.chamberId, chamberId), sql`lower(${patients.email}) = lower(${email})`))
+    .limit(1);
+  return rows[0];
+}

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { conflict, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { StaffActor } from '../auth/actor.js';
+import { findPortalAccountByEmail } from '../auth/auth.repository.js';
+import { audit } from '../audit/audit.service.js';
+import { invitePatient } from '../portal-accounts/portal-account.service.js';
+import { findPatientRecord, parseDateQuery, searchPatients } from './patient.repository.js';
+import { presentPatientRecord } from './patient.presenter.js';
+
+export interface PatientInput {
+  givenName: string;
+  familyName: string;
+  dateOfBirth: string;
+  email?: string | null;
+  mobile?: string | null;
+  chargeBandId: string;
+  emailConsent?: boolean;
+}
+
+export function createPatientService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  async function loadBand(chamberId: string, bandId: string) {
+    const rows = await db
+      .select()
+      .from(chargeBands)
+      .where(and(eq(chargeBands.chamberId, chamberId), eq(chargeBands.id, bandId)))
+      .limit(1);
+    if (!rows[0])
+      throw invalid('charge_band_not_found', 'That charge band does not exist.', 'chargeBandId');
+    return rows[0];
+  }
+
+  function checkDate(dateOfBirth: string, today: Date): void {
+    const parsed = parseDateQuery(dateOfBirth);
+    if (
+      !parsed ||
+      parsed !== dateOfBirth ||
+      parsed > today.toISOString().slice(0, 10) ||
+      parsed < '1880-01-01'
+    ) {
+      throw invalid(
+        'validation_failed',
+        'dateOfBirth must be a real date in the past, written as YYYY-MM-DD.',
+        'dateOfBirth',
+      );
+    }
+  }
+
+  async function record(chamberId: string, patientId: string) {
+    const row = await findPatientRecord(db, chamberId, patientId);
+    if (!row) throw notFound('That patient');
+    return presentPatientRecord(row);
+  }
+
+  return {
+    /** Find and Select patient, by name, date of birth or email. */
+    async search(actor: StaffActor, query: string) {
+      const rows = await searchPatients(db, actor.chamberId, query, 20);
+      return rows.map((p) => ({ ...p, name: `${p.givenName} ${p.familyName}` }));
+    },
+
+    /** The Patient Record; the read is audited. */
+    async get(actor: StaffActor, patientId: string) {
+      const result = await record(actor.chamberId, patientId);
+      await audit(db, actor, clock(), {
+        action: 'patient.viewed',
+        patientId,
+        subjectType: 'patient',
+        subjectId: patientId,
+      });
+      return result;
+    },
+
+    /** Adds a patient; on a band set to Allow And Notify, the patient is invited at once. */
+    async create(actor: StaffActor, input: PatientInput) {
+      const now = clock();
+      checkDate(input.dateOfBirth, now);
+      const band = await loadBand(actor.chamberId, input.chargeBandId);
+      const id = randomUUID();
+      const email = input.email?.trim() || null;
+      let invited = false;
+      await db.transaction(async (tx) => {
+        await tx.insert(patients).values({
+          chamberId: actor.chamberId,
+          id,
+          givenName: input.givenName.trim(),
+          familyName: input.familyName.trim(),
+          dateOfBirth: input.dateOfBirth,
+          email,
+          mobile: input.mobile?.trim() || null,
+          chargeBandId: band.id,
+          emailConsent: input.emailConsent ?? false,
+          createdAt: now,
+          updatedAt: now,
+        });
+        if (band.onlineAccess === 'allow_and_notify' && email) {
+          invited = await invitePatient(tx, actor.chamberId, { id, email }, now);
+        }
+        await audit(tx, actor, now, {
+          action: 'patient.created',
+          patientId: id,
+          subjectType: 'patient',
+          subjectId: id,
+          details: { chargeBandId: band.id, invited },
+        });
+      });
+      if (invited) ctx.signals.jobsEnqueued();
+      return record(actor.chamberId, id);
+    },
+
+    /**
+     * Changes a patient. Moving to another band takes effect on messaging at once (rule 1);
+     * moving onto an Allow And Notify band invites a patient who has no portal account yet.
+     */
+    async update(actor: StaffActor, patientId: string, changes: Partial<PatientInput>) {
+      const now = clock();
+      const current = await findPatientRecord(db, actor.chamberId, patientId);
+      if (!current) throw notFound('That patient');
+      if (changes.dateOfBirth !== undefined) checkDate(changes.dateOfBirth, now);
+      const band = changes.chargeBandId
+        ? await loadBand(actor.chamberId, changes.chargeBandId)
+        : undefined;
+      const email = changes.email === undefined ? undefined : changes.email?.trim() || null;
+      if (email && current.account && email.toLowerCase() !== current.account.email.toLowerCase()) {
+        const other = await findPortalAccountByEmail(db, actor.chamberId, email);
+        if (other && other.patientId !== patientId) {
+          throw conflict(
+            'email_in_use',
+            'Another patient’s portal account uses this email address.',
+            'email',
+          );
+        }
+      }
+      if (email === null && current.account) {
+        throw conflict(
+          'email_required',
+          'A patient with a portal account needs an email address: it is their user name.',
+          'email',
+        );
+      }
+      let invited = false;
+      await db.transaction(async (tx) => {
+        await tx
+          .update(patients)
+          .set({
+            ...(changes.givenName !== undefined ? { givenName: changes.givenName.trim() } : {}),
+            ...(changes.familyName !== undefined ? { familyName: changes.familyName.trim() } : {}),
+            ...(changes.dateOfBirth !== undefined ? { dateOfBirth: changes.dateOfBirth } : {}),
+            ...(email !== undefined ? { email } : {}),
+            ...(changes.mobile !== undefined ? { mobile: changes.mobile?.trim() || null } : {}),
+            ...(band ? { chargeBandId: band.id } : {}),
+            ...(changes.emailConsent !== undefined ? { emailConsent: changes.emailConsent } : {}),
+            updatedAt: now,
+          })
+          .where(and(eq(patients.chamberId, actor.chamberId), eq(patients.id, patientId)));
+        if (email && current.account) {
+          await tx
+            .update(portalAccounts)
+            .set({ email, updatedAt: now })
+            .where(
+              and(
+                eq(portalAccounts.chamberId, actor.chamberId),
+                eq(portalAccounts.patientId, patientId),
+              ),
+            );
+        }
+        const finalEmail = email === undefined ? current.patient.email : email;
+        if (
+          band &&
+          band.id !== current.band.id &&
+          band.onlineAccess === 'allow_and_notify' &&
+          !current.account &&
+          finalEmail
+        ) {
+          invited = await invitePatient(
+            tx,
+            actor.chamberId,
+            { id: patientId, email: finalEmail },
+            now,
+          );
+        }
+        const changed = Object.keys(changes).filter(
+          (k) => (changes as Record<string, unknown>)[k] !== undefined,
+        );
+        await audit(tx, actor, now, {
+          action: 'patient.updated',
+          patientId,
+          subjectType: 'patient',
+          subjectId: patientId,
+          details: { fields: changed, invited },
+        });
+      });
+      if (invited) ctx.signals.jobsEnqueued();
+      return record(actor.chamberId, patientId);
+    },
+  };
+}
+
+export type PatientService = ReturnType<typeof createPatientService>;

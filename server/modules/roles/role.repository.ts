@@ -1,0 +1,103 @@
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/connect.js';
+import { roleMembers, roles, users } from '../../db/schema.js';
+
+/** The chamber's roles (not deleted), with the number of Active members of each. */
+export async function listRoles(db: Db, chamberId: string) {
+  return db
+    .select({
+      id: roles.id,
+      name: roles.name,
+      isBuiltIn: roles.isBuiltIn,
+      memberCount: sql<number>`(select count(*)::int from ${roleMembers} rm where rm.chamber_id = roles.chamber_id and rm.role_id = roles.id)`,
+      activeMemberCount: sql<number>`(select count(*)::int from ${roleMembers} rm join ${users} u on u.chamber_id = rm.chamber_id and u.id = rm.user_id and u.active where rm.chamber_id = roles.chamber_id and rm.role_id = roles.id)`,
+    })
+    .from(roles)
+    .where(and(eq(roles.chamberId, chamberId), isNull(roles.deletedAt)))
+    .orderBy(asc(roles.name));
+}
+
+export async function findRole(db: Db, chamberId: string, roleId: string) {
+  const rows = await db
+    .select()
+    .from(roles)
+    .where(and(eq(roles.chamberId, chamberId), eq(roles.id, roleId), isNull(roles.deletedAt)))
+    .limit(1);
+  return rows[0];
+}
+
+/** How many of the given ids are live roles of this chamber. */
+export async function countLiveRoles(
+  db: Db,
+  chamberId: string,
+  roleIds: string[],
+): Promise<number> {
+  if (roleIds.length === 0) return 0;
+  const rows = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(roles)
+    .where(
+      and(eq(roles.chamberId, chamberId), inArray(roles.id, roleIds), isNull(roles.deletedAt)),
+    );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function findRoleByName(db: Db, chamberId: string, name: string) {
+  const rows = await db
+    .select()
+    .from(roles)
+    .where(
+      and(
+        eq(roles.chamberId, chamberId),
+        sql`lower(${roles.name}) = lower(${name})`,
+        isNull(roles.deletedAt),
+      ),
+    )
+    .limit(1);
+  return rows[0];
+}
+
+export async function listMembers(db: Db, chamberId: string, roleId: string) {
+  return db
+    .select({ id: users.id, name: users.name, email: users.email, active: users.active })
+    .from(roleMembers)
+    .innerJoin(
+      users,
+      and(eq(users.chamberId, roleMembers.chamberId), eq(users.id, roleMembers.userId)),
+    )
+    .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.roleId, roleId)))
+    .orderBy(asc(users.name));
+}
+
+export async function addMember(
+  db: Db,
+  chamberId: string,
+  roleId: string,
+  userId: string,
+): Promise<boolean> {
+  const rows = await db
+    .insert(roleMembers)
+    .values({ chamberId, roleId, userId })
+    .onConflictDoNothing()
+    .returning({ userId: roleMembers.userId });
+  return rows.length > 0;
+}
+
+export async function removeMember(
+  db: Db,
+  chamberId: string,
+  roleId: string,
+  userId: string,
+): Promise<boolean> {
+  const rows = await db
+    .delete(roleMembers)
+    .where(
+      and(
+        eq(roleMembers.chamberId, chamberId),
+        eq(roleMembers.roleId, roleId),
+        eq(roleMembers.userId, userId),
+      ),
+    )
+    .returning({ userId: roleMembers.userId });
+  return rows.length > 0;
+}

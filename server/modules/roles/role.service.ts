@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { roles } from '../../db/schema.js';
+import { conflict, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
+import { findUser } from '../users/user.repository.js';
+import {
+  addMember,
+  countLiveRoles,
+  findRole,
+  findRoleByName,
+  listMembers,
+  listRoles,
+  removeMember,
+} from './role.repository.js';
+
+/** Refuses role ids that are not live roles of the actor's chamber (another chamber's, deleted, unknown). */
+export async function assertRolesOfChamber(
+  ctx: ServiceContext,
+  chamberId: string,
+  roleIds: string[],
+  field = 'roleIds',
+): Promise<void> {
+  const unique = [...new Set(roleIds)];
+  if ((await countLiveRoles(ctx.db, chamberId, unique)) !== unique.length) {
+    throw invalid('role_not_found', 'One of the chosen roles does not exist.', field);
+  }
+}
+
+export function createRoleService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  const roleNotFound = () => notFound('That role');
+
+  async function assertNameFree(chamberId: string, name: string, exceptId?: string) {
+    const existing = await findRoleByName(db, chamberId, name);
+    if (existing && existing.id !== exceptId) {
+      throw conflict('role_name_taken', `A role named "${existing.name}" exists already.`, 'name');
+    }
+  }
+
+  return {
+    /** The chamber's roles, for the reply form and the admin screens. */
+    list(actor: StaffActor) {
+      return listRoles(db, actor.chamberId);
+    },
+
+    /** New Role. */
+    async create(actor: StaffActor, input: { name: string }) {
+      const name = input.name.trim();
+      await assertNameFree(actor.chamberId, name);
+      const id = randomUUID();
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx.insert(roles).values({ chamberId: actor.chamberId, id, name, createdAt: now });
+        await audit(tx, actor, now, {
+          action: 'role.created',
+          subjectType: 'role',
+          subjectId: id,
+          details: { name },
+        });
+      });
+      return { id, name, isBuiltIn: false, memberCount: 0, activeMemberCount: 0 };
+    },
+
+    async rename(actor: StaffActor, roleId: string, input: { name: string }) {
+      const role = await findRole(db, actor.chamberId, roleId);
+      if (!role) throw roleNotFound();
+      if (role.isBuiltIn)
+        throw conflict('role_built_in', 'The built-in role cannot be renamed.', 'name');
+      const name = input.name.trim();
+      await assertNameFree(actor.chamberId, name, roleId);
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(roles)
+          .set({ name })
+          .where(and(eq(roles.chamberId, actor.chamberId), eq(roles.id, roleId)));
+        await audit(tx, actor, now, {
+          action: 'role.updated',
+          subjectType: 'role',
+          subjectId: roleId,
+          details: { from: role.name, to: name },
+        });
+      });
+    },
+
+    /**
+     * Deletes a role. Messages keep it in their audience history; if it was the Role for new
+     * messages, new messages go to the built-in role (rule 2).
+     */
+    async remove(actor: StaffActor, roleId: string) {
+      const role = await findRole(db, actor.chamberId, roleId);
+      if (!role) throw roleNotFound();
+      if (role.isBuiltIn) throw conflict('role_built_in', 'The built-in role cannot be deleted.');
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(roles)
+          .set({ deletedAt: now })
+          .where(and(eq(roles.chamberId, actor.chamberId), eq(roles.id, roleId)));
+        await audit(tx, actor, now, {
+          action: 'role.deleted',
+          subjectType: 'role',
+          subjectId: roleId,
+          details: { name: role.name },
+        });
+      });
+    },
+
+    async members(actor: StaffActor, roleId: string) {
+      if (!(await findRole(db, actor.chamberId, roleId))) throw roleNotFound();
+      return listMembers(db, actor.chamberId, roleId);
+    },
+
+    async addMember(actor: StaffActor, roleId: string, userId: string) {
+      if (!(await findRole(db, actor.chamberId, roleId))) throw roleNotFound();
+      if (!(await findUser(db, actor.chamberId, userId))) throw notFound('That user');
+      const now = clock();
+      await db.transaction(async (tx) => {
+        if (await addMember(tx, actor.chamberId, roleId, userId)) {
+          await audit(tx, actor, now, {
+            action: 'role.member_added',
+            subjectType: 'role',
+            subjectId: roleId,
+            details: { userId },
+          });
+        }
+      });
+    },
+
+    async removeMember(actor: StaffActor, roleId: string, userId: string) {
+      if (!(await findRole(db, actor.chamberId, roleId))) throw roleNotFound();
+      const now = clock();
+      await db.transaction(async (tx) => {
+        if (!(await removeMember(tx, actor.chamberId, roleId, userId)))
+          throw notFound('That member');
+        await audit(tx, actor, now, {
+          action: 'role.member_removed',
+          subjectType: 'role',
+          subjectId: roleId,
+          details: { userId },
+        });
+      });
+    },
+  };
+}
+
+export type RoleService = ReturnType<typeof createRoleService>;

@@ -1,0 +1,94 @@
+import { eq, sql } from 'drizzle-orm';
+import { chambers } from '../../db/schema.js';
+import { invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
+import { findChamber } from '../chambers/chamber.repository.js';
+import { findRole, listRoles } from '../roles/role.repository.js';
+
+const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+export interface SettingsChanges {
+  patientPortalEnabled?: boolean;
+  roleForNewMessagesId?: string;
+  sharedItemsEmailEnabled?: boolean;
+  timeZone?: string;
+}
+
+export function createSettingService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  async function read(chamberId: string) {
+    const chamber = await findChamber(db, chamberId);
+    if (!chamber) throw notFound('That chamber');
+    const roles = await listRoles(db, chamberId);
+    // Rule 2: a deleted or unset role falls back to the built-in Appointment Reminder Admin.
+    const role =
+      roles.find((r) => r.id === chamber.roleForNewMessagesId) ?? roles.find((r) => r.isBuiltIn);
+    return {
+      chamber: { key: chamber.key, name: chamber.name },
+      patientPortalEnabled: chamber.patientPortalEnabled,
+      roleForNewMessages: role
+        ? { id: role.id, name: role.name, activeMemberCount: Number(role.activeMemberCount) }
+        : null,
+      roleForNewMessagesWarning:
+        role && Number(role.activeMemberCount) === 0
+          ? `The role "${role.name}" has no Active members: nobody will be notified of new patient messages.`
+          : null,
+      sharedItemsEmailEnabled: chamber.sharedItemsEmailEnabled,
+      timeZone: chamber.timeZone,
+    };
+  }
+
+  return {
+    /** The chamber's settings, with a warning when nobody would be notified of new messages. */
+    get(actor: StaffActor) {
+      return read(actor.chamberId);
+    },
+
+    async update(actor: StaffActor, changes: SettingsChanges) {
+      if (changes.timeZone !== undefined && !TIME_ZONES.has(changes.timeZone)) {
+        throw invalid(
+          'validation_failed',
+          'timeZone must be an IANA time zone such as Europe/London.',
+          'timeZone',
+        );
+      }
+      if (
+        changes.roleForNewMessagesId !== undefined &&
+        !(await findRole(db, actor.chamberId, changes.roleForNewMessagesId))
+      ) {
+        throw invalid('role_not_found', 'That role does not exist.', 'roleForNewMessagesId');
+      }
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(chambers)
+          .set({
+            ...(changes.patientPortalEnabled !== undefined
+              ? { patientPortalEnabled: changes.patientPortalEnabled }
+              : {}),
+            ...(changes.roleForNewMessagesId !== undefined
+              ? { roleForNewMessagesId: changes.roleForNewMessagesId }
+              : {}),
+            ...(changes.sharedItemsEmailEnabled !== undefined
+              ? { sharedItemsEmailEnabled: changes.sharedItemsEmailEnabled }
+              : {}),
+            ...(changes.timeZone !== undefined ? { timeZone: changes.timeZone } : {}),
+            updatedAt: sql`${now.toISOString()}::timestamptz`,
+          })
+          .where(eq(chambers.id, actor.chamberId));
+        await audit(tx, actor, now, {
+          action: 'settings.updated',
+          subjectType: 'chamber',
+          subjectId: actor.chamberId,
+          details: { ...changes },
+        });
+      });
+      return read(actor.chamberId);
+    },
+  };
+}
+
+export type SettingService = ReturnType<typeof createSettingService>;

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { users } from '../../db/schema.js';
+import { conflict, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import { assertAcceptablePassword, hashPassword } from '../../lib/passwords.js';
+import type { StaffActor } from '../auth/actor.js';
+import { createAccountLink } from '../auth/account-links.js';
+import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
+import { audit } from '../audit/audit.service.js';
+import { assertRolesOfChamber } from '../roles/role.service.js';
+import { findUser, listUsers, setUserRoles } from './user.repository.js';
+
+export interface NewUserInput {
+  name: string;
+  email: string;
+  isAdmin?: boolean;
+  roleIds?: string[];
+  /** When absent, the user is emailed an invitation link to set one. */
+  password?: string;
+}
+
+export interface UserChanges {
+  name?: string;
+  isAdmin?: boolean;
+  active?: boolean;
+  roleIds?: string[];
+}
+
+export function createUserService(ctx: ServiceContext) {
+  const { db, clock } = ctx;
+
+  async function present(chamberId: string, userId: string) {
+    const all = await listUsers(db, chamberId);
+    const user = all.find((u) => u.id === userId);
+    if (!user) throw notFound('That user');
+    return user;
+  }
+
+  return {
+    list(actor: StaffActor) {
+      return listUsers(db, actor.chamberId);
+    },
+
+    /** New User: with a password, or with an emailed invitation to set one. */
+    async create(actor: StaffActor, input: NewUserInput) {
+      const email = input.email.trim();
+      if (await findStaffByEmail(db, actor.chamberId, email)) {
+        throw conflict('email_taken', 'A user with this email exists already.', 'email');
+      }
+      const roleIds = input.roleIds ?? [];
+      await assertRolesOfChamber(ctx, actor.chamberId, roleIds);
+      if (input.password !== undefined) assertAcceptablePassword(input.password);
+      const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
+      const id = randomUUID();
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx.insert(users).values({
+          chamberId: actor.chamberId,
+          id,
+          email,
+          name: input.name.trim(),
+          passwordHash,
+          isAdmin: input.isAdmin ?? false,
+          active: true,
+          passwordChangedAt: passwordHash ? now : null,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await setUserRoles(tx, actor.chamberId, id, roleIds);
+        if (!passwordHash) {
+          await createAccountLink(tx, {
+            chamberId: actor.chamberId,
+            subject: { userId: id },
+            purpose: 'invitation',
+            now,
+          });
+        }
+        await audit(tx, actor, now, {
+          action: 'user.created',
+          subjectType: 'user',
+          subjectId: id,
+          details: { isAdmin: input.isAdmin ?? false, roleIds },
+        });
+      });
+      if (!passwordHash) ctx.signals.jobsEnqueued();
+      return present(actor.chamberId, id);
+    },
+
+    /** Changes name, admin permission, Active/Inactive and roles; an admin cannot lock themselves out. */
+    async update(actor: StaffActor, userId: string, changes: UserChanges) {
+      const user = await findUser(db, actor.chamberId, userId);
+      if (!user) throw notFound('That user');
+      if (userId === actor.userId && (changes.isAdmin === false || changes.active === false)) {
+        throw conflict(
+          'cannot_lock_out_self',
+          'You cannot remove your own admin permission or make yourself Inactive.',
+          changes.active === false ? 'active' : 'isAdmin',
+        );
+      }
+      if (changes.roleIds) await assertRolesOfChamber(ctx, actor.chamberId, changes.roleIds);
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx
+          .update(users)
+          .set({
+            ...(changes.name !== undefined ? { name: changes.name.trim() } : {}),
+            ...(changes.isAdmin !== undefined ? { isAdmin: changes.isAdmin } : {}),
+            ...(changes.active !== undefined ? { active: changes.active } : {}),
+            updatedAt: now,
+          })
+          .where(and(eq(users.chamberId, actor.chamberId), eq(users.id, userId)));
+        if (changes.roleIds) await setUserRoles(tx, actor.chamberId, userId, changes.roleIds);
+        if (changes.active === false) await deleteSessionsOf(tx, actor.chamberId, { userId });
+        await audit(tx, actor, now, {
+          action: 'user.updated',
+          subjectType: 'user',
+          subjectId: userId,
+          details: { ...changes, name: changes.name === undefined ? undefined : '(changed)' },
+        });
+      });
+      return present(actor.chamberId, userId);
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, unauthenticated } from '../errors.js';
+import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
+import type { AuthService } from '../modules/auth/auth.service.js';
+
+/**
+ * Who may call a route: anyone, a signed-in patient, a signed-in staff user, or a staff user
+ * with the admin permission. Every route must say which (`config.auth`); a route without it
+ * makes the app refuse to start.
+ */
+export type AuthRequirement = 'public' | 'patient' | 'staff' | 'admin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthRequirement;
+  }
+  interface FastifyRequest {
+    staffActor: StaffActor | null;
+    patientActor: PatientActor | null;
+  }
+}
+
+export interface CookieNames {
+  staff: string;
+  patient: string;
+}
+
+/** `__Host-` names need https; on plain http (the demo) the cookies go without the prefix. */
+export function cookieNames(secure: boolean): CookieNames {
+  return secure
+    ? { staff: '__Host-staff_session', patient: '__Host-portal_session' }
+    : { staff: 'staff_session', patient: 'portal_session' };
+}
+
+/** The staff user of a route declared `staff` or `admin`. */
+export function staffOf(request: FastifyRequest): StaffActor {
+  if (!request.staffActor) throw unauthenticated();
+  return request.staffActor;
+}
+
+/** The patient of a route declared `patient`. */
+export function patientOf(request: FastifyRequest): PatientActor {
+  if (!request.patientActor) throw unauthenticated();
+  return request.patientActor;
+}
+
+export function registerAuth(app: FastifyInstance, auth: AuthService, names: CookieNames): void {
+  app.decorateRequest('staffActor', null);
+  app.decorateRequest('patientActor', null);
+
+  const check = (requirement: AuthRequirement) =>
+    async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+      if (requirement === 'public') return;
+      const kind = requirement === 'patient' ? 'patient' : 'staff';
+      const token = request.cookies[kind === 'staff' ? names.staff : names.patient];
+      const actor = token ? await auth.resolveSession(token, kind, request.ip) : null;
+      if (!actor) throw unauthenticated();
+      if (actor.kind === 'staff') {
+        request.staffActor = actor;
+        if (requirement === 'admin' && !actor.isAdmin) {
+          throw new AppError(403, 'admin_required', 'Only an administrator can do this.');
+        }
+      } else {
+        request.patientActor = actor;
+      }
+    };
+
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD') return;
+    const requirement = route.config?.auth;
+    if (!requirement) {
+      throw new Error(`Route ${String(route.method)} ${route.url} does not declare config.auth`);
+    }
+    const hooks = route.onRequest
+      ? Array.isArray(route.onRequest)
+        ? route.onRequest
+        : [route.onRequest]
+      : [];
+    route.onRequest = [...hooks, check(requirement)];
+  });
+}

@@ -1,0 +1,143 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError } from '../errors.js';
+
+interface ValidationIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Turns a schema failure into the field a person can fix: `text`, `roleIds.1`, `password`. */
+function fieldOf(issue: ValidationIssue | undefined): string | undefined {
+  if (!issue) return undefined;
+  const path = (issue.instancePath ?? '').split('/').filter(Boolean);
+  const params = issue.params ?? {};
+  if (typeof params.missingProperty === 'string') path.push(params.missingProperty);
+  if (typeof params.additionalProperty === 'string') path.push(params.additionalProperty);
+  return path.length > 0 ? path.join('.') : undefined;
+}
+
+function messageOf(issue: ValidationIssue | undefined, field: string | undefined): string {
+  const name = field ?? 'The request';
+  switch (issue?.keyword) {
+    case 'required':
+      return `${name} is required.`;
+    case 'additionalProperties':
+      return `${name} is not a field this request accepts.`;
+    case 'minLength':
+      return `${name} is too short.`;
+    case 'maxLength':
+      return `${name} is too long.`;
+    case 'type':
+      return `${name} has the wrong type (${issue.message ?? 'invalid'}).`;
+    case 'format':
+    case 'pattern':
+      return `${name} is not in the expected format.`;
+    case 'enum':
+    case 'const':
+    case 'anyOf':
+      return `${name} is not one of the allowed values.`;
+    default:
+      return `${name} is not valid${issue?.message ? `: ${issue.message}` : ''}.`;
+  }
+}
+
+/** The one error handler: every refusal leaves as `{ error: { status, code, message, field? } }`. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.headers) reply.headers(error.headers);
+      return reply.status(error.status).send(error.toBody());
+    }
+    if (error.validation) {
+      // A malformed id in the path is an id that does not exist.
+      if (error.validationContext === 'params') {
+        return reply
+          .status(404)
+          .send(new AppError(404, 'not_found', 'That item was not found.').toBody());
+      }
+      const issue = error.validation[0] as ValidationIssue | undefined;
+      const field = fieldOf(issue);
+      return reply
+        .status(422)
+        .send(new AppError(422, 'validation_failed', messageOf(issue, field), field).toBody());
+    }
+    const known: Record<string, [number, string, string]> = {
+      FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed_json', 'The request body is not valid JSON.'],
+      FST_ERR_CTP_EMPTY_JSON_BODY: [
+        400,
+        'malformed_json',
+        'The request body is empty; JSON was expected.',
+      ],
+      FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+        415,
+        'unsupported_media_type',
+        'The request body must be sent as application/json.',
+      ],
+      FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is too large.'],
+      FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+        400,
+        'bad_request',
+        'The Content-Length header is wrong.',
+      ],
+      FST_ERR_CTP_INVALID_TYPE: [400, 'bad_request', 'The Content-Type header is not valid.'],
+      FST_ERR_BAD_URL: [400, 'bad_request', 'The address is not valid.'],
+      FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request is not valid.'],
+    };
+    const mapped = error.code ? known[error.code] : undefined;
+    if (mapped) {
+      return reply.status(mapped[0]).send(new AppError(mapped[0], mapped[1], mapped[2]).toBody());
+    }
+    if (error.statusCode === 429) {
+      return reply
+        .status(429)
+        .send(
+          new AppError(
+            429,
+            'too_many_requests',
+            'Too many requests. Please wait and try again.',
+          ).toBody(),
+        );
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply
+        .status(error.statusCode)
+        .send(new AppError(error.statusCode, 'bad_request', 'The request is not valid.').toBody());
+    }
+    const cause = error as unknown as { code?: string };
+    // The database is unreachable: say so, so clients retry rather than give up.
+    if (
+      cause.code === 'ECONNREFUSED' ||
+      cause.code === '57P01' ||
+      cause.code === '57P03' ||
+      cause.code === '08006'
+    ) {
+      request.log.error({ err: error }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send(
+          new AppError(
+            503,
+            'service_unavailable',
+            'The service is briefly unavailable. Please try again in a moment.',
+          ).toBody(),
+        );
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply
+      .status(500)
+      .send(
+        new AppError(
+          500,
+          'internal_error',
+          'Something went wrong on our side. Please try again.',
+        ).toBody(),
+      );
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(new AppError(404, 'not_found', 'That address was not found.').toBody()),
+  );
+}

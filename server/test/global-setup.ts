@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { fromPglite, fromPostgres, migrateDatabase } from '../db/connect.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    engine: 'pglite' | 'postgres';
+    pgliteDump: string;
+    postgresUrl: string;
+    postgresTemplate: string;
+  }
+}
+
+const DEFAULT_URL = 'postgres://portal_test:portal_test@127.0.0.1:5432/postgres';
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * On a developer machine with the Debian PostgreSQL cluster installed but stopped, start it and
+ * make the test role, as `.ci/run` does; with TEST_DATABASE_URL set, only that server is used.
+ */
+async function ensureLocalPostgres(url: string, explicit: boolean): Promise<void> {
+  if (await canConnect(url)) return;
+  const fail = (why: string) =>
+    new Error(
+      `PostgreSQL is not reachable at ${url.replace(/:[^:@/]+@/, ':***@')} (${why}). Start it, or set TEST_DATABASE_URL; .ci/run shows how.`,
+    );
+  if (explicit || !fs.existsSync('/usr/bin/pg_ctlcluster') || process.getuid?.() !== 0)
+    throw fail('not running');
+  try {
+    execFileSync('pg_ctlcluster', ['15', 'main', 'start'], { stdio: 'ignore' });
+  } catch {
+    // Already running, or another version: the checks below tell.
+  }
+  const psql = (q: string) =>
+    execFileSync('su', ['postgres', '-c', `psql -tAc "${q}"`], {
+      cwd: '/',
+      encoding: 'utf8',
+    }).trim();
+  for (let i = 0; i < 30; i += 1) {
+    try {
+      psql('select 1');
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  if (psql("SELECT 1 FROM pg_roles WHERE rolname='portal_test'") !== '1') {
+    psql("CREATE ROLE portal_test LOGIN SUPERUSER PASSWORD 'portal_test'");
+  }
+  if (!(await canConnect(url))) throw fail('could not start it');
+}
+
+/** Migrates once per run: a PGlite data dump, or a PostgreSQL template database. */
+export default async function setup(project: TestProject) {
+  const engine = project.config.provide.engine as 'pglite' | 'postgres';
+  if (engine === 'pglite') {
+    const client = await PGlite.create();
+    await migrateDatabase(fromPglite(client));
+    const dump = await client.dumpDataDir('none');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'portal-test-')), 'migrated.tar');
+    fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+    await client.close();
+    project.provide('pgliteDump', file);
+    return () => fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+  const url = process.env.TEST_DATABASE_URL || DEFAULT_URL;
+  await ensureLocalPostgres(url, Boolean(process.env.TEST_DATABASE_URL));
+  const template = `portal_template_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${template}`);
+  const target = new URL(url);
+  target.pathname = `/${template}`;
+  const database = fromPostgres(target.toString(), 2);
+  await migrateDatabase(database);
+  await database.close();
+  project.provide('postgresUrl', url);
+  project.provide('postgresTemplate', template);
+  return async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await admin.end();
+  };
+}

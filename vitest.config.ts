@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// The server suites run twice: on the embedded database (PGlite) and on PostgreSQL.
+const serverTests = ['server/**/*.test.ts'];
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: serverTests,
+          globalSetup: ['server/test/global-setup.ts'],
+          provide: { engine: 'pglite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: serverTests,
+          globalSetup: ['server/test/global-setup.ts'],
+          provide: { engine: 'postgres' },
+        },
+      },
+    ],
+  },
+});

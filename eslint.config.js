@@ -1,3 +1,5 @@
+import jsxA11y from 'eslint-plugin-jsx-a11y';
+import reactHooks from 'eslint-plugin-react-hooks';
 // ESLint 9 flat config: typescript-eslint (recommended, not type-checked, to stay fast)
 // plus the layering rules of ARCHITECTURE.md ("Rules" 1), checked by machine.
 import js from '@eslint/js';
@@ -112,5 +114,17 @@ export default defineConfig([
     // Tests read JSON answers whose shape each assertion states.
     files: ['**/*.test.ts', 'server/test/**/*.ts', 'e2e/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The web apps: hooks rules and accessibility rules for JSX.
+    files: ['web/**/*.tsx'],
+    plugins: { 'jsx-a11y': jsxA11y, 'react-hooks': reactHooks },
+    rules: {
+      ...jsxA11y.flatConfigs.recommended.rules,
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
+      // Focus on open is wanted on the compose and search pages.
+      'jsx-a11y/no-autofocus': 'off',
+    },
   },
 ]);

@@ -30,6 +30,7 @@ import { createUserService } from './modules/users/user.service.js';
 import { cookieNames, registerAuth } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
 import { registerSecurity } from './plugins/security.js';
+import { registerWeb } from './plugins/web.js';
 
 export interface AppDeps {
   config: Config;
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(chargeBandRoutes, { bands: services.bands });
   await app.register(settingRoutes, { settings: services.settings });
   await app.register(auditRoutes, { audit: services.audit });
+  await registerWeb(app);
 
   return app as unknown as FastifyInstance & { services: Services };
 }

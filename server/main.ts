@@ -7,6 +7,7 @@ import { createSignals } from './lib/context.js';
 import { fileMailer, smtpMailer } from './jobs/mailer.js';
 import { createWorker } from './jobs/worker.js';
 import path from 'node:path';
+import { hasWebBuild } from './plugins/web.js';
 
 /** Starts the product: `--role=web|worker|all` (default all), `--demo` to make the demo chamber. */
 async function main(): Promise<void> {
@@ -52,6 +53,12 @@ async function main(): Promise<void> {
     `\nPatient Portal Online Messaging (${config.role}) on ${database.engine === 'pglite' ? `the embedded database in ${config.dataDir}` : 'PostgreSQL'}`,
   );
   if (config.role !== 'worker') {
+    if (hasWebBuild()) {
+      console.log(`  Staff app:      ${where}/staff/`);
+      console.log(`  Patient Portal: ${where}/portal/`);
+    } else {
+      console.log('  (web apps not built: run `npm run build:web` to serve /staff/ and /portal/)');
+    }
     console.log(`  API:            ${where}/api/v1/ (OpenAPI at ${where}/api/v1/openapi.json)`);
   }
   if (worker) console.log(`  Email:          ${mailer.describe()}`);

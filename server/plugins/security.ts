@@ -4,6 +4,15 @@ import { AppError } from '../errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The Host header as a URL of the origin's scheme spells it: lower case, no default port. */
+function normalHost(host: string, protocol: string): string {
+  try {
+    return new URL(`${protocol}//${host}`).host;
+  } catch {
+    return host.toLowerCase();
+  }
+}
+
 /**
  * Security headers, and the CSRF defence that goes with SameSite=Strict cookies: a
  * state-changing request sent by another site's page is refused.
@@ -41,7 +50,8 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
     let crossOrigin = site === 'cross-site';
     if (typeof origin === 'string') {
       try {
-        crossOrigin = origin === 'null' || new URL(origin).host !== request.host;
+        const from = new URL(origin);
+        crossOrigin = origin === 'null' || from.host !== normalHost(request.host, from.protocol);
       } catch {
         crossOrigin = true;
       }

@@ -90,17 +90,13 @@ export function createAuthService(ctx: ServiceContext) {
       const failed = async (reason: string, err: AppError) => {
         await db.transaction(async (tx) => {
           if (reason === 'wrong_password') {
-            const failures = user.failedSignIns + 1;
-            await tx
-              .update(users)
-              .set({
-                failedSignIns: failures >= MAX_FAILED_SIGN_INS ? 0 : failures,
-                lockedUntil:
-                  failures >= MAX_FAILED_SIGN_INS
-                    ? new Date(now.getTime() + STAFF_LOCKOUT_MS)
-                    : user.lockedUntil,
-              })
-              .where(and(eq(users.chamberId, chamber.id), eq(users.id, user.id)));
+            // Counted in one statement, so attempts arriving together are all counted.
+            const lockUntil = new Date(now.getTime() + STAFF_LOCKOUT_MS).toISOString();
+            await tx.execute(sql`
+              update users
+                 set failed_sign_ins = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then 0 else failed_sign_ins + 1 end,
+                     locked_until = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then ${lockUntil}::timestamptz else locked_until end
+               where chamber_id = ${chamber.id}::uuid and id = ${user.id}::uuid`);
           }
           await insertAuditEvents(tx, [
             auditEntry(
@@ -183,22 +179,16 @@ export function createAuthService(ctx: ServiceContext) {
       const failed = async (reason: string, err: AppError) => {
         await db.transaction(async (tx) => {
           if (reason === 'wrong_password' && account.state === 'active') {
-            const failures = account.failedSignIns + 1;
-            const block = failures >= MAX_FAILED_SIGN_INS;
-            await tx
-              .update(portalAccounts)
-              .set({
-                failedSignIns: failures,
-                state: block ? 'blocked' : account.state,
-                updatedAt: now,
-              })
-              .where(
-                and(
-                  eq(portalAccounts.chamberId, chamber.id),
-                  eq(portalAccounts.patientId, account.patientId),
-                ),
-              );
-            if (block) {
+            // Counted in one statement, so attempts arriving together are all counted.
+            const counted = await tx.execute<{ failed_sign_ins: number; state: string }>(sql`
+              update portal_accounts
+                 set failed_sign_ins = failed_sign_ins + 1,
+                     state = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then 'blocked' else state end,
+                     updated_at = ${now.toISOString()}::timestamptz
+               where chamber_id = ${chamber.id}::uuid and patient_id = ${account.patientId}::uuid and state = 'active'
+              returning failed_sign_ins, state`);
+            const row = counted.rows[0];
+            if (row && row.state === 'blocked') {
               await deleteSessionsOf(tx, chamber.id, { patientId: account.patientId });
               await insertAuditEvents(tx, [
                 auditEntry(
@@ -386,10 +376,15 @@ export function createAuthService(ctx: ServiceContext) {
       };
     },
 
-    /** Signs out: the session row is deleted, so its cookie is dead even if replayed. */
+    /** Signs out everywhere: every session row of the account is deleted, so no cookie of it works. */
     async signOut(actor: Actor): Promise<void> {
       await db.transaction(async (tx) => {
-        await deleteSession(tx, actor.chamberId, actor.sessionId);
+        // Rule 8: signing out ends the account's sessions everywhere, on every device.
+        await deleteSessionsOf(
+          tx,
+          actor.chamberId,
+          actor.kind === 'staff' ? { userId: actor.userId } : { patientId: actor.patientId },
+        );
         await audit(tx, actor, clock(), {
           action: actor.kind === 'staff' ? 'staff.sign_out' : 'portal.sign_out',
           subjectType: actor.kind === 'staff' ? 'user' : 'portal_account',
@@ -414,7 +409,7 @@ export function createAuthService(ctx: ServiceContext) {
       await db.transaction(async (tx) => {
         if (kind === 'patient') {
           const account = await findPortalAccountByEmail(tx, chamber.id, email);
-          if (!account || account.state === 'disabled' || account.state === 'invited') return;
+          if (!account || account.state === 'disabled') return;
           if (
             account.lastResetRequestedAt &&
             now.getTime() - account.lastResetRequestedAt.getTime() < RESET_COOLDOWN_MS
@@ -432,7 +427,8 @@ export function createAuthService(ctx: ServiceContext) {
           await createAccountLink(tx, {
             chamberId: chamber.id,
             subject: { patientId: account.patientId },
-            purpose: 'reset',
+            // Someone who lost the invitation email gets a new invitation.
+            purpose: account.state === 'invited' ? 'invitation' : 'reset',
             now,
           });
           await insertAuditEvents(tx, [

@@ -1,0 +1,43 @@
+/** SPEC labels, used verbatim as visible text and accessible names in both apps and in tests. */
+export const LABELS = {
+  patientPortal: 'Patient Portal',
+  roleForNewMessages: 'Role for new messages',
+  enableSharedItemsEmail: 'Enable new shared items email',
+  enableOnlineBooking: 'Enable Online Booking',
+  allowingPatientAccess: 'Allowing Patient Access',
+  allowAndNotify: 'Allow And Notify',
+  allowWithNoNotifications: 'Allow With No Notifications',
+  onlineSettings: 'Online Settings',
+  allowOnlineMessaging: 'Allow online messaging',
+  onlineSignUpInviteCode: 'Online sign-up invite code',
+  newUser: 'New User',
+  newRole: 'New Role',
+  systemActivity: 'System Activity',
+  userManagement: 'User Management',
+  billingRules: 'Billing Rules',
+  configuration: 'Configuration',
+  startPage: 'Start Page',
+  notifications: 'Notifications',
+  patient: 'Patient',
+  findAndSelectPatient: 'Find and Select patient',
+  patientRecord: 'Patient Record',
+  feed: 'Feed',
+  activity: 'Activity',
+  resetPortalLogin: 'Reset Portal Login',
+  unblockPortalUser: 'Unblock Portal User',
+  alsoShareWithPatient: 'also share with the patient',
+  exclusivelyWithPatient: 'exclusively with the patient',
+  exclusivelyWithRoles: 'exclusively with roles',
+  inbox: 'Inbox',
+  newMessage: 'New message',
+  documents: 'Documents',
+  medicalData: 'Medical Data',
+} as const;
+
+/** Eligibility codes of SPEC rule 1, as the API answers them. */
+export const ELIGIBILITY_CODES = [
+  'portal_disabled',
+  'account_not_active',
+  'band_not_online',
+  'messaging_not_allowed',
+] as const;

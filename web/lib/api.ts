@@ -1,0 +1,97 @@
+import { noteActivity } from './idle';
+
+/** The API's one error shape, as an exception the UI can show next to the field it names. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+type Listener = () => void;
+const unauthenticatedListeners = new Set<Listener>();
+
+/** Called when any request answers 401: the app shows its sign-in again, keeping the page. */
+export function onUnauthenticated(listener: Listener): () => void {
+  unauthenticatedListeners.add(listener);
+  return () => unauthenticatedListeners.delete(listener);
+}
+
+/** JSON request to the API with the session cookie; throws ApiError on refusal. */
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        accept: 'application/json',
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new ApiError(
+      0,
+      'network_error',
+      'The connection failed. Please check your internet connection and try again.',
+    );
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (res.ok) noteActivity();
+  if (!res.ok) {
+    const err = (
+      data as { error?: { code?: string; message?: string; field?: string } } | undefined
+    )?.error;
+    if (res.status === 401 && !path.endsWith('/session'))
+      unauthenticatedListeners.forEach((l) => l());
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'error',
+      err?.message ?? `The request failed (${res.status}).`,
+      err?.field,
+    );
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+export const post = <T>(path: string, body: unknown = {}, headers?: Record<string, string>) =>
+  api<T>('POST', path, body, headers);
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const put = <T>(path: string, body: unknown = {}) => api<T>('PUT', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+/** A fresh key per send attempt of one draft, so a retried request is stored once. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** The message for a field, when the error names that field. */
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError && error.field === field ? error.message : undefined;
+}
+
+/** The message for an error that names no field shown on the form. */
+export function formError(error: unknown, fields: string[]): string | undefined {
+  if (!error) return undefined;
+  if (error instanceof ApiError)
+    return error.field && fields.includes(error.field) ? undefined : error.message;
+  return 'Something went wrong. Please try again.';
+}

@@ -1,0 +1,54 @@
+import '@mantine/core/styles.css';
+import { MantineProvider } from '@mantine/core';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { ApiError } from '../lib/api';
+import { theme } from '../ui/theme';
+import { ConversationPage } from './routes/conversation-page';
+import { ForgottenPasswordPage } from './routes/forgotten-password-page';
+import { HomePage } from './routes/home-page';
+import { InboxPage } from './routes/inbox-page';
+import { PortalLayout } from './routes/layout';
+import { NewMessagePage } from './routes/new-message-page';
+import { SetPasswordPage } from './routes/set-password-page';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+      refetchOnWindowFocus: true,
+    },
+  },
+});
+
+const router = createBrowserRouter(
+  [
+    { path: '/forgotten-password', element: <ForgottenPasswordPage /> },
+    { path: '/set-password', element: <SetPasswordPage /> },
+    {
+      path: '/',
+      element: <PortalLayout />,
+      children: [
+        { index: true, element: <HomePage /> },
+        { path: 'inbox', element: <InboxPage /> },
+        { path: 'inbox/new', element: <NewMessagePage /> },
+        { path: 'inbox/:id', element: <ConversationPage /> },
+        { path: '*', element: <HomePage /> },
+      ],
+    },
+  ],
+  { basename: '/portal' },
+);
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <MantineProvider theme={theme}>
+      <QueryClientProvider client={queryClient}>
+        <RouterProvider router={router} />
+      </QueryClientProvider>
+    </MantineProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,24 @@
+import { Alert, Stack, Text, Title } from '@mantine/core';
+import { Navigate, useOutletContext } from 'react-router';
+import type { PortalSession } from '../features/session/api';
+
+/** Home: the Inbox when the patient may message; otherwise, in plain words, why not and whom to ask. */
+export function HomePage() {
+  const session = useOutletContext<PortalSession>();
+  if (session.messaging.allowed) return <Navigate to="/inbox" replace />;
+  return <MessagingUnavailable session={session} />;
+}
+
+export function MessagingUnavailable({ session }: { session: PortalSession }) {
+  return (
+    <Stack>
+      <Title order={2}>Hello {session.patient.name}</Title>
+      <Alert color="blue" title="Online messaging is not available" role="status">
+        <Text size="sm">
+          {session.messaging.message ?? 'Online messaging is not available for your account.'} If
+          you need to reach {session.chamber.name}, please phone or visit the clinic.
+        </Text>
+      </Alert>
+    </Stack>
+  );
+}

@@ -1,0 +1,122 @@
+import { Alert, Button, Card, Checkbox, Group, Select, Stack, Text, Title } from '@mantine/core';
+import { useEffect, useMemo, useState } from 'react';
+import { fieldError, formError } from '../../lib/api';
+import { ErrorState, Loading } from '../../ui/states';
+import { LABELS } from '../../../common/labels';
+import { useSaveSettings, useSettings } from '../features/admin/api';
+import { useRoles } from '../features/session/api';
+
+/** Start Page > Admin > Configuration. */
+export function AdminConfigurationPage() {
+  const settings = useSettings();
+  const roles = useRoles();
+  const save = useSaveSettings();
+  const [portal, setPortal] = useState(false);
+  const [roleId, setRoleId] = useState<string | null>(null);
+  const [email, setEmail] = useState(false);
+  const [timeZone, setTimeZone] = useState<string | null>('Europe/London');
+  const zones = useMemo(() => Intl.supportedValuesOf('timeZone'), []);
+  useEffect(() => {
+    if (!settings.data) return;
+    setPortal(settings.data.patientPortalEnabled);
+    setRoleId(settings.data.roleForNewMessages?.id ?? null);
+    setEmail(settings.data.sharedItemsEmailEnabled);
+    setTimeZone(settings.data.timeZone);
+  }, [settings.data]);
+
+  if (settings.isPending) return <Loading />;
+  if (settings.isError)
+    return <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />;
+  const general = formError(save.error, ['roleForNewMessagesId', 'timeZone']);
+  return (
+    <Stack maw={720}>
+      <Title order={2}>{LABELS.configuration}</Title>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate({
+            patientPortalEnabled: portal,
+            sharedItemsEmailEnabled: email,
+            ...(roleId ? { roleForNewMessagesId: roleId } : {}),
+            ...(timeZone ? { timeZone } : {}),
+          });
+        }}
+      >
+        <Stack>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="xs">
+              Chargeable features
+            </Title>
+            <Checkbox
+              label={LABELS.patientPortal}
+              description="Off: no patient of this clinic can use the Patient Portal."
+              checked={portal}
+              onChange={(e) => setPortal(e.currentTarget.checked)}
+            />
+          </Card>
+          <Card withBorder>
+            <Title order={3} size="h5" mb="xs">
+              Online Portal
+            </Title>
+            <Text fw={600} size="sm" mb={4}>
+              General Settings
+            </Text>
+            <Select
+              label={LABELS.roleForNewMessages}
+              description="Every Active member of this role is notified when a patient writes."
+              data={(roles.data?.roles ?? []).map((r) => ({
+                value: r.id,
+                label: `${r.name} (${r.activeMemberCount} active)`,
+              }))}
+              value={roleId}
+              onChange={setRoleId}
+              allowDeselect={false}
+              error={fieldError(save.error, 'roleForNewMessagesId')}
+            />
+            {settings.data.roleForNewMessagesWarning && (
+              <Alert color="orange" mt="xs" role="alert">
+                {settings.data.roleForNewMessagesWarning}
+              </Alert>
+            )}
+            <Text fw={600} size="sm" mt="md" mb={4}>
+              New Shared Items Notification
+            </Text>
+            <Checkbox
+              label={LABELS.enableSharedItemsEmail}
+              description="Patients are emailed (without any clinical content) when something new is shared with them."
+              checked={email}
+              onChange={(e) => setEmail(e.currentTarget.checked)}
+            />
+          </Card>
+          <Card withBorder>
+            <Select
+              label="Time zone"
+              description="Times are shown in this time zone."
+              data={zones}
+              value={timeZone}
+              onChange={setTimeZone}
+              searchable
+              allowDeselect={false}
+              error={fieldError(save.error, 'timeZone')}
+            />
+          </Card>
+          {general && (
+            <Alert color="red" role="alert">
+              {general}
+            </Alert>
+          )}
+          <Group>
+            <Button type="submit" loading={save.isPending}>
+              Save
+            </Button>
+            {save.isSuccess && !save.isPending && (
+              <Text size="sm" c="teal" role="status">
+                Saved.
+              </Text>
+            )}
+          </Group>
+        </Stack>
+      </form>
+    </Stack>
+  );
+}

@@ -1,0 +1,6 @@
+import { ForgottenPasswordPage as Page } from '../../ui/forgotten-password-page';
+import { rememberedClinic, requestReset } from '../features/session/api';
+
+export function ForgottenPasswordPage() {
+  return <Page defaultChamber={rememberedClinic()} requestReset={requestReset} />;
+}

@@ -1,0 +1,68 @@
+import { Card, Group, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { formatDate } from '../../lib/format';
+import { Empty, ErrorState, Loading } from '../../ui/states';
+import { LABELS } from '../../../common/labels';
+import { usePatientSearch } from '../features/patients/api';
+
+/** Patient > Find and Select patient: search as you type by name, date of birth or email. */
+export function PatientSearchPage() {
+  const [query, setQuery] = useState('');
+  const [debounced] = useDebouncedValue(query.trim(), 250);
+  const search = usePatientSearch(debounced);
+  return (
+    <Stack>
+      <Title order={2}>{LABELS.findAndSelectPatient}</Title>
+      <TextInput
+        label="Search patients"
+        description="Name, date of birth (30/04/1980) or email"
+        value={query}
+        onChange={(e) => setQuery(e.currentTarget.value)}
+        autoFocus
+        type="search"
+      />
+      {debounced.length < 2 ? (
+        <Empty>Type at least two characters.</Empty>
+      ) : search.isPending ? (
+        <Loading label="Searching…" />
+      ) : search.isError ? (
+        <ErrorState error={search.error} onRetry={() => void search.refetch()} />
+      ) : search.data.patients.length === 0 ? (
+        <Empty>No patient matches “{debounced}”.</Empty>
+      ) : (
+        <Stack
+          gap="xs"
+          component="ul"
+          style={{ listStyle: 'none', padding: 0, margin: 0 }}
+          aria-label="Patients found"
+        >
+          {search.data.patients.map((p) => (
+            <li key={p.id}>
+              <Card
+                component={Link}
+                to={`/patients/${p.id}`}
+                withBorder
+                padding="sm"
+                style={{ textDecoration: 'none', color: 'inherit' }}
+              >
+                <Group justify="space-between" wrap="wrap" gap="xs">
+                  <Text fw={600}>
+                    {p.familyName}, {p.givenName}
+                  </Text>
+                  <Text size="sm" c="dimmed">
+                    Born {formatDate(p.dateOfBirth)}
+                  </Text>
+                </Group>
+                <Text size="sm" c="dimmed">
+                  {[p.email, p.chargeBandName].filter(Boolean).join(' · ')}
+                </Text>
+              </Card>
+            </li>
+          ))}
+        </Stack>
+      )}
+    </Stack>
+  );
+}

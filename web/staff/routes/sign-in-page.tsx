@@ -1,0 +1,20 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { SignInPage as Page } from '../../ui/sign-in-page';
+import { rememberClinic, rememberedClinic, signIn } from '../features/session/api';
+
+/** Sign-in with clinic code, email and password. */
+export function SignInPage() {
+  const client = useQueryClient();
+  return (
+    <Page
+      title="Staff sign-in"
+      subtitle="Patient messaging for clinic staff."
+      defaultChamber={rememberedClinic()}
+      signIn={signIn}
+      onSignedIn={(session, values) => {
+        rememberClinic(values.chamber);
+        client.setQueryData(['session'], session);
+      }}
+    />
+  );
+}

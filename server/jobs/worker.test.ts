@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { simpleParser } from 'mailparser';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chambers } from '../db/schema.js';
 import { hours, minutes } from '../lib/clock.js';
 import { hashToken } from '../lib/tokens.js';
@@ -172,8 +172,14 @@ describe('fileMailer', () => {
 });
 
 describe('with a database and a real SMTP server', () => {
-  beforeEach(async () => {
+  // One database for the file; each test makes its own chamber. Jobs are global to the worker,
+  // so each test starts with an empty queue.
+  beforeAll(async () => {
     t = await buildTestApp();
+  });
+  afterAll(() => t?.close());
+  beforeEach(async () => {
+    await t.db.execute(sql`delete from jobs`);
   });
 
   afterEach(async () => {
@@ -182,7 +188,6 @@ describe('with a database and a real SMTP server', () => {
     await Promise.all(servers.map((s) => s.close()));
     mailers = [];
     servers = [];
-    await t?.close();
   });
 
   describe('shared items email over SMTP (rule 5)', () => {

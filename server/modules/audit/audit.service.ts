@@ -29,6 +29,7 @@ export type AuditAction =
   | 'portal_account.blocked'
   | 'portal_account.disabled'
   | 'portal_account.enabled'
+  | 'settings.viewed'
   | 'settings.updated'
   | 'charge_band.created'
   | 'charge_band.updated'

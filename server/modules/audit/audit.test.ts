@@ -258,11 +258,16 @@ describe('sign-ins (rule 6)', () => {
   });
 
   it('records sign-outs', async () => {
-    const session = await staffClient(t, w.chamber, w.nurse.email);
+    // Signing out ends every session of the account (rule 8): a user of its own, so the
+    // world's sessions live on.
+    const leaving = await createStaff(t, w.chamber, { name: 'Lee Leaving' });
+    const session = await staffClient(t, w.chamber, leaving.email);
     expect((await session.delete('/api/v1/staff/session')).status).toBe(200);
     expect(await newestRow('staff.sign_out')).toMatchObject({
-      actorUserId: w.nurse.id,
-      actorLabel: 'Nina Nurse',
+      actorKind: 'staff',
+      actorUserId: leaving.id,
+      actorLabel: 'Lee Leaving',
+      ip: '127.0.0.1',
     });
   });
 });

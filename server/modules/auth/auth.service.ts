@@ -76,6 +76,25 @@ export function createAuthService(ctx: ServiceContext) {
     return { token, expiresAt };
   }
 
+  /** Rule 6: a failed sign-in is recorded even when the email belongs to no account. */
+  async function recordUnknownAccount(
+    chamberId: string,
+    anon: AnonymousActor,
+    action: 'staff.sign_in_failed' | 'portal.sign_in_failed',
+    email: string,
+    now: Date,
+  ): Promise<void> {
+    await insertAuditEvents(db, [
+      auditEntry(
+        chamberId,
+        anon,
+        now,
+        { action, details: { reason: 'unknown_account' } },
+        email.trim().slice(0, 254),
+      ),
+    ]);
+  }
+
   return {
     /** Staff sign-in: chamber key, email and password; five failures lock the user for 15 minutes. */
     async signInStaff(
@@ -86,7 +105,11 @@ export function createAuthService(ctx: ServiceContext) {
       const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
       const user = chamber ? await findStaffByEmail(db, chamber.id, input.email.trim()) : undefined;
       const ok = await verifyPassword(user?.passwordHash, input.password);
-      if (!chamber || !user) throw invalidCredentials();
+      if (!chamber) throw invalidCredentials();
+      if (!user) {
+        await recordUnknownAccount(chamber.id, anon, 'staff.sign_in_failed', input.email, now);
+        throw invalidCredentials();
+      }
       const failed = async (reason: string, err: AppError) => {
         await db.transaction(async (tx) => {
           if (reason === 'wrong_password') {
@@ -148,13 +171,18 @@ export function createAuthService(ctx: ServiceContext) {
           anon.ip,
         );
         await insertAuditEvents(tx, [
-          auditEntry(
-            chamber.id,
-            anon,
-            now,
-            { action: 'staff.sign_in', subjectType: 'user', subjectId: user.id },
-            user.name,
-          ),
+          // Signed in: the row names the user as its actor, so filtering by user finds it.
+          {
+            ...auditEntry(
+              chamber.id,
+              anon,
+              now,
+              { action: 'staff.sign_in', subjectType: 'user', subjectId: user.id },
+              user.name,
+            ),
+            actorKind: 'staff',
+            actorUserId: user.id,
+          },
         ]);
         return s;
       });
@@ -175,7 +203,11 @@ export function createAuthService(ctx: ServiceContext) {
         ? await findPortalAccountByEmail(db, chamber.id, input.email.trim())
         : undefined;
       const ok = await verifyPassword(account?.passwordHash, input.password);
-      if (!chamber || !account) throw invalidCredentials();
+      if (!chamber) throw invalidCredentials();
+      if (!account) {
+        await recordUnknownAccount(chamber.id, anon, 'portal.sign_in_failed', input.email, now);
+        throw invalidCredentials();
+      }
       const failed = async (reason: string, err: AppError) => {
         await db.transaction(async (tx) => {
           if (reason === 'wrong_password' && account.state === 'active') {
@@ -271,18 +303,22 @@ export function createAuthService(ctx: ServiceContext) {
           anon.ip,
         );
         await insertAuditEvents(tx, [
-          auditEntry(
-            chamber.id,
-            anon,
-            now,
-            {
-              action: 'portal.sign_in',
-              patientId: account.patientId,
-              subjectType: 'portal_account',
-              subjectId: account.patientId,
-            },
-            input.email.trim(),
-          ),
+          {
+            ...auditEntry(
+              chamber.id,
+              anon,
+              now,
+              {
+                action: 'portal.sign_in',
+                patientId: account.patientId,
+                subjectType: 'portal_account',
+                subjectId: account.patientId,
+              },
+              input.email.trim(),
+            ),
+            actorKind: 'patient',
+            actorPatientId: account.patientId,
+          },
         ]);
         return s;
       });

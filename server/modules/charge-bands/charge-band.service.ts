@@ -36,6 +36,25 @@ export function createChargeBandService(ctx: ServiceContext) {
     return rows[0];
   }
 
+  async function listBands(chamberId: string) {
+    const rows = await db
+      .select({
+        band: chargeBands,
+        patientCount: sql<number>`(select count(*)::int from ${patients} p where p.chamber_id = charge_bands.chamber_id and p.charge_band_id = charge_bands.id)`,
+      })
+      .from(chargeBands)
+      .where(eq(chargeBands.chamberId, chamberId))
+      .orderBy(asc(chargeBands.name));
+    return rows.map((r) => presentBand({ ...r.band, patientCount: r.patientCount }));
+  }
+
+  /** One band exactly as the list shows it, patient count included. */
+  async function presentOne(chamberId: string, id: string) {
+    const band = (await listBands(chamberId)).find((b) => b.id === id);
+    if (!band) throw notFound('That charge band');
+    return band;
+  }
+
   async function assertNameFree(chamberId: string, name: string, exceptId?: string) {
     const rows = await db
       .select({ id: chargeBands.id })
@@ -52,16 +71,8 @@ export function createChargeBandService(ctx: ServiceContext) {
   }
 
   return {
-    async list(actor: StaffActor) {
-      const rows = await db
-        .select({
-          band: chargeBands,
-          patientCount: sql<number>`(select count(*)::int from ${patients} p where p.chamber_id = charge_bands.chamber_id and p.charge_band_id = charge_bands.id)`,
-        })
-        .from(chargeBands)
-        .where(eq(chargeBands.chamberId, actor.chamberId))
-        .orderBy(asc(chargeBands.name));
-      return rows.map((r) => presentBand({ ...r.band, patientCount: r.patientCount }));
+    list(actor: StaffActor) {
+      return listBands(actor.chamberId);
     },
 
     async create(actor: StaffActor, input: { name: string }) {
@@ -80,7 +91,7 @@ export function createChargeBandService(ctx: ServiceContext) {
           details: { name },
         });
       });
-      return presentBand(await load(actor.chamberId, id));
+      return await presentOne(actor.chamberId, id);
     },
 
     /** Name and Online Settings (Allow online messaging, Online sign-up invite code). */
@@ -143,7 +154,7 @@ export function createChargeBandService(ctx: ServiceContext) {
           details: { ...input },
         });
       });
-      return presentBand(await load(actor.chamberId, id));
+      return await presentOne(actor.chamberId, id);
     },
 
     /**
@@ -191,7 +202,7 @@ export function createChargeBandService(ctx: ServiceContext) {
         });
       });
       if (invited > 0) ctx.signals.jobsEnqueued();
-      return { ...presentBand(await load(actor.chamberId, id)), invited };
+      return { ...(await presentOne(actor.chamberId, id)), invited };
     },
   };
 }

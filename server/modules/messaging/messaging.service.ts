@@ -442,6 +442,7 @@ export function createMessagingService(ctx: ServiceContext) {
 
     /** Marks the patient's conversation read up to its newest message. */
     async markReadAsPatient(actor: PatientActor, conversationId: string) {
+      await assertPatientMayMessage(actor);
       const conv = await patientConversation(actor, conversationId);
       await markRead(db, {
         chamberId: actor.chamberId,

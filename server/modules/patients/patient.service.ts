@@ -59,6 +59,12 @@ export function createPatientService(ctx: ServiceContext) {
   return {
     /** Find and Select patient, by name, date of birth or email. */
     async search(actor: StaffActor, query: string) {
+      if (query.trim().length === 0)
+        throw invalid(
+          'validation_failed',
+          'Type a name, a date of birth or an email to search for.',
+          'query',
+        );
       const rows = await searchPatients(db, actor.chamberId, query, 20);
       return rows.map((p) => ({ ...p, name: `${p.givenName} ${p.familyName}` }));
     },

@@ -7,7 +7,15 @@ import { audit } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import { findRole, listRoles } from '../roles/role.repository.js';
 
-const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+/** Any IANA time zone the platform knows, current names and old aliases alike. */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: name });
+    return /^[A-Za-z0-9_+\-/]+$/.test(name);
+  } catch {
+    return false;
+  }
+}
 
 export interface SettingsChanges {
   patientPortalEnabled?: boolean;
@@ -43,12 +51,18 @@ export function createSettingService(ctx: ServiceContext) {
 
   return {
     /** The chamber's settings, with a warning when nobody would be notified of new messages. */
-    get(actor: StaffActor) {
-      return read(actor.chamberId);
+    async get(actor: StaffActor) {
+      const settings = await read(actor.chamberId);
+      await audit(db, actor, clock(), {
+        action: 'settings.viewed',
+        subjectType: 'chamber',
+        subjectId: actor.chamberId,
+      });
+      return settings;
     },
 
     async update(actor: StaffActor, changes: SettingsChanges) {
-      if (changes.timeZone !== undefined && !TIME_ZONES.has(changes.timeZone)) {
+      if (changes.timeZone !== undefined && !isTimeZone(changes.timeZone)) {
         throw invalid(
           'validation_failed',
           'timeZone must be an IANA time zone such as Europe/London.',

@@ -27,6 +27,17 @@ export default defineConfig({
           provide: { engine: 'postgres' },
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.spec.ts'],
+          globalSetup: ['server/test/global-setup.ts', 'e2e/support/build-web.ts'],
+          provide: { engine: 'pglite' },
+          fileParallelism: false,
+          testTimeout: 60_000,
+        },
+      },
     ],
   },
 });

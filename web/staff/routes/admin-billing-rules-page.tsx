@@ -195,7 +195,7 @@ function OnlineSettings({ band }: { band: Band }) {
               Save {LABELS.onlineSettings}
             </Button>
             {save.isSuccess && !save.isPending && (
-              <Text size="xs" c="teal" role="status">
+              <Text size="xs" c="teal.9" role="status">
                 Saved.
               </Text>
             )}

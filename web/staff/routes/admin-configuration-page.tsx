@@ -110,7 +110,7 @@ export function AdminConfigurationPage() {
               Save
             </Button>
             {save.isSuccess && !save.isPending && (
-              <Text size="sm" c="teal" role="status">
+              <Text size="sm" c="teal.9" role="status">
                 Saved.
               </Text>
             )}

@@ -100,16 +100,26 @@ export function StaffLayout() {
           )}
           {link('/patients', LABELS.patient)}
           {s.user.isAdmin && (
-            <MantineNavLink
-              label="Admin"
-              defaultOpened={location.pathname.startsWith('/admin')}
-              childrenOffset="md"
-            >
-              {link('/admin/configuration', LABELS.configuration)}
-              {link('/admin/billing-rules', LABELS.billingRules)}
-              {link('/admin/user-management', LABELS.userManagement)}
-              {link('/admin/system-activity', LABELS.systemActivity)}
-            </MantineNavLink>
+            <>
+              <Text
+                size="xs"
+                fw={700}
+                tt="uppercase"
+                c="dimmed"
+                px="sm"
+                pt="md"
+                pb={4}
+                id="admin-nav"
+              >
+                Admin
+              </Text>
+              <div role="group" aria-labelledby="admin-nav">
+                {link('/admin/configuration', LABELS.configuration)}
+                {link('/admin/billing-rules', LABELS.billingRules)}
+                {link('/admin/user-management', LABELS.userManagement)}
+                {link('/admin/system-activity', LABELS.systemActivity)}
+              </div>
+            </>
           )}
         </ScrollArea>
       </AppShell.Navbar>

@@ -112,7 +112,7 @@ function PatientDetails({ patient: p }: { patient: PatientRecord }) {
               </Alert>
             )}
             {action.isSuccess && (
-              <Text size="xs" c="teal" role="status">
+              <Text size="xs" c="teal.9" role="status">
                 Done.
               </Text>
             )}

@@ -1,4 +1,5 @@
 import {
+  Alert,
   Badge,
   Button,
   Card,
@@ -27,6 +28,7 @@ import type { StaffSession } from '../features/session/api';
 export function StartPage() {
   const session = useOutletContext<StaffSession>();
   const [filter, setFilter] = useState<'unread' | 'all'>('unread');
+  const [sent, setSent] = useState<string | null>(null);
   const list = useNotifications(filter === 'unread');
   const mark = useMarkNotificationRead();
   const items = list.data?.pages.flatMap((p) => p.notifications) ?? [];
@@ -65,6 +67,17 @@ export function StartPage() {
           </Button>
         </Group>
       </Group>
+      {sent && (
+        <Alert
+          color="teal"
+          role="status"
+          withCloseButton
+          onClose={() => setSent(null)}
+          closeButtonLabel="Dismiss"
+        >
+          Reply sent to {sent}.
+        </Alert>
+      )}
       {list.isPending ? (
         <Loading />
       ) : list.isError ? (
@@ -80,7 +93,7 @@ export function StartPage() {
         >
           {items.map((n) => (
             <li key={n.id}>
-              <NotificationCard n={n} session={session} />
+              <NotificationCard n={n} session={session} onReplied={setSent} />
             </li>
           ))}
         </Stack>
@@ -98,7 +111,15 @@ export function StartPage() {
   );
 }
 
-function NotificationCard({ n, session }: { n: Notification; session: StaffSession }) {
+function NotificationCard({
+  n,
+  session,
+  onReplied,
+}: {
+  n: Notification;
+  session: StaffSession;
+  onReplied: (to: string) => void;
+}) {
   const [replying, setReplying] = useState(false);
   const mark = useMarkNotificationRead();
   const send = useStaffSend({ notificationId: n.id });
@@ -155,17 +176,16 @@ function NotificationCard({ n, session }: { n: Notification; session: StaffSessi
       </Group>
       <Collapse expanded={replying}>
         <Stack mt="sm">
-          {send.isSuccess && (
-            <Text size="sm" c="teal" role="status">
-              Reply sent.
-            </Text>
-          )}
           <ReplyForm
             defaultShareWithPatient={n.kind === 'patient_message'}
             defaultRoleIds={session.user.roles.map((r) => r.id)}
             pending={send.isPending}
             error={send.error}
-            onSend={(input) => send.mutateAsync(input)}
+            onSend={async (input) => {
+              await send.mutateAsync(input);
+              // The notification is read now and may leave the Unread list: confirm above it.
+              onReplied(n.patient.name);
+            }}
           />
         </Stack>
       </Collapse>

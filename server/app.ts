@@ -9,6 +9,8 @@ import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { createEventHub } from './modules/events/event.hub.js';
+import { eventRoutes } from './modules/events/event.routes.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -166,6 +168,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(chargeBandRoutes, { bands: services.bands });
   await app.register(settingRoutes, { settings: services.settings });
   await app.register(auditRoutes, { audit: services.audit });
+  const hub = createEventHub(ctx, database, app.log);
+  app.decorate('events', hub);
+  app.addHook('onReady', () => hub.start());
+  // Open streams would hold the server open: end them first, clients reconnect elsewhere.
+  app.addHook('preClose', () => hub.stop());
+  await app.register(eventRoutes, { hub });
   await registerWeb(app);
 
   return app as unknown as FastifyInstance & { services: Services };

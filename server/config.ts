@@ -27,6 +27,10 @@ export interface Config {
   /** Items shared within this window make one "something new" email. */
   sharedItemsEmailDelaySeconds: number;
   workerPollMs: number;
+  /** Live events: how often streams get a heartbeat and their session is checked again. */
+  eventsHeartbeatMs: number;
+  /** Live events: how often new messages are looked for even without a NOTIFY. */
+  eventsPollMs: number;
   /** Sign-in and reset requests allowed per address per minute. */
   signInRateLimitPerMinute: number;
   logLevel: string;
@@ -118,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       problems,
     ),
     workerPollMs: intIn(env, 'PORTAL_WORKER_POLL_MS', 1000, 50, 60_000, problems),
+    eventsHeartbeatMs: intIn(env, 'PORTAL_EVENTS_HEARTBEAT_MS', 20_000, 100, 300_000, problems),
+    eventsPollMs: intIn(env, 'PORTAL_EVENTS_POLL_MS', 5_000, 100, 300_000, problems),
     signInRateLimitPerMinute: intIn(env, 'PORTAL_SIGN_IN_RATE_LIMIT', 20, 1, 100_000, problems),
     logLevel: env.PORTAL_LOG_LEVEL && env.PORTAL_LOG_LEVEL !== '' ? env.PORTAL_LOG_LEVEL : 'info',
     role: roleArg as ProcessRole,

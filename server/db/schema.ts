@@ -354,6 +354,8 @@ export const messages = pgTable(
       foreignColumns: [users.chamberId, users.id],
     }),
     index('messages_conversation_idx').on(t.chamberId, t.conversationId, t.seq),
+    // Live events read a chamber's messages in seq order from a cursor.
+    index('messages_chamber_seq_idx').on(t.chamberId, t.seq),
     check(
       'messages_text_length',
       sql`char_length(${t.text}) between 1 and 5000 and ${t.text} ~ '[^[:space:]]'`,

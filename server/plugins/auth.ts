@@ -8,7 +8,7 @@ import type { AuthService } from '../modules/auth/auth.service.js';
  * with the admin permission. Every route must say which (`config.auth`); a route without it
  * makes the app refuse to start.
  */
-export type AuthRequirement = 'public' | 'patient' | 'staff' | 'admin';
+export type AuthRequirement = 'public' | 'patient' | 'staff' | 'admin' | 'stream';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -48,12 +48,30 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, names: Coo
   app.decorateRequest('staffActor', null);
   app.decorateRequest('patientActor', null);
 
+  /**
+   * `stream` routes serve staff and patients alike: `?as=staff` or `?as=patient` says which
+   * session to use; without it, the staff session when there is one.
+   */
+  const streamKind = (request: FastifyRequest): 'staff' | 'patient' => {
+    const as = (request.query as { as?: unknown } | undefined)?.as;
+    if (as === 'staff' || as === 'patient') return as;
+    return request.cookies[names.staff] ? 'staff' : 'patient';
+  };
+
   const check = (requirement: AuthRequirement) =>
     async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       if (requirement === 'public') return;
-      const kind = requirement === 'patient' ? 'patient' : 'staff';
+      const kind =
+        requirement === 'stream'
+          ? streamKind(request)
+          : requirement === 'patient'
+            ? 'patient'
+            : 'staff';
       const token = request.cookies[kind === 'staff' ? names.staff : names.patient];
-      const actor = token ? await auth.resolveSession(token, kind, request.ip) : null;
+      // An event stream is not activity: it must not keep an idle session alive.
+      const actor = token
+        ? await auth.resolveSession(token, kind, request.ip, { touch: requirement !== 'stream' })
+        : null;
       if (!actor) throw unauthenticated();
       if (actor.kind === 'staff') {
         request.staffActor = actor;

@@ -13,8 +13,11 @@ import { createSignals, type ServiceContext } from '../lib/context.js';
 import type { Mailer, OutgoingEmail } from '../jobs/mailer.js';
 import { createWorker } from '../jobs/worker.js';
 
-/** A fresh, migrated database of the engine this project runs on (PGlite or PostgreSQL). */
-export async function openTestDatabase(): Promise<Database> {
+/**
+ * A fresh, migrated database of the engine this project runs on (PGlite or PostgreSQL); on
+ * PostgreSQL `url` lets other processes connect to it.
+ */
+export async function openTestDatabase(): Promise<Database & { url?: string }> {
   if (inject('engine') === 'pglite') {
     const dump = fs.readFileSync(inject('pgliteDump'));
     const client = await PGlite.create({ loadDataDir: new Blob([dump]) });
@@ -39,6 +42,7 @@ export async function openTestDatabase(): Promise<Database> {
   const database = fromPostgres(target.toString(), 5);
   return {
     ...database,
+    url: target.toString(),
     close: async () => {
       await database.close();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

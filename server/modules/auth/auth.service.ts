@@ -371,6 +371,7 @@ export function createAuthService(ctx: ServiceContext) {
       token: string,
       kind: 'staff' | 'patient',
       ip: string | null,
+      options: { touch?: boolean } = {},
     ): Promise<StaffActor | PatientActor | null> {
       if (token.length < 20 || token.length > 100) return null;
       const row = await findSessionByTokenHash(db, hashToken(token));
@@ -386,7 +387,8 @@ export function createAuthService(ctx: ServiceContext) {
         await deleteSession(db, row.chamber_id, row.id);
         return null;
       }
-      if (now.getTime() - lastSeen.getTime() >= TOUCH_EVERY_MS) {
+      // A live-events stream checks its session without counting as activity.
+      if (options.touch !== false && now.getTime() - lastSeen.getTime() >= TOUCH_EVERY_MS) {
         await touchSession(db, row.chamber_id, row.id, now);
       }
       if (kind === 'staff') {

@@ -1,0 +1,1 @@
+CREATE INDEX "messages_chamber_seq_idx" ON "messages" USING btree ("chamber_id","seq");

@@ -1,0 +1,215 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../../db/connect.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { PatientActor, StaffActor } from '../auth/actor.js';
+import { eventFor } from './event.policy.js';
+import {
+  liveSessions,
+  messagesSince,
+  newestSeq,
+  type MessageEventRow,
+} from './event.repository.js';
+
+/** The channel every app process LISTENs on; the payload is the chamber id. */
+export const EVENTS_CHANNEL = 'portal_events';
+/** A reconnect that missed more than this many messages of its chamber gets "resync". */
+export const MAX_CATCH_UP = 1000;
+const BATCH = 500;
+
+/** One open event stream. */
+export interface EventListener {
+  actor: StaffActor | PatientActor;
+  /** The newest seq this stream has passed (delivered or not for this listener). */
+  sentSeq: number;
+  /** Events held while the stream catches up, then sent in order. */
+  buffer: MessageEventRow[] | null;
+  send(id: number, event: string, data: unknown): void;
+  /** A comment line that keeps proxies from closing an idle stream. */
+  ping(): void;
+  close(reason: string): void;
+}
+
+interface ChamberState {
+  listeners: Set<EventListener>;
+  lastSeq: number;
+  ready: Promise<void>;
+  running: boolean;
+  again: boolean;
+}
+
+/**
+ * Live events for one app process. The durable rows are the truth: on a NOTIFY (from any
+ * process), on a reconnect of the listening connection, or every few seconds, the hub reads
+ * the chamber's new messages once and hands each listener what SPEC rule 4 lets it see.
+ */
+export function createEventHub(ctx: ServiceContext, database: Database, log?: FastifyBaseLogger) {
+  const { db, clock, config } = ctx;
+  const chambers = new Map<string, ChamberState>();
+  let stopListening: (() => Promise<void>) | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+
+  function deliver(listener: EventListener, row: MessageEventRow): void {
+    if (listener.buffer) {
+      listener.buffer.push(row);
+      return;
+    }
+    if (row.seq <= listener.sentSeq) return;
+    listener.sentSeq = row.seq;
+    const event = eventFor(listener.actor, row);
+    if (event) listener.send(row.seq, 'message', event);
+  }
+
+  /** Closes streams whose session ended and gives staff listeners their current roles. */
+  async function refresh(chamberId: string, state: ChamberState): Promise<void> {
+    const all = [...state.listeners];
+    const live = await liveSessions(
+      db,
+      chamberId,
+      [...new Set(all.map((l) => l.actor.sessionId))],
+      clock(),
+      config.sessionIdleMinutes * 60_000,
+    );
+    for (const listener of all) {
+      const session = live.get(listener.actor.sessionId);
+      if (!session) {
+        listener.close('session_ended');
+        state.listeners.delete(listener);
+      } else if (listener.actor.kind === 'staff') {
+        listener.actor = { ...listener.actor, roleIds: session.roleIds };
+      }
+    }
+  }
+
+  async function drain(chamberId: string, state: ChamberState): Promise<void> {
+    try {
+      await state.ready;
+      do {
+        state.again = false;
+        for (;;) {
+          const rows = await messagesSince(db, chamberId, state.lastSeq, BATCH);
+          if (rows.length === 0) break;
+          await refresh(chamberId, state);
+          for (const row of rows) {
+            for (const listener of state.listeners) deliver(listener, row);
+            state.lastSeq = row.seq;
+          }
+          if (rows.length < BATCH) break;
+        }
+      } while (state.again);
+    } catch (error) {
+      log?.warn({ err: error }, 'live events: reading new messages failed; will retry');
+    } finally {
+      state.running = false;
+    }
+  }
+
+  function wake(chamberId: string): void {
+    const state = chambers.get(chamberId);
+    if (!state) return;
+    if (state.running) {
+      state.again = true;
+      return;
+    }
+    state.running = true;
+    void drain(chamberId, state);
+  }
+
+  const wakeAll = () => {
+    for (const id of chambers.keys()) wake(id);
+  };
+
+  return {
+    /** Starts listening for NOTIFY, the safety-net poll and the heartbeats. */
+    async start(): Promise<void> {
+      stopListening = await database.listen(EVENTS_CHANNEL, (payload) => wake(payload), wakeAll);
+      pollTimer = setInterval(wakeAll, config.eventsPollMs);
+      heartbeatTimer = setInterval(() => {
+        for (const [chamberId, state] of chambers) {
+          refresh(chamberId, state)
+            .then(() => {
+              for (const listener of state.listeners) listener.ping();
+            })
+            .catch((error: unknown) => log?.warn({ err: error }, 'live events: heartbeat failed'));
+        }
+      }, config.eventsHeartbeatMs);
+    },
+
+    /**
+     * Adds a stream. Without a Last-Event-ID it hears what happens from now on; with one, it
+     * first gets exactly what it missed, in order, or "resync" when that is too much.
+     */
+    async subscribe(listener: EventListener, lastEventId: number | undefined): Promise<void> {
+      const chamberId = listener.actor.chamberId;
+      let state = chambers.get(chamberId);
+      if (!state) {
+        const created: ChamberState = {
+          listeners: new Set(),
+          lastSeq: 0,
+          ready: Promise.resolve(),
+          running: false,
+          again: false,
+        };
+        created.ready = newestSeq(db, chamberId).then((seq) => {
+          created.lastSeq = Math.max(created.lastSeq, seq);
+        });
+        chambers.set(chamberId, created);
+        state = created;
+      }
+      await state.ready;
+      listener.buffer = [];
+      state.listeners.add(listener);
+      if (lastEventId === undefined) {
+        listener.sentSeq = state.lastSeq;
+      } else {
+        const missed =
+          lastEventId > state.lastSeq + BATCH
+            ? []
+            : await messagesSince(db, chamberId, lastEventId, MAX_CATCH_UP + 1);
+        if (lastEventId > state.lastSeq + BATCH || missed.length > MAX_CATCH_UP) {
+          const newest = await newestSeq(db, chamberId);
+          listener.sentSeq = newest;
+          listener.send(newest, 'resync', {
+            reason: 'Too much was missed: load everything again.',
+          });
+        } else {
+          listener.sentSeq = lastEventId;
+          const pending = listener.buffer;
+          listener.buffer = null;
+          for (const row of missed) deliver(listener, row);
+          listener.buffer = pending;
+        }
+      }
+      const held = listener.buffer ?? [];
+      listener.buffer = null;
+      for (const row of held) deliver(listener, row);
+    },
+
+    unsubscribe(listener: EventListener): void {
+      const state = chambers.get(listener.actor.chamberId);
+      if (!state) return;
+      state.listeners.delete(listener);
+      if (state.listeners.size === 0 && !state.running) chambers.delete(listener.actor.chamberId);
+    },
+
+    /** Ends every stream (the app is shutting down) and stops listening. */
+    async stop(): Promise<void> {
+      clearInterval(pollTimer);
+      clearInterval(heartbeatTimer);
+      for (const state of chambers.values()) {
+        for (const listener of state.listeners) listener.close('shutdown');
+      }
+      chambers.clear();
+      await stopListening?.();
+    },
+
+    /** Number of open streams, for health and benchmarks. */
+    size(): number {
+      let n = 0;
+      for (const state of chambers.values()) n += state.listeners.size;
+      return n;
+    },
+  };
+}
+
+export type EventHub = ReturnType<typeof createEventHub>;

@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seedDemo } from '../../db/demo-seed.js';
+import { systemClock } from '../../lib/clock.js';
+import { openEventStream, type EventStream } from '../../test/sse.js';
+import { openTestDatabase, testConfig } from '../../test/test-app.js';
+
+const onPostgres = inject('engine') === 'postgres';
+const root = path.resolve(import.meta.dirname, '..', '..', '..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`web process exited: ${log()}`);
+    try {
+      if ((await fetch(`${url}/api/v1/health`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`web process did not start: ${log()}`);
+}
+
+async function signIn(base: string, kind: 'staff' | 'portal', email: string): Promise<string> {
+  const res = await fetch(`${base}/api/v1/${kind}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ chamber: 'demo', email, password: 'demo-password-1' }),
+  });
+  expect(res.status).toBe(200);
+  return res.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
+  const children: ChildProcess[] = [];
+  const streams: EventStream[] = [];
+  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  const urls: string[] = [];
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    await seedDemo(database.db, testConfig(), systemClock);
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-mp-'));
+    for (let i = 0; i < 2; i += 1) {
+      const port = await freePort();
+      let output = '';
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--role=web'], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DATABASE_URL: database.url,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          PORTAL_LOG_LEVEL: 'warn',
+          // Delivery across processes must come from LISTEN/NOTIFY, not the safety-net poll.
+          PORTAL_EVENTS_POLL_MS: '300000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitHealthy(url, child, () => output);
+      urls.push(url);
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    streams.forEach((s) => s.close());
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await database?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a message sent through one process reaches a stream on the other at once', async () => {
+    const [a, b] = urls as [string, string];
+    const receptionOnB = await signIn(b, 'staff', 'reception@riverside.example');
+    const adminOnA = await signIn(a, 'staff', 'admin@riverside.example');
+    const onB = openEventStream(`${b}/api/v1/events`, { cookie: receptionOnB });
+    const onA = openEventStream(`${a}/api/v1/events`, { cookie: adminOnA });
+    streams.push(onB, onA);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const alice = await signIn(a, 'portal', 'alice@patient.example');
+    const started = Date.now();
+    const res = await fetch(`${a}/api/v1/portal/conversations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: alice },
+      body: JSON.stringify({ text: 'Across processes' }),
+    });
+    expect(res.status).toBe(201);
+    const sent = (await res.json()) as { message: { id: string } };
+    await onB.waitFor((e) => e.some((x) => x.data?.messageId === sent.message.id));
+    const latency = Date.now() - started;
+    await onA.waitFor((e) => e.some((x) => x.data?.messageId === sent.message.id));
+    expect(onB.messages().at(-1)!.data.notification.title).toBe('New message from Alice Archer');
+    // Observed, not asserted (timing belongs to bench/): printed for the issue's closing note.
+    console.log(`cross-process live delivery: ${latency} ms from the send request to the event`);
+  });
+
+  it('a SIGTERM ends the streams cleanly and the process exits 0', async () => {
+    const [, b] = urls as [string, string];
+    const cookie = await signIn(b, 'staff', 'nurse@riverside.example');
+    const s = openEventStream(`${b}/api/v1/events`, { cookie });
+    streams.push(s);
+    await new Promise((r) => setTimeout(r, 300));
+    const child = children[1]!;
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    child.kill('SIGTERM');
+    await s.waitClosed(10_000);
+    expect(s.events.at(-1)).toMatchObject({ event: 'closed', data: { reason: 'shutdown' } });
+    expect(await exited).toBe(0);
+  });
+});

@@ -10,6 +10,11 @@ import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { createEventHub } from './modules/events/event.hub.js';
+import { documentRoutes } from './modules/documents/document.routes.js';
+import { createDocumentService } from './modules/documents/document.service.js';
+import multipart from '@fastify/multipart';
+import { medicalItemRoutes } from './modules/medical-data/medical-item.routes.js';
+import { createMedicalItemService } from './modules/medical-data/medical-item.service.js';
 import { eventRoutes } from './modules/events/event.routes.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
@@ -48,6 +53,8 @@ export function createServices(ctx: ServiceContext) {
     auth: createAuthService(ctx),
     audit: createAuditService(ctx),
     bands: createChargeBandService(ctx),
+    documents: createDocumentService(ctx),
+    medical: createMedicalItemService(ctx),
     messaging,
     notifications: createNotificationService(ctx, messaging),
     patients: createPatientService(ctx),
@@ -168,6 +175,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(chargeBandRoutes, { bands: services.bands });
   await app.register(settingRoutes, { settings: services.settings });
   await app.register(auditRoutes, { audit: services.audit });
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
+  await app.register(medicalItemRoutes, { medical: services.medical });
+  await app.register(documentRoutes, {
+    documents: services.documents,
+    documentsDir: config.documentsDir,
+    maxUploadBytes: config.maxUploadBytes,
+  });
   const hub = createEventHub(ctx, database, app.log);
   app.decorate('events', hub);
   app.addHook('onReady', () => hub.start());

@@ -9,6 +9,10 @@ export interface Config {
   port: number;
   /** Folder for the embedded database, dev mail and uploaded files. */
   dataDir: string;
+  /** Where patient documents are stored (default DATA_DIR/documents). */
+  documentsDir: string;
+  /** Largest document accepted, in bytes. */
+  maxUploadBytes: number;
   /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
   databaseUrl: string | undefined;
   /** Size of the PostgreSQL connection pool. */
@@ -97,10 +101,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (!['web', 'worker', 'all'].includes(roleArg)) {
     problems.push(`--role must be web, worker or all (got "${roleArg}")`);
   }
+  const dataDir = path.resolve(env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : './data');
   const config: Config = {
     host,
     port,
-    dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR !== '' ? env.DATA_DIR : './data'),
+    dataDir,
+    documentsDir: path.resolve(
+      env.PORTAL_DOCUMENTS_DIR && env.PORTAL_DOCUMENTS_DIR !== ''
+        ? env.PORTAL_DOCUMENTS_DIR
+        : path.join(dataDir, 'documents'),
+    ),
+    maxUploadBytes: intIn(env, 'PORTAL_MAX_UPLOAD_MB', 10, 1, 100, problems) * 1024 * 1024,
     databaseUrl: optionalUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
     databasePoolSize: intIn(env, 'PORTAL_DATABASE_POOL_SIZE', 10, 1, 200, problems),
     smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:'], problems),

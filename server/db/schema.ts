@@ -548,3 +548,82 @@ export type PortalAccount = typeof portalAccounts.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
+
+/** Files of a patient (letters, results, photos), stored outside the database; rule 5 applies when shared. */
+export const documents = pgTable(
+  'documents',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    title: text('title').notNull(),
+    /** The type read from the file's content, never from its name. */
+    contentType: text('content_type').notNull(),
+    extension: text('extension').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    sha256: text('sha256').notNull(),
+    sharedWithPatient: boolean('shared_with_patient').notNull(),
+    uploadedByKind: text('uploaded_by_kind', { enum: ['patient', 'staff'] }).notNull(),
+    uploadedByUserId: uuid('uploaded_by_user_id'),
+    createdAt: ts('created_at').notNull(),
+    sharedAt: ts('shared_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'documents_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'documents_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    foreignKey({
+      name: 'documents_uploaded_by_fk',
+      columns: [t.chamberId, t.uploadedByUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    index('documents_patient_idx').on(t.chamberId, t.patientId, t.createdAt),
+    check('documents_title_length', sql`char_length(${t.title}) between 1 and 200`),
+    check('documents_size', sql`${t.sizeBytes} > 0`),
+  ],
+);
+
+/** Medical data shared with a patient: a result or a letter, as text or with a document. */
+export const medicalItems = pgTable(
+  'medical_items',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    kind: text('kind', { enum: ['result', 'letter'] }).notNull(),
+    title: text('title').notNull(),
+    itemDate: date('item_date', { mode: 'string' }).notNull(),
+    body: text('body'),
+    documentId: uuid('document_id'),
+    sharedWithPatient: boolean('shared_with_patient').notNull(),
+    createdByUserId: uuid('created_by_user_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    sharedAt: ts('shared_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'medical_items_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'medical_items_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }),
+    foreignKey({
+      name: 'medical_items_document_fk',
+      columns: [t.chamberId, t.documentId],
+      foreignColumns: [documents.chamberId, documents.id],
+    }),
+    foreignKey({
+      name: 'medical_items_created_by_fk',
+      columns: [t.chamberId, t.createdByUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    index('medical_items_patient_idx').on(t.chamberId, t.patientId, t.itemDate),
+    check('medical_items_kind_values', sql`${t.kind} in ('result', 'letter')`),
+    check('medical_items_title_length', sql`char_length(${t.title}) between 1 and 200`),
+    check('medical_items_body_length', sql`${t.body} is null or char_length(${t.body}) <= 20000`),
+    check('medical_items_content', sql`${t.body} is not null or ${t.documentId} is not null`),
+  ],
+);

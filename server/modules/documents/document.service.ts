@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { AppError, forbidden, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { Upload } from '../../lib/uploads.js';
+import type { PatientActor, StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
+import {
+  ELIGIBILITY_MESSAGES,
+  hasPortalAccess,
+  messagingEligibility,
+} from '../messaging/messaging.policy.js';
+import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
+import { findPatientRecord } from '../patients/patient.repository.js';
+import {
+  findDocument,
+  insertDocument,
+  listDocuments,
+  setDocumentShared,
+  type DocumentRow,
+} from './document.repository.js';
+import {
+  ALLOWED_TYPES,
+  discardFile,
+  documentPath,
+  downloadName,
+  keepFile,
+} from './document.storage.js';
+
+/** A document as the viewer may see it; patients never see who uploaded it internally. */
+export function presentDocument(d: DocumentRow, forPatient: boolean) {
+  return {
+    id: d.id,
+    title: d.title,
+    contentType: d.contentType,
+    sizeBytes: d.sizeBytes,
+    createdAt: new Date(d.createdAt).toISOString(),
+    ...(forPatient
+      ? {}
+      : {
+          patientId: d.patientId,
+          sharedWithPatient: d.sharedWithPatient,
+          uploadedBy: d.uploadedByKind === 'patient' ? 'Patient' : (d.uploadedByName ?? 'Staff'),
+        }),
+  };
+}
+
+const titleOf = (raw: string | undefined, fileName: string): string => {
+  const fallback = fileName.replace(/\.[A-Za-z0-9]{1,5}$/, '');
+  // Control characters (line breaks included) could break a download header; they become spaces.
+  // eslint-disable-next-line no-control-regex
+  const title = (raw ?? fallback).replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  if (title.length === 0) return 'Document';
+  if (title.length > 200)
+    throw invalid('validation_failed', 'title is too long (at most 200 characters).', 'title');
+  return title;
+};
+
+export function createDocumentService(ctx: ServiceContext) {
+  const { db, clock, config } = ctx;
+
+  /** Rule 1 without the messaging tick: portal on, account Active, band with online access. */
+  async function assertPortalAccess(actor: PatientActor) {
+    const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
+    if (!row) throw notFound('That patient');
+    const facts = {
+      portalEnabled: row.portalEnabled,
+      accountState: row.account?.state ?? null,
+      bandOnlineAccess: row.band.onlineAccess,
+      bandAllowsMessaging: row.band.allowOnlineMessaging,
+    };
+    if (!hasPortalAccess(facts)) {
+      const code = messagingEligibility(facts)!;
+      throw forbidden(
+        code,
+        ELIGIBILITY_MESSAGES[code].replace(
+          'so messages cannot be sent',
+          'so the portal cannot be used',
+        ),
+      );
+    }
+  }
+
+  return {
+    /** Staff upload a document to a patient, shared with the patient or not. */
+    async uploadAsStaff(actor: StaffActor, patientId: string, upload: Upload) {
+      try {
+        if (!(await findPatientRecord(db, actor.chamberId, patientId)))
+          throw notFound('That patient');
+        if (upload.file.sizeBytes === 0) throw invalid('file_empty', 'The file is empty.', 'file');
+        const type = upload.file.contentType;
+        if (!type || !ALLOWED_TYPES[type]) {
+          throw new AppError(
+            415,
+            'unsupported_file_type',
+            'This kind of file is not accepted. Upload a PDF, PNG, JPEG, WebP or HEIC file.',
+            'file',
+          );
+        }
+        const share = upload.fields.shareWithPatient;
+        if (share !== undefined && share !== 'true' && share !== 'false') {
+          throw invalid(
+            'validation_failed',
+            'shareWithPatient must be true or false.',
+            'shareWithPatient',
+          );
+        }
+        const title = titleOf(upload.fields.title, upload.fileName);
+        const id = randomUUID();
+        const now = clock();
+        const shared = share === 'true';
+        await keepFile(config.documentsDir, upload.file, actor.chamberId, id);
+        try {
+          await db.transaction(async (tx) => {
+            await insertDocument(tx, {
+              chamberId: actor.chamberId,
+              id,
+              patientId,
+              title,
+              contentType: type,
+              extension: ALLOWED_TYPES[type]!,
+              sizeBytes: upload.file.sizeBytes,
+              sha256: upload.file.sha256,
+              sharedWithPatient: shared,
+              uploadedByKind: 'staff',
+              uploadedByUserId: actor.userId,
+              createdAt: now,
+              sharedAt: shared ? now : null,
+            });
+            if (shared)
+              await queueSharedItemsEmail(
+                tx,
+                actor.chamberId,
+                patientId,
+                now,
+                config.sharedItemsEmailDelaySeconds,
+              );
+            await audit(tx, actor, now, {
+              action: 'document.created',
+              patientId,
+              subjectType: 'document',
+              subjectId: id,
+              details: {
+                sharedWithPatient: shared,
+                sizeBytes: upload.file.sizeBytes,
+                contentType: type,
+              },
+            });
+          });
+        } catch (error) {
+          await fs.promises.rm(documentPath(config.documentsDir, actor.chamberId, id), {
+            force: true,
+          });
+          throw error;
+        }
+        ctx.signals.jobsEnqueued();
+        return presentDocument((await findDocument(db, actor.chamberId, id))!, false);
+      } finally {
+        await discardFile(upload.file);
+      }
+    },
+
+    async listForStaff(actor: StaffActor, patientId: string) {
+      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
+        throw notFound('That patient');
+      return {
+        documents: (await listDocuments(db, actor.chamberId, patientId, false)).map((d) =>
+          presentDocument(d, false),
+        ),
+      };
+    },
+
+    /** Shares a document with the patient later (an email follows, rule 5), or stops sharing it. */
+    async setShared(actor: StaffActor, documentId: string, shared: boolean) {
+      const doc = await findDocument(db, actor.chamberId, documentId);
+      if (!doc) throw notFound('That document');
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await setDocumentShared(tx, actor.chamberId, documentId, shared, now);
+        if (shared && !doc.sharedWithPatient)
+          await queueSharedItemsEmail(
+            tx,
+            actor.chamberId,
+            doc.patientId,
+            now,
+            config.sharedItemsEmailDelaySeconds,
+          );
+        await audit(tx, actor, now, {
+          action: 'document.updated',
+          patientId: doc.patientId,
+          subjectType: 'document',
+          subjectId: documentId,
+          details: { sharedWithPatient: shared },
+        });
+      });
+      ctx.signals.jobsEnqueued();
+      return presentDocument((await findDocument(db, actor.chamberId, documentId))!, false);
+    },
+
+    /** Documents shared with the signed-in patient (the portal's Documents). */
+    async listForPatient(actor: PatientActor) {
+      await assertPortalAccess(actor);
+      await audit(db, actor, clock(), {
+        action: 'document.list_viewed',
+        subjectType: 'patient',
+        subjectId: actor.patientId,
+      });
+      return {
+        documents: (await listDocuments(db, actor.chamberId, actor.patientId, true)).map((d) =>
+          presentDocument(d, true),
+        ),
+      };
+    },
+
+    /** The file to download, if the viewer may have it; anything else is 404. */
+    async openForDownload(actor: StaffActor | PatientActor, documentId: string) {
+      if (actor.kind === 'patient') await assertPortalAccess(actor);
+      const doc = await findDocument(db, actor.chamberId, documentId);
+      if (
+        !doc ||
+        (actor.kind === 'patient' && (doc.patientId !== actor.patientId || !doc.sharedWithPatient))
+      )
+        throw notFound('That document');
+      const file = documentPath(config.documentsDir, actor.chamberId, documentId);
+      if (!fs.existsSync(file)) throw notFound('That document');
+      await audit(db, actor, clock(), {
+        action: 'document.downloaded',
+        patientId: doc.patientId,
+        subjectType: 'document',
+        subjectId: documentId,
+      });
+      return {
+        stream: fs.createReadStream(file),
+        contentType: doc.contentType,
+        fileName: downloadName(doc.title, doc.extension),
+        sizeBytes: doc.sizeBytes,
+      };
+    },
+  };
+}
+
+export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq } from 'drizzle-orm';
+import { documents, medicalItems, users } from '../../db/schema.js';
+import { forbidden, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { PatientActor, StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
+import { findDocument, setDocumentShared } from '../documents/document.repository.js';
+import {
+  ELIGIBILITY_MESSAGES,
+  hasPortalAccess,
+  messagingEligibility,
+} from '../messaging/messaging.policy.js';
+import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
+import { findPatientRecord, parseDateQuery } from '../patients/patient.repository.js';
+
+export interface MedicalItemInput {
+  kind: 'result' | 'letter';
+  title: string;
+  date: string;
+  text?: string;
+  documentId?: string;
+  shareWithPatient: boolean;
+}
+
+type Row = typeof medicalItems.$inferSelect & {
+  authorName: string | null;
+  documentTitle: string | null;
+};
+
+/** A result or letter; patients see its author only as the clinic. */
+function present(r: Row, forPatient: boolean) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    title: r.title,
+    date: r.itemDate,
+    text: r.body,
+    document: r.documentId ? { id: r.documentId, title: r.documentTitle } : null,
+    createdAt: new Date(r.createdAt).toISOString(),
+    ...(forPatient ? {} : { sharedWithPatient: r.sharedWithPatient, author: r.authorName }),
+  };
+}
+
+export function createMedicalItemService(ctx: ServiceContext) {
+  const { db, clock, config } = ctx;
+
+  const select = () =>
+    db
+      .select({
+        chamberId: medicalItems.chamberId,
+        id: medicalItems.id,
+        patientId: medicalItems.patientId,
+        kind: medicalItems.kind,
+        title: medicalItems.title,
+        itemDate: medicalItems.itemDate,
+        body: medicalItems.body,
+        documentId: medicalItems.documentId,
+        sharedWithPatient: medicalItems.sharedWithPatient,
+        createdByUserId: medicalItems.createdByUserId,
+        createdAt: medicalItems.createdAt,
+        sharedAt: medicalItems.sharedAt,
+        authorName: users.name,
+        documentTitle: documents.title,
+      })
+      .from(medicalItems)
+      .leftJoin(
+        users,
+        and(
+          eq(users.chamberId, medicalItems.chamberId),
+          eq(users.id, medicalItems.createdByUserId),
+        ),
+      )
+      .leftJoin(
+        documents,
+        and(
+          eq(documents.chamberId, medicalItems.chamberId),
+          eq(documents.id, medicalItems.documentId),
+        ),
+      );
+
+  async function list(chamberId: string, patientId: string, sharedOnly: boolean): Promise<Row[]> {
+    return select()
+      .where(
+        and(
+          eq(medicalItems.chamberId, chamberId),
+          eq(medicalItems.patientId, patientId),
+          ...(sharedOnly ? [eq(medicalItems.sharedWithPatient, true)] : []),
+        ),
+      )
+      .orderBy(desc(medicalItems.itemDate), desc(medicalItems.createdAt))
+      .limit(500);
+  }
+
+  return {
+    /** Staff add a result or letter (text, or a document of the same patient) and may share it at once. */
+    async create(actor: StaffActor, patientId: string, input: MedicalItemInput) {
+      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
+        throw notFound('That patient');
+      const title = input.title.trim();
+      if (!title) throw invalid('validation_failed', 'title is required.', 'title');
+      if (parseDateQuery(input.date) !== input.date)
+        throw invalid(
+          'validation_failed',
+          'date must be a real date, written as YYYY-MM-DD.',
+          'date',
+        );
+      const text = input.text?.trim() ? input.text : undefined;
+      if (!text && !input.documentId)
+        throw invalid(
+          'content_required',
+          'Add the text of the result or letter, or a document.',
+          'text',
+        );
+      if (input.documentId) {
+        const doc = await findDocument(db, actor.chamberId, input.documentId);
+        if (!doc || doc.patientId !== patientId)
+          throw invalid(
+            'document_not_found',
+            'That document does not exist for this patient.',
+            'documentId',
+          );
+      }
+      const id = randomUUID();
+      const now = clock();
+      await db.transaction(async (tx) => {
+        await tx.insert(medicalItems).values({
+          chamberId: actor.chamberId,
+          id,
+          patientId,
+          kind: input.kind,
+          title,
+          itemDate: input.date,
+          body: text ?? null,
+          documentId: input.documentId ?? null,
+          sharedWithPatient: input.shareWithPatient,
+          createdByUserId: actor.userId,
+          createdAt: now,
+          sharedAt: input.shareWithPatient ? now : null,
+        });
+        if (input.shareWithPatient) {
+          // The file of a shared letter is shared with it.
+          if (input.documentId)
+            await setDocumentShared(tx, actor.chamberId, input.documentId, true, now);
+          await queueSharedItemsEmail(
+            tx,
+            actor.chamberId,
+            patientId,
+            now,
+            config.sharedItemsEmailDelaySeconds,
+          );
+        }
+        await audit(tx, actor, now, {
+          action: 'medical_item.created',
+          patientId,
+          subjectType: 'medical_item',
+          subjectId: id,
+          details: { kind: input.kind, sharedWithPatient: input.shareWithPatient },
+        });
+      });
+      ctx.signals.jobsEnqueued();
+      const [row] = await select().where(
+        and(eq(medicalItems.chamberId, actor.chamberId), eq(medicalItems.id, id)),
+      );
+      return present(row!, false);
+    },
+
+    async listForStaff(actor: StaffActor, patientId: string) {
+      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
+        throw notFound('That patient');
+      return {
+        medicalData: (await list(actor.chamberId, patientId, false)).map((r) => present(r, false)),
+      };
+    },
+
+    /** The portal's Medical Data: what was shared with the patient. */
+    async listForPatient(actor: PatientActor) {
+      const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
+      if (!row) throw notFound('That patient');
+      const facts = {
+        portalEnabled: row.portalEnabled,
+        accountState: row.account?.state ?? null,
+        bandOnlineAccess: row.band.onlineAccess,
+        bandAllowsMessaging: row.band.allowOnlineMessaging,
+      };
+      if (!hasPortalAccess(facts)) {
+        const code = messagingEligibility(facts)!;
+        throw forbidden(
+          code,
+          ELIGIBILITY_MESSAGES[code].replace(
+            'so messages cannot be sent',
+            'so the portal cannot be used',
+          ),
+        );
+      }
+      await audit(db, actor, clock(), {
+        action: 'medical_item.list_viewed',
+        subjectType: 'patient',
+        subjectId: actor.patientId,
+      });
+      return {
+        medicalData: (await list(actor.chamberId, actor.patientId, true)).map((r) =>
+          present(r, true),
+        ),
+      };
+    },
+  };
+}
+
+export type MedicalItemService = ReturnType<typeof createMedicalItemService>;

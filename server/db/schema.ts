@@ -35,6 +35,8 @@ export const chambers = pgTable(
     /** Null means the built-in Appointment Reminder Admin. */
     roleForNewMessagesId: uuid('role_for_new_messages_id'),
     sharedItemsEmailEnabled: boolean('shared_items_email_enabled').notNull().default(false),
+    /** Whether patients may attach a file (a document) to their messages. */
+    patientAttachmentsEnabled: boolean('patient_attachments_enabled').notNull().default(false),
     timeZone: text('time_zone').notNull().default('Europe/London'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -625,5 +627,32 @@ export const medicalItems = pgTable(
     check('medical_items_title_length', sql`char_length(${t.title}) between 1 and 200`),
     check('medical_items_body_length', sql`${t.body} is null or char_length(${t.body}) <= 20000`),
     check('medical_items_content', sql`${t.body} is not null or ${t.documentId} is not null`),
+  ],
+);
+
+/** Documents attached to a message; a document is attached to at most one message. */
+export const messageAttachments = pgTable(
+  'message_attachments',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    documentId: uuid('document_id').notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: 'message_attachments_pk',
+      columns: [t.chamberId, t.messageId, t.documentId],
+    }),
+    uniqueIndex('message_attachments_document_unique').on(t.chamberId, t.documentId),
+    foreignKey({
+      name: 'message_attachments_message_fk',
+      columns: [t.chamberId, t.messageId],
+      foreignColumns: [messages.chamberId, messages.id],
+    }),
+    foreignKey({
+      name: 'message_attachments_document_fk',
+      columns: [t.chamberId, t.documentId],
+      foreignColumns: [documents.chamberId, documents.id],
+    }),
   ],
 );

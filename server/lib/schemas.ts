@@ -15,7 +15,7 @@ export const Limit = Type.String({
 export const ErrorBody = errorBodySchema;
 
 /** Standard refusal responses for OpenAPI. */
-export function withErrors(ok: Record<number, TSchema>) {
+export function withErrors<T extends Record<number, TSchema>>(ok: T) {
   return {
     ...ok,
     400: ErrorBody,

@@ -104,6 +104,24 @@ export async function documentRoutes(
     },
     async (request) => documents.listForPatient(patientOf(request)),
   );
+  app.post(
+    '/api/v1/portal/documents',
+    {
+      config: { auth: 'patient' },
+      schema: {
+        tags: ['Portal'],
+        summary:
+          'Upload a file to attach to a message (multipart/form-data: file, title), where the clinic allows attachments',
+        consumes: ['multipart/form-data'],
+        response: withErrors({ 201: Type.Any() }),
+      },
+    },
+    async (request, reply) => {
+      const actor = patientOf(request);
+      const upload = await readUpload(request, opts.documentsDir, opts.maxUploadBytes);
+      return reply.status(201).send(await documents.uploadAsPatient(actor, upload));
+    },
+  );
   app.get<P>(
     '/api/v1/portal/documents/:id/content',
     {

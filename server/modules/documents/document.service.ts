@@ -12,6 +12,7 @@ import {
 } from '../messaging/messaging.policy.js';
 import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
+import { findChamber } from '../chambers/chamber.repository.js';
 import {
   findDocument,
   insertDocument,
@@ -155,6 +156,78 @@ export function createDocumentService(ctx: ServiceContext) {
         }
         ctx.signals.jobsEnqueued();
         return presentDocument((await findDocument(db, actor.chamberId, id))!, false);
+      } finally {
+        await discardFile(upload.file);
+      }
+    },
+
+    /**
+     * A patient uploads a file to attach to a message (where the chamber allows attachments);
+     * it is theirs, so it is shared with them, and it reaches staff with the message.
+     */
+    async uploadAsPatient(actor: PatientActor, upload: Upload) {
+      try {
+        const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
+        if (!row) throw notFound('That patient');
+        const code = messagingEligibility({
+          portalEnabled: row.portalEnabled,
+          accountState: row.account?.state ?? null,
+          bandOnlineAccess: row.band.onlineAccess,
+          bandAllowsMessaging: row.band.allowOnlineMessaging,
+        });
+        if (code) throw forbidden(code, ELIGIBILITY_MESSAGES[code]);
+        const chamber = await findChamber(db, actor.chamberId);
+        if (!chamber?.patientAttachmentsEnabled) {
+          throw forbidden(
+            'attachments_not_allowed',
+            'This clinic does not accept attachments to messages.',
+            'file',
+          );
+        }
+        if (upload.file.sizeBytes === 0) throw invalid('file_empty', 'The file is empty.', 'file');
+        const type = upload.file.contentType;
+        if (!type || !ALLOWED_TYPES[type]) {
+          throw new AppError(
+            415,
+            'unsupported_file_type',
+            'This kind of file is not accepted. Attach a PDF, PNG, JPEG, WebP or HEIC file.',
+            'file',
+          );
+        }
+        const id = randomUUID();
+        const now = clock();
+        await keepFile(config.documentsDir, upload.file, actor.chamberId, id);
+        try {
+          await db.transaction(async (tx) => {
+            await insertDocument(tx, {
+              chamberId: actor.chamberId,
+              id,
+              patientId: actor.patientId,
+              title: titleOf(upload.fields.title, upload.fileName),
+              contentType: type,
+              extension: ALLOWED_TYPES[type]!,
+              sizeBytes: upload.file.sizeBytes,
+              sha256: upload.file.sha256,
+              sharedWithPatient: true,
+              uploadedByKind: 'patient',
+              uploadedByUserId: null,
+              createdAt: now,
+              sharedAt: now,
+            });
+            await audit(tx, actor, now, {
+              action: 'document.created',
+              subjectType: 'document',
+              subjectId: id,
+              details: { sizeBytes: upload.file.sizeBytes, contentType: type },
+            });
+          });
+        } catch (error) {
+          await fs.promises.rm(documentPath(config.documentsDir, actor.chamberId, id), {
+            force: true,
+          });
+          throw error;
+        }
+        return presentDocument((await findDocument(db, actor.chamberId, id))!, true);
       } finally {
         await discardFile(upload.file);
       }

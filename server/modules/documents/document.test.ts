@@ -305,3 +305,61 @@ describe('medical data', () => {
     expect(await state()).toEqual(before);
   });
 });
+
+describe('attachments to patient messages', () => {
+  async function patientUpload(cookie: string, bytes: Buffer, name: string) {
+    const form = new FormData();
+    form.append('file', new Blob([bytes]), name);
+    const res = await fetch(`${base}/api/v1/portal/documents`, {
+      method: 'POST',
+      body: form,
+      headers: { cookie },
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  }
+
+  it('is refused while the chamber does not allow attachments, storing nothing', async () => {
+    const before = await state();
+    const res = await patientUpload(w.as.alice.cookie!, PNG, 'rash.png');
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('attachments_not_allowed');
+    expect(await state()).toEqual(before);
+  });
+
+  it('a patient attaches a photo to a new message; staff in the audience see and download it', async () => {
+    await t.services.settings.update(w.chamber.admin, { patientAttachmentsEnabled: true });
+    const up = await patientUpload(w.as.alice.cookie!, PNG, 'rash.png');
+    expect(up.status).toBe(201);
+    const sent = await w.as.alice.post('/api/v1/portal/conversations', {
+      text: 'Photo of the rash',
+      attachmentIds: [up.body.id],
+    });
+    expect(sent.status).toBe(201);
+    expect(sent.body.message.attachments).toEqual([
+      { id: up.body.id, title: 'rash', contentType: 'image/png', sizeBytes: PNG.length },
+    ]);
+    const asStaff = await w.as.receptionist.get(
+      `/api/v1/conversations/${sent.body.conversation.id}`,
+    );
+    expect(asStaff.body.messages[0].attachments[0].id).toBe(up.body.id);
+    const dl = await fetch(`${base}/api/v1/documents/${up.body.id}/content`, {
+      headers: { cookie: w.as.receptionist.cookie! },
+    });
+    expect(dl.status).toBe(200);
+    // The same file cannot be attached twice, nor another patient's.
+    const again = await w.as.alice.post('/api/v1/portal/conversations', {
+      text: 'again',
+      attachmentIds: [up.body.id],
+    });
+    expect(again.status).toBe(422);
+    expect(again.body.error).toMatchObject({
+      code: 'attachment_not_found',
+      field: 'attachmentIds',
+    });
+    const bobs = await w.as.bob.post('/api/v1/portal/conversations', {
+      text: 'not mine',
+      attachmentIds: [up.body.id],
+    });
+    expect(bobs.status).toBe(422);
+  });
+});

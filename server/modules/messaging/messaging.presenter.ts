@@ -26,6 +26,7 @@ export function presentMessageForPatient(m: MessageRow) {
     createdAt: m.createdAt.toISOString(),
     author: author(m),
     mine: m.authorKind === 'patient',
+    attachments: m.attachments,
   };
 }
 
@@ -45,6 +46,7 @@ export function presentMessageForStaff(
     roles,
     internalNote: !m.sharedWithPatient,
     mine: m.authorUserId === viewerUserId,
+    attachments: m.attachments,
   };
 }
 

@@ -35,6 +35,14 @@ export interface MessageRow {
   text: string;
   sharedWithPatient: boolean;
   createdAt: Date;
+  attachments: AttachmentRow[];
+}
+
+export interface AttachmentRow {
+  id: string;
+  title: string;
+  contentType: string;
+  sizeBytes: number;
 }
 
 type RawMessage = {
@@ -64,6 +72,7 @@ function toMessage(r: RawMessage): MessageRow {
     text: r.text,
     sharedWithPatient: r.shared_with_patient,
     createdAt: toDate(r.created_at),
+    attachments: [],
   };
 }
 
@@ -397,4 +406,73 @@ export async function markConversationNotificationsRead(
   await db.execute(sql`
     update notifications set read_at = ${now.toISOString()}::timestamptz
      where chamber_id = ${chamberId}::uuid and user_id = ${userId}::uuid and conversation_id = ${conversationId}::uuid and read_at is null`);
+}
+
+/** The documents attached to each of the given messages. */
+export async function attachmentsOf(db: Db, chamberId: string, messageIds: string[]) {
+  const out = new Map<string, AttachmentRow[]>();
+  if (messageIds.length === 0) return out;
+  const r = await db.execute<{
+    message_id: string;
+    id: string;
+    title: string;
+    content_type: string;
+    size_bytes: number;
+  }>(sql`
+    select ma.message_id, d.id, d.title, d.content_type, d.size_bytes
+      from message_attachments ma join documents d on d.chamber_id = ma.chamber_id and d.id = ma.document_id
+     where ma.chamber_id = ${chamberId}::uuid and ma.message_id in ${list(messageIds)}
+     order by d.created_at`);
+  for (const row of r.rows) {
+    const arr = out.get(row.message_id) ?? [];
+    arr.push({
+      id: row.id,
+      title: row.title,
+      contentType: row.content_type,
+      sizeBytes: Number(row.size_bytes),
+    });
+    out.set(row.message_id, arr);
+  }
+  return out;
+}
+
+/** Of the given documents, those the patient uploaded and has not attached to a message yet. */
+export async function attachableDocuments(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  documentIds: string[],
+): Promise<AttachmentRow[]> {
+  if (documentIds.length === 0) return [];
+  const r = await db.execute<{
+    id: string;
+    title: string;
+    content_type: string;
+    size_bytes: number;
+  }>(sql`
+    select d.id, d.title, d.content_type, d.size_bytes from documents d
+     where d.chamber_id = ${chamberId}::uuid and d.patient_id = ${patientId}::uuid and d.uploaded_by_kind = 'patient'
+       and d.id in ${list(documentIds)}
+       and not exists (select 1 from message_attachments ma where ma.chamber_id = d.chamber_id and ma.document_id = d.id)`);
+  return r.rows.map((row) => ({
+    id: row.id,
+    title: row.title,
+    contentType: row.content_type,
+    sizeBytes: Number(row.size_bytes),
+  }));
+}
+
+export async function attachToMessage(
+  db: Db,
+  chamberId: string,
+  messageId: string,
+  documentIds: string[],
+): Promise<void> {
+  if (documentIds.length === 0) return;
+  await db.execute(sql`
+    insert into message_attachments (chamber_id, message_id, document_id)
+    values ${sql.join(
+      documentIds.map((d) => sql`(${chamberId}::uuid, ${messageId}::uuid, ${d}::uuid)`),
+      sql`, `,
+    )}`);
 }

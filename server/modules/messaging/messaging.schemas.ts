@@ -4,7 +4,25 @@ import { Cursor, Id, Limit } from '../../lib/schemas.js';
 /** Message text as sent; the service checks its length and content with clear errors. */
 export const Text = Type.String({ description: '1 to 5,000 characters, not only whitespace' });
 
-export const PatientMessageBody = Type.Object({ text: Text }, { additionalProperties: false });
+export const PatientMessageBody = Type.Object(
+  {
+    text: Text,
+    attachmentIds: Type.Optional(
+      Type.Array(Id, {
+        maxItems: 5,
+        description: 'documents the patient uploaded with POST /portal/documents',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Attachment = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  contentType: Type.String(),
+  sizeBytes: Type.Integer(),
+});
 
 export const StaffMessageBody = Type.Object(
   {
@@ -51,6 +69,7 @@ export const PatientMessage = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   author: Author,
   mine: Type.Boolean(),
+  attachments: Type.Array(Attachment),
 });
 
 export const StaffMessage = Type.Object({
@@ -63,6 +82,7 @@ export const StaffMessage = Type.Object({
   roles: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
   internalNote: Type.Boolean(),
   mine: Type.Boolean(),
+  attachments: Type.Array(Attachment),
 });
 
 const Summary = (forStaff: boolean) =>

@@ -20,7 +20,11 @@ import {
   messagingEligibility,
   type Audience,
 } from './messaging.policy.js';
+import { findChamber } from '../chambers/chamber.repository.js';
 import {
+  attachableDocuments,
+  attachmentsOf,
+  attachToMessage,
   authorRoleLabel,
   findConversation,
   insertConversation,
@@ -145,6 +149,17 @@ export function createMessagingService(ctx: ServiceContext) {
     return row;
   }
 
+  /** Fills in the documents attached to each message. */
+  async function withAttachments(chamberId: string, rows: MessageRow[]): Promise<MessageRow[]> {
+    if (rows.length === 0) return rows;
+    const found = await attachmentsOf(
+      db,
+      chamberId,
+      rows.map((m) => m.id),
+    );
+    return rows.map((m) => ({ ...m, attachments: found.get(m.id) ?? [] }));
+  }
+
   async function presentForStaff(rows: MessageRow[], viewer: StaffActor) {
     const roles = await rolesOfMessages(
       db,
@@ -154,6 +169,32 @@ export function createMessagingService(ctx: ServiceContext) {
     return rows.map((m) => presentMessageForStaff(m, roles.get(m.id) ?? [], viewer.userId));
   }
 
+  /**
+   * Attachments of a patient's message: allowed by the chamber, uploaded by this patient, and
+   * not attached to another message.
+   */
+  async function checkAttachments(tx: Db, actor: PatientActor, ids: string[]) {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const chamber = await findChamber(tx, actor.chamberId);
+    if (!chamber?.patientAttachmentsEnabled) {
+      throw forbidden(
+        'attachments_not_allowed',
+        'This clinic does not accept attachments to messages.',
+        'attachmentIds',
+      );
+    }
+    const found = await attachableDocuments(tx, actor.chamberId, actor.patientId, unique);
+    if (found.length !== unique.length) {
+      throw invalid(
+        'attachment_not_found',
+        'One of the attached files was not found. Please attach it again.',
+        'attachmentIds',
+      );
+    }
+    return found;
+  }
+
   /** A patient's message: shared with the patient and the Role for new messages as it is now (rule 2). */
   async function writePatientMessage(
     tx: Db,
@@ -161,7 +202,9 @@ export function createMessagingService(ctx: ServiceContext) {
     conversationId: string,
     text: string,
     now: Date,
+    attachmentIds: string[] = [],
   ) {
+    const attachments = await checkAttachments(tx, actor, attachmentIds);
     const roleId = await resolveRoleForNewMessages(tx, actor.chamberId);
     const id = randomUUID();
     const seq = await insertMessage(tx, {
@@ -187,6 +230,12 @@ export function createMessagingService(ctx: ServiceContext) {
       messageId: id,
       now,
     });
+    await attachToMessage(
+      tx,
+      actor.chamberId,
+      id,
+      attachments.map((a) => a.id),
+    );
     await markRead(tx, {
       chamberId: actor.chamberId,
       conversationId,
@@ -213,6 +262,7 @@ export function createMessagingService(ctx: ServiceContext) {
       text,
       sharedWithPatient: true,
       createdAt: now,
+      attachments,
     };
     return presentMessageForPatient(message);
   }
@@ -292,6 +342,7 @@ export function createMessagingService(ctx: ServiceContext) {
       text,
       sharedWithPatient: audience.shareWithPatient,
       createdAt: now,
+      attachments: [],
     };
     const roles = await rolesOfMessages(tx, actor.chamberId, [id]);
     return {
@@ -361,13 +412,16 @@ export function createMessagingService(ctx: ServiceContext) {
     async openForPatient(actor: PatientActor, conversationId: string, cursor: string | undefined) {
       await assertPatientMayMessage(actor);
       await patientConversation(actor, conversationId);
-      const rows = await listMessages(
-        db,
+      const rows = await withAttachments(
         actor.chamberId,
-        conversationId,
-        { kind: 'patient' },
-        parseCursor(cursor),
-        MESSAGE_PAGE + 1,
+        await listMessages(
+          db,
+          actor.chamberId,
+          conversationId,
+          { kind: 'patient' },
+          parseCursor(cursor),
+          MESSAGE_PAGE + 1,
+        ),
       );
       const page = rows.slice(0, MESSAGE_PAGE);
       const oldest = page[page.length - 1];
@@ -385,14 +439,18 @@ export function createMessagingService(ctx: ServiceContext) {
     },
 
     /** New message from the portal: a new conversation. */
-    async startAsPatient(actor: PatientActor, input: { text: string }, idempotencyKey?: string) {
+    async startAsPatient(
+      actor: PatientActor,
+      input: { text: string; attachmentIds?: string[] },
+      idempotencyKey?: string,
+    ) {
       const text = checkText(input.text);
       await assertPatientMayMessage(actor);
       const result = await idempotent(
         actor.chamberId,
         `patient:${actor.patientId}`,
         idempotencyKey,
-        { op: 'start', text },
+        { op: 'start', text, attachmentIds: input.attachmentIds ?? [] },
         async (tx) => {
           const now = clock();
           const conversationId = randomUUID();
@@ -403,7 +461,14 @@ export function createMessagingService(ctx: ServiceContext) {
             startedByKind: 'patient',
             now,
           });
-          const message = await writePatientMessage(tx, actor, conversationId, text, now);
+          const message = await writePatientMessage(
+            tx,
+            actor,
+            conversationId,
+            text,
+            now,
+            input.attachmentIds,
+          );
           await audit(tx, actor, now, {
             action: 'conversation.created',
             subjectType: 'conversation',
@@ -420,7 +485,7 @@ export function createMessagingService(ctx: ServiceContext) {
     async replyAsPatient(
       actor: PatientActor,
       conversationId: string,
-      input: { text: string },
+      input: { text: string; attachmentIds?: string[] },
       idempotencyKey?: string,
     ) {
       const text = checkText(input.text);
@@ -430,9 +495,16 @@ export function createMessagingService(ctx: ServiceContext) {
         actor.chamberId,
         `patient:${actor.patientId}`,
         idempotencyKey,
-        { op: 'reply', conversationId, text },
+        { op: 'reply', conversationId, text, attachmentIds: input.attachmentIds ?? [] },
         async (tx) => {
-          const message = await writePatientMessage(tx, actor, conversationId, text, clock());
+          const message = await writePatientMessage(
+            tx,
+            actor,
+            conversationId,
+            text,
+            clock(),
+            input.attachmentIds,
+          );
           return { status: 201, body: { conversation: { id: conversationId }, message } };
         },
       );
@@ -489,13 +561,16 @@ export function createMessagingService(ctx: ServiceContext) {
     /** One conversation as a staff user sees it. */
     async openForStaff(actor: StaffActor, conversationId: string, cursor: string | undefined) {
       const conv = await staffConversation(actor, conversationId);
-      const rows = await listMessages(
-        db,
+      const rows = await withAttachments(
         actor.chamberId,
-        conversationId,
-        { kind: 'staff', userId: actor.userId, roleIds: actor.roleIds },
-        parseCursor(cursor),
-        MESSAGE_PAGE + 1,
+        await listMessages(
+          db,
+          actor.chamberId,
+          conversationId,
+          { kind: 'staff', userId: actor.userId, roleIds: actor.roleIds },
+          parseCursor(cursor),
+          MESSAGE_PAGE + 1,
+        ),
       );
       const page = rows.slice(0, MESSAGE_PAGE);
       await audit(db, actor, clock(), {

@@ -12,6 +12,9 @@ const Changes = Type.Object(
       Type.Boolean({ description: 'Enable new shared items email' }),
     ),
     timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    patientAttachmentsEnabled: Type.Optional(
+      Type.Boolean({ description: 'Patients may attach a file to their messages' }),
+    ),
   },
   { additionalProperties: false },
 );

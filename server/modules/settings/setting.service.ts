@@ -21,6 +21,7 @@ export interface SettingsChanges {
   patientPortalEnabled?: boolean;
   roleForNewMessagesId?: string;
   sharedItemsEmailEnabled?: boolean;
+  patientAttachmentsEnabled?: boolean;
   timeZone?: string;
 }
 
@@ -45,6 +46,7 @@ export function createSettingService(ctx: ServiceContext) {
           ? `The role "${role.name}" has no Active members: nobody will be notified of new patient messages.`
           : null,
       sharedItemsEmailEnabled: chamber.sharedItemsEmailEnabled,
+      patientAttachmentsEnabled: chamber.patientAttachmentsEnabled,
       timeZone: chamber.timeZone,
     };
   }
@@ -90,6 +92,9 @@ export function createSettingService(ctx: ServiceContext) {
               ? { sharedItemsEmailEnabled: changes.sharedItemsEmailEnabled }
               : {}),
             ...(changes.timeZone !== undefined ? { timeZone: changes.timeZone } : {}),
+            ...(changes.patientAttachmentsEnabled !== undefined
+              ? { patientAttachmentsEnabled: changes.patientAttachmentsEnabled }
+              : {}),
             updatedAt: sql`${now.toISOString()}::timestamptz`,
           })
           .where(eq(chambers.id, actor.chamberId));

@@ -9,6 +9,8 @@ import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { emailJobRoutes } from './modules/email-jobs/email-job.routes.js';
+import { createEmailJobService } from './modules/email-jobs/email-job.service.js';
 import { createEventHub } from './modules/events/event.hub.js';
 import { documentRoutes } from './modules/documents/document.routes.js';
 import { createDocumentService } from './modules/documents/document.service.js';
@@ -54,6 +56,7 @@ export function createServices(ctx: ServiceContext) {
     audit: createAuditService(ctx),
     bands: createChargeBandService(ctx),
     documents: createDocumentService(ctx),
+    emailJobs: createEmailJobService(ctx),
     medical: createMedicalItemService(ctx),
     messaging,
     notifications: createNotificationService(ctx, messaging),
@@ -175,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(chargeBandRoutes, { bands: services.bands });
   await app.register(settingRoutes, { settings: services.settings });
   await app.register(auditRoutes, { audit: services.audit });
+  await app.register(emailJobRoutes, { emailJobs: services.emailJobs });
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
   await app.register(medicalItemRoutes, { medical: services.medical });
   await app.register(documentRoutes, {

@@ -684,6 +684,19 @@ describe('with a database and a real SMTP server', () => {
         const [job] = await jobs('shared_items_email');
         expect(job).toMatchObject({ state: 'failed', attempts: 1 });
         expect(job?.last_error).toContain('550');
+        // The failure is visible to the chamber's administrators, and only to them.
+        const seen = await c.admin.get('/api/v1/admin/email-jobs');
+        expect(seen.status).toBe(200);
+        expect(seen.body.jobs).toEqual([
+          expect.objectContaining({
+            kind: 'shared_items_email',
+            label: 'New shared items email',
+            state: 'failed',
+            attempts: 1,
+            lastError: expect.stringContaining('550'),
+          }),
+        ]);
+        expect((await c.rita.get('/api/v1/admin/email-jobs')).status).toBe(403);
         const tried = { ...server.attempts };
 
         t.clock.advance(hours(2));

@@ -5,13 +5,10 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { Upload } from '../../lib/uploads.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
-import {
-  ELIGIBILITY_MESSAGES,
-  hasPortalAccess,
-  messagingEligibility,
-} from '../messaging/messaging.policy.js';
 import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
+import { requirePatientAccess } from '../patients/patient-access.js';
+import type { Db } from '../../db/connect.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import {
   findDocument,
@@ -60,25 +57,31 @@ const titleOf = (raw: string | undefined, fileName: string): string => {
 export function createDocumentService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
 
-  /** Rule 1 without the messaging tick: portal on, account Active, band with online access. */
-  async function assertPortalAccess(actor: PatientActor) {
-    const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-    if (!row) throw notFound('That patient');
-    const facts = {
-      portalEnabled: row.portalEnabled,
-      accountState: row.account?.state ?? null,
-      bandOnlineAccess: row.band.onlineAccess,
-      bandAllowsMessaging: row.band.allowOnlineMessaging,
-    };
-    if (!hasPortalAccess(facts)) {
-      const code = messagingEligibility(facts)!;
-      throw forbidden(
-        code,
-        ELIGIBILITY_MESSAGES[code].replace(
-          'so messages cannot be sent',
-          'so the portal cannot be used',
-        ),
+  const assertPortalAccess = (actor: PatientActor) => requirePatientAccess(db, actor, 'portal');
+
+  /** Checks an upload's size and real type, and stores the file under its document id. */
+  async function acceptFile(upload: Upload, chamberId: string, id: string) {
+    if (upload.file.sizeBytes === 0) throw invalid('file_empty', 'The file is empty.', 'file');
+    const type = upload.file.contentType;
+    if (!type || !ALLOWED_TYPES[type]) {
+      throw new AppError(
+        415,
+        'unsupported_file_type',
+        'This kind of file is not accepted. Upload a PDF, PNG, JPEG, WebP or HEIC file.',
+        'file',
       );
+    }
+    await keepFile(config.documentsDir, upload.file, chamberId, id);
+    return { contentType: type, extension: ALLOWED_TYPES[type]! };
+  }
+
+  /** Writes the document's row (and what goes with it); the stored file is removed if that fails. */
+  async function record(chamberId: string, id: string, write: (tx: Db) => Promise<void>) {
+    try {
+      await db.transaction(write);
+    } catch (error) {
+      await fs.promises.rm(documentPath(config.documentsDir, chamberId, id), { force: true });
+      throw error;
     }
   }
 
@@ -88,16 +91,6 @@ export function createDocumentService(ctx: ServiceContext) {
       try {
         if (!(await findPatientRecord(db, actor.chamberId, patientId)))
           throw notFound('That patient');
-        if (upload.file.sizeBytes === 0) throw invalid('file_empty', 'The file is empty.', 'file');
-        const type = upload.file.contentType;
-        if (!type || !ALLOWED_TYPES[type]) {
-          throw new AppError(
-            415,
-            'unsupported_file_type',
-            'This kind of file is not accepted. Upload a PDF, PNG, JPEG, WebP or HEIC file.',
-            'file',
-          );
-        }
         const share = upload.fields.shareWithPatient;
         if (share !== undefined && share !== 'true' && share !== 'false') {
           throw invalid(
@@ -107,53 +100,45 @@ export function createDocumentService(ctx: ServiceContext) {
           );
         }
         const title = titleOf(upload.fields.title, upload.fileName);
+        const shared = share === 'true';
         const id = randomUUID();
         const now = clock();
-        const shared = share === 'true';
-        await keepFile(config.documentsDir, upload.file, actor.chamberId, id);
-        try {
-          await db.transaction(async (tx) => {
-            await insertDocument(tx, {
-              chamberId: actor.chamberId,
-              id,
+        const type = await acceptFile(upload, actor.chamberId, id);
+        await record(actor.chamberId, id, async (tx) => {
+          await insertDocument(tx, {
+            chamberId: actor.chamberId,
+            id,
+            patientId,
+            title,
+            ...type,
+            sizeBytes: upload.file.sizeBytes,
+            sha256: upload.file.sha256,
+            sharedWithPatient: shared,
+            uploadedByKind: 'staff',
+            uploadedByUserId: actor.userId,
+            createdAt: now,
+            sharedAt: shared ? now : null,
+          });
+          if (shared)
+            await queueSharedItemsEmail(
+              tx,
+              actor.chamberId,
               patientId,
-              title,
-              contentType: type,
-              extension: ALLOWED_TYPES[type]!,
-              sizeBytes: upload.file.sizeBytes,
-              sha256: upload.file.sha256,
+              now,
+              config.sharedItemsEmailDelaySeconds,
+            );
+          await audit(tx, actor, now, {
+            action: 'document.created',
+            patientId,
+            subjectType: 'document',
+            subjectId: id,
+            details: {
               sharedWithPatient: shared,
-              uploadedByKind: 'staff',
-              uploadedByUserId: actor.userId,
-              createdAt: now,
-              sharedAt: shared ? now : null,
-            });
-            if (shared)
-              await queueSharedItemsEmail(
-                tx,
-                actor.chamberId,
-                patientId,
-                now,
-                config.sharedItemsEmailDelaySeconds,
-              );
-            await audit(tx, actor, now, {
-              action: 'document.created',
-              patientId,
-              subjectType: 'document',
-              subjectId: id,
-              details: {
-                sharedWithPatient: shared,
-                sizeBytes: upload.file.sizeBytes,
-                contentType: type,
-              },
-            });
+              sizeBytes: upload.file.sizeBytes,
+              contentType: type.contentType,
+            },
           });
-        } catch (error) {
-          await fs.promises.rm(documentPath(config.documentsDir, actor.chamberId, id), {
-            force: true,
-          });
-          throw error;
-        }
+        });
         ctx.signals.jobsEnqueued();
         return presentDocument((await findDocument(db, actor.chamberId, id))!, false);
       } finally {
@@ -167,15 +152,7 @@ export function createDocumentService(ctx: ServiceContext) {
      */
     async uploadAsPatient(actor: PatientActor, upload: Upload) {
       try {
-        const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-        if (!row) throw notFound('That patient');
-        const code = messagingEligibility({
-          portalEnabled: row.portalEnabled,
-          accountState: row.account?.state ?? null,
-          bandOnlineAccess: row.band.onlineAccess,
-          bandAllowsMessaging: row.band.allowOnlineMessaging,
-        });
-        if (code) throw forbidden(code, ELIGIBILITY_MESSAGES[code]);
+        await requirePatientAccess(db, actor, 'messaging');
         const chamber = await findChamber(db, actor.chamberId);
         if (!chamber?.patientAttachmentsEnabled) {
           throw forbidden(
@@ -184,49 +161,32 @@ export function createDocumentService(ctx: ServiceContext) {
             'file',
           );
         }
-        if (upload.file.sizeBytes === 0) throw invalid('file_empty', 'The file is empty.', 'file');
-        const type = upload.file.contentType;
-        if (!type || !ALLOWED_TYPES[type]) {
-          throw new AppError(
-            415,
-            'unsupported_file_type',
-            'This kind of file is not accepted. Attach a PDF, PNG, JPEG, WebP or HEIC file.',
-            'file',
-          );
-        }
+        const title = titleOf(upload.fields.title, upload.fileName);
         const id = randomUUID();
         const now = clock();
-        await keepFile(config.documentsDir, upload.file, actor.chamberId, id);
-        try {
-          await db.transaction(async (tx) => {
-            await insertDocument(tx, {
-              chamberId: actor.chamberId,
-              id,
-              patientId: actor.patientId,
-              title: titleOf(upload.fields.title, upload.fileName),
-              contentType: type,
-              extension: ALLOWED_TYPES[type]!,
-              sizeBytes: upload.file.sizeBytes,
-              sha256: upload.file.sha256,
-              sharedWithPatient: true,
-              uploadedByKind: 'patient',
-              uploadedByUserId: null,
-              createdAt: now,
-              sharedAt: now,
-            });
-            await audit(tx, actor, now, {
-              action: 'document.created',
-              subjectType: 'document',
-              subjectId: id,
-              details: { sizeBytes: upload.file.sizeBytes, contentType: type },
-            });
+        const type = await acceptFile(upload, actor.chamberId, id);
+        await record(actor.chamberId, id, async (tx) => {
+          await insertDocument(tx, {
+            chamberId: actor.chamberId,
+            id,
+            patientId: actor.patientId,
+            title,
+            ...type,
+            sizeBytes: upload.file.sizeBytes,
+            sha256: upload.file.sha256,
+            sharedWithPatient: true,
+            uploadedByKind: 'patient',
+            uploadedByUserId: null,
+            createdAt: now,
+            sharedAt: now,
           });
-        } catch (error) {
-          await fs.promises.rm(documentPath(config.documentsDir, actor.chamberId, id), {
-            force: true,
+          await audit(tx, actor, now, {
+            action: 'document.created',
+            subjectType: 'document',
+            subjectId: id,
+            details: { sizeBytes: upload.file.sizeBytes, contentType: type.contentType },
           });
-          throw error;
-        }
+        });
         return presentDocument((await findDocument(db, actor.chamberId, id))!, true);
       } finally {
         await discardFile(upload.file);

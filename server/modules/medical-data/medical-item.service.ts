@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import { documents, medicalItems, users } from '../../db/schema.js';
-import { forbidden, invalid, notFound } from '../../errors.js';
+import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
 import { findDocument, setDocumentShared } from '../documents/document.repository.js';
-import {
-  ELIGIBILITY_MESSAGES,
-  hasPortalAccess,
-  messagingEligibility,
-} from '../messaging/messaging.policy.js';
 import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
 import { findPatientRecord, parseDateQuery } from '../patients/patient.repository.js';
+import { requirePatientAccess } from '../patients/patient-access.js';
 
 export interface MedicalItemInput {
   kind: 'result' | 'letter';
@@ -175,24 +171,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
 
     /** The portal's Medical Data: what was shared with the patient. */
     async listForPatient(actor: PatientActor) {
-      const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-      if (!row) throw notFound('That patient');
-      const facts = {
-        portalEnabled: row.portalEnabled,
-        accountState: row.account?.state ?? null,
-        bandOnlineAccess: row.band.onlineAccess,
-        bandAllowsMessaging: row.band.allowOnlineMessaging,
-      };
-      if (!hasPortalAccess(facts)) {
-        const code = messagingEligibility(facts)!;
-        throw forbidden(
-          code,
-          ELIGIBILITY_MESSAGES[code].replace(
-            'so messages cannot be sent',
-            'so the portal cannot be used',
-          ),
-        );
-      }
+      await requirePatientAccess(db, actor, 'portal');
       await audit(db, actor, clock(), {
         action: 'medical_item.list_viewed',
         subjectType: 'patient',

@@ -8,18 +8,14 @@ import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
 import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
+import { requirePatientAccess } from '../patients/patient-access.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import {
   claimIdempotencyKey,
   findIdempotentResult,
   saveIdempotentResult,
 } from './idempotency.repository.js';
-import {
-  ELIGIBILITY_MESSAGES,
-  isAudienceEmpty,
-  messagingEligibility,
-  type Audience,
-} from './messaging.policy.js';
+import { isAudienceEmpty, type Audience } from './messaging.policy.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import {
   attachableDocuments,
@@ -136,18 +132,8 @@ export function createMessagingService(ctx: ServiceContext) {
   }
 
   /** Rule 1: refuses with the first missing condition; nothing is stored. */
-  async function assertPatientMayMessage(actor: PatientActor) {
-    const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-    if (!row) throw notFound('That patient');
-    const code = messagingEligibility({
-      portalEnabled: row.portalEnabled,
-      accountState: row.account?.state ?? null,
-      bandOnlineAccess: row.band.onlineAccess,
-      bandAllowsMessaging: row.band.allowOnlineMessaging,
-    });
-    if (code) throw forbidden(code, ELIGIBILITY_MESSAGES[code]);
-    return row;
-  }
+  const assertPatientMayMessage = (actor: PatientActor) =>
+    requirePatientAccess(db, actor, 'messaging');
 
   /** Fills in the documents attached to each message. */
   async function withAttachments(chamberId: string, rows: MessageRow[]): Promise<MessageRow[]> {

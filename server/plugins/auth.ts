@@ -14,10 +14,20 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: AuthRequirement;
   }
+  interface FastifyInstance {
+    routeAuth: RouteAuth[];
+  }
   interface FastifyRequest {
     staffActor: StaffActor | null;
     patientActor: PatientActor | null;
   }
+}
+
+/** One line of the route table: who may call it. The access tests walk this table. */
+export interface RouteAuth {
+  method: string;
+  url: string;
+  auth: AuthRequirement;
 }
 
 export interface CookieNames {
@@ -83,12 +93,16 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, names: Coo
       }
     };
 
+  const table: RouteAuth[] = [];
+  app.decorate('routeAuth', table);
   app.addHook('onRoute', (route) => {
     if (route.method === 'HEAD') return;
     const requirement = route.config?.auth;
     if (!requirement) {
       throw new Error(`Route ${String(route.method)} ${route.url} does not declare config.auth`);
     }
+    for (const method of [route.method].flat())
+      table.push({ method: String(method), url: route.url, auth: requirement });
     const hooks = route.onRequest
       ? Array.isArray(route.onRequest)
         ? route.onRequest

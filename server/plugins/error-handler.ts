@@ -43,8 +43,32 @@ function messageOf(issue: ValidationIssue | undefined, field: string | undefined
   }
 }
 
+/** The path of the first string holding a NUL character, which no text column can store. */
+function nulField(value: unknown, path: string[] = [], depth = 0): string | undefined {
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? path.join('.') || 'body' : undefined;
+  if (depth > 20 || value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = nulField(v, [...path, k], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** The one error handler: every refusal leaves as `{ error: { status, code, message, field? } }`. */
 export function registerErrorHandler(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const field = nulField(request.body) ?? nulField(request.query);
+    if (field !== undefined) {
+      throw new AppError(
+        422,
+        'validation_failed',
+        `${field} contains a character that cannot be stored (NUL).`,
+        field,
+      );
+    }
+  });
+
   app.setErrorHandler((error: FastifyError & { validationContext?: string }, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
@@ -105,7 +129,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
         .status(error.statusCode)
         .send(new AppError(error.statusCode, 'bad_request', 'The request is not valid.').toBody());
     }
-    const cause = error as unknown as { code?: string };
+    const cause = ((error as { cause?: unknown }).cause ?? error) as { code?: string };
+    // A value the database cannot store (bad encoding, out of range): the request's fault.
+    if (typeof cause.code === 'string' && cause.code.startsWith('22')) {
+      request.log.warn({ code: cause.code }, 'value refused by the database');
+      return reply
+        .status(422)
+        .send(
+          new AppError(
+            422,
+            'invalid_value',
+            'A value in the request cannot be stored. Please check it and try again.',
+          ).toBody(),
+        );
+    }
     // The database is unreachable: say so, so clients retry rather than give up.
     if (
       cause.code === 'ECONNREFUSED' ||

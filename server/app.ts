@@ -18,6 +18,10 @@ import multipart from '@fastify/multipart';
 import { medicalItemRoutes } from './modules/medical-data/medical-item.routes.js';
 import { createMedicalItemService } from './modules/medical-data/medical-item.service.js';
 import { eventRoutes } from './modules/events/event.routes.js';
+import { fhirRoutes } from './modules/fhir/fhir.routes.js';
+import { createFhirService } from './modules/fhir/fhir.service.js';
+import { integrationRoutes } from './modules/integrations/integration.routes.js';
+import { createIntegrationService } from './modules/integrations/integration.service.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
@@ -56,6 +60,8 @@ export function createServices(ctx: ServiceContext) {
     audit: createAuditService(ctx),
     bands: createChargeBandService(ctx),
     documents: createDocumentService(ctx),
+    fhir: createFhirService(ctx),
+    integrations: createIntegrationService(ctx),
     emailJobs: createEmailJobService(ctx),
     medical: createMedicalItemService(ctx),
     messaging,
@@ -186,6 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     documentsDir: config.documentsDir,
     maxUploadBytes: config.maxUploadBytes,
   });
+  await app.register(integrationRoutes, { integrations: services.integrations });
+  await app.register(fhirRoutes, { prefix: '/fhir/R4', fhir: services.fhir });
   const hub = createEventHub(ctx, database, app.log);
   app.decorate('events', hub);
   app.addHook('onReady', () => hub.start());

@@ -1,7 +1,13 @@
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './app.js';
 import { migrateDatabase, openDatabase } from './db/connect.js';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, hasNoChambers, seedDemo } from './db/demo-seed.js';
+import {
+  DEMO_ACCOUNTS,
+  DEMO_INTEGRATION,
+  DEMO_PASSWORD,
+  hasNoChambers,
+  seedDemo,
+} from './db/demo-seed.js';
 import { systemClock } from './lib/clock.js';
 import { createSignals } from './lib/context.js';
 import { fileMailer, smtpMailer } from './jobs/mailer.js';
@@ -66,6 +72,9 @@ async function main(): Promise<void> {
     console.log(`\nDemo sign-ins (chamber "demo", password "${DEMO_PASSWORD}"):`);
     for (const a of DEMO_ACCOUNTS)
       console.log(`  ${a.email.padEnd(30)} ${a.app.padEnd(7)} ${a.who}`);
+    console.log(
+      `  FHIR R4 at ${where}/fhir/R4: client_id "${DEMO_INTEGRATION.clientId}", client_secret "${DEMO_INTEGRATION.secret}" (docs/fhir.md)`,
+    );
   }
 
   let closing = false;

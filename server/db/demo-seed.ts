@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Db } from './connect.js';
-import { chargeBands, patients, portalAccounts, roleMembers, roles, users } from './schema.js';
+import {
+  chargeBands,
+  integrationClients,
+  patients,
+  portalAccounts,
+  roleMembers,
+  roles,
+  users,
+} from './schema.js';
 import { hashPassword } from '../lib/passwords.js';
+import { hashToken } from '../lib/tokens.js';
+import { ALL_SCOPES } from '../modules/integrations/integration.policy.js';
 import { createChamber } from '../modules/chambers/chamber.service.js';
 import { createSignals, type ServiceContext } from '../lib/context.js';
 import type { Config } from '../config.js';
@@ -31,6 +41,13 @@ export const DEMO_ACCOUNTS = [
     app: 'portal',
   },
 ] as const;
+
+/** The demo chamber's FHIR integration client (Admin > Configuration > Integrations), all scopes. */
+export const DEMO_INTEGRATION = {
+  name: 'Integration',
+  clientId: 'demo-integration',
+  secret: 'demo-integration-secret-1',
+} as const;
 
 /** True when the database holds no chamber yet: the only case in which the demo is made. */
 export async function hasNoChambers(db: Db): Promise<boolean> {
@@ -232,5 +249,16 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     text: 'Bob is due for his annual blood pressure check.',
     shareWithPatient: false,
     roleIds: [roleIds.Nurses!, roleIds.Reception!],
+  });
+
+  await db.insert(integrationClients).values({
+    chamberId,
+    id: randomUUID(),
+    clientId: DEMO_INTEGRATION.clientId,
+    name: DEMO_INTEGRATION.name,
+    scopes: ALL_SCOPES.join(' '),
+    secretHash: hashToken(DEMO_INTEGRATION.secret),
+    createdByUserId: userIds['admin@riverside.example']!,
+    createdAt: start,
   });
 }

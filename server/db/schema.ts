@@ -522,7 +522,9 @@ export const auditEvents = pgTable(
     id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
     at: ts('at').notNull(),
     action: text('action').notNull(),
-    actorKind: text('actor_kind', { enum: ['staff', 'patient', 'system', 'anonymous'] }).notNull(),
+    actorKind: text('actor_kind', {
+      enum: ['staff', 'patient', 'system', 'anonymous', 'integration'],
+    }).notNull(),
     actorUserId: uuid('actor_user_id'),
     actorPatientId: uuid('actor_patient_id'),
     /** Who acted, as shown in System Activity (a name or a sign-in email). */
@@ -656,3 +658,77 @@ export const messageAttachments = pgTable(
     }),
   ],
 );
+
+/**
+ * Integration clients of a chamber (FHIR R4 read API): OAuth 2.0 client-credentials clients.
+ * `client_id` is unique across the deployment (chamber key + name); only a SHA-256 hash of the
+ * random 256-bit secret is stored. Revoked clients stay for the audit log.
+ */
+export const integrationClients = pgTable(
+  'integration_clients',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    clientId: text('client_id').notNull(),
+    name: text('name').notNull(),
+    /** Granted SMART scopes, space-separated as on the wire. */
+    scopes: text('scopes').notNull(),
+    secretHash: text('secret_hash').notNull(),
+    createdByUserId: uuid('created_by_user_id'),
+    createdAt: ts('created_at').notNull(),
+    lastTokenAt: ts('last_token_at'),
+    revokedAt: ts('revoked_at'),
+    revokedByUserId: uuid('revoked_by_user_id'),
+  },
+  (t) => [
+    primaryKey({ name: 'integration_clients_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('integration_clients_client_id_unique').on(t.clientId),
+    uniqueIndex('integration_clients_name_unique')
+      .on(t.chamberId, sql`lower(${t.name})`)
+      .where(sql`${t.revokedAt} is null`),
+    foreignKey({
+      name: 'integration_clients_created_by_fk',
+      columns: [t.chamberId, t.createdByUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    foreignKey({
+      name: 'integration_clients_revoked_by_fk',
+      columns: [t.chamberId, t.revokedByUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    check(
+      'integration_clients_client_id_format',
+      sql`${t.clientId} ~ '^[a-z0-9][a-z0-9-]{0,127}$'`,
+    ),
+    check('integration_clients_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check('integration_clients_scopes_length', sql`char_length(${t.scopes}) between 1 and 1000`),
+  ],
+);
+
+/** Short-lived opaque bearer tokens for the FHIR API; only a SHA-256 hash is stored. */
+export const integrationTokens = pgTable(
+  'integration_tokens',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    integrationClientId: uuid('integration_client_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    scopes: text('scopes').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'integration_tokens_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('integration_tokens_hash_unique').on(t.tokenHash),
+    foreignKey({
+      name: 'integration_tokens_client_fk',
+      columns: [t.chamberId, t.integrationClientId],
+      foreignColumns: [integrationClients.chamberId, integrationClients.id],
+    }).onDelete('cascade'),
+    index('integration_tokens_client_idx').on(t.chamberId, t.integrationClientId, t.expiresAt),
+  ],
+);
+
+export type IntegrationClient = typeof integrationClients.$inferSelect;

@@ -88,6 +88,14 @@ export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError && error.field === field ? error.message : undefined;
 }
 
+/**
+ * The session ended (401): the app asks to sign in again over the page, so a form keeps its
+ * draft and shows no error of its own.
+ */
+export function sessionEnded(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401;
+}
+
 /** The message for an error that names no field shown on the form. */
 export function formError(error: unknown, fields: string[]): string | undefined {
   if (!error) return undefined;

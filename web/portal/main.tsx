@@ -1,4 +1,5 @@
 import '@mantine/core/styles.css';
+import '../ui/global.css';
 import { MantineProvider } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { StrictMode } from 'react';
@@ -7,6 +8,8 @@ import { createBrowserRouter, RouterProvider } from 'react-router';
 import { ApiError } from '../lib/api';
 import { cssVariablesResolver, theme } from '../ui/theme';
 import { ConversationPage } from './routes/conversation-page';
+import { DocumentsPage } from './routes/documents-page';
+import { MedicalDataPage } from './routes/medical-data-page';
 import { ForgottenPasswordPage } from './routes/forgotten-password-page';
 import { HomePage } from './routes/home-page';
 import { InboxPage } from './routes/inbox-page';
@@ -36,6 +39,8 @@ const router = createBrowserRouter(
         { path: 'inbox', element: <InboxPage /> },
         { path: 'inbox/new', element: <NewMessagePage /> },
         { path: 'inbox/:id', element: <ConversationPage /> },
+        { path: 'documents', element: <DocumentsPage /> },
+        { path: 'medical-data', element: <MedicalDataPage /> },
         { path: '*', element: <HomePage /> },
       ],
     },

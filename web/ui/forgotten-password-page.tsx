@@ -9,12 +9,15 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { useRef, useState, type FormEvent } from 'react';
+import { Link, useLocation } from 'react-router';
 import { fieldError, formError } from '../lib/api';
+import { useFocusOnError } from './focus-on-error';
 
 /** Asks for a reset link; the answer is the same whether or not the email is known. */
 export function ForgottenPasswordPage(props: {
+  /** Which app this is, shown above the title. */
+  appName: string;
   defaultChamber: string;
   requestReset: (values: { chamber: string; email: string }) => Promise<{ message: string }>;
 }) {
@@ -22,7 +25,10 @@ export function ForgottenPasswordPage(props: {
   const [email, setEmail] = useState('');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, error);
   const [done, setDone] = useState<string | null>(null);
+  const { search } = useLocation();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setPending(true);
@@ -39,15 +45,20 @@ export function ForgottenPasswordPage(props: {
     <Container size={420} py="xl">
       <Card withBorder padding="lg">
         <Stack>
-          <Title order={1} size="h2">
-            Forgotten password
-          </Title>
+          <div>
+            <Text size="sm" c="dimmed">
+              {props.appName}
+            </Text>
+            <Title order={1} size="h2">
+              Forgotten password
+            </Title>
+          </div>
           {done ? (
             <Alert color="teal" role="status">
               {done}
             </Alert>
           ) : (
-            <form onSubmit={submit} noValidate>
+            <form ref={form} onSubmit={submit} noValidate>
               <Stack gap="sm">
                 <Text size="sm">We will email you a link to choose a new password.</Text>
                 {formError(error, ['chamber', 'email']) && (
@@ -77,7 +88,7 @@ export function ForgottenPasswordPage(props: {
               </Stack>
             </form>
           )}
-          <Anchor component={Link} to="/" size="sm">
+          <Anchor component={Link} to={{ pathname: '/', search }} size="sm">
             Back to sign in
           </Anchor>
         </Stack>

@@ -6,6 +6,8 @@ import { SignInForm, type SignInValues } from './sign-in-form';
 export function SessionExpired(props: {
   opened: boolean;
   chamber: string;
+  /** The email of the person who was signed in, when the app knows it. */
+  email?: string;
   signIn: (values: SignInValues) => Promise<unknown>;
 }) {
   const [pending, setPending] = useState(false);
@@ -26,6 +28,7 @@ export function SessionExpired(props: {
         </Text>
         <SignInForm
           defaultChamber={props.chamber}
+          defaultEmail={props.email}
           pending={pending}
           error={error}
           onSubmit={async (values) => {

@@ -10,15 +10,18 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { fieldError, formError } from '../lib/api';
+import { useFocusOnError } from './focus-on-error';
 
 /**
  * The page an invitation or reset email links to. The token travels in the address's
  * fragment, which browsers never send to a server, and is removed from the address bar at once.
  */
 export function SetPasswordPage(props: {
+  /** Which app this is, shown above the title. */
+  appName: string;
   setPassword: (values: { token: string; password: string }) => Promise<unknown>;
 }) {
   const [token] = useState(() => {
@@ -30,6 +33,8 @@ export function SetPasswordPage(props: {
   const [confirm, setConfirm] = useState('');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, error);
   const [mismatch, setMismatch] = useState(false);
   const [done, setDone] = useState(false);
   const submit = async (e: FormEvent) => {
@@ -51,9 +56,14 @@ export function SetPasswordPage(props: {
     <Container size={460} py="xl">
       <Card withBorder padding="lg">
         <Stack>
-          <Title order={1} size="h2">
-            Choose your password
-          </Title>
+          <div>
+            <Text size="sm" c="dimmed">
+              {props.appName}
+            </Text>
+            <Title order={1} size="h2">
+              Choose your password
+            </Title>
+          </div>
           {done ? (
             <>
               <Alert color="teal" role="status">
@@ -69,7 +79,7 @@ export function SetPasswordPage(props: {
               one.
             </Alert>
           ) : (
-            <form onSubmit={submit} noValidate>
+            <form ref={form} onSubmit={submit} noValidate>
               <Stack gap="sm">
                 <Text size="sm">Your password needs:</Text>
                 <List size="sm">
@@ -89,6 +99,7 @@ export function SetPasswordPage(props: {
                   value={password}
                   onChange={(e) => setPasswordValue(e.currentTarget.value)}
                   error={fieldError(error, 'password')}
+                  aria-invalid={Boolean(fieldError(error, 'password')) || undefined}
                 />
                 <PasswordInput
                   label="Repeat the new password"
@@ -97,6 +108,7 @@ export function SetPasswordPage(props: {
                   value={confirm}
                   onChange={(e) => setConfirm(e.currentTarget.value)}
                   error={mismatch ? 'The two passwords are not the same.' : undefined}
+                  aria-invalid={mismatch || undefined}
                 />
                 <Button type="submit" loading={pending}>
                   Set password

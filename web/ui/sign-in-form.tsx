@@ -1,6 +1,7 @@
 import { Alert, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { fieldError, formError } from '../lib/api';
+import { useFocusOnError } from './focus-on-error';
 
 export interface SignInValues {
   chamber: string;
@@ -20,13 +21,15 @@ export function SignInForm(props: {
   const [chamber, setChamber] = useState(props.defaultChamber);
   const [email, setEmail] = useState(props.defaultEmail ?? '');
   const [password, setPassword] = useState('');
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, props.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     props.onSubmit({ chamber: chamber.trim(), email: email.trim(), password });
   };
-  const general = formError(props.error, ['chamber', 'email']);
+  const general = formError(props.error, ['chamber', 'email', 'password']);
   return (
-    <form onSubmit={submit} noValidate>
+    <form ref={form} onSubmit={submit} noValidate>
       <Stack gap="sm">
         {general && (
           <Alert color="red" role="alert">
@@ -46,6 +49,8 @@ export function SignInForm(props: {
           type="email"
           required
           autoComplete="username"
+          // In a dialog the cursor starts in the first field still to fill.
+          data-autofocus={!props.defaultEmail || undefined}
           value={email}
           onChange={(e) => setEmail(e.currentTarget.value)}
           error={fieldError(props.error, 'email')}
@@ -54,8 +59,12 @@ export function SignInForm(props: {
           label="Password"
           required
           autoComplete="current-password"
+          data-autofocus={Boolean(props.defaultEmail) || undefined}
           value={password}
           onChange={(e) => setPassword(e.currentTarget.value)}
+          error={fieldError(props.error, 'password')}
+          // Mantine marks only its wrapper: tell assistive technology the field is invalid.
+          aria-invalid={Boolean(fieldError(props.error, 'password')) || undefined}
         />
         <Button type="submit" loading={props.pending} fullWidth>
           {props.submitLabel ?? 'Sign in'}

@@ -1,6 +1,6 @@
 import { Anchor, Card, Container, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
 import { SignInForm, type SignInValues } from './sign-in-form';
 
 /** A sign-in card: title, the form, and the forgotten-password link. */
@@ -13,6 +13,8 @@ export function SignInPage<T>(props: {
 }) {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // The clinic code given in the address (?clinic=) goes along to the forgotten-password page.
+  const { search } = useLocation();
   return (
     <Container size={420} py="xl">
       <Card withBorder padding="lg">
@@ -41,7 +43,7 @@ export function SignInPage<T>(props: {
               }
             }}
           />
-          <Anchor component={Link} to="/forgotten-password" size="sm">
+          <Anchor component={Link} to={{ pathname: '/forgotten-password', search }} size="sm">
             Forgotten password?
           </Anchor>
         </Stack>

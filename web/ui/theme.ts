@@ -1,4 +1,4 @@
-import { createTheme, type CSSVariablesResolver } from '@mantine/core';
+import { Alert, createTheme, Modal, type CSSVariablesResolver } from '@mantine/core';
 
 /** One calm theme for both apps; every text colour meets WCAG AA contrast (checked with axe). */
 export const theme = createTheme({
@@ -6,8 +6,18 @@ export const theme = createTheme({
   primaryShade: 9,
   autoContrast: true,
   defaultRadius: 'md',
+  // People who ask their system for less motion get none (dialogs and panels open at once).
+  respectReducedMotion: true,
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   headings: { fontWeight: '650' },
+  components: {
+    // Close buttons are icons: give them a name screen readers announce.
+    Modal: Modal.extend({
+      defaultProps: { closeButtonProps: { 'aria-label': 'Close' } },
+      styles: { title: { fontWeight: 650, fontSize: 'var(--mantine-font-size-lg)' } },
+    }),
+    Alert: Alert.extend({ defaultProps: { closeButtonLabel: 'Dismiss' } }),
+  },
 });
 
 /** A hex colour mixed with black: `darken('#e67700', 0.4)`. */
@@ -37,6 +47,7 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => {
       ...each('light-color', (c) => darken(c[9]!, 0.4)),
       ...each('text', (c) => darken(c[9]!, 0.3)),
       ...each('light', (c) => c[0]!),
+      ...each('light-hover', (c) => c[1]!),
       ...each('filled-hover', (c) => darken(c[9]!, 0.25)),
     },
     dark: {},

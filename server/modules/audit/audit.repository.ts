@@ -2,7 +2,7 @@ import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { auditEvents } from '../../db/schema.js';
 
-export type AuditActorKind = 'staff' | 'patient' | 'system' | 'anonymous';
+export type AuditActorKind = 'staff' | 'patient' | 'system' | 'anonymous' | 'integration';
 
 export interface AuditEntry {
   chamberId: string;

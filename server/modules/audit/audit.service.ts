@@ -59,7 +59,14 @@ export type AuditAction =
   | 'inbox.viewed'
   | 'notification.list_viewed'
   | 'audit.viewed'
-  | 'audit.exported';
+  | 'audit.exported'
+  | 'integration.created'
+  | 'integration.revoked'
+  | 'integration.token_issued'
+  | 'integration.token_refused'
+  | 'fhir.read'
+  | 'fhir.search'
+  | 'fhir.refused';
 
 export interface AuditInput {
   action: AuditAction;

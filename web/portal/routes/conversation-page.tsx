@@ -1,4 +1,4 @@
-import { Anchor, Divider, Stack, Title } from '@mantine/core';
+import { Anchor, Divider, Stack, Text, Title } from '@mantine/core';
 import { useEffect } from 'react';
 import { Link, useOutletContext, useParams } from 'react-router';
 import { ApiError } from '../../lib/api';
@@ -50,13 +50,19 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
             ))}
           </Stack>
           <Divider />
-          <ComposeForm
-            label="Your reply"
-            submitLabel="Send reply"
-            pending={send.isPending}
-            error={send.error}
-            onSend={(text) => send.mutateAsync(text)}
-          />
+          {conversation.data.canReply ? (
+            <ComposeForm
+              label="Your reply"
+              submitLabel="Send reply"
+              pending={send.isPending}
+              error={send.error}
+              onSend={(text) => send.mutateAsync(text)}
+            />
+          ) : (
+            <Text size="sm" c="dimmed">
+              Replies to this conversation are closed. Use “{LABELS.newMessage}” to write again.
+            </Text>
+          )}
         </>
       )}
     </Stack>

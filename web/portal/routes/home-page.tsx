@@ -15,8 +15,9 @@ export function MessagingUnavailable({ session }: { session: PortalSession }) {
       <Title order={2}>Hello {session.patient.name}</Title>
       <Alert color="blue" title="Online messaging is not available" role="status">
         <Text size="sm">
-          {session.messaging.message ?? 'Online messaging is not available for your account.'} If
-          you need to reach {session.chamber.name}, please phone or visit the clinic.
+          {/* The server's sentence names the reason and whom to contact. */}
+          {session.messaging.message ??
+            `Online messaging is not available for your account. Please contact ${session.chamber.name} by phone, or visit the clinic.`}
         </Text>
       </Alert>
     </Stack>

@@ -1,4 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { resetCache } from '../../lib/query';
 import { SignInPage as Page } from '../../ui/sign-in-page';
 import { rememberClinic, rememberedClinic, signIn } from '../features/session/api';
 
@@ -13,7 +14,7 @@ export function SignInPage() {
       signIn={signIn}
       onSignedIn={(session, values) => {
         rememberClinic(values.chamber);
-        client.setQueryData(['session'], session);
+        resetCache(client, session);
       }}
     />
   );

@@ -3,6 +3,7 @@ import {
   Button,
   Card,
   Checkbox,
+  Flex,
   Group,
   Modal,
   Stack,
@@ -83,7 +84,8 @@ function BandCard({ band }: { band: Band }) {
             {band.name}
           </Title>
           <Text size="sm" c="dimmed">
-            {band.patientCount} patients · {ACCESS[band.onlineAccess]}
+            {band.patientCount} {band.patientCount === 1 ? 'patient' : 'patients'} ·{' '}
+            {ACCESS[band.onlineAccess]}
           </Text>
         </div>
         {online ? (
@@ -111,6 +113,7 @@ function BandCard({ band }: { band: Band }) {
         opened={dialog}
         onClose={() => setDialog(false)}
         title={LABELS.allowingPatientAccess}
+        size="lg"
         centered
       >
         <Stack>
@@ -120,7 +123,18 @@ function BandCard({ band }: { band: Band }) {
             band now and later; <strong>{LABELS.allowWithNoNotifications}</strong> gives access
             without sending email.
           </Text>
-          <Group justify="flex-end">
+          {access.error && (
+            <Alert color="red" role="alert">
+              {access.error.message}
+            </Alert>
+          )}
+          {/* Side by side on a wide screen; full-width, one under the other, on a phone. */}
+          <Flex
+            direction={{ base: 'column', xs: 'row' }}
+            justify="flex-end"
+            align={{ base: 'stretch', xs: 'center' }}
+            gap="sm"
+          >
             <Button variant="default" onClick={() => setDialog(false)}>
               Cancel
             </Button>
@@ -141,7 +155,7 @@ function BandCard({ band }: { band: Band }) {
             >
               {LABELS.allowAndNotify}
             </Button>
-          </Group>
+          </Flex>
         </Stack>
       </Modal>
     </Card>

@@ -1,13 +1,15 @@
-import { Button, Card, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Button, Card, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
 import { useInfiniteQuery } from '@tanstack/react-query';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useOutletContext } from 'react-router';
 import { get } from '../../lib/api';
-import { formatDateTime } from '../../lib/format';
+import { formatDate } from '../../lib/format';
 import { Empty, ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useUsers } from '../features/admin/api';
-import type { AuditEvent } from '../features/patients/api';
+import { AuditEvents } from '../features/audit/components';
+import { usePatientSearch, type AuditEvent } from '../features/patients/api';
 import type { StaffSession } from '../features/session/api';
 
 const TYPES = [
@@ -33,13 +35,22 @@ export function AdminSystemActivityPage() {
   const [to, setTo] = useState('');
   const [action, setAction] = useState<string | null>(null);
   const [userId, setUserId] = useState<string | null>(null);
-  const [patientId, setPatientId] = useState('');
+  const [patient, setPatient] = useState<{ value: string; label: string } | null>(null);
+  const [patientSearch, setPatientSearch] = useState('');
+  const [debouncedSearch] = useDebouncedValue(patientSearch.trim(), 250);
+  const patients = usePatientSearch(patient ? '' : debouncedSearch);
+  const patientOptions = [
+    ...(patient ? [patient] : []),
+    ...(patients.data?.patients ?? [])
+      .filter((p) => p.id !== patient?.value)
+      .map((p) => ({ value: p.id, label: `${p.name} (born ${formatDate(p.dateOfBirth)})` })),
+  ];
   const params = new URLSearchParams();
   if (from) params.set('from', from);
   if (to) params.set('to', to);
   if (action) params.set('action', action);
   if (userId) params.set('userId', userId);
-  if (/^[0-9a-f-]{36}$/i.test(patientId.trim())) params.set('patientId', patientId.trim());
+  if (patient) params.set('patientId', patient.value);
   const query = params.toString();
   const events = useInfiniteQuery({
     queryKey: ['admin', 'audit', query],
@@ -54,8 +65,8 @@ export function AdminSystemActivityPage() {
   return (
     <Stack>
       <Title order={2}>{LABELS.systemActivity}</Title>
-      <Card withBorder>
-        <Group align="flex-end" wrap="wrap">
+      <Card withBorder component="section" aria-label="Filters">
+        <SimpleGrid cols={{ base: 2, md: 3, lg: 6 }} spacing="sm" verticalSpacing="xs">
           <TextInput
             label="From"
             type="date"
@@ -85,16 +96,32 @@ export function AdminSystemActivityPage() {
             searchable
             placeholder="Anyone"
           />
-          <TextInput
-            label="Patient id"
-            value={patientId}
-            onChange={(e) => setPatientId(e.currentTarget.value)}
-            placeholder="from the Patient Record address"
+          <Select
+            label="Patient"
+            placeholder="Search by name"
+            searchable
+            clearable
+            data={patientOptions}
+            value={patient?.value ?? null}
+            onChange={(value) => setPatient(patientOptions.find((o) => o.value === value) ?? null)}
+            searchValue={patientSearch}
+            onSearchChange={setPatientSearch}
+            // The server has already matched name, date of birth or email.
+            filter={({ options }) => options}
+            nothingFoundMessage={
+              debouncedSearch.length >= 2 && !patients.isFetching ? 'No patient found' : undefined
+            }
           />
-          <Button component="a" href={`/api/v1/admin/audit.csv?${query}`} variant="light" download>
+          <Button
+            component="a"
+            href={`/api/v1/admin/audit.csv?${query}`}
+            variant="light"
+            download
+            style={{ alignSelf: 'end' }}
+          >
             Export CSV
           </Button>
-        </Group>
+        </SimpleGrid>
       </Card>
       {events.isPending ? (
         <Loading />
@@ -103,34 +130,12 @@ export function AdminSystemActivityPage() {
       ) : rows.length === 0 ? (
         <Empty>Nothing recorded for these filters.</Empty>
       ) : (
-        <Table.ScrollContainer minWidth={720}>
-          <Table striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>When</Table.Th>
-                <Table.Th>What</Table.Th>
-                <Table.Th>Who</Table.Th>
-                <Table.Th>Patient</Table.Th>
-                <Table.Th>Address</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((e) => (
-                <Table.Tr key={e.id}>
-                  <Table.Td>{formatDateTime(e.at, session.chamber.timeZone)}</Table.Td>
-                  <Table.Td>{e.action}</Table.Td>
-                  <Table.Td>{e.actor.label ?? e.actor.kind}</Table.Td>
-                  <Table.Td>
-                    <Text size="xs" ff="monospace">
-                      {e.patientId ? e.patientId.slice(0, 8) : ''}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>{e.ip ?? ''}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <AuditEvents
+          events={rows}
+          timeZone={session.chamber.timeZone}
+          label="System Activity events"
+          withPatient
+        />
       )}
       {events.hasNextPage && (
         <Button

@@ -1,6 +1,7 @@
 import {
   Alert,
   Badge,
+  Box,
   Button,
   Card,
   Checkbox,
@@ -12,10 +13,13 @@ import {
   Text,
   TextInput,
   Title,
+  VisuallyHidden,
 } from '@mantine/core';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useOutletContext } from 'react-router';
 import { fieldError, formError } from '../../lib/api';
+import { ScrollTable } from '../../ui/scroll-table';
+import { useFocusOnError } from '../../ui/focus-on-error';
 import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import {
@@ -37,6 +41,11 @@ export function AdminUserManagementPage() {
   const roles = useRoles();
   const [editing, setEditing] = useState<User | 'new' | null>(null);
   const roleName = new Map((roles.data?.roles ?? []).map((r) => [r.id, r.name]));
+  const rolesOf = (u: User) =>
+    u.roleIds
+      .map((id) => roleName.get(id))
+      .filter(Boolean)
+      .join(', ') || '—';
   return (
     <Stack maw={960}>
       <Title order={2}>{LABELS.userManagement}</Title>
@@ -54,64 +63,70 @@ export function AdminUserManagementPage() {
         ) : users.isError ? (
           <ErrorState error={users.error} onRetry={() => void users.refetch()} />
         ) : (
-          <Table.ScrollContainer minWidth={640}>
-            <Table>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Email</Table.Th>
-                  <Table.Th>Roles</Table.Th>
-                  <Table.Th>State</Table.Th>
-                  <Table.Th>
-                    <span
-                      className="sr-only"
-                      style={{
-                        position: 'absolute',
-                        width: 1,
-                        height: 1,
-                        overflow: 'hidden',
-                        clip: 'rect(0 0 0 0)',
-                      }}
-                    >
-                      Actions
-                    </span>
-                  </Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {users.data.users.map((u) => (
-                  <Table.Tr key={u.id}>
-                    <Table.Td>
-                      {u.name} {u.isAdmin && <Badge size="xs">admin</Badge>}
-                    </Table.Td>
-                    <Table.Td>{u.email}</Table.Td>
-                    <Table.Td>
-                      {u.roleIds
-                        .map((id) => roleName.get(id))
-                        .filter(Boolean)
-                        .join(', ') || '—'}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color={u.active ? 'teal' : 'gray'}>
-                        {u.active ? 'Active' : 'Inactive'}
-                      </Badge>{' '}
-                      {!u.hasPassword && <Badge color="blue">Invited</Badge>}
-                    </Table.Td>
-                    <Table.Td>
-                      <Button
-                        size="compact-xs"
-                        variant="light"
-                        onClick={() => setEditing(u)}
-                        aria-label={`Edit ${u.name}`}
-                      >
-                        Edit
-                      </Button>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <>
+            <Box visibleFrom="sm">
+              <ScrollTable label="Users" minWidth={640}>
+                <Table>
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>Name</Table.Th>
+                      <Table.Th>Email</Table.Th>
+                      <Table.Th>Roles</Table.Th>
+                      <Table.Th>State</Table.Th>
+                      <Table.Th>
+                        <VisuallyHidden>Actions</VisuallyHidden>
+                      </Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {users.data.users.map((u) => (
+                      <Table.Tr key={u.id}>
+                        <Table.Td>
+                          {u.name} <UserBadges user={u} />
+                        </Table.Td>
+                        <Table.Td>{u.email}</Table.Td>
+                        <Table.Td>{rolesOf(u)}</Table.Td>
+                        <Table.Td>
+                          <UserState user={u} />
+                        </Table.Td>
+                        <Table.Td>
+                          <EditButton user={u} onEdit={setEditing} />
+                        </Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </ScrollTable>
+            </Box>
+            {/* On a phone: one card per user instead of a table that scrolls sideways. */}
+            <Stack
+              gap="xs"
+              component="ul"
+              hiddenFrom="sm"
+              style={{ listStyle: 'none', padding: 0, margin: 0 }}
+              aria-label="Users"
+            >
+              {users.data.users.map((u) => (
+                <li key={u.id}>
+                  <Card withBorder padding="xs">
+                    <Group justify="space-between" wrap="nowrap" align="flex-start">
+                      <div style={{ minWidth: 0, flex: 1 }}>
+                        <Text size="sm" fw={600}>
+                          {u.name} <UserBadges user={u} />
+                        </Text>
+                        <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+                          {u.email}
+                        </Text>
+                        <Text size="xs">Roles: {rolesOf(u)}</Text>
+                        <UserState user={u} />
+                      </div>
+                      <EditButton user={u} onEdit={setEditing} />
+                    </Group>
+                  </Card>
+                </li>
+              ))}
+            </Stack>
+          </>
         )}
       </Card>
       <RolesSection users={users.data?.users ?? []} />
@@ -123,6 +138,33 @@ export function AdminUserManagementPage() {
         />
       )}
     </Stack>
+  );
+}
+
+function UserBadges({ user }: { user: User }) {
+  return user.isAdmin ? <Badge size="xs">admin</Badge> : null;
+}
+
+function UserState({ user }: { user: User }) {
+  return (
+    <Group gap={4} component="span">
+      <Badge color={user.active ? 'teal' : 'gray'}>{user.active ? 'Active' : 'Inactive'}</Badge>
+      {!user.hasPassword && <Badge color="blue">Invited</Badge>}
+    </Group>
+  );
+}
+
+function EditButton({ user, onEdit }: { user: User; onEdit: (user: User) => void }) {
+  return (
+    <Button
+      size="xs"
+      variant="light"
+      onClick={() => onEdit(user)}
+      aria-label={`Edit ${user.name}`}
+      style={{ flexShrink: 0 }}
+    >
+      Edit
+    </Button>
   );
 }
 
@@ -147,9 +189,12 @@ function UserDialog({
       : createUser({ name, email, isAdmin, roleIds }),
   );
   const general = formError(save.error, ['name', 'email', 'roleIds', 'active', 'isAdmin']);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, save.error);
   return (
     <Modal opened onClose={onClose} title={user ? `Edit ${user.name}` : LABELS.newUser} size="lg">
       <form
+        ref={form}
         onSubmit={(e) => {
           e.preventDefault();
           save.mutate(undefined, { onSuccess: onClose });
@@ -164,6 +209,7 @@ function UserDialog({
           <TextInput
             label="Name"
             required
+            data-autofocus
             value={name}
             onChange={(e) => setName(e.currentTarget.value)}
             error={fieldError(save.error, 'name')}
@@ -176,12 +222,9 @@ function UserDialog({
             value={email}
             onChange={(e) => setEmail(e.currentTarget.value)}
             error={fieldError(save.error, 'email')}
+            description={user ? undefined : 'The new user is emailed a link to choose a password.'}
+            inputWrapperOrder={['label', 'input', 'description', 'error']}
           />
-          {!user && (
-            <Text size="xs" c="dimmed">
-              The new user is emailed a link to choose a password.
-            </Text>
-          )}
           <MultiSelect
             label="Roles"
             data={(roles.data?.roles ?? []).map((r) => ({ value: r.id, label: r.name }))}
@@ -227,6 +270,7 @@ function RolesSection({ users }: { users: User[] }) {
   const create = useAdminMutation((n: string) => createRole(n));
   const remove = useAdminMutation((id: string) => deleteRole(id));
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
+  const [deleting, setDeleting] = useState<{ id: string; name: string } | null>(null);
   const rename = useAdminMutation((r: { id: string; name: string }) => renameRole(r.id, r.name));
   return (
     <Card withBorder component="section" aria-label="Roles">
@@ -267,8 +311,8 @@ function RolesSection({ users }: { users: User[] }) {
             const members = users.filter((u) => u.roleIds.includes(r.id));
             return (
               <Card key={r.id} withBorder padding="xs">
-                <Group justify="space-between" wrap="wrap">
-                  <div>
+                <Group justify="space-between" wrap="nowrap" align="flex-start">
+                  <div style={{ minWidth: 0, flex: 1 }}>
                     <Text fw={600} size="sm">
                       {r.name}{' '}
                       {r.isBuiltIn && (
@@ -284,20 +328,23 @@ function RolesSection({ users }: { users: User[] }) {
                     </Text>
                   </div>
                   {!r.isBuiltIn && (
-                    <Group gap="xs">
+                    <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
                       <Button
-                        size="compact-xs"
+                        size="xs"
                         variant="light"
-                        onClick={() => setRenaming({ id: r.id, name: r.name })}
+                        onClick={() => {
+                          rename.reset();
+                          setRenaming({ id: r.id, name: r.name });
+                        }}
                         aria-label={`Rename ${r.name}`}
                       >
                         Rename
                       </Button>
                       <Button
-                        size="compact-xs"
+                        size="xs"
                         color="red"
                         variant="light"
-                        onClick={() => remove.mutate(r.id)}
+                        onClick={() => setDeleting({ id: r.id, name: r.name })}
                         aria-label={`Delete ${r.name}`}
                       >
                         Delete
@@ -324,17 +371,40 @@ function RolesSection({ users }: { users: User[] }) {
             <Stack>
               <TextInput
                 label="Role name"
+                data-autofocus
                 value={renaming.name}
                 onChange={(e) => setRenaming({ ...renaming, name: e.currentTarget.value })}
                 error={rename.error?.message}
               />
               <Group justify="flex-end">
+                <Button variant="default" onClick={() => setRenaming(null)}>
+                  Cancel
+                </Button>
                 <Button type="submit" loading={rename.isPending}>
                   Save
                 </Button>
               </Group>
             </Stack>
           </form>
+        )}
+      </Modal>
+      <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete role">
+        {deleting && (
+          <Stack>
+            <Text size="sm">Delete the role “{deleting.name}”? Its members no longer hold it.</Text>
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setDeleting(null)}>
+                Cancel
+              </Button>
+              <Button
+                color="red"
+                loading={remove.isPending}
+                onClick={() => remove.mutate(deleting.id, { onSettled: () => setDeleting(null) })}
+              >
+                Delete role
+              </Button>
+            </Group>
+          </Stack>
         )}
       </Modal>
     </Card>

@@ -8,13 +8,17 @@ import {
   Text,
   Title,
   ScrollArea,
+  VisuallyHidden,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { get, onUnauthenticated } from '../../lib/api';
+import { useLiveEvents } from '../../lib/live';
+import { resetCache } from '../../lib/query';
 import { IdleWarning } from '../../ui/idle-warning';
+import { SkipLink } from '../../ui/skip-link';
 import { SessionExpired } from '../../ui/session-expired';
 import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
@@ -31,7 +35,27 @@ export function StaffLayout() {
   const [expired, setExpired] = useState(false);
   const location = useLocation();
   const unread = useUnreadCount(Boolean(session.data) && !expired);
-  useEffect(() => onUnauthenticated(() => setExpired(true)), []);
+  const [announcement, setAnnouncement] = useState('');
+  useLiveEvents<{ notification: { title: string; patientName: string } | null }>({
+    enabled: Boolean(session.data) && !expired,
+    as: 'staff',
+    onMessage: (event) => {
+      void client.invalidateQueries({ queryKey: ['notifications'] });
+      void client.invalidateQueries({ queryKey: ['feed'] });
+      void client.invalidateQueries({ queryKey: ['conversation'] });
+      if (event.notification)
+        setAnnouncement(`${event.notification.title} (about ${event.notification.patientName})`);
+    },
+    onResync: () => void client.invalidateQueries(),
+  });
+  // A 401 means the session ended while signed in; answers arriving after sign-out do not count.
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        if (client.getQueryData(['session'])) setExpired(true);
+      }),
+    [client],
+  );
   useEffect(close, [location.pathname, close]);
 
   if (session.isPending) return <Loading />;
@@ -55,6 +79,7 @@ export function StaffLayout() {
       navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }}
       padding="md"
     >
+      <SkipLink />
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap" style={{ minWidth: 0 }}>
@@ -123,7 +148,11 @@ export function StaffLayout() {
           )}
         </ScrollArea>
       </AppShell.Navbar>
-      <AppShell.Main>
+      {/* New notifications are announced to screen readers as they arrive. */}
+      <VisuallyHidden role="status" aria-live="polite">
+        {announcement}
+      </VisuallyHidden>
+      <AppShell.Main id="main" tabIndex={-1}>
         <Outlet context={s} />
       </AppShell.Main>
       <IdleWarning
@@ -134,12 +163,13 @@ export function StaffLayout() {
       <SessionExpired
         opened={expired}
         chamber={s.chamber.key}
+        email={s.user.email}
         signIn={async (values) => {
           const next = await signIn(values);
           rememberClinic(values.chamber);
           // Another person signing in on this device must not see the previous one's data.
-          if (next.user.id !== s.user.id) client.clear();
-          client.setQueryData(['session'], next);
+          if (next.user.id !== s.user.id) resetCache(client, next);
+          else client.setQueryData(['session'], next);
           await client.invalidateQueries();
           setExpired(false);
         }}

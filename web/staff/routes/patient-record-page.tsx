@@ -8,18 +8,19 @@ import {
   Group,
   Modal,
   Stack,
-  Table,
   Tabs,
   Text,
   Title,
 } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useNavigate, useOutletContext, useParams } from 'react-router';
-import { formatDate, formatDateTime, formatShort } from '../../lib/format';
+import { formatDate, formatShort } from '../../lib/format';
 import { Empty, ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
+import { AuditEvents } from '../features/audit/components';
 import { useFeed, useStaffSend } from '../features/feed/api';
 import { ReplyForm } from '../features/feed/components';
+import { DocumentsSection, MedicalDataSection } from '../features/patients/shared-items';
 import { ConversationPanel } from '../features/feed/conversation-panel';
 import {
   usePatient,
@@ -61,10 +62,18 @@ export function PatientRecordPage() {
       <Tabs value={tab} onChange={setTab} keepMounted={false}>
         <Tabs.List>
           <Tabs.Tab value="feed">{LABELS.feed}</Tabs.Tab>
+          <Tabs.Tab value="documents">{LABELS.documents}</Tabs.Tab>
+          <Tabs.Tab value="medical-data">{LABELS.medicalData}</Tabs.Tab>
           <Tabs.Tab value="activity">{LABELS.activity}</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="feed" pt="md">
           <Feed patient={p} conversationId={conversationId} session={session} />
+        </Tabs.Panel>
+        <Tabs.Panel value="documents" pt="md">
+          <DocumentsSection patientId={p.id} timeZone={session.chamber.timeZone} />
+        </Tabs.Panel>
+        <Tabs.Panel value="medical-data" pt="md">
+          <MedicalDataSection patientId={p.id} />
         </Tabs.Panel>
         <Tabs.Panel value="activity" pt="md">
           <Activity patientId={p.id} timeZone={session.chamber.timeZone} />
@@ -293,28 +302,7 @@ function Activity({ patientId, timeZone }: { patientId: string; timeZone: string
   if (events.length === 0) return <Empty>No activity recorded.</Empty>;
   return (
     <Stack>
-      <Table.ScrollContainer minWidth={560}>
-        <Table striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>When</Table.Th>
-              <Table.Th>What</Table.Th>
-              <Table.Th>Who</Table.Th>
-              <Table.Th>Address</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {events.map((e) => (
-              <Table.Tr key={e.id}>
-                <Table.Td>{formatDateTime(e.at, timeZone)}</Table.Td>
-                <Table.Td>{e.action}</Table.Td>
-                <Table.Td>{e.actor.label ?? e.actor.kind}</Table.Td>
-                <Table.Td>{e.ip ?? ''}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <AuditEvents events={events} timeZone={timeZone} label="Activity events" />
       {activity.hasNextPage && (
         <Button
           variant="default"

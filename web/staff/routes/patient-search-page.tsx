@@ -13,7 +13,7 @@ export function PatientSearchPage() {
   const [debounced] = useDebouncedValue(query.trim(), 250);
   const search = usePatientSearch(debounced);
   return (
-    <Stack>
+    <Stack maw={820}>
       <Title order={2}>{LABELS.findAndSelectPatient}</Title>
       <TextInput
         label="Search patients"

@@ -2,5 +2,5 @@ import { SetPasswordPage as Page } from '../../ui/set-password-page';
 import { setPassword } from '../features/session/api';
 
 export function SetPasswordPage() {
-  return <Page setPassword={setPassword} />;
+  return <Page appName="Staff" setPassword={setPassword} />;
 }

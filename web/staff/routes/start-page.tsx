@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   Badge,
   Button,
   Card,
@@ -9,8 +10,9 @@ import {
   Stack,
   Text,
   Title,
+  VisuallyHidden,
 } from '@mantine/core';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, useOutletContext } from 'react-router';
 import { formatDateTime } from '../../lib/format';
 import { Empty, ErrorState, Loading } from '../../ui/states';
@@ -28,7 +30,12 @@ import type { StaffSession } from '../features/session/api';
 export function StartPage() {
   const session = useOutletContext<StaffSession>();
   const [filter, setFilter] = useState<'unread' | 'all'>('unread');
-  const [sent, setSent] = useState<string | null>(null);
+  const [sent, setSent] = useState<{ to: string; at: number } | null>(null);
+  const sentAlert = useRef<HTMLDivElement>(null);
+  // The card replied from may leave the Unread list: the confirmation takes the focus.
+  useEffect(() => {
+    if (sent) sentAlert.current?.focus();
+  }, [sent]);
   const list = useNotifications(filter === 'unread');
   const mark = useMarkNotificationRead();
   const items = list.data?.pages.flatMap((p) => p.notifications) ?? [];
@@ -41,8 +48,9 @@ export function StartPage() {
       <Group justify="space-between" mt={-12}>
         <Group gap="xs">
           <Title order={2}>{LABELS.notifications}</Title>
-          <Badge color={unread > 0 ? 'red' : 'gray'} aria-label={`${unread} unread notifications`}>
+          <Badge color={unread > 0 ? 'red' : 'gray'}>
             {unread}
+            <VisuallyHidden> unread</VisuallyHidden>
           </Badge>
         </Group>
         <Group gap="xs">
@@ -67,15 +75,22 @@ export function StartPage() {
           </Button>
         </Group>
       </Group>
+      {mark.isError && (
+        <Alert color="red" role="alert">
+          {mark.error.message}
+        </Alert>
+      )}
       {sent && (
         <Alert
+          ref={sentAlert}
+          tabIndex={-1}
           color="teal"
           role="status"
           withCloseButton
           onClose={() => setSent(null)}
           closeButtonLabel="Dismiss"
         >
-          Reply sent to {sent}.
+          Reply sent to {sent.to}.
         </Alert>
       )}
       {list.isPending ? (
@@ -93,7 +108,11 @@ export function StartPage() {
         >
           {items.map((n) => (
             <li key={n.id}>
-              <NotificationCard n={n} session={session} onReplied={setSent} />
+              <NotificationCard
+                n={n}
+                session={session}
+                onReplied={(to) => setSent({ to, at: Date.now() })}
+              />
             </li>
           ))}
         </Stack>
@@ -123,16 +142,27 @@ function NotificationCard({
   const [replying, setReplying] = useState(false);
   const mark = useMarkNotificationRead();
   const send = useStaffSend({ notificationId: n.id });
+  const message = useRef<HTMLTextAreaElement>(null);
+  // Reply opens the form and puts the cursor in it, ready to type.
+  useEffect(() => {
+    if (replying) message.current?.focus();
+  }, [replying]);
   return (
     <Card
       withBorder
       padding="sm"
       style={n.read ? undefined : { borderLeft: '4px solid var(--mantine-color-red-7)' }}
     >
-      <Group justify="space-between" wrap="wrap" gap="xs">
-        <Text fw={n.read ? 500 : 700} size="sm">
+      <Group justify="space-between" wrap="wrap" gap="xs" align="baseline">
+        {/* The title opens the conversation in the Patient Record. */}
+        <Anchor
+          component={Link}
+          to={`/patients/${n.patient.id}/conversations/${n.conversationId}`}
+          fw={n.read ? 500 : 700}
+          size="sm"
+        >
           {n.title}
-        </Text>
+        </Anchor>
         <Text size="xs" c="dimmed" component="time" dateTime={n.createdAt}>
           {formatDateTime(n.createdAt, session.chamber.timeZone)}
         </Text>
@@ -150,19 +180,17 @@ function NotificationCard({
       <Group gap="xs" mt="xs">
         <Button
           size="xs"
-          component={Link}
-          to={`/patients/${n.patient.id}/conversations/${n.conversationId}`}
-        >
-          Open conversation
-        </Button>
-        <Button
-          size="xs"
           variant="light"
           onClick={() => setReplying((r) => !r)}
           aria-expanded={replying}
         >
           Reply
         </Button>
+        {mark.isError && (
+          <Text size="xs" c="red.9" role="alert">
+            {mark.error.message}
+          </Text>
+        )}
         {!n.read && (
           <Button
             size="xs"
@@ -177,6 +205,7 @@ function NotificationCard({
       <Collapse expanded={replying}>
         <Stack mt="sm">
           <ReplyForm
+            messageRef={message}
             defaultShareWithPatient={n.kind === 'patient_message'}
             defaultRoleIds={session.user.roles.map((r) => r.id)}
             pending={send.isPending}

@@ -1,7 +1,8 @@
 import { Alert, Badge, Box, Button, Card, Group, Stack, Text, Textarea } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
-import { fieldError, formError } from '../../../lib/api';
+import { useRef, useState, type FormEvent } from 'react';
+import { fieldError, formError, sessionEnded } from '../../../lib/api';
 import { formatDateTime } from '../../../lib/format';
+import { useFocusOnError } from '../../../ui/focus-on-error';
 import { MessageText } from '../../../ui/message-text';
 import type { Message } from './api';
 
@@ -46,6 +47,8 @@ export function ComposeForm(props: {
   autoFocus?: boolean;
 }) {
   const [text, setText] = useState('');
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, props.error);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -55,10 +58,10 @@ export function ComposeForm(props: {
       // The error is shown below; the draft is kept.
     }
   };
-  const general = formError(props.error, ['text']);
+  const general = sessionEnded(props.error) ? undefined : formError(props.error, ['text']);
   const tooLong = text.length > 5000;
   return (
-    <form onSubmit={submit} noValidate>
+    <form ref={form} onSubmit={submit} noValidate>
       <Stack gap="xs">
         <Alert color="orange" variant="light" p="xs">
           <Text size="xs">{EMERGENCY_NOTICE}</Text>
@@ -100,7 +103,7 @@ export function ComposeForm(props: {
 export function UnreadBadge({ count }: { count: number }) {
   if (count === 0) return null;
   return (
-    <Badge color="teal" size="sm" aria-label={`${count} unread`}>
+    <Badge color="teal" size="sm">
       {count} new
     </Badge>
   );

@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, del, get, post } from '../../../lib/api';
+import { resetCache } from '../../../lib/query';
 
 export interface PortalSession {
   patient: { id: string; name: string };
@@ -36,8 +37,7 @@ export function useSignOut() {
   const client = useQueryClient();
   return async () => {
     await signOut().catch(() => undefined);
-    client.clear();
-    client.setQueryData(['session'], null);
+    resetCache(client, null);
   };
 }
 

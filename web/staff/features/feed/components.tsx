@@ -11,9 +11,10 @@ import {
   Text,
   Textarea,
 } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
-import { fieldError, formError } from '../../../lib/api';
+import { useRef, useState, type FormEvent, type Ref } from 'react';
+import { fieldError, formError, sessionEnded } from '../../../lib/api';
 import { formatDateTime } from '../../../lib/format';
+import { useFocusOnError } from '../../../ui/focus-on-error';
 import { MessageText } from '../../../ui/message-text';
 import { LABELS } from '../../../../common/labels';
 import { useRoles } from '../session/api';
@@ -94,9 +95,13 @@ export function ReplyForm(props: {
   error: unknown;
   submitLabel?: string;
   onSend: (input: { text: string } & Audience) => Promise<unknown>;
+  /** The message box, for a caller that moves the cursor there. */
+  messageRef?: Ref<HTMLTextAreaElement>;
 }) {
   const roles = useRoles();
   const [text, setText] = useState('');
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnError(form, props.error);
   const [mode, setMode] = useState<Mode>('standard');
   const [alsoPatient, setAlsoPatient] = useState(props.defaultShareWithPatient);
   const [roleIds, setRoleIds] = useState<string[]>(props.defaultRoleIds);
@@ -115,9 +120,11 @@ export function ReplyForm(props: {
       // Shown below; the draft is kept.
     }
   };
-  const general = formError(props.error, ['text', 'roleIds']);
+  const general = sessionEnded(props.error)
+    ? undefined
+    : formError(props.error, ['text', 'roleIds']);
   return (
-    <form onSubmit={submit} noValidate>
+    <form ref={form} onSubmit={submit} noValidate>
       <Stack gap="xs">
         {general && (
           <Alert color="red" role="alert">
@@ -125,7 +132,10 @@ export function ReplyForm(props: {
           </Alert>
         )}
         <Textarea
+          ref={props.messageRef}
           label="Message"
+          // In the New conversation dialog the cursor starts here.
+          data-autofocus
           autosize
           minRows={3}
           maxRows={12}

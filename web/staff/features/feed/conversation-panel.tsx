@@ -1,5 +1,5 @@
 import { Badge, Divider, Group, Stack, Text, Title } from '@mantine/core';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { ErrorState, Loading } from '../../../ui/states';
 import { useConversation, useMarkConversationRead, useStaffSend } from './api';
 import { ReplyForm, StaffMessageCard } from './components';
@@ -18,6 +18,12 @@ export function ConversationPanel({
   const markRead = useMarkConversationRead();
   const send = useStaffSend({ conversationId: id });
   const newest = conversation.data?.messages.at(-1)?.id;
+  const heading = useRef<HTMLHeadingElement>(null);
+  const loaded = Boolean(conversation.data);
+  // Opening a conversation takes the reader to it: on a phone it is below the list.
+  useEffect(() => {
+    if (loaded) heading.current?.focus();
+  }, [id, loaded]);
   useEffect(() => {
     if (newest) markRead.mutate(id);
     // Mark read whenever a newer message is shown.
@@ -31,7 +37,7 @@ export function ConversationPanel({
   return (
     <Stack gap="sm">
       <Group justify="space-between">
-        <Title order={3} size="h4">
+        <Title order={3} size="h4" ref={heading} tabIndex={-1}>
           Conversation with {c.conversation.patient.name}
         </Title>
         {c.conversation.awaitingReply && (
@@ -51,14 +57,20 @@ export function ConversationPanel({
           The patient cannot see this conversation yet.
         </Text>
       )}
-      <ReplyForm
-        key={id}
-        defaultShareWithPatient={c.shareWithPatientByDefault}
-        defaultRoleIds={defaultRoleIds}
-        pending={send.isPending}
-        error={send.error}
-        onSend={(input) => send.mutateAsync(input)}
-      />
+      {c.canReply ? (
+        <ReplyForm
+          key={id}
+          defaultShareWithPatient={c.shareWithPatientByDefault}
+          defaultRoleIds={defaultRoleIds}
+          pending={send.isPending}
+          error={send.error}
+          onSend={(input) => send.mutateAsync(input)}
+        />
+      ) : (
+        <Text size="sm" c="dimmed">
+          Replies to this conversation are closed.
+        </Text>
+      )}
     </Stack>
   );
 }

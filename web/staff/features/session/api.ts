@@ -1,5 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, del, get, post } from '../../../lib/api';
+import { resetCache } from '../../../lib/query';
 
 export interface Role {
   id: string;
@@ -39,8 +40,7 @@ export function useSignOut() {
   const client = useQueryClient();
   return async () => {
     await del('/staff/session').catch(() => undefined);
-    client.clear();
-    client.setQueryData(['session'], null);
+    resetCache(client, null);
   };
 }
 

@@ -1,0 +1,13 @@
+import type { QueryClient } from '@tanstack/react-query';
+
+/**
+ * After sign-out (or when another person signs in on this device): forget every cached answer
+ * and pending change, and set the session. The session query itself is kept, not removed, so
+ * the app frame watching it re-renders at once instead of at its next refetch.
+ */
+export function resetCache(client: QueryClient, session: unknown): void {
+  void client.cancelQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+  client.getMutationCache().clear();
+  client.setQueryData(['session'], session);
+  client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+}

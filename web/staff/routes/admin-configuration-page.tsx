@@ -5,6 +5,7 @@ import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useSaveSettings, useSettings } from '../features/admin/api';
 import { useRoles } from '../features/session/api';
+import { IntegrationsSection } from '../features/admin/integrations-section';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -117,6 +118,7 @@ export function AdminConfigurationPage() {
           </Group>
         </Stack>
       </form>
+      <IntegrationsSection timeZone={settings.data.timeZone} />
     </Stack>
   );
 }

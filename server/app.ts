@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.js';
+import { AppError } from './errors.js';
 import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
@@ -108,12 +109,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     trustProxy: config.trustProxy,
     bodyLimit: 256 * 1024,
     requestIdHeader: false,
+    // Shutting down is answered by our own hook below, in the one error shape.
+    return503OnClosing: false,
+    keepAliveTimeout: 10_000,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('services', services);
 
   registerErrorHandler(app);
+
+  // On SIGTERM: requests in flight finish and their connections close after the answer, so the
+  // process exits at once instead of waiting for idle keep-alive connections; new requests are
+  // refused in the one error shape.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    throw new AppError(
+      503,
+      'shutting_down',
+      'The server is restarting. Please try again in a moment.',
+      undefined,
+      { 'retry-after': '2' },
+    );
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   // Only JSON bodies: a cross-site HTML form cannot send one without the browser asking first.
   app.removeContentTypeParser('text/plain');
 

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -8,6 +6,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from '../db/demo-seed.js';
 import { systemClock } from '../lib/clock.js';
 import { BUILT_IN_ROLE_NAME } from '../modules/chambers/chamber.service.js';
+import {
+  startServerProcess as startServer,
+  type ServerProcess as Server,
+} from '../test/processes.js';
 import { openTestDatabase, testConfig } from '../test/test-app.js';
 
 // Issue 7, crash and outage: `kill -9` the server at random moments during bursts of sends;
@@ -15,63 +17,8 @@ import { openTestDatabase, testConfig } from '../test/test-app.js';
 // stored twice, or left without its notifications.
 
 const onPostgres = inject('engine') === 'postgres';
-const root = path.resolve(import.meta.dirname, '..', '..');
 const ROUNDS = 20;
 const BURST = 10;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  log: () => string;
-}
-
-/** Starts `server/main.ts` as its own process and waits until it answers its health check. */
-async function startServer(databaseUrl: string, dataDir: string): Promise<Server> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--role=all'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      PORTAL_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok)
-        return { child, url, exited, log: () => output };
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server did not start: ${output}`);
-}
 
 type Outcome = { status: number; messageId?: string } | { error: string };
 

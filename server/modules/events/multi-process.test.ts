@@ -1,39 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from '../../db/demo-seed.js';
 import { systemClock } from '../../lib/clock.js';
 import { openEventStream, type EventStream } from '../../test/sse.js';
+import { startServerProcess } from '../../test/processes.js';
 import { openTestDatabase, testConfig } from '../../test/test-app.js';
 
 const onPostgres = inject('engine') === 'postgres';
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitHealthy(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const until = Date.now() + 30_000;
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`web process exited: ${log()}`);
-    try {
-      if ((await fetch(`${url}/api/v1/health`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`web process did not start: ${log()}`);
-}
 
 async function signIn(base: string, kind: 'staff' | 'portal', email: string): Promise<string> {
   const res = await fetch(`${base}/api/v1/${kind}/session`, {
@@ -57,29 +33,13 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
     await seedDemo(database.db, testConfig(), systemClock);
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-mp-'));
     for (let i = 0; i < 2; i += 1) {
-      const port = await freePort();
-      let output = '';
-      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--role=web'], {
-        cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DATABASE_URL: database.url,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          DATA_DIR: dataDir,
-          PORTAL_LOG_LEVEL: 'warn',
-          // Delivery across processes must come from LISTEN/NOTIFY, not the safety-net poll.
-          PORTAL_EVENTS_POLL_MS: '300000',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const server = await startServerProcess(database.url!, dataDir, {
+        role: 'web',
+        // Delivery across processes must come from LISTEN/NOTIFY, not the safety-net poll.
+        env: { PORTAL_EVENTS_POLL_MS: '300000' },
       });
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      children.push(child);
-      const url = `http://127.0.0.1:${port}`;
-      await waitHealthy(url, child, () => output);
-      urls.push(url);
+      children.push(server.child);
+      urls.push(server.url);
     }
   }, 90_000);
 

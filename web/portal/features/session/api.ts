@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, del, get, post } from '../../../lib/api';
 import { resetCache } from '../../../lib/query';
+import { clinicMemory } from '../../../lib/clinic';
 
 export interface PortalSession {
   patient: { id: string; name: string };
@@ -41,23 +42,8 @@ export function useSignOut() {
   };
 }
 
-const CLINIC_KEY = 'portal.clinic';
+const clinic = clinicMemory('portal.clinic');
 
-/** The clinic code from `?clinic=` or the one used last (not sensitive: it names the clinic). */
-export function rememberedClinic(): string {
-  const fromUrl = new URLSearchParams(window.location.search).get('clinic');
-  if (fromUrl) return fromUrl;
-  try {
-    return window.localStorage.getItem(CLINIC_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-export function rememberClinic(key: string): void {
-  try {
-    window.localStorage.setItem(CLINIC_KEY, key);
-  } catch {
-    // Storage may be off; the patient types the code again next time.
-  }
-}
+/** The clinic code from `?clinic=` or the one used last. */
+export const rememberedClinic = (): string => clinic.remembered();
+export const rememberClinic = (key: string): void => clinic.remember(key);

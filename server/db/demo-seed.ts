@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import type { Clock } from '../lib/clock.js';
 import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
 import { createMessagingService } from '../modules/messaging/messaging.service.js';
+import { createMedicalItemService } from '../modules/medical-data/medical-item.service.js';
 
 export const DEMO_PASSWORD = 'demo-password-1';
 
@@ -250,6 +251,19 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     shareWithPatient: false,
     roleIds: [roleIds.Nurses!, roleIds.Reception!],
   });
+
+  // A result shared with Alice, so the portal's Medical Data has something to show.
+  await createMedicalItemService({ db, clock: at, config, signals: createSignals() }).create(
+    nina,
+    patientIds.Alice!,
+    {
+      kind: 'result',
+      title: 'Full blood count',
+      date: new Date(start.getTime() + 24 * 3_600_000).toISOString().slice(0, 10),
+      text: 'All values are within the normal range. No action is needed.',
+      shareWithPatient: true,
+    },
+  );
 
   await db.insert(integrationClients).values({
     chamberId,

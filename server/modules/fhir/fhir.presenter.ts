@@ -3,7 +3,8 @@
  * resource are relative (`Patient/[id]`); Bundle entries carry absolute `fullUrl`s.
  */
 import { ERROR_CODE_SYSTEM, type FhirError } from './fhir.errors.js';
-import type { AttachmentRow, MessageRow, PatientRow } from './fhir.repository.js';
+import type { AttachmentRow } from '../messaging/messaging.repository.js';
+import type { MessageRow, PatientRow } from './fhir.repository.js';
 
 export type Resource = { resourceType: string; id?: string } & Record<string, unknown>;
 

@@ -8,14 +8,6 @@ import type { Db } from '../../db/connect.js';
 
 const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 
-function uuidList(ids: string[]): SQL {
-  if (ids.length === 0) return sql`(null::uuid)`;
-  return sql`(${sql.join(
-    ids.map((id) => sql`${id}::uuid`),
-    sql`, `,
-  )})`;
-}
-
 /** Which messages the client may read: all of them, or only those shared with the patient. */
 const visibleTo = (alias: string, internal: boolean): SQL =>
   internal ? sql`true` : sql.raw(`${alias}.shared_with_patient`);
@@ -155,61 +147,6 @@ export async function findThread(db: Db, chamberId: string, id: string, internal
      order by m.seq limit 1`);
   const row = r.rows[0];
   return row ? toMessage(row) : undefined;
-}
-
-/** The roles each message is shared with (the Groups among its recipients). */
-export async function rolesOfMessages(db: Db, chamberId: string, messageIds: string[]) {
-  const out = new Map<string, { id: string; name: string }[]>();
-  if (messageIds.length === 0) return out;
-  const r = await db.execute<{ message_id: string; id: string; name: string }>(sql`
-    select mr.message_id, r.id, r.name
-      from message_roles mr join roles r on r.chamber_id = mr.chamber_id and r.id = mr.role_id
-     where mr.chamber_id = ${chamberId}::uuid and mr.message_id in ${uuidList(messageIds)}
-     order by r.name, r.id`);
-  for (const row of r.rows) {
-    const list = out.get(row.message_id) ?? [];
-    list.push({ id: row.id, name: row.name });
-    out.set(row.message_id, list);
-  }
-  return out;
-}
-
-export interface AttachmentRow {
-  id: string;
-  title: string;
-  contentType: string;
-  sizeBytes: number;
-  createdAt: Date;
-}
-
-/** The documents attached to each message. */
-export async function attachmentsOfMessages(db: Db, chamberId: string, messageIds: string[]) {
-  const out = new Map<string, AttachmentRow[]>();
-  if (messageIds.length === 0) return out;
-  const r = await db.execute<{
-    message_id: string;
-    id: string;
-    title: string;
-    content_type: string;
-    size_bytes: number | string;
-    created_at: Date | string;
-  }>(sql`
-    select ma.message_id, d.id, d.title, d.content_type, d.size_bytes, d.created_at
-      from message_attachments ma join documents d on d.chamber_id = ma.chamber_id and d.id = ma.document_id
-     where ma.chamber_id = ${chamberId}::uuid and ma.message_id in ${uuidList(messageIds)}
-     order by d.created_at, d.id`);
-  for (const row of r.rows) {
-    const list = out.get(row.message_id) ?? [];
-    list.push({
-      id: row.id,
-      title: row.title,
-      contentType: row.content_type,
-      sizeBytes: Number(row.size_bytes),
-      createdAt: toDate(row.created_at),
-    });
-    out.set(row.message_id, list);
-  }
-  return out;
 }
 
 /** A document attached to a message the client may read (a Binary), with that message's patient. */

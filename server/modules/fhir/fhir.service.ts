@@ -32,15 +32,14 @@ import {
   PATIENT_IDENTIFIER_SYSTEM,
   type Resource,
 } from './fhir.presenter.js';
+import { attachmentsOf, rolesOfMessages } from '../messaging/messaging.repository.js';
 import {
-  attachmentsOfMessages,
   findAttachedDocument,
   findMessage,
   findPatient,
   findRoleWithMembers,
   findStaffUser,
   findThread,
-  rolesOfMessages,
   searchMessages,
   searchPatients,
   type MessageRow,
@@ -126,7 +125,7 @@ export function createFhirService(ctx: ServiceContext) {
   async function presentMessages(actor: IntegrationActor, rows: MessageRow[]) {
     const ids = rows.map((r) => r.id);
     const roles = await rolesOfMessages(db, actor.chamberId, ids);
-    const files = await attachmentsOfMessages(db, actor.chamberId, ids);
+    const files = await attachmentsOf(db, actor.chamberId, ids);
     return new Map(
       rows.map((r) => [
         r.id,

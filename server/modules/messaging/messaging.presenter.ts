@@ -1,4 +1,4 @@
-import type { ConversationSummaryRow, MessageRow } from './messaging.repository.js';
+import type { AttachmentRow, ConversationSummaryRow, MessageRow } from './messaging.repository.js';
 
 const PREVIEW_LENGTH = 140;
 
@@ -17,6 +17,11 @@ function author(m: MessageRow) {
     : { kind: 'staff' as const, name: m.authorName, role: m.authorRoleName };
 }
 
+/** A file attached to a message, as both readers see it. */
+function presentAttachment(a: AttachmentRow) {
+  return { id: a.id, title: a.title, contentType: a.contentType, sizeBytes: a.sizeBytes };
+}
+
 /** A message as its patient sees it: never the role audience, never an internal note. */
 export function presentMessageForPatient(m: MessageRow) {
   return {
@@ -26,14 +31,14 @@ export function presentMessageForPatient(m: MessageRow) {
     createdAt: m.createdAt.toISOString(),
     author: author(m),
     mine: m.authorKind === 'patient',
-    attachments: m.attachments,
+    attachments: m.attachments.map(presentAttachment),
   };
 }
 
 /** A message as a staff user sees it, with its audience ("Shared with"). */
 export function presentMessageForStaff(
   m: MessageRow,
-  roles: { id: string; name: string }[],
+  roles: { id: string; name: string; deleted: boolean }[],
   viewerUserId: string,
 ) {
   return {
@@ -43,10 +48,10 @@ export function presentMessageForStaff(
     createdAt: m.createdAt.toISOString(),
     author: { ...author(m), userId: m.authorUserId },
     sharedWithPatient: m.sharedWithPatient,
-    roles,
+    roles: roles.map((r) => ({ id: r.id, name: r.deleted ? `${r.name} (deleted)` : r.name })),
     internalNote: !m.sharedWithPatient,
     mine: m.authorUserId === viewerUserId,
-    attachments: m.attachments,
+    attachments: m.attachments.map(presentAttachment),
   };
 }
 

@@ -1,8 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 
-/** `(a, b, c)` of bound values, or a list that matches nothing when empty. */
-function list(ids: string[]): SQL {
+/** `(a, b, c)` of bound uuids, or a list that matches nothing when empty. */
+export function uuidList(ids: string[]): SQL {
   if (ids.length === 0) return sql`(null::uuid)`;
   return sql`(${sql.join(
     ids.map((id) => sql`${id}::uuid`),
@@ -17,7 +17,7 @@ function list(ids: string[]): SQL {
 export function staffCanSee(userId: string, roleIds: string[]): SQL {
   return sql`(m.author_user_id = ${userId}::uuid or exists (
     select 1 from message_roles mr
-     where mr.chamber_id = m.chamber_id and mr.message_id = m.id and mr.role_id in ${list(roleIds)}))`;
+     where mr.chamber_id = m.chamber_id and mr.message_id = m.id and mr.role_id in ${uuidList(roleIds)}))`;
 }
 
 const toNumber = (v: unknown): number => Number(v);
@@ -43,6 +43,7 @@ export interface AttachmentRow {
   title: string;
   contentType: string;
   sizeBytes: number;
+  createdAt: Date;
 }
 
 type RawMessage = {
@@ -124,7 +125,7 @@ export async function authorRoleLabel(
   if (roleIds.length === 0) return null;
   const r = await db.execute<{ name: string; is_built_in: boolean }>(sql`
     select name, is_built_in from roles
-     where chamber_id = ${chamberId}::uuid and id in ${list(roleIds)} and deleted_at is null order by name`);
+     where chamber_id = ${chamberId}::uuid and id in ${uuidList(roleIds)} and deleted_at is null order by name`);
   const own = r.rows.filter((x) => !x.is_built_in);
   const shown = own.length > 0 ? own : r.rows;
   return shown.length > 0 ? shown.map((x) => x.name).join(', ') : null;
@@ -220,7 +221,7 @@ export async function insertNotifications(
               from role_members rm
               join users u on u.chamber_id = rm.chamber_id and u.id = rm.user_id and u.active
               join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
-             where rm.chamber_id = ${n.chamberId}::uuid and rm.role_id in ${list(n.roleIds)}
+             where rm.chamber_id = ${n.chamberId}::uuid and rm.role_id in ${uuidList(n.roleIds)}
                ${n.exceptUserId ? sql`and rm.user_id <> ${n.exceptUserId}::uuid` : sql``}) x
     returning user_id`);
   return r.rows.map((x) => x.user_id);
@@ -357,7 +358,7 @@ export async function listMessages(
 
 /** The roles each message is shared with (for staff readers). */
 export async function rolesOfMessages(db: Db, chamberId: string, messageIds: string[]) {
-  const out = new Map<string, { id: string; name: string }[]>();
+  const out = new Map<string, { id: string; name: string; deleted: boolean }[]>();
   if (messageIds.length === 0) return out;
   const r = await db.execute<{
     message_id: string;
@@ -367,11 +368,11 @@ export async function rolesOfMessages(db: Db, chamberId: string, messageIds: str
   }>(sql`
     select mr.message_id, r.id, r.name, r.deleted_at is not null as deleted
       from message_roles mr join roles r on r.chamber_id = mr.chamber_id and r.id = mr.role_id
-     where mr.chamber_id = ${chamberId}::uuid and mr.message_id in ${list(messageIds)}
-     order by r.name`);
+     where mr.chamber_id = ${chamberId}::uuid and mr.message_id in ${uuidList(messageIds)}
+     order by r.name, r.id`);
   for (const row of r.rows) {
     const arr = out.get(row.message_id) ?? [];
-    arr.push({ id: row.id, name: row.deleted ? `${row.name} (deleted)` : row.name });
+    arr.push({ id: row.id, name: row.name, deleted: row.deleted });
     out.set(row.message_id, arr);
   }
   return out;
@@ -408,29 +409,34 @@ export async function markConversationNotificationsRead(
      where chamber_id = ${chamberId}::uuid and user_id = ${userId}::uuid and conversation_id = ${conversationId}::uuid and read_at is null`);
 }
 
-/** The documents attached to each of the given messages. */
+type RawAttachment = {
+  id: string;
+  title: string;
+  content_type: string;
+  size_bytes: number | string;
+  created_at: Date | string;
+};
+
+const toAttachment = (row: RawAttachment): AttachmentRow => ({
+  id: row.id,
+  title: row.title,
+  contentType: row.content_type,
+  sizeBytes: Number(row.size_bytes),
+  createdAt: toDate(row.created_at),
+});
+
+/** The documents attached to each of the given messages, oldest first. */
 export async function attachmentsOf(db: Db, chamberId: string, messageIds: string[]) {
   const out = new Map<string, AttachmentRow[]>();
   if (messageIds.length === 0) return out;
-  const r = await db.execute<{
-    message_id: string;
-    id: string;
-    title: string;
-    content_type: string;
-    size_bytes: number;
-  }>(sql`
-    select ma.message_id, d.id, d.title, d.content_type, d.size_bytes
+  const r = await db.execute<RawAttachment & { message_id: string }>(sql`
+    select ma.message_id, d.id, d.title, d.content_type, d.size_bytes, d.created_at
       from message_attachments ma join documents d on d.chamber_id = ma.chamber_id and d.id = ma.document_id
-     where ma.chamber_id = ${chamberId}::uuid and ma.message_id in ${list(messageIds)}
-     order by d.created_at`);
+     where ma.chamber_id = ${chamberId}::uuid and ma.message_id in ${uuidList(messageIds)}
+     order by d.created_at, d.id`);
   for (const row of r.rows) {
     const arr = out.get(row.message_id) ?? [];
-    arr.push({
-      id: row.id,
-      title: row.title,
-      contentType: row.content_type,
-      sizeBytes: Number(row.size_bytes),
-    });
+    arr.push(toAttachment(row));
     out.set(row.message_id, arr);
   }
   return out;
@@ -444,22 +450,12 @@ export async function attachableDocuments(
   documentIds: string[],
 ): Promise<AttachmentRow[]> {
   if (documentIds.length === 0) return [];
-  const r = await db.execute<{
-    id: string;
-    title: string;
-    content_type: string;
-    size_bytes: number;
-  }>(sql`
-    select d.id, d.title, d.content_type, d.size_bytes from documents d
+  const r = await db.execute<RawAttachment>(sql`
+    select d.id, d.title, d.content_type, d.size_bytes, d.created_at from documents d
      where d.chamber_id = ${chamberId}::uuid and d.patient_id = ${patientId}::uuid and d.uploaded_by_kind = 'patient'
-       and d.id in ${list(documentIds)}
+       and d.id in ${uuidList(documentIds)}
        and not exists (select 1 from message_attachments ma where ma.chamber_id = d.chamber_id and ma.document_id = d.id)`);
-  return r.rows.map((row) => ({
-    id: row.id,
-    title: row.title,
-    contentType: row.content_type,
-    sizeBytes: Number(row.size_bytes),
-  }));
+  return r.rows.map(toAttachment);
 }
 
 export async function attachToMessage(

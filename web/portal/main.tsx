@@ -1,12 +1,4 @@
-import '@mantine/core/styles.css';
-import '../ui/global.css';
-import { MantineProvider } from '@mantine/core';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { createBrowserRouter, RouterProvider } from 'react-router';
-import { ApiError } from '../lib/api';
-import { cssVariablesResolver, theme } from '../ui/theme';
+import { mountApp } from '../ui/mount-app';
 import { ConversationPage } from './routes/conversation-page';
 import { DocumentsPage } from './routes/documents-page';
 import { MedicalDataPage } from './routes/medical-data-page';
@@ -17,17 +9,7 @@ import { PortalLayout } from './routes/layout';
 import { NewMessagePage } from './routes/new-message-page';
 import { SetPasswordPage } from './routes/set-password-page';
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      retry: (count, error) =>
-        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
-      refetchOnWindowFocus: true,
-    },
-  },
-});
-
-const router = createBrowserRouter(
+mountApp(
   [
     { path: '/forgotten-password', element: <ForgottenPasswordPage /> },
     { path: '/set-password', element: <SetPasswordPage /> },
@@ -45,15 +27,5 @@ const router = createBrowserRouter(
       ],
     },
   ],
-  { basename: '/portal' },
-);
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
-      <QueryClientProvider client={queryClient}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>
-    </MantineProvider>
-  </StrictMode>,
+  '/portal',
 );

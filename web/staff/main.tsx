@@ -1,12 +1,4 @@
-import '@mantine/core/styles.css';
-import '../ui/global.css';
-import { MantineProvider } from '@mantine/core';
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { createBrowserRouter, RouterProvider } from 'react-router';
-import { ApiError } from '../lib/api';
-import { cssVariablesResolver, theme } from '../ui/theme';
+import { mountApp } from '../ui/mount-app';
 import { AdminBillingRulesPage } from './routes/admin-billing-rules-page';
 import { AdminConfigurationPage } from './routes/admin-configuration-page';
 import { AdminSystemActivityPage } from './routes/admin-system-activity-page';
@@ -18,16 +10,7 @@ import { PatientSearchPage } from './routes/patient-search-page';
 import { SetPasswordPage } from './routes/set-password-page';
 import { StartPage } from './routes/start-page';
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      retry: (count, error) =>
-        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
-    },
-  },
-});
-
-const router = createBrowserRouter(
+mountApp(
   [
     { path: '/forgotten-password', element: <ForgottenPasswordPage /> },
     { path: '/set-password', element: <SetPasswordPage /> },
@@ -47,15 +30,5 @@ const router = createBrowserRouter(
       ],
     },
   ],
-  { basename: '/staff' },
-);
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver}>
-      <QueryClientProvider client={queryClient}>
-        <RouterProvider router={router} />
-      </QueryClientProvider>
-    </MantineProvider>
-  </StrictMode>,
+  '/staff',
 );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/connect.js';
 import { AppError, badRequest, forbidden } from '../../errors.js';
 import { portalAccounts, users } from '../../db/schema.js';
 import { minutes } from '../../lib/clock.js';
@@ -53,7 +54,9 @@ const invalidCredentials = (): AppError =>
 export function createAuthService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
 
+  /** A new session row (in the caller's transaction) and the token for its cookie. */
   async function startSession(
+    tx: Db,
     chamberId: string,
     subject: { userId: string } | { patientId: string },
     ip: string | null,
@@ -61,7 +64,7 @@ export function createAuthService(ctx: ServiceContext) {
     const now = clock();
     const token = newToken();
     const expiresAt = new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000);
-    await insertSession(db, {
+    await insertSession(tx, {
       chamberId,
       id: randomUUID(),
       tokenHash: hashToken(token),
@@ -165,11 +168,7 @@ export function createAuthService(ctx: ServiceContext) {
           .update(users)
           .set({ failedSignIns: 0, lockedUntil: null })
           .where(and(eq(users.chamberId, chamber.id), eq(users.id, user.id)));
-        const s = await createAuthService({ ...ctx, db: tx }).startSessionFor(
-          chamber.id,
-          { userId: user.id },
-          anon.ip,
-        );
+        const s = await startSession(tx, chamber.id, { userId: user.id }, anon.ip);
         await insertAuditEvents(tx, [
           // Signed in: the row names the user as its actor, so filtering by user finds it.
           {
@@ -297,11 +296,7 @@ export function createAuthService(ctx: ServiceContext) {
               eq(portalAccounts.patientId, account.patientId),
             ),
           );
-        const s = await createAuthService({ ...ctx, db: tx }).startSessionFor(
-          chamber.id,
-          { patientId: account.patientId },
-          anon.ip,
-        );
+        const s = await startSession(tx, chamber.id, { patientId: account.patientId }, anon.ip);
         await insertAuditEvents(tx, [
           {
             ...auditEntry(
@@ -324,8 +319,6 @@ export function createAuthService(ctx: ServiceContext) {
       });
       return { ...session, patientId: account.patientId };
     },
-
-    startSessionFor: startSession,
 
     /** The signed-in staff user with their roles and the chamber's display settings. */
     async describeStaff(actor: StaffActor) {

@@ -33,7 +33,7 @@ async function canConnect(url: string): Promise<boolean> {
  * On a developer machine with the Debian PostgreSQL cluster installed but stopped, start it and
  * make the test role, as `.ci/run` does; with TEST_DATABASE_URL set, only that server is used.
  */
-async function ensureLocalPostgres(url: string, explicit: boolean): Promise<void> {
+export async function ensureLocalPostgres(url: string, explicit: boolean): Promise<void> {
   if (await canConnect(url)) return;
   const fail = (why: string) =>
     new Error(

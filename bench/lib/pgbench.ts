@@ -1,0 +1,181 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Statement } from './capture.js';
+
+const run = promisify(execFile);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** pgbench reads `:name` as a variable, so string literals spell colons as `\x3a`. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  let text: string;
+  if (value instanceof Date) text = value.toISOString();
+  else if (Buffer.isBuffer(value)) text = `\\x${value.toString('hex')}`;
+  else if (Array.isArray(value))
+    text = `{${value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+  else if (typeof value === 'object') text = JSON.stringify(value);
+  else text = String(value);
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/:/g, '\\x3a')}'`;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** PostgreSQL sends bigints back as strings: a returned "42" is the 42 sent later. */
+const valueKey = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+
+/**
+ * Turns the statements one request sent into a pgbench script that sends exactly the same SQL
+ * with the same values, except values that must be new each time: ids and keys the handler
+ * made (new per transaction, from `:client_id` and a random number, made by one extra
+ * `select` at the start), and values read back from an earlier statement (kept with `\gset`).
+ * JSON values (stored answers, audit details) are sent as first recorded. `twice` is a second
+ * recording of the same request, which tells the values that change from the ones that do not.
+ */
+export function pgbenchScript(first: Statement[], twice: Statement[]): string {
+  if (first.length !== twice.length)
+    throw new Error(`the two recordings differ: ${first.length} and ${twice.length} statements`);
+  const lines = ['\\set r random(1, 1000000000000)'];
+  const gsets = new Map<number, string>();
+  const fromResults = new Map<string, string>();
+  const fresh = new Map<string, string>();
+  const generators: string[] = [];
+  const rendered: string[] = [];
+  first.forEach((statement, i) => {
+    const other = twice[i]!;
+    if (statement.text !== other.text)
+      throw new Error(`statement ${i + 1} differs between the recordings`);
+    const text = statement.text
+      .trim()
+      .replace(/\s+/g, ' ')
+      .replace(/\$(\d+)/g, (_, n: string) => {
+        const k = Number(n) - 1;
+        const value = statement.values[k];
+        if (same(value, other.values[k])) return literal(value);
+        const key = valueKey(value);
+        const known = fromResults.get(key);
+        if (known) return `:${known}`;
+        if (value instanceof Date) return literal(value);
+        if (typeof value === 'string' && !UUID.test(value) && !Number.isNaN(Date.parse(value)))
+          return literal(value);
+        if (typeof value === 'string' && /^[[{]/.test(value)) return literal(value);
+        if (typeof value === 'string') {
+          // A new id or key: made by the generator line below, sent as a parameter as the
+          // product sends it (untyped, so PostgreSQL infers the type the same way).
+          if (!fresh.has(key)) {
+            const n = fresh.size + 1;
+            fresh.set(key, `f${n}`);
+            generators.push(
+              UUID.test(value)
+                ? `md5(:client_id || '-' || :r || '-${n}')::uuid::text as f${n}`
+                : `'k' || :client_id || '-' || :r || '-${n}' as f${n}`,
+            );
+          }
+          return `:${fresh.get(key)!}`;
+        }
+        return literal(value);
+      });
+    rendered.push(text);
+    // Values this statement returns that later statements send back: keep them in variables.
+    if (statement.rows.length === 1) {
+      for (const [column, value] of Object.entries(statement.rows[0]!)) {
+        const key = valueKey(value);
+        if (value === null || fromResults.has(key)) continue;
+        const used = first
+          .slice(i + 1)
+          .some((s) => s.values.some((v) => v !== null && valueKey(v) === key));
+        if (!used) continue;
+        const prefix = `g${i + 1}_`;
+        gsets.set(i, prefix);
+        fromResults.set(key, `${prefix}${column}`);
+      }
+    }
+  });
+  // pgbench cannot make a uuid or a string by itself: one statement makes the transaction's new
+  // values. It is the only statement the product does not send (its ids are made in Node).
+  if (generators.length) lines.push(`select ${generators.join(', ')}\n\\gset`);
+  rendered.forEach((text, i) => {
+    lines.push(gsets.has(i) ? `${text}\n\\gset ${gsets.get(i)}` : `${text};`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export interface PgbenchResult {
+  transactions: number;
+  seconds: number;
+  failed: number;
+  /** Latency of each transaction, in ms. */
+  latencies: number[];
+}
+
+/** Runs pgbench with the given scripts (one picked at random per transaction). */
+export async function runPgbench(options: {
+  url: string;
+  scripts: string[];
+  clients: number;
+  seconds: number;
+  rate?: number;
+}): Promise<PgbenchResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-pgbench-'));
+  try {
+    const files = options.scripts.map((s, i) => {
+      const file = path.join(dir, `script${i}.sql`);
+      fs.writeFileSync(file, s);
+      return file;
+    });
+    const u = new URL(options.url);
+    const args = [
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      String(options.clients),
+      '-j',
+      String(Math.min(2, options.clients)),
+      '-T',
+      String(options.seconds),
+      '-l',
+      '--log-prefix',
+      path.join(dir, 'log'),
+      ...(options.rate ? ['-R', String(options.rate)] : []),
+      ...files.flatMap((f) => ['-f', f]),
+      '-h',
+      u.hostname,
+      '-p',
+      u.port || '5432',
+      '-U',
+      decodeURIComponent(u.username),
+      u.pathname.slice(1),
+    ];
+    const started = process.hrtime.bigint();
+    const { stdout } = await run('pgbench', args, {
+      env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const latencies: number[] = [];
+    let failed = 0;
+    for (const f of fs.readdirSync(dir).filter((f) => f.startsWith('log'))) {
+      for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+        const parts = line.split(' ');
+        if (parts.length < 6) continue;
+        if (parts[2] === 'failed' || parts[2] === 'skipped') failed += 1;
+        else latencies.push(Number(parts[2]) / 1000);
+      }
+    }
+    const processed = /number of transactions actually processed: (\d+)/.exec(stdout);
+    const failedLine = /number of failed transactions: (\d+)/.exec(stdout);
+    return {
+      transactions: processed ? Number(processed[1]) : latencies.length,
+      seconds: Math.min(seconds, options.seconds),
+      failed: Math.max(failed, failedLine ? Number(failedLine[1]) : 0),
+      latencies,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

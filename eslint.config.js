@@ -5,6 +5,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const root = import.meta.dirname;
@@ -20,6 +21,12 @@ export default defineConfig([
   ]),
 
   js.configs.recommended,
+
+  // Plain Node scripts (benchmark baselines and loaders) run without TypeScript.
+  {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
 
   {
     files: ['**/*.ts', '**/*.tsx'],

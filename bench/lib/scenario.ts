@@ -43,6 +43,8 @@ export interface Side {
   latencies: number[];
   /** CPU ms used during the round, by process group. */
   cpu: Record<string, number>;
+  /** Peak resident memory of the product process, when it is one. */
+  peakRssMb?: number;
 }
 
 export interface Rounds {

@@ -1,0 +1,131 @@
+import type { Statement } from './capture.js';
+import type { HttpRequestSpec } from './measure.js';
+import type { inProcessApp } from './product.js';
+import { pgbenchRound, POOL_SIZE, productRound, scriptsFor, type startProduct } from './product.js';
+import {
+  alternate,
+  log,
+  ratio,
+  ratioText,
+  sideRows,
+  summarizeSides,
+  writeReport,
+  type BenchOptions,
+  type Report,
+} from './scenario.js';
+
+export interface Request {
+  method: 'GET' | 'POST';
+  url: string;
+  headers: Record<string, string>;
+  payload?: string;
+}
+
+type Recorder = Awaited<ReturnType<typeof inProcessApp>>;
+
+/** Records the SQL of a request for each subject, for the pgbench baseline. */
+export async function recordRequest(
+  recorder: Recorder,
+  subjects: number,
+  request: (subject: number) => Request,
+  expect: number,
+): Promise<{ scripts: string[]; statements: Statement[] }> {
+  const recorded = await scriptsFor(
+    recorder,
+    subjects,
+    (i) => recorder.app.inject(request(i)),
+    expect,
+  );
+  return recorded;
+}
+
+/**
+ * The product over HTTP against pgbench replaying the product's own SQL: alternating rounds at
+ * the pool's client count, then the product alone at half its maximum rate.
+ */
+export async function againstPgbench(options: {
+  bench: BenchOptions;
+  id: string;
+  title: string;
+  command: string;
+  databaseUrl: string;
+  server: Awaited<ReturnType<typeof startProduct>>;
+  scripts: string[];
+  statements: Statement[];
+  request: (client: number) => Request;
+  expect: number;
+  /** Target: ratio at least this, and p99 at half rate at most this many ms. */
+  minRatio: number;
+  maxHalfP99: number;
+  notes: string[];
+}): Promise<Report> {
+  const { bench, server } = options;
+  const next = (client: number): HttpRequestSpec => {
+    const r = options.request(client);
+    return {
+      method: r.method,
+      path: r.url,
+      headers: r.headers,
+      body: r.payload,
+      expect: options.expect,
+    };
+  };
+  log(`${options.id}: ${options.statements.length} SQL statements per request`);
+  const rounds = await alternate(
+    bench,
+    (seconds) =>
+      pgbenchRound({
+        url: options.databaseUrl,
+        scripts: options.scripts,
+        clients: POOL_SIZE,
+        seconds,
+      }),
+    (seconds) => productRound(server, { connections: POOL_SIZE, seconds, next }),
+  );
+  const product = summarizeSides(rounds.product);
+  const baseline = summarizeSides(rounds.baseline);
+  const halfRate = Math.max(1, Math.round(product.perSecond / 2));
+  log(`${options.id}: half load, ${halfRate}/s`);
+  const halfRound = await productRound(server, {
+    connections: POOL_SIZE,
+    seconds: bench.seconds,
+    rate: halfRate,
+    next,
+  });
+  const half = summarizeSides([halfRound]);
+  const r = ratio(rounds);
+  const met = r.median >= options.minRatio && half.p99 <= options.maxHalfP99;
+  const peakRss = Math.max(halfRound.peakRssMb, ...rounds.product.map((p) => p.peakRssMb ?? 0));
+  return writeReport({
+    id: options.id,
+    title: options.title,
+    command: `${options.command}${bench.quick ? ' --quick' : ''}`,
+    baseline: `pgbench replaying the handler's ${options.statements.length} statements as recorded from the product, ${POOL_SIZE} clients (the product's pool size)`,
+    target: `≥ ${options.minRatio} of baseline; p99 ≤ ${options.maxHalfP99} ms at half of max rate`,
+    table: {
+      head: [
+        'side',
+        'per second',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'errors',
+        'CPU ms/op Node',
+        'CPU ms/op PostgreSQL',
+      ],
+      rows: [
+        sideRows('pgbench baseline', baseline, ['node', 'postgres']),
+        sideRows('product, max rate', product, ['node', 'postgres']),
+        sideRows(`product at half rate (${halfRate}/s)`, half, ['node', 'postgres']),
+      ],
+    },
+    verdict: `ratio ${ratioText(r)}; p99 at half rate ${half.p99.toFixed(1)} ms: ${met ? 'target met' : 'target missed'}`,
+    notes: [
+      `${bench.size.patients.toLocaleString('en-GB')} patients, ${bench.size.messages.toLocaleString('en-GB')} messages; ${bench.rounds} rounds × ${bench.seconds} s each side, alternating, after ${bench.warmupSeconds} s of warm-up each.`,
+      `SQL statements per request: ${options.statements.length} (${options.statements.map((s) => s.text.trim().split(/\s+/)[0]!.toLowerCase()).join(', ')}).`,
+      `Peak RSS of the product process: ${peakRss.toFixed(0)} MB.`,
+      ...options.notes,
+    ],
+    quick: bench.quick,
+  });
+}

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createWorld, type World } from '../test/factories.js';
+import type { Client, Reply } from '../test/http.js';
+import { recordStatements } from '../test/statements.js';
+import { buildTestApp, type TestApp } from '../test/test-app.js';
+
+// Issue 6: the number of SQL statements each hot request sends is fixed here, so it cannot grow
+// unnoticed (each one is a round trip to the database, and the benchmarks replay exactly these).
+// A change that adds or removes one must update the figure below on purpose. Counted on
+// PostgreSQL, where every statement goes through pg.Client#query (BEGIN and COMMIT included).
+
+const onPostgres = inject('engine') === 'postgres';
+
+let t: TestApp;
+let w: World;
+
+beforeAll(async () => {
+  if (!onPostgres) return;
+  t = await buildTestApp({ config: { eventsPollMs: 3_600_000, eventsHeartbeatMs: 3_600_000 } });
+  w = await createWorld(t);
+});
+afterAll(() => t?.close());
+
+/** The statements of one request, without the live-event hub's LISTEN. */
+async function statementsOf(call: () => Promise<Reply>, status: number): Promise<string[]> {
+  const { result, statements } = await recordStatements(call);
+  expect(result.status, JSON.stringify(result.body)).toBe(status);
+  return statements.map((s) => label(s.text)).filter((l) => l !== 'listen');
+}
+
+/** "insert messages", "select sessions", "select pg_advisory_xact_lock", "begin". */
+function label(text: string): string {
+  const t = text.trim().replace(/\s+/g, ' ').replace(/"/g, '');
+  const verb = t.split(' ')[0]!.toLowerCase();
+  const table =
+    verb === 'insert'
+      ? /^insert into (\w+)/i.exec(t)
+      : verb === 'update'
+        ? /^update (\w+)/i.exec(t)
+        : verb === 'select'
+          ? (/^select (pg_\w+)/i.exec(t) ?? / from (\w+)/i.exec(t))
+          : null;
+  return table ? `${verb} ${table[1]}` : verb;
+}
+
+const sendKey = () => ({ 'idempotency-key': randomUUID() });
+
+describe.skipIf(!onPostgres)('SQL statements per request', () => {
+  let conversationId: string;
+
+  it('a patient starts a conversation', async () => {
+    let res!: Reply;
+    const verbs = await statementsOf(async () => {
+      res = await w.as.alice.post(
+        '/api/v1/portal/conversations',
+        { text: 'Can I change my appointment?' },
+        sendKey(),
+      );
+      return res;
+    }, 201);
+    conversationId = res.body.conversation.id;
+    expect(verbs).toEqual(EXPECTED.patientStarts);
+  });
+
+  it('a patient replies', async () => {
+    const verbs = await statementsOf(
+      () =>
+        w.as.alice.post(
+          `/api/v1/portal/conversations/${conversationId}/messages`,
+          { text: 'Any time after two would do.' },
+          sendKey(),
+        ),
+      201,
+    );
+    expect(verbs).toEqual(EXPECTED.patientReplies);
+  });
+
+  it('a patient opens the Inbox', async () => {
+    const verbs = await statementsOf(() => w.as.alice.get('/api/v1/portal/conversations'), 200);
+    expect(verbs).toEqual(EXPECTED.inbox);
+  });
+
+  it('a patient opens a conversation', async () => {
+    const verbs = await statementsOf(
+      () => w.as.alice.get(`/api/v1/portal/conversations/${conversationId}`),
+      200,
+    );
+    expect(verbs).toEqual(EXPECTED.patientConversation);
+  });
+
+  it("a staff user opens a patient's Feed", async () => {
+    const verbs = await statementsOf(
+      () => w.as.receptionist.get(`/api/v1/patients/${w.alice.id}/feed`),
+      200,
+    );
+    expect(verbs).toEqual(EXPECTED.feed);
+  });
+
+  it('a staff user replies to the patient and a role', async () => {
+    const verbs = await statementsOf(
+      () =>
+        (w.as.receptionist as Client).post(
+          `/api/v1/conversations/${conversationId}/messages`,
+          { text: 'Two thirty is free.', shareWithPatient: true, roleIds: [w.roles.reception] },
+          sendKey(),
+        ),
+      201,
+    );
+    expect(verbs).toEqual(EXPECTED.staffReplies);
+  });
+
+  it('a staff user lists notifications', async () => {
+    const verbs = await statementsOf(() => w.as.receptionist.get('/api/v1/notifications'), 200);
+    expect(verbs).toEqual(EXPECTED.notifications);
+  });
+});
+
+const EXPECTED: Record<string, string[]> = {
+  patientStarts: [
+    'select role_members',
+    'select patients',
+    'select idempotency_keys',
+    'begin',
+    'insert idempotency_keys',
+    'insert conversations',
+    'select roles',
+    'select pg_advisory_xact_lock',
+    'insert messages',
+    'insert message_roles',
+    'select pg_notify',
+    'update conversations',
+    'insert notifications',
+    'insert conversation_reads',
+    'insert audit_events',
+    'insert audit_events',
+    'update idempotency_keys',
+    'commit',
+  ],
+  patientReplies: [
+    'select role_members',
+    'select patients',
+    'select conversations',
+    'select messages',
+    'select idempotency_keys',
+    'begin',
+    'insert idempotency_keys',
+    'select roles',
+    'select pg_advisory_xact_lock',
+    'insert messages',
+    'insert message_roles',
+    'select pg_notify',
+    'update conversations',
+    'insert notifications',
+    'insert conversation_reads',
+    'insert audit_events',
+    'update idempotency_keys',
+    'commit',
+  ],
+  inbox: ['select role_members', 'select patients', 'select messages', 'insert audit_events'],
+  patientConversation: [
+    'select role_members',
+    'select patients',
+    'select conversations',
+    'select messages',
+    'select messages',
+    'select message_attachments',
+    'insert audit_events',
+  ],
+  feed: ['select role_members', 'select patients', 'select messages', 'insert audit_events'],
+  staffReplies: [
+    'select role_members',
+    'select roles',
+    'select conversations',
+    'select messages',
+    'select idempotency_keys',
+    'begin',
+    'insert idempotency_keys',
+    'select roles',
+    'select pg_advisory_xact_lock',
+    'insert messages',
+    'insert message_roles',
+    'select pg_notify',
+    'update conversations',
+    'insert notifications',
+    'insert conversation_reads',
+    'select patients',
+    'insert audit_events',
+    'select message_roles',
+    'update notifications',
+    'update idempotency_keys',
+    'commit',
+  ],
+  notifications: ['select role_members', 'select message_roles', 'select notifications'],
+};

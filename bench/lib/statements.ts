@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Running totals written by bench/lib/statement-counter.mjs inside a product process. */
+export interface StatementCounts {
+  total: number;
+  byKind: Record<string, number>;
+}
+
+/**
+ * Environment for startProduct that makes the product process count the SQL statements it
+ * sends (into `<dir>/statements.json`); read them with readStatementCounts.
+ */
+export function statementCounterEnv(dir: string): { env: Record<string, string>; file: string } {
+  const file = path.join(dir, 'statements.json');
+  const preload = path.resolve(import.meta.dirname, 'statement-counter.mjs');
+  return { env: { NODE_OPTIONS: `--import=${preload}`, BENCH_STATEMENTS_FILE: file }, file };
+}
+
+/** The totals so far; waits for the counter's next write (it writes every 200 ms). */
+export async function readStatementCounts(file: string): Promise<StatementCounts> {
+  await new Promise((r) => setTimeout(r, 450));
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as StatementCounts;
+  } catch {
+    return { total: 0, byKind: {} };
+  }
+}
+
+/** What was sent between two readings, by kind, most frequent first. */
+export function statementDelta(
+  before: StatementCounts,
+  after: StatementCounts,
+): { total: number; byKind: [string, number][] } {
+  const byKind = Object.entries(after.byKind)
+    .map(([k, v]) => [k, v - (before.byKind[k] ?? 0)] as [string, number])
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  return { total: after.total - before.total, byKind };
+}
+
+/**
+ * With BENCH_CPU_PROF=<dir> set, environment that makes the product process write a V8 CPU
+ * profile into <dir> when it stops (added to the NODE_OPTIONS of `env`); otherwise nothing.
+ */
+export function cpuProfileEnv(env: Record<string, string> = {}): Record<string, string> {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir) return {};
+  const preload = path.resolve(import.meta.dirname, 'cpu-profile.mjs');
+  return {
+    NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${preload}`.trim(),
+    BENCH_CPU_PROF_DIR: path.resolve(dir),
+  };
+}

@@ -1,0 +1,358 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { Pool } from 'undici';
+import { fromPostgres } from '../server/db/connect.js';
+import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
+import { memoryMb, percentile, postgresCpuMs, processCpuMs } from './lib/measure.js';
+import { startProduct } from './lib/product.js';
+import { alternate, log, parseOptions, writeReport, type Side } from './lib/scenario.js';
+import { openSseClients, startSseBaseline, type SseClients } from './lib/sse-load.js';
+import {
+  cpuProfileEnv,
+  readStatementCounts,
+  statementCounterEnv,
+  statementDelta,
+} from './lib/statements.js';
+
+// Live: a patient sends a message; the event arrives at every connected member of the role the
+// message goes to (1,000 staff streams). Baseline: a minimal Node SSE broadcaster sending a
+// payload of the same size and shape to the same number of streams, driven the same way.
+// Latency of one (message × stream) = arrival at that stream − start of the send request.
+
+const options = parseOptions();
+const arg = (name: string, fallback: number) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : fallback;
+};
+const CLIENTS = arg('clients', options.quick ? 100 : 1000);
+const RATE = arg('rate', 5);
+const PATIENTS = 10;
+/** How long a round waits, after its last send, for events still on their way. */
+const DRAIN_MS = 5000;
+
+interface Sender {
+  name: string;
+  clients: SseClients;
+  /** Sends message `n`; resolves to its message id (undefined when the send failed). */
+  send: (n: number) => Promise<string | undefined>;
+  /** The server process whose CPU and memory count. */
+  pid: number;
+  postgres: boolean;
+}
+
+/** One round: sends at RATE for `seconds`, then collects every (message × stream) latency. */
+async function liveRound(
+  sender: Sender,
+  seconds: number,
+): Promise<Side & { sends: number; answered: number[] }> {
+  const { clients } = sender;
+  clients.reset();
+  const failedBefore = clients.failed();
+  const node0 = processCpuMs(sender.pid);
+  const pg0 = sender.postgres ? postgresCpuMs() : 0;
+  const sends: { t0: number; id?: string; answered?: number }[] = [];
+  const inflight = new Set<Promise<void>>();
+  const started = performance.now();
+  const interval = 1000 / RATE;
+  for (let n = 0; performance.now() < started + seconds * 1000; n += 1) {
+    const wait = started + n * interval - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const entry: { t0: number; id?: string; answered?: number } = { t0: performance.now() };
+    sends.push(entry);
+    const p = sender
+      .send(n)
+      .then((id) => {
+        entry.id = id;
+        entry.answered = performance.now() - entry.t0;
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - started) / 1000;
+  const want = clients.open();
+  await clients.waitUntil(
+    () => sends.every((s) => !s.id || clients.received(s.id) >= want),
+    DRAIN_MS,
+  );
+  const cpu: Record<string, number> = { node: processCpuMs(sender.pid) - node0 };
+  if (sender.postgres) cpu.postgres = postgresCpuMs() - pg0;
+
+  const t0ById = new Map<string, number>();
+  for (const s of sends) if (s.id) t0ById.set(s.id, s.t0);
+  const seen = new Set<string>();
+  const latencies: number[] = [];
+  let duplicates = 0;
+  for (const a of clients.arrivals()) {
+    const t0 = t0ById.get(a.id);
+    if (t0 === undefined) continue; // an event of an earlier round, arriving late
+    const key = `${a.client}:${a.id}`;
+    if (seen.has(key)) {
+      duplicates += 1;
+      continue;
+    }
+    seen.add(key);
+    latencies.push(a.at - t0);
+  }
+  const failedSends = sends.filter((s) => !s.id).length;
+  const expected = sends.length * clients.size;
+  const missed = expected - latencies.length;
+  const lost = clients.failed() - failedBefore;
+  if (missed > 0 || duplicates > 0 || lost > 0)
+    log(
+      `${sender.name}: ${missed} events missed, ${duplicates} duplicates, ${failedSends} failed sends, ${lost} streams lost ${JSON.stringify(clients.failures())}`,
+    );
+  return {
+    ops: latencies.length,
+    errors: missed + duplicates,
+    seconds: elapsed,
+    latencies,
+    cpu,
+    sends: sends.length,
+    answered: sends.map((s) => s.answered ?? NaN).filter((x) => !Number.isNaN(x)),
+  };
+}
+
+/** Sends until every stream has one event (the streams are subscribed), at most 20 s. */
+async function ready(sender: Sender): Promise<void> {
+  const until = Date.now() + 20_000;
+  for (let n = 0; Date.now() < until; n += 1) {
+    const id = await sender.send(1_000_000 + n);
+    if (
+      id &&
+      (await sender.clients.waitUntil(() => sender.clients.received(id) >= CLIENTS, 2000))
+    ) {
+      return;
+    }
+  }
+  throw new Error(
+    `${sender.name}: not every stream receives events (${sender.clients.open()} open, failures ${JSON.stringify(sender.clients.failures())})`,
+  );
+}
+
+const data = await postgresDataset(options.size, log);
+const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-live-'));
+const cleanups: (() => unknown)[] = [];
+try {
+  const database = fromPostgres(data.url, 2);
+  const ids = await datasetIds(database.db, PATIENTS);
+  // Every patient message now goes to "Live Bench" and so reaches its 1,000 members.
+  await database.db.execute(
+    sql`update chambers set role_for_new_messages_id = ${ids.liveRoleId}::uuid where id = ${ids.chamberId}::uuid`,
+  );
+  const staffTokens = await openSessions(
+    database.db,
+    ids.chamberId,
+    'staff',
+    ids.liveStaffIds.slice(0, CLIENTS),
+  );
+  const patientTokens = await openSessions(
+    database.db,
+    ids.chamberId,
+    'patient',
+    ids.patientIds.slice(0, PATIENTS),
+  );
+  await database.close();
+
+  const counter = statementCounterEnv(statsDir);
+  const server = await startProduct(data.url, { ...counter.env, ...cpuProfileEnv(counter.env) });
+  cleanups.push(() => server.stop());
+  const baseline = await startSseBaseline();
+  cleanups.push(() => baseline.stop());
+
+  log(`opening ${CLIENTS} streams to each side`);
+  const productClients = await openSseClients({
+    url: server.url,
+    path: '/api/v1/events',
+    count: CLIENTS,
+    headers: (i) => ({ Cookie: `staff_session=${staffTokens[i]}` }),
+  });
+  cleanups.push(() => productClients.close());
+  const baselineClients = await openSseClients({
+    url: baseline.url,
+    path: '/events',
+    count: CLIENTS,
+  });
+  cleanups.push(() => baselineClients.close());
+  log(
+    `streams open: product ${productClients.open()} in ${productClients.connectMs.toFixed(0)} ms, baseline ${baselineClients.open()} in ${baselineClients.connectMs.toFixed(0)} ms`,
+  );
+
+  const productHttp = new Pool(server.url, { connections: 4 });
+  cleanups.push(() => productHttp.close());
+  const baselineHttp = new Pool(baseline.url, { connections: 4 });
+  cleanups.push(() => baselineHttp.close());
+  const text = 'Could I move my appointment on Friday to the afternoon?';
+  const product: Sender = {
+    name: 'product',
+    clients: productClients,
+    pid: server.child.pid!,
+    postgres: true,
+    async send(n) {
+      try {
+        const res = await productHttp.request({
+          method: 'POST',
+          path: '/api/v1/portal/conversations',
+          headers: {
+            cookie: `portal_session=${patientTokens[n % PATIENTS]}`,
+            'content-type': 'application/json',
+            'idempotency-key': randomUUID(),
+          },
+          body: JSON.stringify({ text }),
+        });
+        const body = (await res.body.json()) as { message?: { id?: string } };
+        return res.statusCode === 201 ? body.message?.id : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  // What a member of the role gets for a patient's message, in the product's shape and size.
+  const payload = (messageId: string) =>
+    JSON.stringify({
+      conversationId: randomUUID(),
+      messageId,
+      patientId: randomUUID(),
+      createdAt: new Date().toISOString(),
+      mine: false,
+      notification: {
+        id: randomUUID(),
+        title: 'New message from Given1 Family1',
+        patientName: 'Given1 Family1',
+      },
+    });
+  const base: Sender = {
+    name: 'baseline',
+    clients: baselineClients,
+    pid: baseline.child.pid!,
+    postgres: false,
+    async send() {
+      const id = randomUUID();
+      try {
+        const res = await baselineHttp.request({
+          method: 'POST',
+          path: '/broadcast',
+          headers: { 'content-type': 'application/json' },
+          body: payload(id),
+        });
+        await res.body.dump();
+        return res.statusCode === 200 ? id : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  await ready(base);
+  await ready(product);
+  const rounds = await alternate(
+    options,
+    (seconds) => liveRound(base, seconds),
+    (seconds) => liveRound(product, seconds),
+  );
+  // Statements of one send with its delivery, measured over one more product round.
+  const before = await readStatementCounts(counter.file);
+  const extra = await liveRound(product, Math.min(options.seconds, 3));
+  const delta = statementDelta(before, await readStatementCounts(counter.file));
+  const perSend = delta.total / extra.sends;
+
+  const summary = (sides: Side[]) => {
+    const latencies = sides.flatMap((s) => s.latencies);
+    const events = sides.reduce((a, s) => a + s.ops, 0);
+    const errors = sides.reduce((a, s) => a + s.errors, 0);
+    const sends = sides.reduce((a, s) => a + (s as { sends?: number }).sends!, 0);
+    const answered = sides.flatMap((s) => (s as { answered?: number[] }).answered ?? []);
+    const cpu = (k: string) =>
+      sides.some((s) => s.cpu[k] !== undefined)
+        ? sides.reduce((a, s) => a + (s.cpu[k] ?? 0), 0) / Math.max(1, events)
+        : undefined;
+    return {
+      sends,
+      events,
+      errors,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: percentile(latencies, 100),
+      answerP50: percentile(answered, 50),
+      answerP99: percentile(answered, 99),
+      nodeCpu: cpu('node'),
+      pgCpu: cpu('postgres'),
+      p99s: sides.map((s) => percentile(s.latencies, 99)),
+    };
+  };
+  const b = summary(rounds.baseline);
+  const p = summary(rounds.product);
+  const ratios = p.p99s.map((x, i) => x / b.p99s[i]!);
+  const ratioMedian = percentile(ratios, 50);
+  const productRss = memoryMb(server.child.pid!);
+  const baselineRss = memoryMb(baseline.child.pid!);
+  const row = (label: string, s: typeof b, rss: { peak: number }) => [
+    label,
+    s.sends,
+    `${s.answerP50.toFixed(1)} / ${s.answerP99.toFixed(1)}`,
+    s.events,
+    s.p50,
+    s.p95,
+    s.p99,
+    s.max,
+    `${s.errors} (${((s.errors / Math.max(1, s.events + s.errors)) * 100).toFixed(3)} %)`,
+    s.nodeCpu === undefined ? '–' : s.nodeCpu * 1000,
+    s.pgCpu === undefined ? '–' : s.pgCpu * 1000,
+    rss.peak,
+  ];
+  const met = ratioMedian <= 2 && p.p99 <= 50 && p.errors === 0;
+  const hub = delta.byKind
+    .filter(([k]) => /^select m\.seq|^select s\.id/.test(k))
+    .reduce((a, [, v]) => a + v, 0);
+  writeReport({
+    id: 'live',
+    title: `Live: a send reaches every connected member of the role (${CLIENTS.toLocaleString('en-GB')} streams)`,
+    command: `npm run bench -- live${options.quick ? ' --quick' : ''}`,
+    baseline: `bench/baselines/sse-server.mjs, a minimal Node SSE broadcaster (one frame written to every stream), ${CLIENTS.toLocaleString('en-GB')} streams, a payload of the product's shape and size, sent at the same rate`,
+    target: 'p99 ≤ 2 × baseline, and ≤ 50 ms at 1,000 clients',
+    table: {
+      head: [
+        'side',
+        'sends',
+        'send answered p50 / p99 ms',
+        'events delivered',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'missed events',
+        'CPU µs/event server',
+        'CPU µs/event PostgreSQL',
+        'peak RSS MB',
+      ],
+      rows: [row('minimal SSE broadcaster', b, baselineRss), row('product', p, productRss)],
+    },
+    verdict: `p99 ${p.p99.toFixed(1)} ms vs baseline ${b.p99.toFixed(1)} ms: ratio ${ratioMedian.toFixed(2)} (spread ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}), ${p.errors} events missed: ${met ? 'target met' : 'target missed'}${CLIENTS < 1000 ? ` (at ${CLIENTS} clients; the target is for 1,000)` : ''}`,
+    notes: [
+      `${CLIENTS.toLocaleString('en-GB')} staff streams (one session each, members of the message's role) on each side; ${RATE} sends per second from ${PATIENTS} patients; ${options.rounds} rounds × ${options.seconds} s each side, alternating, after a ${options.warmupSeconds} s warm-up each.`,
+      `Latency = arrival of the event at a stream − start of the send request (the product's send is the whole transaction: message, 1,000 notifications, NOTIFY); every (message × stream) pair counts, and a pair that never arrived within ${DRAIN_MS / 1000} s is a missed event.`,
+      `Streams opened: product ${productClients.connectMs.toFixed(0)} ms for ${CLIENTS}, baseline ${baselineClients.connectMs.toFixed(0)} ms.`,
+      `SQL statements per send, request and delivery together: ${perSend.toFixed(1)} (of which the live-event hub: ${(hub / extra.sends).toFixed(1)}); by kind over ${extra.sends} sends: ${delta.byKind
+        .slice(0, 12)
+        .map(([k, v]) => `\`${k.slice(0, 40)}\` ${v}`)
+        .join(', ')}.`,
+      `Per-round p99 (ms): baseline ${b.p99s.map((x) => x.toFixed(1)).join(', ')}; product ${p.p99s.map((x) => x.toFixed(1)).join(', ')}.`,
+      'The clients are raw sockets in the benchmark process (bench/lib/sse-load.ts); their own work is in both sides alike.',
+    ],
+    quick: options.quick,
+  });
+} finally {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch (error) {
+      log(`cleanup: ${(error as Error).message}`);
+    }
+  }
+  fs.rmSync(statsDir, { recursive: true, force: true });
+  await data.drop();
+}

@@ -41,7 +41,11 @@ export async function generateDataset(db: Db, size: DatasetSize): Promise<void> 
   const config = testConfig();
   await seedDemo(db, config, () => new Date('2025-12-01T09:00:00Z'));
   const hash = await hashPassword(BENCH_PASSWORD);
-  const run = (text: string) => db.execute(sql.raw(text));
+  // One statement at a time: the embedded database takes no multi-statement strings.
+  const run = async (text: string) => {
+    for (const statement of text.split(/;\s*\n/).map((t) => t.trim()))
+      if (statement) await db.execute(sql.raw(statement.replace(/;$/, '')));
+  };
   const ids = await db.execute<{ chamber_id: string; role_id: string; band_id: string }>(sql`
     select c.id as chamber_id,
            (select id from roles r where r.chamber_id = c.id and r.name = 'Appointment Reminder Admin') as role_id,
@@ -264,6 +268,10 @@ export async function postgresDataset(
   size: DatasetSize,
   log: (s: string) => void,
 ): Promise<{ url: string; drop: () => Promise<void> }> {
+  // `npm run bench` makes one copy for all its scenarios and passes it down.
+  const shared = process.env.BENCH_RUN_DATABASE_URL;
+  if (shared && process.env.BENCH_RUN_SIZE === `${size.patients}/${size.messages}`)
+    return { url: shared, drop: async () => undefined };
   const adminUrl = DEFAULT_BENCH_URL;
   const template = `portal_bench_v${GENERATOR_VERSION}_${size.patients}_${size.messages}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -23,8 +23,10 @@ export const POOL_SIZE = 10;
 export async function startProduct(
   databaseUrl: string,
   env: Record<string, string> = {},
+  /** The embedded database's DATA_DIR (then `databaseUrl` is empty); kept when stopping. */
+  embeddedDataDir?: string,
 ): Promise<ServerProcess & { dataDir: string; stop: () => Promise<void> }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
+  const dataDir = embeddedDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
   const server = await startServerProcess(databaseUrl, dataDir, {
     role: 'web',
     env: {
@@ -40,7 +42,7 @@ export async function startProduct(
     stop: async () => {
       server.child.kill('SIGTERM');
       await server.exited;
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!embeddedDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   bigint,
   boolean,
   check,
+  customType,
   date,
   foreignKey,
   index,
@@ -24,6 +25,12 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Raw bytes; node-postgres answers a Buffer, PGlite a Uint8Array: both read as a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => Buffer.from(v),
+});
 
 export const chambers = pgTable(
   'chambers',
@@ -534,9 +541,24 @@ export const auditEvents = pgTable(
     subjectId: text('subject_id'),
     ip: inet('ip'),
     details: jsonb('details'),
+    /**
+     * The hash chain (migration 0007): set by the database's BEFORE INSERT trigger, whatever an
+     * insert gives. chain_seq numbers the chamber's rows 1, 2, 3 in chain order; hash =
+     * sha256(prev_hash || audit_event_canonical(row)); prev_hash is the previous row's hash.
+     */
+    chainSeq: bigint('chain_seq', { mode: 'number' })
+      .notNull()
+      .$defaultFn(() => sql`default`),
+    prevHash: bytea('prev_hash')
+      .notNull()
+      .$defaultFn(() => sql`default`),
+    hash: bytea('hash')
+      .notNull()
+      .$defaultFn(() => sql`default`),
   },
   (t) => [
     primaryKey({ name: 'audit_events_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('audit_events_chain_unique').on(t.chamberId, t.chainSeq),
     index('audit_events_at_idx').on(t.chamberId, t.at),
     index('audit_events_patient_idx').on(t.chamberId, t.patientId, t.at),
     index('audit_events_user_idx').on(t.chamberId, t.actorUserId, t.at),

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/connect.js';
-import { auditEvents } from '../../db/schema.js';
+import type { Db, Rows } from '../../db/connect.js';
+import { auditEvents, chambers } from '../../db/schema.js';
 
 export type AuditActorKind = 'staff' | 'patient' | 'system' | 'anonymous' | 'integration';
 
@@ -19,7 +19,10 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
-/** Appends audit rows; never updates (the database refuses it anyway). */
+/**
+ * Appends audit rows; never updates (the database refuses it anyway). The database chains each
+ * row onto its chamber's latest one (chain_seq, prev_hash, hash: migration 0007).
+ */
 export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await db.insert(auditEvents).values(
@@ -66,4 +69,131 @@ export async function findAuditEvents(db: Db, chamberId: string, f: AuditFilter)
     .where(and(...where))
     .orderBy(desc(auditEvents.id))
     .limit(f.limit);
+}
+
+/** The value the first row of a chamber chains from. */
+export const AUDIT_CHAIN_GENESIS = Buffer.alloc(32).toString('hex');
+
+export type AuditChainReport =
+  | {
+      ok: true;
+      /** Rows checked: the whole chain. */
+      rows: number;
+      /** The newest row: an operator may note its hash to compare with a later run. */
+      head: { id: number; chainSeq: number; hash: string } | null;
+    }
+  | {
+      ok: false;
+      /** Rows that verified before the first bad one. */
+      rows: number;
+      /** Null when rows are missing from the chain's end (see `expect`). */
+      firstBadId: number | null;
+      chainSeq: number | null;
+      reason: string;
+    };
+
+/** A row's hash noted earlier, outside the database (docs/operations.md). */
+export interface AuditChainAnchor {
+  chainSeq: number;
+  hash: string;
+}
+
+/**
+ * Recomputes a chamber's audit hash chain, oldest first, in batches of `batchSize` rows (so a
+ * chain of millions of rows is never in memory at once). Each row must hold the next
+ * chain_seq, chain from the previous row's hash (the genesis value for the first), and hash to
+ * sha256(prev_hash || audit_event_canonical(row)). Answers the first row that does not: a
+ * changed row is itself reported, a removed row or a rewritten hash at the row after it.
+ * Rows appended while it runs are checked too (they can only come after the rows read so far).
+ * With `expect`, row number `expect.chainSeq` must still have the hash noted earlier: this
+ * catches what the chain alone cannot, rows rewritten (hashes and all) or removed up to there.
+ */
+export async function verifyAuditChain(
+  db: Db,
+  chamberId: string,
+  options: { batchSize?: number; expect?: AuditChainAnchor } = {},
+): Promise<AuditChainReport> {
+  const batchSize = options.batchSize ?? 5000;
+  // A row outside the chain (possible only if someone dropped the NOT NULL constraints).
+  const unchained = await db.execute<{ id: string | number }>(sql`
+    select id from audit_events
+     where chamber_id = ${chamberId}::uuid and chain_seq is null
+     order by id limit 1`);
+  type ChainRow = {
+    id: string | number;
+    chain_seq: string | number;
+    prev_hash: string | null;
+    hash: string | null;
+    content_ok: boolean | null;
+  };
+  let rows = 0;
+  let last: { id: number; chainSeq: number; hash: string } | null = null;
+  for (;;) {
+    const after: number = last?.chainSeq ?? 0;
+    const batch: Rows<ChainRow> = await db.execute<ChainRow>(sql`
+      select e.id, e.chain_seq, encode(e.prev_hash, 'hex') as prev_hash, encode(e.hash, 'hex') as hash,
+             sha256(e.prev_hash || audit_event_canonical(e)) = e.hash as content_ok
+        from audit_events e
+       where e.chamber_id = ${chamberId}::uuid and e.chain_seq > ${after}
+       order by e.chain_seq
+       limit ${batchSize}`);
+    for (const r of batch.rows) {
+      const id: number = Number(r.id);
+      const chainSeq: number = Number(r.chain_seq);
+      const bad = (reason: string): AuditChainReport => ({
+        ok: false,
+        rows,
+        firstBadId: id,
+        chainSeq,
+        reason,
+      });
+      const expected: number = (last?.chainSeq ?? 0) + 1;
+      if (chainSeq !== expected)
+        return bad(
+          `row missing before this one: it is number ${chainSeq} in the chain, ${expected} was expected`,
+        );
+      if (r.prev_hash !== (last?.hash ?? AUDIT_CHAIN_GENESIS))
+        return bad(
+          last
+            ? `its prev_hash is not the hash of the row before it (id ${last.id}): that row's hash was rewritten, or a row was removed or replaced`
+            : 'the first row of the chain does not start from the genesis value',
+        );
+      if (r.content_ok !== true)
+        return bad('its contents do not match its hash: the row was changed after it was written');
+      if (options.expect?.chainSeq === chainSeq && options.expect.hash.toLowerCase() !== r.hash)
+        return bad(
+          'its hash is not the one noted earlier: this row or rows before it were rewritten, hashes and all',
+        );
+      rows += 1;
+      last = { id, chainSeq, hash: r.hash! };
+    }
+    if (batch.rows.length < batchSize) break;
+  }
+  const stray = unchained.rows[0];
+  if (stray)
+    return {
+      ok: false,
+      rows,
+      firstBadId: Number(stray.id),
+      chainSeq: null,
+      reason: 'the row is outside the chain (it has no chain_seq)',
+    };
+  if (options.expect && options.expect.chainSeq > (last?.chainSeq ?? 0))
+    return {
+      ok: false,
+      rows,
+      firstBadId: null,
+      chainSeq: options.expect.chainSeq,
+      reason: `the chain ends at number ${last?.chainSeq ?? 0}, before number ${options.expect.chainSeq} noted earlier: rows were removed from its end`,
+    };
+  return { ok: true, rows, head: last };
+}
+
+/** Chambers by key (one, or all when no key is given), for the operator's chain check. */
+export async function chambersByKey(db: Db, key?: string) {
+  return db
+    .select({ id: chambers.id, key: chambers.key })
+    .from(chambers)
+    .where(key === undefined ? undefined : eq(chambers.key, key))
+    .orderBy(chambers.key);
 }

@@ -5,8 +5,12 @@ import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { Actor, AnonymousActor, StaffActor } from '../auth/actor.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import {
+  chambersByKey,
   findAuditEvents,
   insertAuditEvents,
+  verifyAuditChain,
+  type AuditChainAnchor,
+  type AuditChainReport,
   type AuditEntry,
   type AuditFilter,
 } from './audit.repository.js';
@@ -106,6 +110,28 @@ export function audit(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]): 
     db,
     inputs.map((i) => auditEntry(actor.chamberId, actor, at, i)),
   );
+}
+
+/**
+ * Recomputes the audit hash chain of one chamber (by key) or of every chamber, one after the
+ * other; operators run it with `npm run audit:verify`. An unknown key answers an empty list.
+ * `expect` (a row's hash noted earlier) applies to every chamber listed: give it with a key.
+ */
+export async function verifyAuditChains(
+  db: Db,
+  options: { chamberKey?: string; batchSize?: number; expect?: AuditChainAnchor } = {},
+): Promise<{ chamber: { id: string; key: string }; report: AuditChainReport }[]> {
+  const results = [];
+  for (const chamber of await chambersByKey(db, options.chamberKey)) {
+    results.push({
+      chamber,
+      report: await verifyAuditChain(db, chamber.id, {
+        batchSize: options.batchSize,
+        expect: options.expect,
+      }),
+    });
+  }
+  return results;
 }
 
 /** One audit row as System Activity shows it. */

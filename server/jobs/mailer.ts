@@ -37,15 +37,21 @@ function classify(error: unknown): MailError {
   );
 }
 
+/** At most this many SMTP connections are open at once; they stay open between emails. */
+export const SMTP_MAX_CONNECTIONS = 4;
+
 /** nodemailer over SMTP (`SMTP_URL`), with pooled connections. */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport: Transporter = nodemailer.createTransport(url, {
+  // The url goes inside the options: given as a second argument, the options are only defaults
+  // for each message, and nodemailer opened a new connection (greeting, EHLO) for every email.
+  const transport: Transporter = nodemailer.createTransport({
+    url,
     pool: true,
-    maxConnections: 4,
+    maxConnections: SMTP_MAX_CONNECTIONS,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  } as never);
+  });
   const target = new URL(url);
   return {
     async send(email) {

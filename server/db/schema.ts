@@ -462,6 +462,8 @@ export const notifications = pgTable(
       foreignColumns: [messages.chamberId, messages.id],
     }),
     index('notifications_user_idx').on(t.chamberId, t.userId, t.seq),
+    // Live events read a new message's notifications by message (one per role member).
+    index('notifications_message_idx').on(t.chamberId, t.messageId),
     index('notifications_unread_idx')
       .on(t.chamberId, t.userId)
       .where(sql`${t.readAt} is null`),

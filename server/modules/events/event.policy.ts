@@ -18,16 +18,16 @@ export function eventFor(listener: StaffActor | PatientActor, m: MessageEventRow
   }
   const mine = m.authorUserId === listener.userId;
   if (!mine && !m.roleIds.some((r) => listener.roleIds.includes(r))) return null;
-  const notification = m.notified.find((n) => n.userId === listener.userId);
+  const notificationId = m.notified.get(listener.userId);
   return {
     conversationId: m.conversationId,
     messageId: m.messageId,
     patientId: m.patientId,
     createdAt: m.createdAt,
     mine,
-    notification: notification
+    notification: notificationId
       ? {
-          id: notification.id,
+          id: notificationId,
           title: `New message from ${m.authorKind === 'patient' ? m.patientName : m.authorName}`,
           patientName: m.patientName,
         }

@@ -14,8 +14,8 @@ export interface MessageEventRow {
   sharedWithPatient: boolean;
   createdAt: string;
   roleIds: string[];
-  /** The notification each user got for this message. */
-  notified: { userId: string; id: string }[];
+  /** The notification each user got for this message: user id → notification id. */
+  notified: Map<string, string>;
 }
 
 type Raw = {
@@ -65,10 +65,13 @@ export async function messagesSince(
     sharedWithPatient: row.shared_with_patient,
     createdAt: new Date(row.created_at).toISOString(),
     roleIds: row.role_ids ?? [],
-    notified:
-      typeof row.notified === 'string'
-        ? (JSON.parse(row.notified) as MessageEventRow['notified'])
-        : (row.notified ?? []),
+    // A map, so that handing a message to each of n listeners costs n lookups, not n × n.
+    notified: new Map(
+      (typeof row.notified === 'string'
+        ? (JSON.parse(row.notified) as { userId: string; id: string }[])
+        : (row.notified ?? [])
+      ).map((n) => [n.userId, n.id]),
+    ),
   }));
 }
 
@@ -79,7 +82,11 @@ export async function newestSeq(db: Db, chamberId: string): Promise<number> {
   return Number(r.rows[0]?.seq ?? 0);
 }
 
-/** For the given sessions: which still live, and the current roles of their staff users. */
+/**
+ * For the given sessions: which still live, and the current roles of their staff users. The
+ * ids go as one array parameter: a heartbeat checks every open stream's session at once, and
+ * 10,000 separate parameters cost far more to build and to parse than one array.
+ */
 export async function liveSessions(
   db: Db,
   chamberId: string,
@@ -96,10 +103,7 @@ export async function liveSessions(
       from sessions s
       left join users u on u.chamber_id = s.chamber_id and u.id = s.user_id
      where s.chamber_id = ${chamberId}::uuid
-       and s.id in (${sql.join(
-         sessionIds.map((id) => sql`${id}::uuid`),
-         sql`, `,
-       )})
+       and s.id = any(${`{${sessionIds.join(',')}}`}::uuid[])
        and s.expires_at > ${now.toISOString()}::timestamptz
        and s.last_seen_at > ${new Date(now.getTime() - idleMs).toISOString()}::timestamptz
        and (s.kind = 'patient' or u.active)`);

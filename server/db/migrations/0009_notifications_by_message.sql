@@ -1,0 +1,1 @@
+CREATE INDEX "notifications_message_idx" ON "notifications" USING btree ("chamber_id","message_id");

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { AppError, badRequest, forbidden } from '../../errors.js';
@@ -34,6 +35,11 @@ export const MAX_FAILED_SIGN_INS = 5;
 export const STAFF_LOCKOUT_MS = minutes(15);
 /** Rule 8: a reset for the same email at most every 3 minutes. */
 export const RESET_COOLDOWN_MS = minutes(3);
+/**
+ * A password-reset request answers no sooner than this (ms), known email or not, so that its
+ * time does not tell whether the email belongs to an account.
+ */
+export const RESET_ANSWER_MS = 100;
 /** A session's last-seen time is written at most this often. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -96,6 +102,83 @@ export function createAuthService(ctx: ServiceContext) {
         email.trim().slice(0, 254),
       ),
     ]);
+  }
+
+  /** Emails a reset link when the email belongs to an account, at most every 3 minutes. */
+  async function sendResetLink(
+    anon: AnonymousActor,
+    kind: 'staff' | 'patient',
+    input: { chamber: string; email: string },
+  ): Promise<void> {
+    const now = clock();
+    const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
+    if (!chamber) return;
+    const email = input.email.trim();
+    await db.transaction(async (tx) => {
+      if (kind === 'patient') {
+        const account = await findPortalAccountByEmail(tx, chamber.id, email);
+        if (!account || account.state === 'disabled') return;
+        if (
+          account.lastResetRequestedAt &&
+          now.getTime() - account.lastResetRequestedAt.getTime() < RESET_COOLDOWN_MS
+        )
+          return;
+        await tx
+          .update(portalAccounts)
+          .set({ lastResetRequestedAt: now, updatedAt: now })
+          .where(
+            and(
+              eq(portalAccounts.chamberId, chamber.id),
+              eq(portalAccounts.patientId, account.patientId),
+            ),
+          );
+        await createAccountLink(tx, {
+          chamberId: chamber.id,
+          subject: { patientId: account.patientId },
+          // Someone who lost the invitation email gets a new invitation.
+          purpose: account.state === 'invited' ? 'invitation' : 'reset',
+          now,
+        });
+        await insertAuditEvents(tx, [
+          auditEntry(
+            chamber.id,
+            anon,
+            now,
+            {
+              action: 'portal.password_reset_requested',
+              patientId: account.patientId,
+              subjectType: 'portal_account',
+              subjectId: account.patientId,
+            },
+            email,
+          ),
+        ]);
+      } else {
+        const user = await findStaffByEmail(tx, chamber.id, email);
+        if (!user || !user.active) return;
+        const recent = await tx.execute<{ n: number }>(sql`
+          select count(*)::int as n from account_tokens
+           where chamber_id = ${chamber.id} and user_id = ${user.id} and purpose = 'reset'
+             and created_at > ${new Date(now.getTime() - RESET_COOLDOWN_MS).toISOString()}::timestamptz`);
+        if (Number(recent.rows[0]?.n ?? 0) > 0) return;
+        await createAccountLink(tx, {
+          chamberId: chamber.id,
+          subject: { userId: user.id },
+          purpose: 'reset',
+          now,
+        });
+        await insertAuditEvents(tx, [
+          auditEntry(
+            chamber.id,
+            anon,
+            now,
+            { action: 'staff.password_reset_requested', subjectType: 'user', subjectId: user.id },
+            email,
+          ),
+        ]);
+      }
+    });
+    ctx.signals.jobsEnqueued();
   }
 
   return {
@@ -433,75 +516,12 @@ export function createAuthService(ctx: ServiceContext) {
       kind: 'staff' | 'patient',
       input: { chamber: string; email: string },
     ): Promise<void> {
-      const now = clock();
-      const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
-      if (!chamber) return;
-      const email = input.email.trim();
-      await db.transaction(async (tx) => {
-        if (kind === 'patient') {
-          const account = await findPortalAccountByEmail(tx, chamber.id, email);
-          if (!account || account.state === 'disabled') return;
-          if (
-            account.lastResetRequestedAt &&
-            now.getTime() - account.lastResetRequestedAt.getTime() < RESET_COOLDOWN_MS
-          )
-            return;
-          await tx
-            .update(portalAccounts)
-            .set({ lastResetRequestedAt: now, updatedAt: now })
-            .where(
-              and(
-                eq(portalAccounts.chamberId, chamber.id),
-                eq(portalAccounts.patientId, account.patientId),
-              ),
-            );
-          await createAccountLink(tx, {
-            chamberId: chamber.id,
-            subject: { patientId: account.patientId },
-            // Someone who lost the invitation email gets a new invitation.
-            purpose: account.state === 'invited' ? 'invitation' : 'reset',
-            now,
-          });
-          await insertAuditEvents(tx, [
-            auditEntry(
-              chamber.id,
-              anon,
-              now,
-              {
-                action: 'portal.password_reset_requested',
-                patientId: account.patientId,
-                subjectType: 'portal_account',
-                subjectId: account.patientId,
-              },
-              email,
-            ),
-          ]);
-        } else {
-          const user = await findStaffByEmail(tx, chamber.id, email);
-          if (!user || !user.active) return;
-          const recent = await tx.execute<{ n: number }>(sql`
-            select count(*)::int as n from account_tokens
-             where chamber_id = ${chamber.id} and user_id = ${user.id} and purpose = 'reset'
-               and created_at > ${new Date(now.getTime() - RESET_COOLDOWN_MS).toISOString()}::timestamptz`);
-          if (Number(recent.rows[0]?.n ?? 0) > 0) return;
-          await createAccountLink(tx, {
-            chamberId: chamber.id,
-            subject: { userId: user.id },
-            purpose: 'reset',
-            now,
-          });
-          await insertAuditEvents(tx, [
-            auditEntry(
-              chamber.id,
-              anon,
-              now,
-              { action: 'staff.password_reset_requested', subjectType: 'user', subjectId: user.id },
-              email,
-            ),
-          ]);
-        }
-      });
-      ctx.signals.jobsEnqueued();
+      // Nor does its time: a known email costs a few writes, an unknown one none, so every
+      // request answers after the same minimum time.
+      const started = performance.now();
+      await sendResetLink(anon, kind, input);
+      const wait = RESET_ANSWER_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     },
 
     /**

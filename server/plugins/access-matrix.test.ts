@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthRequirement } from './auth.js';
@@ -11,9 +13,16 @@ import {
   createWorld,
   patientClient,
   staffClient,
+  type TestChamber,
   type World,
 } from '../test/factories.js';
+import { openEventStream } from '../test/sse.js';
 import { buildTestApp, type TestApp } from '../test/test-app.js';
+import { createIntegration, fhirGet, getToken } from '../modules/fhir/fhir-test-support.js';
+import {
+  ELIGIBILITY_MESSAGES,
+  type EligibilityCode,
+} from '../modules/messaging/messaging.policy.js';
 
 /**
  * Who may call each route. The test compares this with the app's own route table, so a new
@@ -141,7 +150,12 @@ const BODY: Record<string, unknown> = {
 
 let t: TestApp;
 let w: World;
-let other: { cookie: Client; patient: Client; ids: Record<string, string> };
+let other: {
+  cookie: Client;
+  patient: Client;
+  ids: Record<string, string>;
+  chamber: TestChamber;
+};
 
 const key = (method: string, url: string) => `${method} ${url}`;
 
@@ -191,6 +205,7 @@ beforeAll(async () => {
   other = {
     cookie: asStaff,
     patient: asPatient,
+    chamber: c2,
     ids: {
       patient: patient.id,
       conversation: sent.body.conversation.id,
@@ -329,6 +344,885 @@ describe('access matrix, from the route table', () => {
       expect(res.body).toEqual({
         error: { status: 404, code: 'not_found', message: 'That conversation was not found.' },
       });
+    }
+  });
+});
+
+/*
+ * The object dimension (SPEC rule 4). Every route that takes the id of a conversation or a
+ * notification is called by every actor with every object, and the answer is compared with
+ * what the rule says: the route's work when the actor may see the object, otherwise exactly
+ * the answer for an id that does not exist (401 for the wrong kind of session, 404 for the
+ * right kind). The rule is evaluated here, from the stored audience of each message, not by
+ * asking the product.
+ */
+
+type ActorKind = 'anonymous' | 'patient' | 'staff';
+
+interface Actor {
+  name: string;
+  kind: ActorKind;
+  chamber: 1 | 2;
+  client: Client;
+  patientId?: string;
+  userId?: string;
+  roleIds: string[];
+  isAdmin?: boolean;
+}
+
+/** A stored message with its audience, as the rule needs it. */
+interface Msg {
+  id: string;
+  seq: number;
+  chamber: 1 | 2;
+  conversationId: string;
+  patientId: string;
+  sharedWithPatient: boolean;
+  roleIds: string[];
+  authorUserId: string | null;
+  text: string;
+}
+
+/** Rule 4: a patient sees messages shared with them in their own conversations; staff see what they wrote or what is shared with a role they hold. */
+function sees(a: Actor, m: Msg): boolean {
+  if (a.kind === 'anonymous' || a.chamber !== m.chamber) return false;
+  if (a.kind === 'patient') return m.sharedWithPatient && m.patientId === a.patientId;
+  return m.authorUserId === a.userId || m.roleIds.some((r) => a.roleIds.includes(r));
+}
+
+/** The resource an `:id` of a route names (`/conversations/:id/read` names a conversation). */
+const resourceOf = (url: string) => url.match(/\/([A-Za-z-]+)\/:id/)?.[1];
+
+/** Ids of these resources lead to message text: each such route is tested with every object. */
+const MESSAGE_BEARING = new Set(['conversations', 'notifications']);
+/**
+ * Ids of these lead to no message text through the staff and portal API (the Feed of a patient is
+ * checked as a list below; FHIR's Communication and Binary have their own test here).
+ */
+const NOT_MESSAGE_BEARING = new Set([
+  'patients',
+  'roles',
+  'users',
+  'charge-bands',
+  'documents',
+  'integrations',
+  'Communication',
+  'Binary',
+  'Patient',
+  'Practitioner',
+  'Group',
+]);
+
+interface Answer {
+  status: number;
+  type: string | undefined;
+  payload: string;
+}
+
+/** A call as the actor's browser makes it, answered byte for byte. */
+async function send(
+  actor: Actor,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const res = await t.app.inject({
+    method: method as 'GET',
+    url,
+    headers: {
+      ...(actor.client.cookie ? { cookie: actor.client.cookie } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+  });
+  return {
+    status: res.statusCode,
+    type: res.headers['content-type'] as string | undefined,
+    payload: res.body,
+  };
+}
+
+// A minimal PDF (its first bytes are what the type check reads), sent as a browser form would.
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+const BOUNDARY = 'matrix-form-boundary';
+const multipart = {
+  headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+  body: (fields: Record<string, string>) =>
+    Buffer.concat([
+      Buffer.from(
+        Object.entries(fields)
+          .map(
+            ([k, v]) =>
+              `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`,
+          )
+          .join(''),
+      ),
+      Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="letter.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+      ),
+      PDF,
+      Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+    ]),
+};
+
+/** A file upload as a browser's form sends it. */
+async function sendForm(actor: Actor, url: string): Promise<Answer> {
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    headers: {
+      ...(actor.client.cookie ? { cookie: actor.client.cookie } : {}),
+      ...multipart.headers,
+    },
+    payload: multipart.body({ title: 'Scan' }),
+  });
+  return {
+    status: res.statusCode,
+    type: res.headers['content-type'] as string | undefined,
+    payload: res.body,
+  };
+}
+
+const bodyOf = (method: string) => method !== 'GET' && method !== 'DELETE';
+
+describe('access matrix, the object dimension (rule 4), from the route table', () => {
+  const NOTE = `Internal note ${randomUUID()}`;
+  let actors: Actor[];
+  let by: Record<string, Actor>;
+  let R: string;
+  let noteAuthor: { id: string; email: string; name: string };
+  let convs: { name: string; id: string }[];
+  let notes: { name: string; id: string; owner: string; conversationId: string }[];
+  let model: Msg[];
+  let roleForNew: Record<1 | 2, string>;
+  let staffDocument: string;
+
+  const chamberNo = (id: string): 1 | 2 => (id === w.chamber.id ? 1 : 2);
+
+  async function storedMessages(): Promise<Msg[]> {
+    const r = await t.db.execute<{
+      id: string;
+      seq: string | number;
+      chamber_id: string;
+      conversation_id: string;
+      patient_id: string;
+      shared_with_patient: boolean;
+      author_user_id: string | null;
+      text: string;
+      role_ids: string[] | null;
+    }>(sql`
+      select m.id, m.seq, m.chamber_id, m.conversation_id, m.patient_id, m.shared_with_patient,
+             m.author_user_id, m.text,
+             (select coalesce(array_agg(mr.role_id::text order by mr.role_id::text), '{}') from message_roles mr
+               where mr.chamber_id = m.chamber_id and mr.message_id = m.id) as role_ids
+        from messages m
+       where m.chamber_id in (${w.chamber.id}::uuid, ${other.chamber.id}::uuid)
+       order by m.seq`);
+    return r.rows.map((row) => ({
+      id: row.id,
+      seq: Number(row.seq),
+      chamber: chamberNo(row.chamber_id),
+      conversationId: row.conversation_id,
+      patientId: row.patient_id,
+      sharedWithPatient: row.shared_with_patient,
+      roleIds: row.role_ids ?? [],
+      authorUserId: row.author_user_id,
+      text: row.text,
+    }));
+  }
+
+  const messagesOf = (conversationId: string) =>
+    model.filter((m) => m.conversationId === conversationId);
+  const visibleIn = (a: Actor, conversationId: string) =>
+    messagesOf(conversationId).filter((m) => sees(a, m));
+  const sessionKind = (auth: string): ActorKind => (auth === 'patient' ? 'patient' : 'staff');
+
+  /** A reply audience that shows the conversation to nobody who does not see it already. */
+  function keepAudience(a: Actor, conversationId: string) {
+    const msgs = messagesOf(conversationId);
+    const roles = new Set(msgs.flatMap((m) => m.roleIds));
+    const roleIds = a.roleIds.filter((r) => roles.has(r));
+    const shareWithPatient = msgs.some((m) => m.sharedWithPatient);
+    if (!shareWithPatient && roleIds.length === 0) throw new Error(`no audience for ${a.name}`);
+    return { text: `reply by ${a.name}`, shareWithPatient, roleIds };
+  }
+
+  /** Every table's row count. */
+  async function allCounts(): Promise<Record<string, number>> {
+    const tables = await t.db.execute<{ table_name: string }>(sql`
+      select table_name from information_schema.tables
+       where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`);
+    const out: Record<string, number> = {};
+    for (const { table_name } of tables.rows) {
+      out[table_name] = Number(
+        (await t.db.execute<{ n: string }>(sql.raw(`select count(*) as n from "${table_name}"`)))
+          .rows[0]?.n,
+      );
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    R = w.roles.nurses;
+    // The notes' author reads patients' messages (built-in role) and is in R; the matrix's staff
+    // actors see the notes, or not, through their roles alone.
+    noteAuthor = await createStaff(t, w.chamber, {
+      name: 'Nell Notes',
+      roleIds: [w.roles.builtIn, R],
+    });
+    const asNoteAuthor = await staffClient(t, w.chamber, noteAuthor.email);
+    const c2 = other.chamber;
+    actors = [
+      { name: 'anonymous', kind: 'anonymous', chamber: 1, client: client(t.app), roleIds: [] },
+      {
+        name: 'patient A',
+        kind: 'patient',
+        chamber: 1,
+        client: w.as.alice,
+        patientId: w.alice.id,
+        roleIds: [],
+      },
+      {
+        name: 'patient B',
+        kind: 'patient',
+        chamber: 1,
+        client: w.as.bob,
+        patientId: w.bob.id,
+        roleIds: [],
+      },
+      {
+        name: 'patient of another chamber',
+        kind: 'patient',
+        chamber: 2,
+        client: other.patient,
+        patientId: other.ids.patient,
+        roleIds: [],
+      },
+      {
+        name: 'staff in R',
+        kind: 'staff',
+        chamber: 1,
+        client: w.as.nurse,
+        userId: w.nurse.id,
+        roleIds: [R],
+      },
+      {
+        name: 'staff outside R',
+        kind: 'staff',
+        chamber: 1,
+        client: w.as.receptionist,
+        userId: w.receptionist.id,
+        roleIds: [w.roles.builtIn, w.roles.reception],
+      },
+      {
+        name: 'admin outside R',
+        kind: 'staff',
+        chamber: 1,
+        client: w.as.admin,
+        userId: w.chamber.admin.userId,
+        roleIds: [],
+        isAdmin: true,
+      },
+      {
+        name: 'staff of another chamber',
+        kind: 'staff',
+        chamber: 2,
+        client: other.cookie,
+        userId: other.ids.user,
+        roleIds: [c2.builtInRoleId],
+      },
+    ];
+    by = Object.fromEntries(actors.map((a) => [a.name, a]));
+    // The roles the product gives these actors are the ones the rule is evaluated with.
+    for (const a of actors.filter((x) => x.kind === 'staff')) {
+      const me = await a.client.get('/api/v1/staff/session');
+      expect(me.body.user.roles.map((r: { id: string }) => r.id).sort(), a.name).toEqual(
+        [...a.roleIds].sort(),
+      );
+    }
+
+    // A's conversation: her question, then an internal note for R inside it.
+    const a = await w.as.alice.post('/api/v1/portal/conversations', { text: 'A asks' });
+    expect(a.status).toBe(201);
+    const aNote = await asNoteAuthor.post(
+      `/api/v1/conversations/${a.body.conversation.id}/messages`,
+      {
+        text: `${NOTE} (in A's conversation)`,
+        shareWithPatient: false,
+        roleIds: [R],
+      },
+    );
+    expect(aNote.status, JSON.stringify(aNote.body)).toBe(201);
+    const b = await w.as.bob.post('/api/v1/portal/conversations', { text: 'B asks' });
+    // A conversation about A that is one internal note, shared only with R.
+    const note = await asNoteAuthor.post(`/api/v1/patients/${w.alice.id}/conversations`, {
+      text: NOTE,
+      shareWithPatient: false,
+      roleIds: [R],
+    });
+    expect(note.status, JSON.stringify(note.body)).toBe(201);
+    convs = [
+      { name: "A's conversation", id: a.body.conversation.id },
+      { name: "B's conversation", id: b.body.conversation.id },
+      { name: 'an internal note', id: note.body.conversation.id },
+      { name: "another chamber's conversation", id: other.ids.conversation! },
+    ];
+    const rows = await t.db.execute<{ id: string; user_id: string; conversation_id: string }>(sql`
+      select n.id, n.user_id, n.conversation_id from notifications n
+       where n.id = ${other.ids.notification}::uuid
+          or n.conversation_id in (${sql.join(
+            convs.map((c) => sql`${c.id}::uuid`),
+            sql`, `,
+          )})
+       order by n.seq`);
+    notes = rows.rows.map((n) => ({
+      name: `notification of ${actors.find((x) => x.userId === n.user_id)?.name ?? (n.user_id === noteAuthor.id ? 'the notes’ author' : 'another user')} (${convs.find((c) => c.id === n.conversation_id)?.name})`,
+      id: n.id,
+      owner: n.user_id,
+      conversationId: n.conversation_id,
+    }));
+    // Rule 2 and 3 made these: the patients' messages reach the built-in role (reception),
+    // the notes R (the nurse), the other chamber's message its built-in role.
+    expect(notes.map((n) => n.name).sort()).toEqual(
+      [
+        "notification of staff outside R (A's conversation)",
+        "notification of the notes’ author (A's conversation)",
+        "notification of staff in R (A's conversation)",
+        "notification of staff outside R (B's conversation)",
+        "notification of the notes’ author (B's conversation)",
+        'notification of staff in R (an internal note)',
+        "notification of staff of another chamber (another chamber's conversation)",
+      ].sort(),
+    );
+    roleForNew = { 1: w.roles.builtIn, 2: c2.builtInRoleId };
+    model = await storedMessages();
+    // The stored audiences are the ones asked for.
+    expect(visibleIn(by['patient A']!, convs[2]!.id)).toEqual([]);
+    expect(messagesOf(convs[2]!.id).map((m) => [m.sharedWithPatient, m.roleIds])).toEqual([
+      [false, [R]],
+    ]);
+
+    // A document the staff shared with A, for the routes that take a document id.
+    const doc = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/patients/${w.alice.id}/documents`,
+      headers: { cookie: w.as.receptionist.cookie!, ...multipart.headers },
+      payload: multipart.body({ title: 'Letter', shareWithPatient: 'true' }),
+    });
+    expect(doc.statusCode, doc.body).toBe(201);
+    staffDocument = doc.json().id;
+  });
+
+  it('every route that takes an id names a resource this matrix knows', () => {
+    for (const route of t.app.routeAuth) {
+      const resource = resourceOf(route.url);
+      if (!resource) continue;
+      expect(
+        MESSAGE_BEARING.has(resource) || NOT_MESSAGE_BEARING.has(resource),
+        `${key(route.method, route.url)}: is "${resource}" message-bearing? Decide here.`,
+      ).toBe(true);
+    }
+  });
+
+  /** The objects a route's id can name, and whether the actor may see each. */
+  function objectsFor(url: string): { name: string; id: string; visible: (a: Actor) => boolean }[] {
+    if (resourceOf(url) === 'conversations')
+      return convs.map((c) => ({ ...c, visible: (a) => visibleIn(a, c.id).length > 0 }));
+    return notes.map((n) => ({ ...n, visible: (a) => a.kind === 'staff' && a.userId === n.owner }));
+  }
+
+  const objectRoutes = () =>
+    t.app.routeAuth.filter((r) => MESSAGE_BEARING.has(resourceOf(r.url) ?? ''));
+
+  it('outside the actor’s view: 401 for the wrong session, else 404, byte for byte the answer for a missing id; nothing changes', async () => {
+    const routes = objectRoutes();
+    // At least the portal's and the staff app's conversation routes and the notification routes.
+    expect(routes.length).toBeGreaterThanOrEqual(8);
+    const before = await allCounts();
+    const tally = { 401: 0, 404: 0 };
+    for (const route of routes) {
+      const k = key(route.method, route.url);
+      for (const actor of actors) {
+        for (const object of objectsFor(route.url)) {
+          const visible = actor.kind === sessionKind(route.auth) && object.visible(actor);
+          if (visible) continue;
+          const expected = actor.kind === sessionKind(route.auth) ? 404 : 401;
+          const body = bodyOf(route.method) ? (BODY[k] ?? {}) : undefined;
+          const label = `${k} by ${actor.name} on ${object.name}`;
+          const hidden = await send(actor, route.method, route.url.replace(':id', object.id), body);
+          const missing = await send(
+            actor,
+            route.method,
+            route.url.replace(':id', randomUUID()),
+            body,
+          );
+          expect(hidden.status, label).toBe(expected);
+          expect(hidden, label).toEqual(missing);
+          expect(JSON.parse(hidden.payload), label).toEqual({
+            error: {
+              status: expected,
+              code: expected === 404 ? 'not_found' : 'unauthenticated',
+              message: expect.any(String),
+            },
+          });
+          tally[expected] += 1;
+        }
+      }
+    }
+    expect(await allCounts()).toEqual(before);
+    // Every actor kind met hidden objects: patients B and of chamber 2, staff outside R, admin.
+    expect(tally[404]).toBeGreaterThanOrEqual(60);
+    console.info(`object matrix: ${tally[404]} hidden (404), ${tally[401]} wrong session (401)`);
+  });
+
+  it('inside the actor’s view: the route does its work and shows exactly the messages rule 4 allows', async () => {
+    let calls = 0;
+    for (const route of objectRoutes()) {
+      const k = key(route.method, route.url);
+      for (const actor of actors) {
+        for (const object of objectsFor(route.url)) {
+          if (actor.kind !== sessionKind(route.auth) || !object.visible(actor)) continue;
+          const label = `${k} by ${actor.name} on ${object.name}`;
+          const conversationId =
+            resourceOf(route.url) === 'conversations'
+              ? object.id
+              : notes.find((n) => n.id === object.id)!.conversationId;
+          const url = route.url.replace(':id', object.id);
+          calls += 1;
+          if (route.method === 'GET') {
+            const res = await send(actor, 'GET', url);
+            expect(res.status, label).toBe(200);
+            const shown = JSON.parse(res.payload).messages.map((m: { id: string }) => m.id);
+            expect(shown, label).toEqual(visibleIn(actor, conversationId).map((m) => m.id));
+          } else if (url.endsWith('/messages') || url.endsWith('/reply')) {
+            const body =
+              actor.kind === 'patient'
+                ? { text: `reply by ${actor.name}` }
+                : keepAudience(actor, conversationId);
+            const res = await send(actor, 'POST', url, body);
+            expect(res.status, `${label}: ${res.payload}`).toBe(201);
+            const id = JSON.parse(res.payload).message.id as string;
+            model = await storedMessages();
+            const stored = model.find((m) => m.id === id)!;
+            // Rule 2 (a patient's message: the patient and the Role for new messages) and rule 3.
+            expect(
+              {
+                shared: stored.sharedWithPatient,
+                roles: stored.roleIds,
+                conv: stored.conversationId,
+              },
+              label,
+            ).toEqual(
+              'shareWithPatient' in body
+                ? {
+                    shared: body.shareWithPatient,
+                    roles: [...body.roleIds].sort(),
+                    conv: conversationId,
+                  }
+                : { shared: true, roles: [roleForNew[actor.chamber]], conv: conversationId },
+            );
+          } else {
+            const res = await send(actor, 'POST', url, {});
+            expect(res.status, `${label}: ${res.payload}`).toBe(200);
+          }
+        }
+      }
+    }
+    expect(calls).toBeGreaterThanOrEqual(20);
+    console.info(`object matrix: ${calls} visible (the route's work)`);
+    // The replies showed each conversation to nobody new: the objects keep their audiences.
+    for (const c of convs.slice(0, 3)) {
+      expect(
+        actors.filter((a) => visibleIn(a, c.id).length > 0).map((a) => a.name),
+        c.name,
+      ).toEqual(
+        c.name === "A's conversation"
+          ? ['patient A', 'staff in R', 'staff outside R']
+          : c.name === "B's conversation"
+            ? ['patient B', 'staff outside R']
+            : ['staff in R'],
+      );
+    }
+  });
+
+  it('lists show what rule 4 allows: the Feed, the Inbox, the Start Page’s notifications', async () => {
+    model = await storedMessages();
+    const lastVisible = (a: Actor, patientId: string) => {
+      const out = new Map<string, string>();
+      for (const m of model.filter((x) => x.patientId === patientId && sees(a, x)))
+        out.set(m.conversationId, m.id);
+      return out;
+    };
+    const summaries = (body: { conversations: { id: string; lastMessage: { id: string } }[] }) =>
+      new Map(body.conversations.map((c) => [c.id, c.lastMessage.id]));
+
+    for (const actor of actors.filter((a) => a.kind === 'staff' && a.chamber === 1)) {
+      for (const patient of [w.alice, w.bob]) {
+        const feed = await actor.client.get(`/api/v1/patients/${patient.id}/feed?limit=100`);
+        expect(feed.status).toBe(200);
+        expect(summaries(feed.body), `Feed of ${patient.name} for ${actor.name}`).toEqual(
+          lastVisible(actor, patient.id),
+        );
+      }
+    }
+    for (const actor of actors.filter((a) => a.kind === 'patient')) {
+      const inbox = await actor.client.get('/api/v1/portal/conversations?limit=100');
+      expect(inbox.status).toBe(200);
+      expect(summaries(inbox.body), `Inbox of ${actor.name}`).toEqual(
+        lastVisible(actor, actor.patientId!),
+      );
+    }
+    // The internal note is in the nurse's Feed, and nowhere in the others'.
+    const nurseFeed = await by['staff in R']!.client.get(`/api/v1/patients/${w.alice.id}/feed`);
+    expect(nurseFeed.body.conversations.map((c: { id: string }) => c.id)).toContain(convs[2]!.id);
+
+    for (const actor of actors.filter((a) => a.kind === 'staff')) {
+      const list = await actor.client.get('/api/v1/notifications');
+      expect(list.status).toBe(200);
+      const mine = await t.db.execute<{ id: string; read_at: unknown }>(sql`
+        select id, read_at from notifications where user_id = ${actor.userId}::uuid order by seq desc limit 20`);
+      expect(
+        list.body.notifications.map((n: { id: string }) => n.id),
+        `notifications of ${actor.name}`,
+      ).toEqual(mine.rows.map((r) => r.id));
+      for (const n of list.body.notifications as { messageId: string; preview: string | null }[]) {
+        const m = model.find((x) => x.id === n.messageId)!;
+        expect(sees(actor, m), `${actor.name} notified of a message they may not see`).toBe(true);
+        expect(n.preview).toBe(m.text.replace(/\s+/g, ' ').trim().slice(0, 140));
+      }
+      const count = await actor.client.get('/api/v1/notifications/unread-count');
+      expect(count.body.unreadCount).toBe(mine.rows.filter((r) => r.read_at === null).length);
+    }
+    const noteIds = model.filter((m) => m.text.startsWith(NOTE)).map((m) => m.id);
+    const nurseNotes = await by['staff in R']!.client.get('/api/v1/notifications');
+    expect(
+      nurseNotes.body.notifications.filter((n: { messageId: string }) =>
+        noteIds.includes(n.messageId),
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('the internal note’s text is in no answer of any GET route for anyone outside R, in any search', async () => {
+    const QUERY: Record<string, string> = {
+      'GET /api/v1/patients': `?query=${encodeURIComponent('Archer')}`,
+    };
+    const ids = (url: string): string[] => {
+      const resource = resourceOf(url);
+      if (!resource) return [''];
+      const found: Record<string, string[]> = {
+        conversations: convs.map((c) => c.id),
+        patients: [w.alice.id, w.bob.id],
+        roles: [R],
+        documents: [staffDocument],
+      };
+      const list = found[resource];
+      if (!list) throw new Error(`${url}: which ids should the leak check use?`);
+      return list;
+    };
+    const answered = new Set<string>();
+    let calls = 0;
+    for (const route of t.app.routeAuth.filter(
+      (r) => r.method === 'GET' && r.auth !== 'public' && r.auth !== 'stream',
+    )) {
+      const k = key(route.method, route.url);
+      for (const actor of actors.filter(
+        (a) => a.kind === sessionKind(route.auth) && a.name !== 'staff in R',
+      )) {
+        for (const id of ids(route.url)) {
+          const url = route.url.replace(':id', id) + (QUERY[k] ?? '');
+          const res = await send(actor, 'GET', url);
+          calls += 1;
+          expect([200, 403, 404], `${k} by ${actor.name}: ${res.payload}`).toContain(res.status);
+          expect(res.payload, `${url} by ${actor.name}`).not.toContain(NOTE);
+          if (res.status === 200) answered.add(k);
+        }
+      }
+      // Every GET route answered somebody, so the check above read real answers.
+      expect(answered.has(k), `${k} answered nobody`).toBe(true);
+    }
+    // A search for the note's words finds nothing either.
+    for (const actor of actors.filter((a) => a.kind === 'staff')) {
+      const res = await actor.client.get(`/api/v1/patients?query=${encodeURIComponent(NOTE)}`);
+      expect(res.status).toBe(200);
+      expect(res.body.patients).toEqual([]);
+    }
+    // The check can fail: the same routes show the note to staff in R.
+    const nurse = by['staff in R']!;
+    expect((await send(nurse, 'GET', `/api/v1/conversations/${convs[2]!.id}`)).payload).toContain(
+      NOTE,
+    );
+    expect((await send(nurse, 'GET', '/api/v1/notifications')).payload).toContain(NOTE);
+    console.info(`leak check: ${calls} GET answers, ${answered.size} routes`);
+  });
+
+  it('FHIR: without the internal scope, a note is absent from searches and its id answers as a missing one', async () => {
+    const plain = await getToken(
+      t.app,
+      await createIntegration(w.as.admin, 'Matrix plain', [
+        'system/Communication.read',
+        'system/Patient.read',
+      ]),
+    );
+    const internal = await getToken(t.app, await createIntegration(w.as.admin, 'Matrix internal'));
+    model = await storedMessages();
+    const mine = model.filter((m) => m.chamber === 1);
+    const conversationIds = [...new Set(mine.map((m) => m.conversationId))];
+    let calls = 0;
+    for (const route of t.app.routeAuth.filter(
+      (r) => r.method === 'GET' && r.url.startsWith('/fhir/R4/Communication'),
+    )) {
+      if (route.url.endsWith('/:id')) {
+        for (const id of [...mine.map((m) => m.id), ...conversationIds]) {
+          const message = mine.find((m) => m.id === id);
+          const shownToPlain = message
+            ? message.sharedWithPatient
+            : mine.some((m) => m.conversationId === id && m.sharedWithPatient);
+          const res = await fhirGet(t.app, plain, route.url.replace(':id', id));
+          calls += 1;
+          if (shownToPlain) {
+            expect(res.status).toBe(200);
+          } else {
+            const missing = await fhirGet(t.app, plain, route.url.replace(':id', randomUUID()));
+            expect(res.status).toBe(404);
+            expect(res.raw).toBe(missing.raw);
+          }
+          expect(res.raw).not.toContain(NOTE);
+          expect((await fhirGet(t.app, internal, route.url.replace(':id', id))).status).toBe(200);
+        }
+      } else {
+        const url = `${route.url}?patient=${w.alice.id}&_count=100`;
+        const shown = await fhirGet(t.app, plain, url);
+        expect(shown.status).toBe(200);
+        expect(shown.raw).not.toContain(NOTE);
+        const entries = (shown.body.entry ?? []).map(
+          (e: { resource: { id: string } }) => e.resource.id,
+        );
+        for (const m of mine.filter((x) => x.patientId === w.alice.id))
+          expect(entries.includes(m.id), m.text).toBe(m.sharedWithPatient);
+        expect(entries).not.toContain(convs[2]!.id);
+        // With the scope, the note is there: the check above can fail.
+        expect((await fhirGet(t.app, internal, url)).raw).toContain(NOTE);
+      }
+    }
+    expect(calls).toBeGreaterThan(10);
+  });
+
+  /** What SPEC rule 1 asks of each portal route: every condition, all but the messaging tick, or none. */
+  const RULE1: Record<string, 'messaging' | 'portal' | 'session'> = {
+    'GET /api/v1/portal/session': 'session',
+    'DELETE /api/v1/portal/session': 'session',
+    'GET /api/v1/portal/conversations': 'messaging',
+    'POST /api/v1/portal/conversations': 'messaging',
+    'GET /api/v1/portal/conversations/:id': 'messaging',
+    'POST /api/v1/portal/conversations/:id/messages': 'messaging',
+    'POST /api/v1/portal/conversations/:id/read': 'messaging',
+    'POST /api/v1/portal/documents': 'messaging',
+    'GET /api/v1/portal/documents': 'portal',
+    'GET /api/v1/portal/documents/:id/content': 'portal',
+    'GET /api/v1/portal/medical-data': 'portal',
+  };
+
+  it('rule 1: a patient who may not message gets 403 with the reason on every messaging route, whatever the id, storing nothing', async () => {
+    expect(Object.keys(RULE1).sort(), 'every portal route says what rule 1 asks of it').toEqual(
+      t.app.routeAuth
+        .filter((r) => r.auth === 'patient')
+        .map((r) => key(r.method, r.url))
+        .sort(),
+    );
+    const c = w.chamber;
+    const noMessaging = await createBand(t, c, {
+      name: 'Online, no messaging',
+      online: 'allow_no_notifications',
+      messaging: false,
+    });
+    const goingOffline = await createBand(t, c, { name: 'Going offline', messaging: true });
+    const carol = await createPatient(t, c, {
+      bandId: noMessaging,
+      given: 'Carol',
+      family: 'Cole',
+    });
+    const dan = await createPatient(t, c, { bandId: goingOffline, given: 'Dan', family: 'Dale' });
+    await t.services.bands.setOnlineAccess(c.admin, goingOffline, 'none');
+    const cases: { actor: Actor; code: EligibilityCode; own: string }[] = [];
+    for (const [p, code] of [
+      [carol, 'messaging_not_allowed'],
+      [dan, 'band_not_online'],
+    ] as const) {
+      // Staff still write to them (rule 1 hides the Inbox, it does not silence the clinic).
+      const started = await w.as.receptionist.post(`/api/v1/patients/${p.id}/conversations`, {
+        text: `For ${p.name}`,
+        shareWithPatient: true,
+        roleIds: [],
+      });
+      expect(started.status).toBe(201);
+      cases.push({
+        actor: {
+          name: p.name,
+          kind: 'patient',
+          chamber: 1,
+          client: await patientClient(t, c, p.email),
+          patientId: p.id,
+          roleIds: [],
+        },
+        code,
+        own: started.body.conversation.id,
+      });
+    }
+
+    const before = await allCounts();
+    let refusals = 0;
+    for (const { actor, code, own } of cases) {
+      for (const route of t.app.routeAuth.filter((r) => r.auth === 'patient')) {
+        const k = key(route.method, route.url);
+        const need = RULE1[k]!;
+        if (need === 'session') continue;
+        const refused = need === 'messaging' || code === 'band_not_online';
+        if (!refused) continue;
+        const resource = resourceOf(route.url);
+        const ids =
+          resource === 'conversations'
+            ? [own, convs[0]!.id, randomUUID()]
+            : resource === 'documents'
+              ? [staffDocument, randomUUID()]
+              : [''];
+        const answers: Answer[] = [];
+        for (const id of ids) {
+          const url = route.url.replace(':id', id);
+          answers.push(
+            k === 'POST /api/v1/portal/documents'
+              ? await sendForm(actor, url)
+              : await send(
+                  actor,
+                  route.method,
+                  url,
+                  bodyOf(route.method) ? (BODY[k] ?? {}) : undefined,
+                ),
+          );
+        }
+        const label = `${k} by ${actor.name}`;
+        for (const a of answers) expect(a, label).toEqual(answers[0]);
+        expect(answers[0]!.status, label).toBe(403);
+        expect(JSON.parse(answers[0]!.payload), label).toEqual({
+          error: {
+            status: 403,
+            code,
+            message:
+              need === 'messaging'
+                ? ELIGIBILITY_MESSAGES[code]
+                : ELIGIBILITY_MESSAGES[code].replace(
+                    'so messages cannot be sent',
+                    'so the portal cannot be used',
+                  ),
+          },
+        });
+        refusals += answers.length;
+      }
+    }
+    expect(await allCounts()).toEqual(before);
+    // The send and reply routes are among them, for both reasons.
+    expect(refusals).toBeGreaterThanOrEqual(2 * 12);
+    console.info(`rule 1: ${refusals} refusals, identical whatever the id`);
+
+    // What rule 1 leaves them: the session says why there is no Inbox; Carol keeps her portal.
+    for (const { actor, code } of cases) {
+      const me = await actor.client.get('/api/v1/portal/session');
+      expect(me.status).toBe(200);
+      expect(me.body.messaging).toEqual({
+        allowed: false,
+        reason: code,
+        message: ELIGIBILITY_MESSAGES[code],
+      });
+    }
+    const carolClient = cases[0]!.actor.client;
+    for (const url of ['/api/v1/portal/documents', '/api/v1/portal/medical-data'])
+      expect((await carolClient.get(url)).status, url).toBe(200);
+  });
+
+  it('live events: a message for R reaches R’s members, never staff outside R, the admin or the patient', async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const newest = async (chamberId: string) =>
+      String(
+        (
+          await t.db.execute<{ seq: string | number | null }>(
+            sql`select max(seq) as seq from messages where chamber_id = ${chamberId}::uuid`,
+          )
+        ).rows[0]?.seq ?? 0,
+      );
+    const from = { 1: await newest(w.chamber.id), 2: await newest(other.chamber.id) };
+    const listeners = actors.filter((a) => a.kind !== 'anonymous');
+    // From a known position (Last-Event-ID), so no message can slip by before a stream is open.
+    const streams = new Map(
+      listeners.map((a) => [
+        a.name,
+        openEventStream(`${base}/api/v1/events`, {
+          cookie: a.client.cookie!,
+          'last-event-id': from[a.chamber],
+        }),
+      ]),
+    );
+    try {
+      const asNoteAuthor = await staffClient(t, w.chamber, noteAuthor.email);
+      const sent: string[] = [];
+      const post = async (c: Client, url: string, body: unknown) => {
+        const res = await c.post(url, body);
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        sent.push(res.body.message.id);
+      };
+      // Notes for R first, then messages that other listeners must hear, so that hearing
+      // them proves the notes went by.
+      await post(asNoteAuthor, `/api/v1/conversations/${convs[0]!.id}/messages`, {
+        text: `${NOTE} live`,
+        shareWithPatient: false,
+        roleIds: [R],
+      });
+      await post(asNoteAuthor, `/api/v1/patients/${w.alice.id}/conversations`, {
+        text: `${NOTE} live, new`,
+        shareWithPatient: false,
+        roleIds: [R],
+      });
+      await post(w.as.alice, `/api/v1/portal/conversations/${convs[0]!.id}/messages`, {
+        text: 'live, from A',
+      });
+      await post(asNoteAuthor, `/api/v1/conversations/${convs[0]!.id}/messages`, {
+        text: 'live, to A, reception and R',
+        shareWithPatient: true,
+        roleIds: [w.roles.builtIn, R],
+      });
+      await post(w.as.admin, `/api/v1/patients/${w.bob.id}/conversations`, {
+        text: 'live, to B only',
+        shareWithPatient: true,
+        roleIds: [],
+      });
+      model = await storedMessages();
+      const expected = (a: Actor) =>
+        model.filter((m) => sent.includes(m.id) && sees(a, m)).map((m) => m.id);
+      for (const a of listeners) {
+        const want = expected(a);
+        const last = want.at(-1);
+        if (last)
+          await streams
+            .get(a.name)!
+            .waitFor((e) => e.some((x) => x.event === 'message' && x.data?.messageId === last));
+      }
+      // The last message went to every stream in the same pass; give the sockets a moment.
+      await new Promise((r) => setTimeout(r, 300));
+      for (const a of listeners) {
+        const heard = streams
+          .get(a.name)!
+          .messages()
+          .map((e) => e.data.messageId as string);
+        expect(heard, a.name).toEqual(expected(a));
+        expect(JSON.stringify(streams.get(a.name)!.events), a.name).not.toContain(NOTE);
+      }
+      // Not vacuous: R heard both notes, and the others heard something.
+      expect(expected(by['staff in R']!).slice(0, 2)).toEqual(sent.slice(0, 2));
+      for (const name of ['patient A', 'patient B', 'staff outside R', 'admin outside R'])
+        expect(expected(by[name]!).length, name).toBeGreaterThan(0);
+    } finally {
+      for (const s of streams.values()) s.close();
     }
   });
 });

@@ -424,6 +424,21 @@ describe('tampering is detected', () => {
     });
   });
 
+  it('removed rows, more than a batch of them, are reported at the row after them', async () => {
+    const { chamber: c, chain } = await chamberWithRows(ROWS + 2);
+    const gone = chain.slice(4, 9).map((l) => l.id); // numbers 5 to 9
+    await tamper((tx) =>
+      tx.execute(sql`delete from audit_events where id in (${sql.join(gone, sql`, `)})`),
+    );
+    expect(await verifyBothWays(c.id)).toEqual({
+      ok: false,
+      rows: 4,
+      firstBadId: chain[9]!.id,
+      chainSeq: 10,
+      reason: expect.stringMatching(/number 10 in the chain, 5 was expected/),
+    });
+  });
+
   it('a removed middle row, the rows after it renumbered, is still reported at the next row', async () => {
     const { chamber: c, chain } = await chamberWithRows(ROWS);
     await tamper(async (tx) => {

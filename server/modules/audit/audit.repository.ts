@@ -128,15 +128,17 @@ export async function verifyAuditChain(
   };
   let rows = 0;
   let last: { id: number; chainSeq: number; hash: string } | null = null;
+  // Batches are ranges of chain_seq, not "the next N rows": a range never makes the database
+  // sort more than one batch, whatever plan it picks.
+  let from = 0;
   for (;;) {
-    const after: number = last?.chainSeq ?? 0;
     const batch: Rows<ChainRow> = await db.execute<ChainRow>(sql`
       select e.id, e.chain_seq, encode(e.prev_hash, 'hex') as prev_hash, encode(e.hash, 'hex') as hash,
              sha256(e.prev_hash || audit_event_canonical(e)) = e.hash as content_ok
         from audit_events e
-       where e.chamber_id = ${chamberId}::uuid and e.chain_seq > ${after}
-       order by e.chain_seq
-       limit ${batchSize}`);
+       where e.chamber_id = ${chamberId}::uuid
+         and e.chain_seq > ${from} and e.chain_seq <= ${from + batchSize}
+       order by e.chain_seq`);
     for (const r of batch.rows) {
       const id: number = Number(r.id);
       const chainSeq: number = Number(r.chain_seq);
@@ -167,7 +169,18 @@ export async function verifyAuditChain(
       rows += 1;
       last = { id, chainSeq, hash: r.hash! };
     }
-    if (batch.rows.length < batchSize) break;
+    // A full range holds every number in it (chain_seq is unique): go on with the next one.
+    if (batch.rows.length === batchSize) {
+      from += batchSize;
+      continue;
+    }
+    // Otherwise the chain ends here, unless rows follow a gap: the next one is then reported.
+    const next = await db.execute<{ chain_seq: string | number | null }>(sql`
+      select min(chain_seq) as chain_seq from audit_events
+       where chamber_id = ${chamberId}::uuid and chain_seq > ${from + batchSize}`);
+    const nextSeq = next.rows[0]?.chain_seq;
+    if (nextSeq === null || nextSeq === undefined) break;
+    from = Number(nextSeq) - 1;
   }
   const stray = unchained.rows[0];
   if (stray)

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EMBEDDED_SIZE } from './lib/dataset.js';
 import { embeddedDataset } from './lib/embedded.js';
+import { buildServer } from './lib/product.js';
 import { median } from './lib/measure.js';
 import { freePort } from '../server/test/processes.js';
 import { log, parseOptions, root, writeReport } from './lib/scenario.js';
@@ -26,6 +27,7 @@ function dropCaches(): boolean {
   }
 }
 
+buildServer();
 const embedded = await embeddedDataset(size);
 const dir = path.join(embedded.dataDir, 'pglite');
 
@@ -54,7 +56,7 @@ function baselineStart(): Promise<number> {
 async function productStart(): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, ['dist/server/main.js'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -130,7 +132,7 @@ try {
       dropped
         ? 'The page cache was dropped before every start (`/proc/sys/vm/drop_caches`).'
         : 'The page cache could not be dropped (not root): starts after the first read a warm cache.',
-      'The product starts as `npm start` does (`tsx`, which compiles TypeScript on the fly and caches it), opens the database, checks migrations, and answers `/api/v1/health`.',
+      'The product starts as `npm start` does (the bundle made by `npm run build:server`), opens the database, applies any new migrations, and answers `/api/v1/health`.',
     ],
     quick: bench.quick,
   });

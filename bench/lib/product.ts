@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,12 +15,24 @@ import {
   type HttpRequestSpec,
 } from './measure.js';
 import { pgbenchScript, runPgbench } from './pgbench.js';
-import type { Side } from './scenario.js';
+import { root, type Side } from './scenario.js';
 
 /** The product's pool size, which is also the baselines' client count. */
 export const POOL_SIZE = 10;
 
-/** The product as its own process, the way it is deployed, with its CPU and memory readable. */
+let built = false;
+
+/** Builds the server bundle `npm start` runs, once per benchmark process. */
+export function buildServer(): void {
+  if (built) return;
+  execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: root, stdio: 'inherit' });
+  built = true;
+}
+
+/**
+ * The product as its own process, the way it is deployed (`npm start`: the built bundle, not
+ * the TypeScript sources), with its CPU and memory readable.
+ */
 export async function startProduct(
   databaseUrl: string,
   env: Record<string, string> = {},
@@ -27,8 +40,10 @@ export async function startProduct(
   embeddedDataDir?: string,
 ): Promise<ServerProcess & { dataDir: string; stop: () => Promise<void> }> {
   const dataDir = embeddedDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
+  buildServer();
   const server = await startServerProcess(databaseUrl, dataDir, {
     role: 'web',
+    built: true,
     env: {
       PORTAL_DATABASE_POOL_SIZE: String(POOL_SIZE),
       PORTAL_SIGN_IN_RATE_LIMIT: '100000',

@@ -28,13 +28,24 @@ export interface ServerProcess {
 export async function startServerProcess(
   databaseUrl: string,
   dataDir: string,
-  options: { role?: 'web' | 'worker' | 'all'; env?: Record<string, string> } = {},
+  options: {
+    role?: 'web' | 'worker' | 'all';
+    env?: Record<string, string>;
+    /** Run the built bundle (`npm run build:server`, as `npm start` does) instead of the sources. */
+    built?: boolean;
+    /** More command-line arguments, e.g. `--demo`. */
+    args?: string[];
+  } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   let output = '';
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'server/main.ts', `--role=${options.role ?? 'all'}`],
+    [
+      ...(options.built ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts']),
+      `--role=${options.role ?? 'all'}`,
+      ...(options.args ?? []),
+    ],
     {
       cwd: root,
       env: {

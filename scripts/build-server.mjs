@@ -1,0 +1,31 @@
+// Builds the server into one file, dist/server/main.js, which `npm start` runs: faster to start
+// and lighter in memory than compiling the TypeScript sources on the fly with tsx. Packages
+// that load files of their own at run time (PGlite's WebAssembly, argon2's native binding) stay
+// in node_modules; everything else is bundled, so a cold start reads one file instead of
+// hundreds. The migrations are copied next to the bundle, where the server looks for them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const root = path.resolve(import.meta.dirname, '..');
+const out = path.join(root, 'dist', 'server');
+
+fs.rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: [path.join(root, 'server', 'main.ts')],
+  outfile: path.join(out, 'main.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native'],
+  // Bundled CommonJS packages still call require() for Node's own modules.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+fs.cpSync(path.join(root, 'server', 'db', 'migrations'), path.join(out, 'migrations'), {
+  recursive: true,
+});

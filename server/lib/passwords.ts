@@ -1,4 +1,7 @@
-import { hash, verify, type Options } from '@node-rs/argon2';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Options } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { invalid } from '../errors.js';
 
@@ -11,9 +14,122 @@ const ARGON2: Options = {
   parallelism: 1,
 };
 
+/**
+ * Password hashing runs in a few threads of its own at a lower CPU priority (Linux: nice 10), so
+ * that a storm of sign-ins cannot starve the event loop and PostgreSQL: argon2 is meant to eat
+ * CPU, and on a busy machine it must take only what requests do not need. (In libuv's pool, at
+ * normal priority, four hashes on two cores made every other request wait behind them, and
+ * also held up every file operation of the process.)
+ */
+export const HASH_THREAD_NICE = 10;
+/** Hashes computed at once: one per core (2 to 4); the rest wait their turn. */
+export const HASH_THREADS = Math.max(2, Math.min(4, os.availableParallelism()));
+/** Threads left idle this long are ended (a web process that signs nobody in keeps none). */
+const HASH_THREAD_IDLE_MS = 30_000;
+
+// Plain CommonJS evaluated in the thread, so it runs the same under tsx, vitest and node.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, workerData.nice);
+} catch {
+  // Not Linux (no per-thread priority): the thread keeps the process's priority.
+}
+const argon2 = require(workerData.argon2);
+parentPort.on('message', (job) => {
+  try {
+    const value = job.op === 'hash'
+      ? argon2.hashSync(job.password, workerData.options)
+      : argon2.verifySync(job.stored, job.password);
+    parentPort.postMessage({ value });
+  } catch (error) {
+    parentPort.postMessage({ error: String((error && error.message) || error) });
+  }
+});
+`;
+
+type HashJob = {
+  op: 'hash' | 'verify';
+  password: string;
+  stored?: string;
+  resolve: (value: string | boolean) => void;
+  reject: (error: Error) => void;
+};
+type Slot = { worker: Worker; job?: HashJob };
+
+const queue: HashJob[] = [];
+const slots = new Set<Slot>();
+let idleTimer: NodeJS.Timeout | undefined;
+
+function startSlot(): Slot {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'),
+      options: ARGON2,
+      nice: HASH_THREAD_NICE,
+    },
+  });
+  // Hashing never keeps the process alive by itself.
+  worker.unref();
+  const slot: Slot = { worker };
+  slots.add(slot);
+  worker.on('message', (answer: { value?: string | boolean; error?: string }) => {
+    const job = slot.job;
+    slot.job = undefined;
+    if (answer.error !== undefined) job?.reject(new Error(answer.error));
+    else job?.resolve(answer.value!);
+    dispatch();
+  });
+  const lost = (error: Error) => {
+    if (!slots.delete(slot)) return;
+    slot.job?.reject(error);
+    slot.job = undefined;
+    dispatch();
+  };
+  worker.on('error', lost);
+  worker.on('exit', (code) => lost(new Error(`password hashing thread ended (code ${code})`)));
+  return slot;
+}
+
+function dispatch(): void {
+  clearTimeout(idleTimer);
+  while (queue.length > 0) {
+    let free: Slot | undefined;
+    for (const slot of slots) if (!slot.job) free = slot;
+    if (!free && slots.size < HASH_THREADS) free = startSlot();
+    if (!free) return;
+    const job = queue.shift()!;
+    free.job = job;
+    free.worker.postMessage({ op: job.op, password: job.password, stored: job.stored });
+  }
+  if ([...slots].every((s) => !s.job)) {
+    idleTimer = setTimeout(() => {
+      for (const slot of slots) {
+        slots.delete(slot);
+        void slot.worker.terminate();
+      }
+    }, HASH_THREAD_IDLE_MS);
+    idleTimer.unref();
+  }
+}
+
+function inHashThread(job: Omit<HashJob, 'resolve' | 'reject'>): Promise<string | boolean> {
+  return new Promise((resolve, reject) => {
+    queue.push({ ...job, resolve, reject });
+    dispatch();
+  });
+}
+
 /** Hashes a password as an argon2id PHC string. */
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2);
+export async function hashPassword(password: string): Promise<string> {
+  return (await inHashThread({ op: 'hash', password })) as string;
+}
+
+/** Verifies a password against an argon2 PHC string (which carries its own parameters). */
+async function verify(stored: string, password: string): Promise<boolean> {
+  return (await inHashThread({ op: 'verify', password, stored })) === true;
 }
 
 // Verifying against this hash when an account is unknown keeps the answer time the same.

@@ -43,6 +43,16 @@ export const tooManyRequests = (message: string, retryAfterSeconds: number): App
     'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
   });
 
+/** The database cannot be reached right now: the request may be sent again as it is. */
+export const databaseUnavailable = (retryAfterSeconds = 5): AppError =>
+  new AppError(
+    503,
+    'database_unavailable',
+    'The service is briefly unavailable. Please try again in a moment.',
+    undefined,
+    { 'retry-after': String(retryAfterSeconds) },
+  );
+
 export const badRequest = (code: string, message: string, field?: string): AppError =>
   new AppError(400, code, message, field);
 

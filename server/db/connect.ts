@@ -71,11 +71,75 @@ export function fromPglite(client: PGlite): Database {
   };
 }
 
+/**
+ * How long a request waits for a connection (a new one, or a free one of the pool) before it
+ * gives up with a "database unavailable" answer, rather than hanging while the database is away.
+ */
+export const CONNECT_TIMEOUT_MS = 3_000;
+
+/** Error codes of a database that cannot be reached or is going away, not of a bad query. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01', // admin_shutdown: the server is stopping (pg_ctl stop -m fast)
+  '57P02', // crash_shutdown: another backend crashed (pg_ctl stop -m immediate)
+  '57P03', // cannot_connect_now: starting up, shutting down or recovering
+  '53300', // too_many_connections
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'not queryable',
+  'timeout exceeded when trying to connect',
+];
+
+/**
+ * True when an error (or what caused it, e.g. inside a Drizzle query error) says the database
+ * cannot be reached right now: refused or lost connections, a server shutting down or starting
+ * up, SQLSTATE class 08. Such a request may be retried as is; nothing about it was wrong.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [error];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (e === null || typeof e !== 'object' || seen.has(e) || seen.size > 10) continue;
+    seen.add(e);
+    const { code, message, cause, errors } = e as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+    };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08')))
+      return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => message.includes(m)))
+      return true;
+    queue.push(cause);
+    if (Array.isArray(errors)) queue.push(...(errors as unknown[]));
+  }
+  return false;
+}
+
 /** Opens a PostgreSQL pool. */
 export function fromPostgres(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+  });
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // Nor one in use (a transaction between two queries): pg emits 'error' on it, and an
+  // EventEmitter without a listener throws. The query in flight fails on its own; the pool drops
+  // the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   const listeners = new Set<{ stop: () => Promise<void> }>();
   return {
@@ -98,8 +162,8 @@ export function fromPostgres(url: string, poolSize: number): Database {
 }
 
 /**
- * One dedicated connection that LISTENs on a channel and comes back by itself (1 s, 2 s, ...
- * up to 30 s apart) when the database goes away, telling the caller it may have missed some.
+ * One dedicated connection that LISTENs on a channel and comes back by itself (0.25 s, 0.5 s,
+ * 1 s, then every 2 s) when the database goes away, telling the caller it may have missed some.
  */
 function listenOnPostgres(
   url: string,
@@ -114,7 +178,7 @@ function listenOnPostgres(
   const retry = () => {
     if (stopped || timer) return;
     client = undefined;
-    const delay = Math.min(30_000, 1000 * 2 ** attempt);
+    const delay = Math.min(2_000, 250 * 2 ** attempt);
     attempt += 1;
     timer = setTimeout(() => {
       timer = undefined;
@@ -125,7 +189,11 @@ function listenOnPostgres(
     }, delay);
   };
   const connect = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: url });
+    const c = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     c.on('notification', (n) => {
       if (n.channel === channel) onNotify(n.payload ?? '');
     });

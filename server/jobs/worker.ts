@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
+import { isDatabaseUnavailable } from '../db/connect.js';
 import { LINK_LIFETIME_MS } from '../modules/auth/account-links.js';
 import type { ServiceContext } from '../lib/context.js';
 import { hashToken, newToken } from '../lib/tokens.js';
@@ -17,6 +18,8 @@ export function backoffMs(attempt: number): number {
 }
 
 type ClaimedJob = {
+  /** The lease this worker holds on the job (`locked_until` as claimed). */
+  lease: string;
   chamber_id: string;
   id: string;
   kind: string;
@@ -43,11 +46,19 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
   let running: Promise<unknown> | undefined;
   let stopped = true;
   let again = false;
+  /**
+   * What this worker still has to write about jobs it claimed when the database went away: the
+   * job's outcome (an email that was sent must not be sent again) or its release (it was
+   * interrupted before sending, and is due again at once, not when its lease runs out).
+   * Written first thing in the next round.
+   */
+  const unsettled = new Map<string, () => Promise<void>>();
 
   async function claim(now: Date): Promise<ClaimedJob[]> {
-    const r = await db.execute<ClaimedJob>(sql`
+    const lease = new Date(now.getTime() + LEASE_MS).toISOString();
+    const r = await db.execute<Omit<ClaimedJob, 'lease'>>(sql`
       update jobs j set state = 'running', attempts = j.attempts + 1,
-             locked_until = ${new Date(now.getTime() + LEASE_MS).toISOString()}::timestamptz,
+             locked_until = ${lease}::timestamptz,
              updated_at = ${now.toISOString()}::timestamptz
         from (select chamber_id, id from jobs
                where (state = 'pending' and run_at <= ${now.toISOString()}::timestamptz)
@@ -57,7 +68,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
                for update skip locked) due
        where j.chamber_id = due.chamber_id and j.id = due.id
       returning j.chamber_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts`);
-    return r.rows;
+    return r.rows.map((row) => ({ ...row, lease }));
   }
 
   async function chamberName(chamberId: string): Promise<string> {
@@ -126,9 +137,35 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
                run_at = ${new Date(now.getTime() + backoffMs(job.attempts)).toISOString()}::timestamptz,
                updated_at = ${now.toISOString()}::timestamptz
          where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid`);
-    } catch {
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
       // A newer pending job with the same key exists (an item shared meanwhile): it sends the one email.
       await finish(job, 'done', `absorbed by a newer job after: ${note}`);
+    }
+  }
+
+  /**
+   * Gives back a job whose run the database's going away cut short, before any email left: due
+   * at once, and the attempt not counted (the job did nothing wrong). Only while this worker
+   * still holds the lease it claimed.
+   */
+  async function release(job: ClaimedJob) {
+    const now = clock();
+    await db.execute(sql`
+      update jobs set state = 'pending', locked_until = null,
+             attempts = greatest(attempts - 1, 0),
+             run_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
+       where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid
+         and state = 'running' and locked_until = ${job.lease}::timestamptz`);
+  }
+
+  /** Writes about a job; if the database is away, keeps the write for the next round. */
+  async function settle(job: ClaimedJob, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) unsettled.set(`${job.chamber_id}/${job.id}`, write);
+      throw error;
     }
   }
 
@@ -137,8 +174,9 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
       typeof job.payload === 'string'
         ? (JSON.parse(job.payload) as Record<string, unknown>)
         : job.payload;
+    let outcome: Outcome;
     try {
-      const outcome =
+      outcome =
         job.kind === 'account_link_email'
           ? await accountLink(job, payload)
           : job.kind === 'shared_items_email'
@@ -146,9 +184,12 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
             : (() => {
                 throw new MailError(`unknown job kind ${job.kind}`, true);
               })();
-      await finish(job, 'done', outcome.note ?? null);
-      return 'done';
     } catch (error) {
+      // A mail server that cannot be reached is the job's failure; the database's is not.
+      if (!(error instanceof MailError) && isDatabaseUnavailable(error)) {
+        await settle(job, () => release(job));
+        throw error;
+      }
       const permanent = error instanceof MailError && error.permanent;
       const note = error instanceof Error ? error.message.slice(0, 500) : 'failed';
       if (permanent || job.attempts >= job.max_attempts) {
@@ -156,25 +197,51 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
           { jobId: job.id, kind: job.kind, attempts: job.attempts },
           'job failed permanently',
         );
-        await finish(job, 'failed', note);
+        await settle(job, () => finish(job, 'failed', note));
         return 'failed';
       }
       log?.warn(
         { jobId: job.id, kind: job.kind, attempts: job.attempts },
         'job failed, will retry',
       );
-      await retry(job, note);
+      await settle(job, () => retry(job, note));
       return 'retried';
+    }
+    // Sent (or rightly skipped): from here on the job must never be sent again.
+    await settle(job, () => finish(job, 'done', outcome.note ?? null));
+    return 'done';
+  }
+
+  /** Writes what the last rounds could not; throws while the database is still away. */
+  async function settleLeftovers(): Promise<void> {
+    for (const [key, write] of unsettled) {
+      try {
+        await write();
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw error;
+        log?.error({ err: error }, 'could not record what became of a job');
+      }
+      unsettled.delete(key);
     }
   }
 
   /** Runs every due job once (tests call this directly with their own clock). */
   async function runDue(): Promise<WorkerStats> {
     const stats: WorkerStats = { done: 0, retried: 0, failed: 0 };
+    await settleLeftovers();
     for (;;) {
       const jobs = await claim(clock());
       if (jobs.length === 0) return stats;
-      for (const job of jobs) stats[await runOne(job)] += 1;
+      for (const [i, job] of jobs.entries()) {
+        try {
+          stats[await runOne(job)] += 1;
+        } catch (error) {
+          // The round ends here: the jobs of the batch not yet started are given back.
+          for (const rest of jobs.slice(i + 1))
+            unsettled.set(`${rest.chamber_id}/${rest.id}`, () => release(rest));
+          throw error;
+        }
+      }
       if (jobs.length < BATCH) return stats;
     }
   }

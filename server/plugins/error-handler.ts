@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AppError } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/connect.js';
+import { AppError, databaseUnavailable } from '../errors.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -144,23 +145,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
         );
     }
     // The database is unreachable: say so, so clients retry rather than give up.
-    if (
-      cause.code === 'ECONNREFUSED' ||
-      cause.code === '57P01' ||
-      cause.code === '57P03' ||
-      cause.code === '08006'
-    ) {
-      request.log.error({ err: error }, 'database unavailable');
-      return reply
-        .status(503)
-        .header('retry-after', '5')
-        .send(
-          new AppError(
-            503,
-            'service_unavailable',
-            'The service is briefly unavailable. Please try again in a moment.',
-          ).toBody(),
-        );
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      const refusal = databaseUnavailable();
+      return reply.status(503).headers(refusal.headers!).send(refusal.toBody());
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply

@@ -115,6 +115,30 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     void drain(chamberId, state);
   }
 
+  /** Starts following a chamber from its newest message. */
+  function startChamber(chamberId: string): ChamberState {
+    const created: ChamberState = {
+      listeners: new Set(),
+      lastSeq: 0,
+      ready: Promise.resolve(),
+      running: false,
+      again: false,
+    };
+    created.ready = newestSeq(db, chamberId).then(
+      (seq) => {
+        created.lastSeq = Math.max(created.lastSeq, seq);
+      },
+      (error: unknown) => {
+        // The database was away: forget this chamber, so the next stream starts it afresh
+        // instead of every later subscribe and drain failing on the same rejected promise.
+        if (chambers.get(chamberId) === created) chambers.delete(chamberId);
+        throw error;
+      },
+    );
+    chambers.set(chamberId, created);
+    return created;
+  }
+
   const wakeAll = () => {
     for (const id of chambers.keys()) wake(id);
   };
@@ -141,22 +165,15 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
      */
     async subscribe(listener: EventListener, lastEventId: number | undefined): Promise<void> {
       const chamberId = listener.actor.chamberId;
-      let state = chambers.get(chamberId);
-      if (!state) {
-        const created: ChamberState = {
-          listeners: new Set(),
-          lastSeq: 0,
-          ready: Promise.resolve(),
-          running: false,
-          again: false,
-        };
-        created.ready = newestSeq(db, chamberId).then((seq) => {
-          created.lastSeq = Math.max(created.lastSeq, seq);
-        });
-        chambers.set(chamberId, created);
-        state = created;
+      // The chamber's state, started if needed, and taken again if it was dropped while this
+      // waited (its last stream closed, or the database was away): a listener only ever joins
+      // a state the hub still drains.
+      let state: ChamberState;
+      for (;;) {
+        state = chambers.get(chamberId) ?? startChamber(chamberId);
+        await state.ready;
+        if (chambers.get(chamberId) === state) break;
       }
-      await state.ready;
       listener.buffer = [];
       state.listeners.add(listener);
       if (lastEventId === undefined) {

@@ -72,10 +72,22 @@ export function fromPglite(client: PGlite): Database {
 }
 
 /**
- * How long a request waits for a connection (a new one, or a free one of the pool) before it
- * gives up with a "database unavailable" answer, rather than hanging while the database is away.
+ * Opening a connection gives up after this: a database that does not answer makes requests
+ * fail with "database unavailable" instead of hanging.
  */
 export const CONNECT_TIMEOUT_MS = 3_000;
+/** Waiting for a free connection of the pool gives up after this, so nothing waits forever. */
+const POOL_WAIT_TIMEOUT_MS = 10_000;
+
+/** A pg client that gives up connecting after CONNECT_TIMEOUT_MS, whatever its pool waits. */
+class BoundedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super({
+      ...(typeof config === 'string' ? { connectionString: config } : config),
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+  }
+}
 
 /** Error codes of a database that cannot be reached or is going away, not of a bad query. */
 const UNAVAILABLE_CODES = new Set([
@@ -95,7 +107,8 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_MESSAGES = [
   'Connection terminated',
   'not queryable',
-  'timeout exceeded when trying to connect',
+  'timeout exceeded when trying to connect', // pg-pool: no free connection in time
+  'timeout expired', // pg: connecting took longer than CONNECT_TIMEOUT_MS
 ];
 
 /**
@@ -131,7 +144,8 @@ export function fromPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    Client: BoundedClient,
+    connectionTimeoutMillis: POOL_WAIT_TIMEOUT_MS,
     keepAlive: true,
   });
   // An idle client that loses its connection must not crash the process; the next query reconnects.

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
+  CONNECT_TIMEOUT_MS,
   fromPostgres,
   isDatabaseUnavailable,
   migrateDatabase,
@@ -659,4 +661,29 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
       expect(await hears(joining, id)).toBe(true);
     });
   }, 30_000);
+
+  // A database that accepts the connection and then says nothing (frozen, or a network that
+  // drops packets): the request gives up after the connect timeout instead of hanging.
+  it('a database that never answers is "unavailable" after the connect timeout, not a hang', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const frozen = fromPostgres(`postgres://portal_app:x@127.0.0.1:${port}/portal`, 2);
+    try {
+      const started = Date.now();
+      const error = await frozen.db.execute(sql`select 1`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const waited = Date.now() - started;
+      expect(isDatabaseUnavailable(error), String(error)).toBe(true);
+      expect(waited).toBeGreaterThanOrEqual(CONNECT_TIMEOUT_MS - 100);
+      expect(waited).toBeLessThan(CONNECT_TIMEOUT_MS + 2_000);
+    } finally {
+      await frozen.close();
+      sockets.forEach((socket) => socket.destroy());
+      silent.close();
+    }
+  }, 15_000);
 });

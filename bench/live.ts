@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import { fromPostgres } from '../server/db/connect.js';
 import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
 import { memoryMb, percentile, postgresCpuMs, processCpuMs } from './lib/measure.js';
+import { databaseBackends } from './lib/pg-backends.js';
 import { startProduct } from './lib/product.js';
 import { alternate, log, parseOptions, writeReport, type Side } from './lib/scenario.js';
 import { openSseClients, startSseBaseline, type SseClients } from './lib/sse-load.js';
@@ -41,6 +42,8 @@ interface Sender {
   /** The server process whose CPU and memory count. */
   pid: number;
   postgres: boolean;
+  /** The PostgreSQL backends of the run's database (the product side only). */
+  backends?: Awaited<ReturnType<typeof databaseBackends>>;
 }
 
 /** One round: sends at RATE for `seconds`, then collects every (message × stream) latency. */
@@ -53,6 +56,7 @@ async function liveRound(
   const failedBefore = clients.failed();
   const node0 = processCpuMs(sender.pid);
   const pg0 = sender.postgres ? postgresCpuMs() : 0;
+  const db0 = await sender.backends?.snapshot();
   const sends: { t0: number; id?: string; answered?: number }[] = [];
   const inflight = new Set<Promise<void>>();
   const started = performance.now();
@@ -80,6 +84,7 @@ async function liveRound(
   );
   const cpu: Record<string, number> = { node: processCpuMs(sender.pid) - node0 };
   if (sender.postgres) cpu.postgres = postgresCpuMs() - pg0;
+  if (db0) cpu.database = await sender.backends!.since(db0);
 
   const t0ById = new Map<string, number>();
   for (const s of sends) if (s.id) t0ById.set(s.id, s.t0);
@@ -160,6 +165,8 @@ try {
   const counter = statementCounterEnv(statsDir);
   const server = await startProduct(data.url, { ...counter.env, ...cpuProfileEnv(counter.env) });
   cleanups.push(() => server.stop());
+  const backends = await databaseBackends(data.url);
+  cleanups.push(() => backends.close());
   const baseline = await startSseBaseline();
   cleanups.push(() => baseline.stop());
 
@@ -191,6 +198,7 @@ try {
     clients: productClients,
     pid: server.child.pid!,
     postgres: true,
+    backends,
     async send(n) {
       try {
         const res = await productHttp.request({
@@ -254,10 +262,13 @@ try {
     (seconds) => liveRound(product, seconds),
   );
   // Statements of one send with its delivery, measured over one more product round.
-  const before = await readStatementCounts(counter.file);
+  const before = await readStatementCounts(counter.file, server.child.pid!);
   const extra = await liveRound(product, Math.min(options.seconds, 3));
-  const delta = statementDelta(before, await readStatementCounts(counter.file));
+  const delta = statementDelta(before, await readStatementCounts(counter.file, server.child.pid!));
   const perSend = delta.total / extra.sends;
+
+  if (server.child.exitCode !== null || server.child.signalCode !== null)
+    throw new Error(`the product process stopped during the run: ${server.log().slice(-3000)}`);
 
   const summary = (sides: Side[]) => {
     const latencies = sides.flatMap((s) => s.latencies);
@@ -281,6 +292,7 @@ try {
       answerP99: percentile(answered, 99),
       nodeCpu: cpu('node'),
       pgCpu: cpu('postgres'),
+      dbCpu: cpu('database'),
       p99s: sides.map((s) => percentile(s.latencies, 99)),
     };
   };
@@ -302,6 +314,7 @@ try {
     `${s.errors} (${((s.errors / Math.max(1, s.events + s.errors)) * 100).toFixed(3)} %)`,
     s.nodeCpu === undefined ? '–' : s.nodeCpu * 1000,
     s.pgCpu === undefined ? '–' : s.pgCpu * 1000,
+    s.dbCpu === undefined ? '–' : s.dbCpu * 1000,
     rss.peak,
   ];
   const met = ratioMedian <= 2 && p.p99 <= 50 && p.errors === 0;
@@ -326,7 +339,8 @@ try {
         'max ms',
         'missed events',
         'CPU µs/event server',
-        'CPU µs/event PostgreSQL',
+        'CPU µs/event PostgreSQL (all)',
+        'CPU µs/event PostgreSQL (the database’s backends)',
         'peak RSS MB',
       ],
       rows: [row('minimal SSE broadcaster', b, baselineRss), row('product', p, productRss)],

@@ -1,32 +1,59 @@
 // Preloaded into a product process by a benchmark (NODE_OPTIONS="--import <this file>", with
 // BENCH_STATEMENTS_FILE set): counts the SQL statements the process sends to PostgreSQL, by
-// their first words, and writes the running totals to that file (at most every 200 ms) so the
-// benchmark can read statements per operation from outside. The product itself never loads it.
+// their first words, and writes the running totals to that file when the process gets SIGUSR2
+// (so that reading them costs the process nothing while it is being measured). The product
+// itself never loads it.
+//
+// It watches the wire, not a library: every write to a socket connected to PostgreSQL's port
+// is read as frontend protocol messages, and each simple Query ('Q') or Execute ('E') is one
+// statement (its text from the Query, or from the Parse ('P') before the Execute). That works
+// whatever bundles or wraps the driver (the server runs as one esbuild bundle).
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import net from 'node:net';
 
 const file = process.env.BENCH_STATEMENTS_FILE;
 if (file) {
-  const require = createRequire(path.join(process.cwd(), 'package.json'));
-  const pg = require('pg');
+  const port = Number(new URL(process.env.DATABASE_URL ?? 'postgres://x@127.0.0.1').port || 5432);
   const counts = { total: 0, byKind: {} };
-  let dirty = true;
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (first, ...rest) {
-    const text = typeof first === 'string' ? first : (first?.text ?? '');
-    const kind = text.slice(0, 200).trim().replace(/\s+/g, ' ').slice(0, 60);
+  const parsed = new WeakMap();
+  const kindOf = (text) => text.slice(0, 200).trim().replace(/\s+/g, ' ').slice(0, 60);
+  const count = (text) => {
+    const kind = kindOf(text);
     counts.total += 1;
     counts.byKind[kind] = (counts.byKind[kind] ?? 0) + 1;
-    dirty = true;
-    return original.call(this, first, ...rest);
   };
-  const flush = () => {
-    if (!dirty) return;
-    dirty = false;
+  const cstring = (buf, at) => {
+    const end = buf.indexOf(0, at);
+    return [buf.toString('utf8', at, end < 0 ? buf.length : end), end + 1];
+  };
+  const scan = (socket, buf) => {
+    let at = 0;
+    while (at + 5 <= buf.length) {
+      const type = String.fromCharCode(buf[at]);
+      const length = buf.readInt32BE(at + 1);
+      if (length < 4 || !/[A-Za-z]/.test(type)) return; // a startup or SSL request
+      const body = at + 5;
+      if (type === 'Q') count(cstring(buf, body)[0]);
+      else if (type === 'P') {
+        const [, next] = cstring(buf, body); // statement name
+        parsed.set(socket, cstring(buf, next)[0]);
+      } else if (type === 'E') count(parsed.get(socket) ?? '(prepared statement)');
+      at += 1 + length;
+    }
+  };
+  const original = net.Socket.prototype.write;
+  net.Socket.prototype.write = function (chunk, ...rest) {
+    if (this.remotePort === port && Buffer.isBuffer(chunk)) {
+      try {
+        scan(this, chunk);
+      } catch {
+        // Counting must never break the product.
+      }
+    }
+    return original.call(this, chunk, ...rest);
+  };
+  process.on('SIGUSR2', () => {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(counts));
     fs.renameSync(`${file}.tmp`, file);
-  };
-  setInterval(flush, 200).unref();
-  flush();
+  });
 }

@@ -17,14 +17,20 @@ export function statementCounterEnv(dir: string): { env: Record<string, string>;
   return { env: { NODE_OPTIONS: `--import=${preload}`, BENCH_STATEMENTS_FILE: file }, file };
 }
 
-/** The totals so far; waits for the counter's next write (it writes every 200 ms). */
-export async function readStatementCounts(file: string): Promise<StatementCounts> {
-  await new Promise((r) => setTimeout(r, 450));
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as StatementCounts;
-  } catch {
-    return { total: 0, byKind: {} };
+/** The totals so far, asked of the product process `pid` (it writes them on SIGUSR2). */
+export async function readStatementCounts(file: string, pid: number): Promise<StatementCounts> {
+  fs.rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as StatementCounts;
+    } catch {
+      // Not written yet.
+    }
   }
+  throw new Error(`the product process ${pid} did not write its statement counts`);
 }
 
 /** What was sent between two readings, by kind, most frequent first. */

@@ -6,11 +6,13 @@ import type { ServiceContext } from '../lib/context.js';
 import { hashToken, newToken } from '../lib/tokens.js';
 import { sharedItemsEmailWanted } from '../modules/notifications/shared-items.repository.js';
 import { accountLinkEmail, sharedItemsEmail } from './emails.js';
-import { MailError, type Mailer } from './mailer.js';
+import { MailError, SMTP_MAX_CONNECTIONS, type Mailer } from './mailer.js';
 
 /** A job claimed by this worker is someone else's to retry if not finished in this time. */
 const LEASE_MS = 5 * 60_000;
 const BATCH = 20;
+/** Jobs of a batch run at once: as many as the mailer keeps SMTP connections. */
+const CONCURRENCY = SMTP_MAX_CONNECTIONS;
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
 export function backoffMs(attempt: number): number {
@@ -232,15 +234,28 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
     for (;;) {
       const jobs = await claim(clock());
       if (jobs.length === 0) return stats;
-      for (const [i, job] of jobs.entries()) {
-        try {
-          stats[await runOne(job)] += 1;
-        } catch (error) {
-          // The round ends here: the jobs of the batch not yet started are given back.
-          for (const rest of jobs.slice(i + 1))
-            unsettled.set(`${rest.chamber_id}/${rest.id}`, () => release(rest));
-          throw error;
-        }
+      // A few jobs of the batch at a time, one per SMTP connection of the mailer's pool: one by
+      // one, every email waited for the previous one's round trips to the database and the mail server.
+      let next = 0;
+      let failure: { error: unknown } | undefined;
+      await Promise.all(
+        Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, async () => {
+          while (!failure && next < jobs.length) {
+            const job = jobs[next++]!;
+            try {
+              stats[await runOne(job)] += 1;
+            } catch (error) {
+              failure ??= { error };
+            }
+          }
+        }),
+      );
+      if (failure) {
+        // The round ends here: the jobs of the batch not yet started are given back (those
+        // already started have settled their own outcome).
+        for (const rest of jobs.slice(next))
+          unsettled.set(`${rest.chamber_id}/${rest.id}`, () => release(rest));
+        throw failure.error;
       }
       if (jobs.length < BATCH) return stats;
     }

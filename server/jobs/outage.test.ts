@@ -244,7 +244,24 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
     for (const step of steps) await step().catch((e: unknown) => console.error(e));
   }, 60_000);
 
+  /** Set when a case ends, passed or not: its clients stop, and PostgreSQL is running again. */
+  let halted = false;
+
   async function outage(
+    mode: StopMode,
+    held: { kind: 'staff' | 'portal'; email: string },
+    during: { kind: 'staff' | 'portal'; email: string },
+  ) {
+    halted = false;
+    try {
+      await outageCase(mode, held, during);
+    } finally {
+      halted = true;
+      if (!postgres!.running) await postgres!.start();
+    }
+  }
+
+  async function outageCase(
     mode: StopMode,
     held: { kind: 'staff' | 'portal'; email: string },
     during: { kind: 'staff' | 'portal'; email: string },
@@ -292,7 +309,7 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
       let okSinceUp = 0;
       for (let i = 0; ; i += 1) {
         if (marks.up && okSinceUp >= 3 && !current) break;
-        if (Date.now() - started > 45_000) break;
+        if (halted || Date.now() - started > 45_000) break;
         let a: Answer;
         if (patient && i % 2 === 0) {
           if (!current) {
@@ -330,7 +347,7 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
     const clients = Array.from({ length: PATIENT_CLIENTS + STAFF_CLIENTS }, (_, c) => runClient(c));
     let probing = true;
     const prober = (async () => {
-      while (probing) {
+      while (probing && !halted) {
         health.push(await call('health', `${url}/api/v1/health`));
         await sleep(100);
       }
@@ -362,7 +379,7 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
           body: { chamber: 'demo', email: during.email },
         });
         resetAnswers.push(a);
-        if (a.status !== 503 || Date.now() - started > 45_000) return;
+        if (a.status !== 503 || halted || Date.now() - started > 45_000) return;
         await sleep(200);
       }
     })();

@@ -1,3 +1,4 @@
+import type { EligibilityFacts } from '../messaging/messaging.policy.js';
 /** A signed-in staff user, as loaded from their session on every request. */
 export interface StaffActor {
   kind: 'staff';
@@ -20,6 +21,11 @@ export interface PatientActor {
   name: string;
   sessionId: string;
   ip: string | null;
+  /**
+   * SPEC rule 1's facts, read with the session in the same statement at the start of the
+   * request; absent when the actor was made another way (then they are read when needed).
+   */
+  access?: EligibilityFacts;
 }
 
 export type Actor = StaffActor | PatientActor;

@@ -50,16 +50,25 @@ export async function findSessionByTokenHash(db: Db, tokenHash: string) {
     is_admin: boolean | null;
     role_ids: string[] | null;
     patient_name: string | null;
+    portal_enabled: boolean;
+    account_state: string | null;
+    band_online_access: string | null;
+    band_allows_messaging: boolean | null;
   }>(sql`
     select s.chamber_id, s.id, s.kind, s.user_id, s.patient_id, s.last_seen_at, s.expires_at,
            u.name as user_name, u.email as user_email, u.active as user_active, u.is_admin,
            (select coalesce(array_agg(rm.role_id::text), '{}') from role_members rm
               join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
              where rm.chamber_id = s.chamber_id and rm.user_id = s.user_id) as role_ids,
-           case when p.id is null then null else p.given_name || ' ' || p.family_name end as patient_name
+           case when p.id is null then null else p.given_name || ' ' || p.family_name end as patient_name,
+           c.patient_portal_enabled as portal_enabled, a.state as account_state,
+           b.online_access as band_online_access, b.allow_online_messaging as band_allows_messaging
       from sessions s
+      join chambers c on c.id = s.chamber_id
       left join users u on u.chamber_id = s.chamber_id and u.id = s.user_id
       left join patients p on p.chamber_id = s.chamber_id and p.id = s.patient_id
+      left join charge_bands b on b.chamber_id = p.chamber_id and b.id = p.charge_band_id
+      left join portal_accounts a on a.chamber_id = p.chamber_id and a.patient_id = p.id
      where s.token_hash = ${tokenHash}
      limit 1`);
   return result.rows[0];

@@ -487,6 +487,15 @@ export function createAuthService(ctx: ServiceContext) {
         name: row.patient_name ?? '',
         sessionId: row.id,
         ip,
+        access:
+          row.band_online_access === null
+            ? undefined
+            : {
+                portalEnabled: row.portal_enabled,
+                accountState: row.account_state,
+                bandOnlineAccess: row.band_online_access,
+                bandAllowsMessaging: row.band_allows_messaging === true,
+              },
       };
     },
 

@@ -167,7 +167,11 @@ export interface NewMessage {
 export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   // Messages of one chamber commit in the order of their seq, so a live-events reader that
   // has seen seq N has seen every earlier message of the chamber (no late, lower seq).
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${m.chamberId}, 0))`);
+  // The same statement wakes the live-events hub of every app process once this transaction
+  // commits (a NOTIFY is delivered at commit, wherever it is sent in the transaction).
+  await db.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${m.chamberId}, 0)), pg_notify('portal_events', ${m.chamberId})`,
+  );
   const inserted = await db.execute<{ seq: string | number }>(sql`
     insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, created_at)
     values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid,
@@ -183,8 +187,6 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
         sql`, `,
       )}`);
   }
-  // Wakes the live-events hub of every app process once this transaction commits.
-  await db.execute(sql`select pg_notify('portal_events', ${m.chamberId})`);
   const awaiting =
     m.authorKind === 'patient' ? sql`true` : m.sharedWithPatient ? sql`false` : sql`awaiting_reply`;
   await db.execute(sql`

@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import { hashJson } from '../../lib/tokens.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, type AuditInput } from '../audit/audit.service.js';
 import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../patients/patient-access.js';
@@ -99,8 +99,9 @@ export function createMessagingService(ctx: ServiceContext) {
         );
       return { status: stored.status, body: stored.body as T };
     };
-    const earlier = await findIdempotentResult(db, chamberId, actorKey, key);
-    if (earlier) return replay(earlier);
+    // The key is claimed first thing in the transaction: a retry of a stored request conflicts
+    // there (waiting for the first one to commit if it is still running) and is answered from
+    // the stored result below, so the common case costs no extra look-up.
     const taken = Symbol('taken');
     try {
       return await db.transaction(async (tx) => {
@@ -189,6 +190,8 @@ export function createMessagingService(ctx: ServiceContext) {
     text: string,
     now: Date,
     attachmentIds: string[] = [],
+    /** More audit rows of the same transaction, written with this message's in one statement. */
+    alsoAudit: AuditInput[] = [],
   ) {
     const attachments = await checkAttachments(tx, actor, attachmentIds);
     const roleId = await resolveRoleForNewMessages(tx, actor.chamberId);
@@ -230,12 +233,18 @@ export function createMessagingService(ctx: ServiceContext) {
       seq,
       now,
     });
-    await audit(tx, actor, now, {
-      action: 'message.created',
-      subjectType: 'message',
-      subjectId: id,
-      details: { conversationId },
-    });
+    await audit(
+      tx,
+      actor,
+      now,
+      {
+        action: 'message.created',
+        subjectType: 'message',
+        subjectId: id,
+        details: { conversationId },
+      },
+      ...alsoAudit,
+    );
     const message: MessageRow = {
       id,
       seq,
@@ -261,6 +270,8 @@ export function createMessagingService(ctx: ServiceContext) {
     text: string,
     audience: Audience,
     now: Date,
+    /** More audit rows of the same transaction, written with this message's in one statement. */
+    alsoAudit: AuditInput[] = [],
   ) {
     const id = randomUUID();
     const roleName = await authorRoleLabel(tx, actor.chamberId, actor.roleIds);
@@ -305,17 +316,23 @@ export function createMessagingService(ctx: ServiceContext) {
         config.sharedItemsEmailDelaySeconds,
       );
     }
-    await audit(tx, actor, now, {
-      action: 'message.created',
-      patientId: conv.patientId,
-      subjectType: 'message',
-      subjectId: id,
-      details: {
-        conversationId: conv.id,
-        sharedWithPatient: audience.shareWithPatient,
-        roleIds: audience.roleIds,
+    await audit(
+      tx,
+      actor,
+      now,
+      {
+        action: 'message.created',
+        patientId: conv.patientId,
+        subjectType: 'message',
+        subjectId: id,
+        details: {
+          conversationId: conv.id,
+          sharedWithPatient: audience.shareWithPatient,
+          roleIds: audience.roleIds,
+        },
       },
-    });
+      ...alsoAudit,
+    );
     const message: MessageRow = {
       id,
       seq,
@@ -454,12 +471,14 @@ export function createMessagingService(ctx: ServiceContext) {
             text,
             now,
             input.attachmentIds,
+            [
+              {
+                action: 'conversation.created',
+                subjectType: 'conversation',
+                subjectId: conversationId,
+              },
+            ],
           );
-          await audit(tx, actor, now, {
-            action: 'conversation.created',
-            subjectType: 'conversation',
-            subjectId: conversationId,
-          });
           return { status: 201, body: { conversation: { id: conversationId }, message } };
         },
       );
@@ -646,13 +665,15 @@ export function createMessagingService(ctx: ServiceContext) {
             text,
             audience,
             now,
+            [
+              {
+                action: 'conversation.created',
+                patientId,
+                subjectType: 'conversation',
+                subjectId: conversationId,
+              },
+            ],
           );
-          await audit(tx, actor, now, {
-            action: 'conversation.created',
-            patientId,
-            subjectType: 'conversation',
-            subjectId: conversationId,
-          });
           return { status: 201, body: { conversation: { id: conversationId }, message } };
         },
       );

@@ -5,27 +5,22 @@ import {
   ELIGIBILITY_MESSAGES,
   hasPortalAccess,
   messagingEligibility,
+  type EligibilityFacts,
 } from '../messaging/messaging.policy.js';
 import { findPatientRecord } from './patient.repository.js';
 
 /**
  * SPEC rule 1 for a signed-in patient, checked before any read or write: `messaging` needs
  * every condition, `portal` (documents, medical data) all but the messaging tick. Refuses with
- * 403 and the code of the first missing condition.
+ * 403 and the code of the first missing condition. The facts come with the session when it was
+ * just read (one statement for both); otherwise they are read now.
  */
 export async function requirePatientAccess(
   db: Db,
   actor: PatientActor,
   need: 'messaging' | 'portal',
-) {
-  const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-  if (!row) throw notFound('That patient');
-  const facts = {
-    portalEnabled: row.portalEnabled,
-    accountState: row.account?.state ?? null,
-    bandOnlineAccess: row.band.onlineAccess,
-    bandAllowsMessaging: row.band.allowOnlineMessaging,
-  };
+): Promise<void> {
+  const facts = actor.access ?? (await readFacts(db, actor));
   const code = messagingEligibility(facts);
   if (code && (need === 'messaging' || !hasPortalAccess(facts))) {
     const message =
@@ -37,5 +32,15 @@ export async function requirePatientAccess(
           );
     throw forbidden(code, message);
   }
-  return row;
+}
+
+async function readFacts(db: Db, actor: PatientActor): Promise<EligibilityFacts> {
+  const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
+  if (!row) throw notFound('That patient');
+  return {
+    portalEnabled: row.portalEnabled,
+    accountState: row.account?.state ?? null,
+    bandOnlineAccess: row.band.onlineAccess,
+    bandAllowsMessaging: row.band.allowOnlineMessaging,
+  };
 }

@@ -371,7 +371,6 @@ try {
       `Latency = arrival of the event at a stream − start of the send request (the product's send is the whole transaction: message, 1,000 notifications, NOTIFY); every (message × stream) pair counts, and a pair that never arrived within ${DRAIN_MS / 1000} s is a missed event.`,
       `Streams opened: product ${productClients.connectMs.toFixed(0)} ms for ${CLIENTS}, baseline ${baselineClients.connectMs.toFixed(0)} ms.`,
       `SQL statements per send, request and delivery together: ${perSend.toFixed(1)} (of which the live-event hub: ${(hub / extra.sends).toFixed(1)}, its heartbeats and safety-net polls included); by kind over the ${extra.sends} sends of the product's rounds: ${delta.byKind
-        .slice(0, 12)
         .map(([k, v]) => `\`${k.slice(0, 40)}\` ${v}`)
         .join(', ')}.`,
       `Per-round p99 (ms): baseline ${b.p99s.map((x) => x.toFixed(1)).join(', ')}; product ${p.p99s.map((x) => x.toFixed(1)).join(', ')}.`,

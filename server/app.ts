@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
+import { AppError, databaseUnavailable } from './errors.js';
 import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
@@ -177,19 +177,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
       config: { auth: 'public' },
       schema: { tags: ['Operations'], summary: 'Liveness and database reachability' },
     },
-    async (_request, reply) => {
+    async () => {
       try {
         await database.db.execute(sql`select 1`);
-        return { status: 'ok', database: database.engine };
       } catch {
-        return reply.status(503).send({
-          error: {
-            status: 503,
-            code: 'database_unavailable',
-            message: 'The database cannot be reached.',
-          },
-        });
+        throw databaseUnavailable();
       }
+      return { status: 'ok', database: database.engine };
     },
   );
 

@@ -424,6 +424,7 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
     for (const a of healthDown) {
       expect(a.status).toBe(503);
       expect(a.body.error.code).toBe('database_unavailable');
+      expect(a.retryAfter).toBe('5');
     }
     expect(health.at(-1)!.status).toBe(200);
 

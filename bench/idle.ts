@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { datasetIds, LIVE_STAFF, openSessions, postgresDataset } from './lib/dataset.js';
+import { closeSessions } from './lib/sessions.js';
 import { fromPostgres } from '../server/db/connect.js';
 import { memoryMb, processCpuMs } from './lib/measure.js';
 import { databaseBackends } from './lib/pg-backends.js';
@@ -128,11 +129,13 @@ const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-idle-'));
 const cleanups: (() => unknown)[] = [];
 try {
   const database = fromPostgres(data.url, 2);
+  cleanups.push(() => database.close());
   const ids = await datasetIds(database.db, 1);
-  // 10 sessions for each of the 1,000 live staff (a user with several devices and tabs).
+  // 10 sessions for each of the 1,000 live staff (a user with several devices and tabs),
+  // deleted at the end: `npm run bench` shares the data set with the next scenarios.
   const subjects = Array.from({ length: CLIENTS }, (_, i) => ids.liveStaffIds[i % LIVE_STAFF]!);
   const tokens = await openSessions(database.db, ids.chamberId, 'staff', subjects);
-  await database.close();
+  cleanups.push(() => closeSessions(database.db, tokens));
 
   // Baseline first, then the product, one at a time: each holds CLIENTS sockets of this process.
   const baseline = await startSseBaseline({ HEARTBEAT_MS: String(HEARTBEAT_MS) });

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { fromPostgres } from '../server/db/connect.js';
 import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
+import { closeSessions } from './lib/sessions.js';
 import { memoryMb, percentile, postgresCpuMs, processCpuMs } from './lib/measure.js';
 import { databaseBackends } from './lib/pg-backends.js';
 import { startProduct } from './lib/product.js';
@@ -152,10 +153,22 @@ const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-live-'));
 const cleanups: (() => unknown)[] = [];
 try {
   const database = fromPostgres(data.url, 2);
+  cleanups.push(() => database.close());
   const ids = await datasetIds(database.db, PATIENTS);
-  // Every patient message now goes to "Live Bench" and so reaches its 1,000 members.
+  // Every patient message now goes to "Live Bench" and so reaches its 1,000 members; the
+  // setting is put back at the end, since `npm run bench` shares the data set with the
+  // scenarios after this one.
+  const setting = await database.db.execute<{ id: string | null }>(
+    sql`select role_for_new_messages_id as id from chambers where id = ${ids.chamberId}::uuid`,
+  );
+  const previousRole = setting.rows[0]?.id ?? null;
   await database.db.execute(
     sql`update chambers set role_for_new_messages_id = ${ids.liveRoleId}::uuid where id = ${ids.chamberId}::uuid`,
+  );
+  cleanups.push(() =>
+    database.db.execute(
+      sql`update chambers set role_for_new_messages_id = ${previousRole}::uuid where id = ${ids.chamberId}::uuid`,
+    ),
   );
   const staffTokens = await openSessions(
     database.db,
@@ -169,7 +182,7 @@ try {
     'patient',
     ids.patientIds.slice(0, PATIENTS),
   );
-  await database.close();
+  cleanups.push(() => closeSessions(database.db, [...staffTokens, ...patientTokens]));
 
   const counter = statementCounterEnv(statsDir);
   const server = await startProduct(data.url, { ...counter.env, ...cpuProfileEnv(counter.env) });

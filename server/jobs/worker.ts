@@ -4,15 +4,22 @@ import { isDatabaseUnavailable } from '../db/connect.js';
 import { LINK_LIFETIME_MS } from '../modules/auth/account-links.js';
 import type { ServiceContext } from '../lib/context.js';
 import { hashToken, newToken } from '../lib/tokens.js';
-import { sharedItemsEmailWanted } from '../modules/notifications/shared-items.repository.js';
+import {
+  sharedItemsEmailsWanted,
+  sharedItemsEmailWanted,
+  type SharedItemsEmailTarget,
+} from '../modules/notifications/shared-items.repository.js';
 import { accountLinkEmail, sharedItemsEmail } from './emails.js';
 import { MailError, SMTP_MAX_CONNECTIONS, type Mailer } from './mailer.js';
 
 /** A job claimed by this worker is someone else's to retry if not finished in this time. */
 const LEASE_MS = 5 * 60_000;
-const BATCH = 20;
-/** Jobs of a batch run at once: as many as the mailer keeps SMTP connections. */
-const CONCURRENCY = SMTP_MAX_CONNECTIONS;
+const BATCH = 50;
+/**
+ * Jobs of a batch run at once: two per SMTP connection the mailer keeps, so that each
+ * connection has the next email waiting while a job is at the database.
+ */
+export const WORKER_CONCURRENCY = 2 * SMTP_MAX_CONNECTIONS;
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
 export function backoffMs(attempt: number): number {
@@ -28,7 +35,14 @@ type ClaimedJob = {
   payload: Record<string, unknown> | string;
   attempts: number;
   max_attempts: number;
+  /** For a shared-items email, whom to send it to, looked up with the rest of its batch (null: not wanted). */
+  wanted?: SharedItemsEmailTarget | null;
 };
+
+const payloadOf = (job: ClaimedJob): Record<string, unknown> =>
+  typeof job.payload === 'string'
+    ? (JSON.parse(job.payload) as Record<string, unknown>)
+    : job.payload;
 
 type Outcome = { result: 'sent' | 'skipped'; note?: string };
 
@@ -111,7 +125,10 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
 
   async function sharedItems(job: ClaimedJob, payload: Record<string, unknown>): Promise<Outcome> {
     // Checked again at sending: consent or the setting may have changed since the item was shared.
-    const wanted = await sharedItemsEmailWanted(db, job.chamber_id, String(payload.patientId));
+    const wanted =
+      job.wanted !== undefined
+        ? job.wanted
+        : await sharedItemsEmailWanted(db, job.chamber_id, String(payload.patientId));
     if (!wanted)
       return {
         result: 'skipped',
@@ -171,11 +188,28 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
     }
   }
 
+  /**
+   * Looks up whom the shared-items emails of a batch go to in one query per chamber, instead of
+   * one query per job, just before sending them. Should it fail, each job looks itself up.
+   */
+  async function lookUpSharedItems(jobs: ClaimedJob[]): Promise<void> {
+    const byChamber = new Map<string, ClaimedJob[]>();
+    for (const job of jobs)
+      if (job.kind === 'shared_items_email')
+        byChamber.set(job.chamber_id, [...(byChamber.get(job.chamber_id) ?? []), job]);
+    for (const [chamberId, list] of byChamber) {
+      try {
+        const patientOf = (job: ClaimedJob) => String(payloadOf(job).patientId);
+        const answers = await sharedItemsEmailsWanted(db, chamberId, list.map(patientOf));
+        for (const job of list) job.wanted = answers.get(patientOf(job));
+      } catch {
+        // A payload or a database that fails here fails the job itself, in runOne.
+      }
+    }
+  }
+
   async function runOne(job: ClaimedJob): Promise<'done' | 'retried' | 'failed'> {
-    const payload =
-      typeof job.payload === 'string'
-        ? (JSON.parse(job.payload) as Record<string, unknown>)
-        : job.payload;
+    const payload = payloadOf(job);
     let outcome: Outcome;
     try {
       outcome =
@@ -234,12 +268,13 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
     for (;;) {
       const jobs = await claim(clock());
       if (jobs.length === 0) return stats;
-      // A few jobs of the batch at a time, one per SMTP connection of the mailer's pool: one by
-      // one, every email waited for the previous one's round trips to the database and the mail server.
+      await lookUpSharedItems(jobs);
+      // Several jobs of the batch at a time: one by one, every email waited for the previous
+      // one's round trips to the database and the mail server.
       let next = 0;
       let failure: { error: unknown } | undefined;
       await Promise.all(
-        Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, async () => {
+        Array.from({ length: Math.min(WORKER_CONCURRENCY, jobs.length) }, async () => {
           while (!failure && next < jobs.length) {
             const job = jobs[next++]!;
             try {

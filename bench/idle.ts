@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { datasetIds, LIVE_STAFF, openSessions, postgresDataset } from './lib/dataset.js';
+import { killOnExit, onStopSignal } from './lib/children.js';
 import { closeSessions } from './lib/sessions.js';
 import { fromPostgres } from '../server/db/connect.js';
 import { memoryMb, processCpuMs } from './lib/measure.js';
@@ -125,6 +126,7 @@ if (limit < CLIENTS + 500) {
 }
 
 const data = await postgresDataset(options.size, log);
+onStopSignal(() => data.drop());
 const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-idle-'));
 const cleanups: (() => unknown)[] = [];
 try {
@@ -155,6 +157,7 @@ try {
     // out of the window, so that what the window sees is the heartbeats alone.
     PORTAL_EVENTS_POLL_MS: '300000',
   });
+  killOnExit(server.child);
   cleanups.push(() => server.stop());
   const backends = await databaseBackends(data.url);
   cleanups.push(() => backends.close());

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { Pool } from 'undici';
 import { fromPostgres } from '../server/db/connect.js';
 import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
+import { killOnExit, onStopSignal } from './lib/children.js';
 import { closeSessions } from './lib/sessions.js';
 import { memoryMb, percentile, postgresCpuMs, processCpuMs } from './lib/measure.js';
 import { databaseBackends } from './lib/pg-backends.js';
@@ -149,6 +150,7 @@ async function ready(sender: Sender): Promise<void> {
 }
 
 const data = await postgresDataset(options.size, log);
+onStopSignal(() => data.drop());
 const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-live-'));
 const cleanups: (() => unknown)[] = [];
 try {
@@ -186,6 +188,7 @@ try {
 
   const counter = statementCounterEnv(statsDir);
   const server = await startProduct(data.url, { ...counter.env, ...cpuProfileEnv(counter.env) });
+  killOnExit(server.child);
   cleanups.push(() => server.stop());
   const backends = await databaseBackends(data.url);
   cleanups.push(() => backends.close());

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createWorld, type World } from '../test/factories.js';
-import type { Client, Reply } from '../test/http.js';
+import { createWorld, PASSWORD, type World } from '../test/factories.js';
+import { client, type Client, type Reply } from '../test/http.js';
 import { recordStatements } from '../test/statements.js';
 import { buildTestApp, type TestApp } from '../test/test-app.js';
 
@@ -114,6 +114,21 @@ describe.skipIf(!onPostgres)('SQL statements per request', () => {
     const verbs = await statementsOf(() => w.as.receptionist.get('/api/v1/notifications'), 200);
     expect(verbs).toEqual(EXPECTED.notifications);
   });
+
+  it('a patient signs in', async () => {
+    let res!: Reply;
+    const verbs = await statementsOf(async () => {
+      res = await client(t.app).post('/api/v1/portal/session', {
+        chamber: w.chamber.key,
+        email: w.bob.email,
+        password: PASSWORD,
+      });
+      return res;
+    }, 200);
+    expect(res.body.patient).toEqual({ id: w.bob.id, name: w.bob.name });
+    expect(res.body.messaging.allowed).toBe(true);
+    expect(verbs).toEqual(EXPECTED.patientSignsIn);
+  });
 });
 
 const EXPECTED: Record<string, string[]> = {
@@ -182,4 +197,13 @@ const EXPECTED: Record<string, string[]> = {
     'commit',
   ],
   notifications: ['select role_members', 'select message_roles', 'select notifications'],
+  patientSignsIn: [
+    'select chambers',
+    'select portal_accounts',
+    'begin',
+    'insert sessions',
+    'insert audit_events',
+    'commit',
+    'select patients',
+  ],
 };

@@ -65,14 +65,20 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): 
       },
       async (request, reply) => {
         const anon = { kind: 'anonymous' as const, ip: request.ip };
-        const session =
-          kind === 'staff'
-            ? await auth.signInStaff(anon, request.body)
-            : await auth.signInPatient(anon, request.body);
+        if (kind === 'patient') {
+          // Described from what sign-in just read and wrote, without reading the session back.
+          const session = await auth.signInPatient(anon, request.body);
+          setCookie(reply, cookie, session.token);
+          const described = await auth.describePatient(
+            { chamberId: session.chamber.id, patientId: session.patientId, name: '' },
+            session.chamber,
+          );
+          return reply.status(200).send(described);
+        }
+        const session = await auth.signInStaff(anon, request.body);
         setCookie(reply, cookie, session.token);
         const actor = await auth.resolveSession(session.token, kind, request.ip);
         if (actor?.kind === 'staff') request.staffActor = actor;
-        if (actor?.kind === 'patient') request.patientActor = actor;
         return reply.status(200).send(await describe(kind, request));
       },
     );

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { AppError, badRequest, forbidden } from '../../errors.js';
-import { portalAccounts, users } from '../../db/schema.js';
+import { portalAccounts, users, type chambers } from '../../db/schema.js';
 import { minutes } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { assertAcceptablePassword, hashPassword, verifyPassword } from '../../lib/passwords.js';
@@ -48,6 +48,8 @@ export interface SignInInput {
   email: string;
   password: string;
 }
+
+type Chamber = typeof chambers.$inferSelect;
 
 export interface NewSession {
   token: string;
@@ -278,7 +280,7 @@ export function createAuthService(ctx: ServiceContext) {
     async signInPatient(
       anon: AnonymousActor,
       input: SignInInput,
-    ): Promise<NewSession & { patientId: string }> {
+    ): Promise<NewSession & { patientId: string; chamber: Chamber }> {
       const now = clock();
       const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
       const account = chamber
@@ -370,15 +372,17 @@ export function createAuthService(ctx: ServiceContext) {
         );
       }
       const session = await db.transaction(async (tx) => {
-        await tx
-          .update(portalAccounts)
-          .set({ failedSignIns: 0, updatedAt: now })
-          .where(
-            and(
-              eq(portalAccounts.chamberId, chamber.id),
-              eq(portalAccounts.patientId, account.patientId),
-            ),
-          );
+        // The count of failed sign-ins in a row starts again (nothing to write when it is 0).
+        if (account.failedSignIns !== 0)
+          await tx
+            .update(portalAccounts)
+            .set({ failedSignIns: 0, updatedAt: now })
+            .where(
+              and(
+                eq(portalAccounts.chamberId, chamber.id),
+                eq(portalAccounts.patientId, account.patientId),
+              ),
+            );
         const s = await startSession(tx, chamber.id, { patientId: account.patientId }, anon.ip);
         await insertAuditEvents(tx, [
           {
@@ -400,7 +404,7 @@ export function createAuthService(ctx: ServiceContext) {
         ]);
         return s;
       });
-      return { ...session, patientId: account.patientId };
+      return { ...session, patientId: account.patientId, chamber };
     },
 
     /** The signed-in staff user with their roles and the chamber's display settings. */
@@ -423,12 +427,16 @@ export function createAuthService(ctx: ServiceContext) {
     },
 
     /** The signed-in patient, and whether they may message (rule 1) so the portal shows the Inbox or not. */
-    async describePatient(actor: PatientActor) {
+    async describePatient(
+      actor: Pick<PatientActor, 'chamberId' | 'patientId' | 'name'>,
+      /** The chamber, when the caller has just read it (sign-in). */
+      known?: Chamber,
+    ) {
       const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-      const chamber = await findChamber(db, actor.chamberId);
+      const chamber = known ?? (await findChamber(db, actor.chamberId));
       const record = row ? presentPatientRecord(row) : null;
       return {
-        patient: { id: actor.patientId, name: actor.name },
+        patient: { id: actor.patientId, name: record?.name ?? actor.name },
         chamber: { key: chamber?.key, name: chamber?.name, timeZone: chamber?.timeZone },
         messaging: record?.messaging ?? {
           allowed: false,

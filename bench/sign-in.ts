@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { fromPostgres } from '../server/db/connect.js';
 import { HASH_THREAD_NICE, HASH_THREADS } from '../server/lib/passwords.js';
-import { runBaselineProcess } from './lib/baseline-process.js';
+import { killOnExit, runBaselineProcess } from './lib/baseline-process.js';
 import {
   BENCH_PASSWORD,
   datasetIds,
@@ -53,6 +53,7 @@ try {
   }
 
   const server = await startProduct(data.url);
+  killOnExit(server.child);
   try {
     let signIns = 0;
     const signIn = (): HttpRequestSpec => {

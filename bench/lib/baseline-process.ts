@@ -9,6 +9,26 @@ function killLeftovers() {
   for (const child of live) child.kill('SIGKILL');
 }
 
+function hook() {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', killLeftovers);
+  // A signal (Ctrl-C, or `npm run bench` giving up on a scenario) ends the children too,
+  // instead of leaving a product process running.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      killLeftovers();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+}
+
+/** Kills `child` when this process exits or is interrupted, unless it ended before. */
+export function killOnExit(child: ChildProcess): void {
+  hook();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 /**
  * Runs a baseline script (`bench/baselines/*.ts`) as its own Node process with one JSON
  * argument, and returns the JSON line it prints last. Killed if it takes longer than
@@ -19,10 +39,7 @@ export async function runBaselineProcess<T>(
   args: unknown,
   options: { timeoutMs: number; env?: Record<string, string> },
 ): Promise<T> {
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', killLeftovers);
-  }
+  hook();
   const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },

@@ -2,19 +2,23 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { killOnExit } from './baseline-process.js';
+import { buildServer } from './product.js';
 import { root } from './scenario.js';
 
 /**
  * The product as a jobs worker (`--role=worker`), the way it is deployed next to the web
- * processes. It serves no HTTP, so it is ready when it prints its start-up banner.
+ * processes (the built bundle `npm start` runs, as startProduct does). It serves no HTTP, so it
+ * is ready when it prints its start-up banner.
  */
 export async function startWorkerProcess(
   databaseUrl: string,
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; log: () => string; stop: () => Promise<void> }> {
+  buildServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-worker-'));
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--role=worker'], {
+  const child = spawn(process.execPath, ['dist/server/main.js', '--role=worker'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -26,6 +30,7 @@ export async function startWorkerProcess(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killOnExit(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

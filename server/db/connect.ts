@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,13 +80,49 @@ export const CONNECT_TIMEOUT_MS = 3_000;
 /** Waiting for a free connection of the pool gives up after this, so nothing waits forever. */
 const POOL_WAIT_TIMEOUT_MS = 10_000;
 
-/** A pg client that gives up connecting after CONNECT_TIMEOUT_MS, whatever its pool waits. */
+const statementNames = new Map<string, string>();
+
+/** A name per statement text, the same in every process (prepared statements are per connection). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `q_${createHash('sha1').update(text).digest('hex')}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * A pg client that gives up connecting after CONNECT_TIMEOUT_MS, whatever its pool waits, and
+ * prepares every statement that has parameters: PostgreSQL parses and plans each of the
+ * product's queries once per connection, then only binds and runs it (half the database CPU
+ * of a read, BENCHMARKS.md). Statements without parameters (BEGIN, migrations) go as they are.
+ */
 class BoundedClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
     super({
       ...(typeof config === 'string' ? { connectionString: config } : config),
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
+      return super.query({ text: config, values, name: statementName(config) }, callback);
+    }
+    if (
+      config &&
+      typeof config === 'object' &&
+      typeof config.text === 'string' &&
+      !config.name &&
+      typeof config.submit !== 'function' &&
+      ((Array.isArray(config.values) && config.values.length > 0) ||
+        (Array.isArray(values) && values.length > 0))
+    ) {
+      return super.query({ ...config, name: statementName(config.text) }, values, callback);
+    }
+    return super.query(config, values, callback);
   }
 }
 

@@ -2,6 +2,10 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { isDatabaseUnavailable } from '../db/connect.js';
 import { LINK_LIFETIME_MS } from '../modules/auth/account-links.js';
+import {
+  deleteIdempotencyKeysBefore,
+  IDEMPOTENCY_KEY_LIFETIME_MS,
+} from '../modules/messaging/idempotency.repository.js';
 import type { ServiceContext } from '../lib/context.js';
 import { hashToken, newToken } from '../lib/tokens.js';
 import {
@@ -53,6 +57,10 @@ export interface WorkerStats {
   retried: number;
   failed: number;
 }
+
+/** How often the worker deletes expired Idempotency-Key results, and how many per statement. */
+const SWEEP_EVERY_MS = 3_600_000;
+const SWEEP_BATCH = 5_000;
 
 /**
  * Delivers durable jobs after their transaction committed: claims due rows with
@@ -263,10 +271,24 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
     }
   }
 
+  let lastSweep = -Infinity;
+
+  /**
+   * Once an hour: stored send results older than their lifetime (24 h) are deleted, so the
+   * Idempotency-Key table holds one day of sends, not all of them.
+   */
+  async function sweep(now: Date): Promise<void> {
+    if (now.getTime() - lastSweep < SWEEP_EVERY_MS) return;
+    const before = new Date(now.getTime() - IDEMPOTENCY_KEY_LIFETIME_MS);
+    while ((await deleteIdempotencyKeysBefore(db, before, SWEEP_BATCH)) === SWEEP_BATCH);
+    lastSweep = now.getTime();
+  }
+
   /** Runs every due job once (tests call this directly with their own clock). */
   async function runDue(): Promise<WorkerStats> {
     const stats: WorkerStats = { done: 0, retried: 0, failed: 0 };
     await settleLeftovers();
+    await sweep(clock());
     for (;;) {
       const jobs = await claim(clock());
       if (jobs.length === 0) return stats;

@@ -51,3 +51,25 @@ export async function saveIdempotentResult(
     update idempotency_keys set response_status = ${r.status}, response_body = ${JSON.stringify(r.body)}::jsonb
      where chamber_id = ${r.chamberId}::uuid and actor_key = ${r.actorKey} and key = ${r.key}`);
 }
+
+/** How long a stored send answers a retry with the same Idempotency-Key. */
+export const IDEMPOTENCY_KEY_LIFETIME_MS = 24 * 3_600_000;
+
+/**
+ * Deletes stored results older than `before`, at most `limit` rows (the caller repeats while
+ * rows were deleted), so one sweep never holds a long transaction. Returns how many went.
+ */
+export async function deleteIdempotencyKeysBefore(
+  db: Db,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const r = await db.execute<{ n: number }>(sql`
+    with gone as (
+      delete from idempotency_keys
+       where ctid in (select ctid from idempotency_keys
+                       where created_at < ${before.toISOString()}::timestamptz limit ${limit})
+      returning 1)
+    select count(*)::int as n from gone`);
+  return Number(r.rows[0]?.n ?? 0);
+}

@@ -11,7 +11,7 @@ import { log, parseOptions, writeReport } from './lib/scenario.js';
 // more than 2 s, or more than 0.025 % of requests fail. Reports the users held.
 
 const bench = parseOptions();
-const STEP_SECONDS = bench.quick ? 4 : 10;
+const STEP_SECONDS = bench.quick ? 2 : 10;
 const THINK_MS = 1000;
 const START_USERS = bench.quick ? 20 : 50;
 const MAX_USERS = bench.quick ? 400 : 20_000;

@@ -8,7 +8,7 @@ import { log, parseOptions } from './lib/scenario.js';
 
 const bench = parseOptions();
 /** Readers, spread over the data set so the reads are not all of the same rows. */
-const READERS = 50;
+const READERS = bench.quick ? 10 : 50;
 const data = await postgresDataset(bench.size, log);
 try {
   const recorder = await inProcessApp(data.url);

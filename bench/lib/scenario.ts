@@ -26,7 +26,7 @@ export function parseOptions(argv = process.argv.slice(2)): BenchOptions {
   return {
     quick,
     rounds: num('rounds', quick ? 2 : 3),
-    seconds: num('seconds', quick ? 3 : 10),
+    seconds: num('seconds', quick ? 2 : 10),
     warmupSeconds: num('warmup', quick ? 1 : 3),
     size: {
       patients: num('patients', (quick ? QUICK_SIZE : DEFAULT_SIZE).patients),

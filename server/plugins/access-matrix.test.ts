@@ -276,6 +276,43 @@ describe('access matrix, from the route table', () => {
     expect(await tableCounts()).toEqual(before);
   });
 
+  it('a cross-site form POST to every state-changing route is refused (403 cross_origin_refused), changing nothing', async () => {
+    const before = await tableCounts();
+    const changing = t.app.routeAuth.filter((r) => r.method !== 'GET');
+    expect(changing.length).toBeGreaterThan(20);
+    for (const route of changing) {
+      // The caller's own session, so only the other site's origin is wrong.
+      const caller =
+        route.auth === 'patient'
+          ? w.as.alice
+          : route.auth === 'public'
+            ? client(t.app)
+            : w.as.admin;
+      for (const headers of <Record<string, string>[]>[
+        { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+        { 'sec-fetch-site': 'cross-site', 'content-type': 'application/x-www-form-urlencoded' },
+      ]) {
+        const res = await caller.call(
+          route.method,
+          fill(route.url, foreignIdFor(route.url)),
+          'text=hello&shareWithPatient=true',
+          headers,
+        );
+        if (route.url === '/oauth2/token') {
+          // Machine to machine, answered in OAuth's own error format (RFC 6749 5.2).
+          expect(res.status, key(route.method, route.url)).toBe(400);
+          expect(res.body.error).toBe('invalid_request');
+          continue;
+        }
+        expect(res.status, key(route.method, route.url)).toBe(403);
+        expect(res.body, key(route.method, route.url)).toEqual({
+          error: { status: 403, code: 'cross_origin_refused', message: expect.any(String) },
+        });
+      }
+    }
+    expect(await tableCounts()).toEqual(before);
+  });
+
   it('staff without the admin permission get 403 admin_required on every admin route', async () => {
     const before = await tableCounts();
     for (const route of t.app.routeAuth.filter((r) => r.auth === 'admin')) {

@@ -12,6 +12,7 @@ import {
   sideRows,
   summarizeSides,
   writeReport,
+  SIDE_HEAD,
 } from './lib/scenario.js';
 
 // Embedded vs PostgreSQL: the same product, the same data set (100k messages), the same send
@@ -95,16 +96,7 @@ try {
     baseline: 'the same product on PostgreSQL, same data set, same requests, alternating',
     target: '≥ 0.3 of PostgreSQL',
     table: {
-      head: [
-        'side',
-        'per second',
-        'p50 ms',
-        'p95 ms',
-        'p99 ms',
-        'errors',
-        'CPU ms/op Node',
-        'CPU ms/op PostgreSQL',
-      ],
+      head: SIDE_HEAD,
       rows,
     },
     verdict: `ratios ${verdicts.join('; ')}: ${met ? 'target met' : 'target missed'}`,

@@ -21,6 +21,7 @@ import {
   summarizeSides,
   writeReport,
   type Side,
+  SIDE_HEAD,
 } from './lib/scenario.js';
 
 // Sign-in: patients sign in to the portal over HTTP (argon2id verification, session, audit row),
@@ -124,16 +125,7 @@ try {
       baseline: `a bare Node process verifying the same argon2id hash (same parameters, @node-rs/argon2) in a closed loop, ${CONCURRENCY} at once`,
       target: "≥ 0.8 of baseline; reads' p99 during a sign-in storm ≤ 2 × quiet",
       table: {
-        head: [
-          'side',
-          'per second',
-          'p50 ms',
-          'p95 ms',
-          'p99 ms',
-          'errors',
-          'CPU ms/op Node',
-          'CPU ms/op PostgreSQL',
-        ],
+        head: SIDE_HEAD,
         rows: [
           sideRows('argon2id verify loop (baseline)', baseline, cpuKeys),
           sideRows('product: portal sign-in', product, cpuKeys),

@@ -12,6 +12,7 @@ import {
   writeReport,
   type BenchOptions,
   type Report,
+  SIDE_HEAD,
 } from './scenario.js';
 
 export interface Request {
@@ -103,16 +104,7 @@ export async function againstPgbench(options: {
     baseline: `pgbench replaying the handler's ${options.statements.length} statements as recorded from the product, ${POOL_SIZE} clients (the product's pool size)`,
     target: `≥ ${options.minRatio} of baseline; p99 ≤ ${options.maxHalfP99} ms at half of max rate`,
     table: {
-      head: [
-        'side',
-        'per second',
-        'p50 ms',
-        'p95 ms',
-        'p99 ms',
-        'errors',
-        'CPU ms/op Node',
-        'CPU ms/op PostgreSQL',
-      ],
+      head: SIDE_HEAD,
       rows: [
         sideRows('pgbench baseline', baseline, ['node', 'postgres']),
         sideRows('product, max rate', product, ['node', 'postgres']),

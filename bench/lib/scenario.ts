@@ -167,6 +167,18 @@ export function renderReport(r: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The columns of `sideRows` with the Node and PostgreSQL CPU keys. */
+export const SIDE_HEAD = [
+  'side',
+  'per second',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+  'errors',
+  'CPU ms/op Node',
+  'CPU ms/op PostgreSQL',
+];
+
 /** The rows every throughput scenario shows for its two sides. */
 export function sideRows(label: string, s: SideSummary, cpuKeys: string[]): (string | number)[] {
   return [

@@ -43,6 +43,7 @@ import { userRoutes } from './modules/users/user.routes.js';
 import { createUserService } from './modules/users/user.service.js';
 import { cookieNames, registerAuth } from './plugins/auth.js';
 import { registerErrorHandler } from './plugins/error-handler.js';
+import { registerResponseCheck } from './plugins/response-check.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerWeb } from './plugins/web.js';
 
@@ -51,6 +52,8 @@ export interface AppDeps {
   database: Database;
   clock?: Clock;
   signals?: AppSignals;
+  /** Check every successful answer against its route's response schema (tests, e2e). */
+  checkResponses?: boolean;
 }
 
 /** Every service of the product, built once per app on one database. */
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   app.decorate('services', services);
 
   registerErrorHandler(app);
+  if (deps.checkResponses) registerResponseCheck(app);
 
   // On SIGTERM: requests in flight finish and their connections close after the answer, so the
   // process exits at once instead of waiting for idle keep-alive connections; new requests are

@@ -55,21 +55,3 @@ export const databaseUnavailable = (retryAfterSeconds = 5): AppError =>
 
 export const badRequest = (code: string, message: string, field?: string): AppError =>
   new AppError(400, code, message, field);
-
-/** The JSON Schema of the error body, for OpenAPI. */
-export const errorBodySchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: {
-        status: { type: 'integer' },
-        code: { type: 'string' },
-        message: { type: 'string' },
-        field: { type: 'string' },
-      },
-      required: ['status', 'code', 'message'],
-    },
-  },
-  required: ['error'],
-} as const;

@@ -17,7 +17,13 @@ export async function startDemoServer(): Promise<{
   const database = await openTestDatabase();
   const config = testConfig();
   await seedDemo(database.db, config, systemClock);
-  const app = await buildApp({ config, database, clock: systemClock, signals: createSignals() });
+  const app = await buildApp({
+    config,
+    database,
+    clock: systemClock,
+    signals: createSignals(),
+    checkResponses: true,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

@@ -1,18 +1,20 @@
 import { Type, type TSchema } from 'typebox';
-import { AppError, errorBodySchema } from '../errors.js';
+import { AppError } from '../errors.js';
+import { ErrorBody } from '../../common/contract/common.js';
 
-/** An id in a path or body. */
-export const Id = Type.String({ format: 'uuid' });
-export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
-
-/** Opaque paging cursor. */
-export const Cursor = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' });
-export const Limit = Type.String({
-  pattern: '^(?:[1-9]|[1-9][0-9]|100)$',
-  description: '1 to 100',
-});
-
-export const ErrorBody = errorBodySchema;
+export {
+  Cursor,
+  CursorQuery,
+  ErrorBody,
+  Id,
+  IdParams,
+  Limit,
+  NextCursor,
+  Nullable,
+  Ok,
+  PageQuery,
+  Timestamp,
+} from '../../common/contract/common.js';
 
 /** Standard refusal responses for OpenAPI. */
 export function withErrors<T extends Record<number, TSchema>>(ok: T) {
@@ -27,8 +29,6 @@ export function withErrors<T extends Record<number, TSchema>>(ok: T) {
     429: ErrorBody,
   };
 }
-
-export const Ok = Type.Object({ ok: Type.Literal(true) });
 
 export const SignIn = Type.Object(
   {

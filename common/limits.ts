@@ -1,0 +1,19 @@
+/**
+ * Limits of what the API accepts, counted the same way by the server and by both web apps.
+ * Plain values and functions only: the web bundles import this file at run time.
+ */
+
+/** A message is 1 to 5,000 characters, counted as Unicode code points (an emoji counts 1). */
+export const MESSAGE_MAX_LENGTH = 5000;
+
+/** Length of a text as the API counts it: Unicode code points, not UTF-16 units. */
+export function textLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+/** Page sizes of the lists. */
+export const PAGE_SIZE = 20;
+export const MESSAGE_PAGE_SIZE = 50;
+export const MAX_PAGE_LIMIT = 100;

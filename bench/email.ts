@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { fromPostgres } from '../server/db/connect.js';
 import { SMTP_MAX_CONNECTIONS } from '../server/jobs/mailer.js';
 import { WORKER_CONCURRENCY } from '../server/jobs/worker.js';
-import { queueSharedItemsEmail } from '../server/modules/notifications/shared-items.service.js';
+import { queueSharedItemsEmail } from '../server/modules/shared-items/shared-items.service.js';
 import { runBaselineProcess } from './lib/baseline-process.js';
 import { datasetIds, patientEmail, postgresDataset } from './lib/dataset.js';
 import { median, postgresCpuMs, processCpuMs } from './lib/measure.js';

@@ -3,9 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { sql } from 'drizzle-orm';
 import type { Config } from './config.js';
-import { AppError, databaseUnavailable } from './errors.js';
+import { AppError } from './errors.js';
 import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
@@ -30,6 +29,7 @@ import { chargeBandRoutes } from './modules/charge-bands/charge-band.routes.js';
 import { createChargeBandService } from './modules/charge-bands/charge-band.service.js';
 import { messagingRoutes } from './modules/messaging/messaging.routes.js';
 import { createMessagingService } from './modules/messaging/messaging.service.js';
+import { operationsRoutes } from './modules/operations/operations.routes.js';
 import { notificationRoutes } from './modules/notifications/notification.routes.js';
 import { createNotificationService } from './modules/notifications/notification.service.js';
 import { patientRoutes } from './modules/patients/patient.routes.js';
@@ -170,26 +170,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   const names = cookieNames(config.secureCookies);
   registerAuth(app, services.auth, names);
 
-  app.get(
-    '/api/v1/openapi.json',
-    { config: { auth: 'public' }, schema: { hide: true } },
-    async () => app.swagger(),
-  );
-  app.get(
-    '/api/v1/health',
-    {
-      config: { auth: 'public' },
-      schema: { tags: ['Operations'], summary: 'Liveness and database reachability' },
-    },
-    async () => {
-      try {
-        await database.db.execute(sql`select 1`);
-      } catch {
-        throw databaseUnavailable();
-      }
-      return { status: 'ok', database: database.engine };
-    },
-  );
+  await app.register(operationsRoutes, { database });
 
   await app.register(authRoutes, {
     auth: services.auth,

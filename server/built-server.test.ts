@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_PASSWORD } from './db/demo-seed.js';
+import { DEMO_PASSWORD } from './demo/demo-seed.js';
 import { startServerProcess, type ServerProcess } from './test/processes.js';
 
 // `npm start` runs the bundle made by `npm run build:server`, not the sources the other tests

@@ -1,17 +1,12 @@
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './app.js';
 import { migrateDatabase, openDatabase } from './db/connect.js';
-import {
-  DEMO_ACCOUNTS,
-  DEMO_INTEGRATION,
-  DEMO_PASSWORD,
-  hasNoChambers,
-  seedDemo,
-} from './db/demo-seed.js';
+import { DEMO_ACCOUNTS, DEMO_INTEGRATION, DEMO_PASSWORD, seedDemo } from './demo/demo-seed.js';
 import { systemClock } from './lib/clock.js';
 import { createSignals } from './lib/context.js';
 import { fileMailer, smtpMailer } from './jobs/mailer.js';
 import { createWorker } from './jobs/worker.js';
+import { hasNoChambers } from './modules/chambers/chamber.repository.js';
 import path from 'node:path';
 import { hasWebBuild } from './plugins/web.js';
 

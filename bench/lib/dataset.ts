@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { fromPostgres, migrateDatabase, type Database, type Db } from '../../server/db/connect.js';
-import { seedDemo } from '../../server/db/demo-seed.js';
+import { seedDemo } from '../../server/demo/demo-seed.js';
 import { hashPassword } from '../../server/lib/passwords.js';
 import { hashToken, newToken } from '../../server/lib/tokens.js';
 import { testConfig } from '../../server/test/test-app.js';

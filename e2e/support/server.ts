@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app.js';
-import { seedDemo } from '../../server/db/demo-seed.js';
+import { seedDemo } from '../../server/demo/demo-seed.js';
 import { systemClock } from '../../server/lib/clock.js';
 import { createSignals } from '../../server/lib/context.js';
 import { openTestDatabase, testConfig } from '../../server/test/test-app.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrateDatabase, openDatabase } from '../db/connect.js';
-import { users } from '../db/schema.js';
+import { insertUser } from '../modules/users/user.repository.js';
 import { systemClock } from '../lib/clock.js';
 import { createAccountLink } from '../modules/auth/account-links.js';
 import { createChamber } from '../modules/chambers/chamber.service.js';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     );
     const userId = randomUUID();
     await database.db.transaction(async (tx) => {
-      await tx.insert(users).values({
+      await insertUser(tx, {
         chamberId: chamber.id,
         id: userId,
         email: values['admin-email']!.trim(),

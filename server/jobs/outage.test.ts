@@ -12,7 +12,7 @@ import {
   migrateDatabase,
   type Database,
 } from '../db/connect.js';
-import { seedDemo } from '../db/demo-seed.js';
+import { seedDemo } from '../demo/demo-seed.js';
 import { systemClock } from '../lib/clock.js';
 import { createSignals } from '../lib/context.js';
 import type { StaffActor } from '../modules/auth/actor.js';

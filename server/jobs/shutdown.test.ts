@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { seedDemo } from '../db/demo-seed.js';
+import { seedDemo } from '../demo/demo-seed.js';
 import { systemClock } from '../lib/clock.js';
 import { openEventStream, type EventStream } from '../test/sse.js';
 import {

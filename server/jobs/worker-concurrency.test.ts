@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueSharedItemsEmail } from '../modules/notifications/shared-items.service.js';
+import { queueSharedItemsEmail } from '../modules/shared-items/shared-items.service.js';
 import { createBand, createChamber, createPatient, staffClient } from '../test/factories.js';
 import { startSmtpServer, type SmtpCapture } from '../test/smtp.js';
 import { recordStatements } from '../test/statements.js';
 import { buildTestApp, type TestApp } from '../test/test-app.js';
 import { smtpMailer, type Mailer } from './mailer.js';
-import { enqueueJob } from './queue.js';
+import { enqueueJob } from '../modules/email-jobs/email-job.repository.js';
 import { createWorker, WORKER_CONCURRENCY } from './worker.js';
 
 const FROM = 'Clinic <no-reply@clinic.example>';

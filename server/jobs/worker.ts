@@ -1,19 +1,23 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { isDatabaseUnavailable } from '../db/connect.js';
-import { LINK_LIFETIME_MS } from '../modules/auth/account-links.js';
-import {
-  deleteIdempotencyKeysBefore,
-  IDEMPOTENCY_KEY_LIFETIME_MS,
-} from '../modules/messaging/idempotency.repository.js';
 import type { ServiceContext } from '../lib/context.js';
-import { hashToken, newToken } from '../lib/tokens.js';
 import {
-  sharedItemsEmailsWanted,
-  sharedItemsEmailWanted,
-  type SharedItemsEmailTarget,
-} from '../modules/notifications/shared-items.repository.js';
-import { accountLinkEmail, sharedItemsEmail } from './emails.js';
+  claimDueJobs,
+  finishJob,
+  releaseJob,
+  retryJob,
+  type ClaimedJob,
+  type JobKind,
+} from '../modules/email-jobs/email-job.repository.js';
+import { accountLinkEmailHandler } from './handlers/account-link-email.js';
+import { idempotencyKeySweep } from './handlers/idempotency-key-sweep.js';
+import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
+import {
+  payloadOf,
+  type JobHandler,
+  type JobHandlerFactory,
+  type JobOutcome,
+} from './job-handler.js';
 import { MailError, SMTP_MAX_CONNECTIONS, type Mailer } from './mailer.js';
 
 /** A job claimed by this worker is someone else's to retry if not finished in this time. */
@@ -27,40 +31,22 @@ const BATCH = 100;
  */
 export const WORKER_CONCURRENCY = 4 * SMTP_MAX_CONNECTIONS;
 
+/** The handler of each job kind, one file each under jobs/handlers/. */
+const JOB_HANDLERS: Record<JobKind, JobHandlerFactory> = {
+  account_link_email: accountLinkEmailHandler,
+  shared_items_email: sharedItemsEmailHandler,
+};
+
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
 export function backoffMs(attempt: number): number {
   return Math.min(30_000 * 2 ** Math.max(0, attempt - 1), 3_600_000);
 }
-
-type ClaimedJob = {
-  /** The lease this worker holds on the job (`locked_until` as claimed). */
-  lease: string;
-  chamber_id: string;
-  id: string;
-  kind: string;
-  payload: Record<string, unknown> | string;
-  attempts: number;
-  max_attempts: number;
-  /** For a shared-items email, whom to send it to, looked up with the rest of its batch (null: not wanted). */
-  wanted?: SharedItemsEmailTarget | null;
-};
-
-const payloadOf = (job: ClaimedJob): Record<string, unknown> =>
-  typeof job.payload === 'string'
-    ? (JSON.parse(job.payload) as Record<string, unknown>)
-    : job.payload;
-
-type Outcome = { result: 'sent' | 'skipped'; note?: string };
 
 export interface WorkerStats {
   done: number;
   retried: number;
   failed: number;
 }
-
-/** How often the worker deletes expired Idempotency-Key results, and how many per statement. */
-const SWEEP_EVERY_MS = 3_600_000;
-const SWEEP_BATCH = 5_000;
 
 /**
  * Delivers durable jobs after their transaction committed: claims due rows with
@@ -79,93 +65,18 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
    * Written first thing in the next round.
    */
   const unsettled = new Map<string, () => Promise<void>>();
+  const handlers = new Map<string, JobHandler>(
+    Object.entries(JOB_HANDLERS).map(([kind, make]) => [kind, make(ctx, mailer)]),
+  );
+  const sweep = idempotencyKeySweep(db);
 
-  async function claim(now: Date): Promise<ClaimedJob[]> {
-    const lease = new Date(now.getTime() + LEASE_MS).toISOString();
-    const r = await db.execute<Omit<ClaimedJob, 'lease'>>(sql`
-      update jobs j set state = 'running', attempts = j.attempts + 1,
-             locked_until = ${lease}::timestamptz,
-             updated_at = ${now.toISOString()}::timestamptz
-        from (select chamber_id, id from jobs
-               where (state = 'pending' and run_at <= ${now.toISOString()}::timestamptz)
-                  or (state = 'running' and locked_until < ${now.toISOString()}::timestamptz)
-               order by run_at
-               limit ${BATCH}
-               for update skip locked) due
-       where j.chamber_id = due.chamber_id and j.id = due.id
-      returning j.chamber_id, j.id, j.kind, j.payload, j.attempts, j.max_attempts`);
-    return r.rows.map((row) => ({ ...row, lease }));
-  }
-
-  async function chamberName(chamberId: string): Promise<string> {
-    const r = await db.execute<{ name: string }>(
-      sql`select name from chambers where id = ${chamberId}::uuid`,
-    );
-    return r.rows[0]?.name ?? 'your clinic';
-  }
-
-  async function accountLink(job: ClaimedJob, payload: Record<string, unknown>): Promise<Outcome> {
-    const now = clock();
-    const tokenId = String(payload.tokenId);
-    const r = await db.execute<{
-      purpose: keyof typeof LINK_LIFETIME_MS;
-      account_kind: 'staff' | 'patient';
-      email: string | null;
-    }>(sql`
-      select t.purpose, t.account_kind, coalesce(a.email, u.email) as email
-        from account_tokens t
-        left join portal_accounts a on a.chamber_id = t.chamber_id and a.patient_id = t.patient_id
-        left join users u on u.chamber_id = t.chamber_id and u.id = t.user_id
-       where t.chamber_id = ${job.chamber_id}::uuid and t.id = ${tokenId}::uuid and t.used_at is null`);
-    const row = r.rows[0];
-    if (!row?.email) return { result: 'skipped', note: 'link already used or replaced' };
-    // The emailed token is made now and only its hash kept; the lifetime counts from sending.
-    const token = newToken();
-    await db.execute(sql`
-      update account_tokens set token_hash = ${hashToken(token)},
-             expires_at = ${new Date(now.getTime() + LINK_LIFETIME_MS[row.purpose]).toISOString()}::timestamptz
-       where chamber_id = ${job.chamber_id}::uuid and id = ${tokenId}::uuid and used_at is null`);
-    const forStaff = row.account_kind === 'staff';
-    const link = `${config.publicUrl}/${forStaff ? 'staff' : 'portal'}/set-password#token=${token}`;
-    await mailer.send(
-      accountLinkEmail(row.email, await chamberName(job.chamber_id), row.purpose, link, forStaff),
-    );
-    return { result: 'sent' };
-  }
-
-  async function sharedItems(job: ClaimedJob, payload: Record<string, unknown>): Promise<Outcome> {
-    // Checked again at sending: consent or the setting may have changed since the item was shared.
-    const wanted =
-      job.wanted !== undefined
-        ? job.wanted
-        : await sharedItemsEmailWanted(db, job.chamber_id, String(payload.patientId));
-    if (!wanted)
-      return {
-        result: 'skipped',
-        note: 'email no longer wanted (setting, consent or account changed)',
-      };
-    await mailer.send(
-      sharedItemsEmail(wanted.email, wanted.chamberName, `${config.publicUrl}/portal/`),
-    );
-    return { result: 'sent' };
-  }
-
-  async function finish(job: ClaimedJob, state: 'done' | 'failed', note: string | null) {
-    const now = clock();
-    await db.execute(sql`
-      update jobs set state = ${state}, locked_until = null, last_error = ${note},
-             finished_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
-       where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid`);
-  }
+  const finish = (job: ClaimedJob, state: 'done' | 'failed', note: string | null) =>
+    finishJob(db, job, state, note, clock());
 
   async function retry(job: ClaimedJob, note: string) {
     const now = clock();
     try {
-      await db.execute(sql`
-        update jobs set state = 'pending', locked_until = null, last_error = ${note},
-               run_at = ${new Date(now.getTime() + backoffMs(job.attempts)).toISOString()}::timestamptz,
-               updated_at = ${now.toISOString()}::timestamptz
-         where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid`);
+      await retryJob(db, job, note, new Date(now.getTime() + backoffMs(job.attempts)), now);
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       // A newer pending job with the same key exists (an item shared meanwhile): it sends the one email.
@@ -178,58 +89,33 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
    * at once, and the attempt not counted (the job did nothing wrong). Only while this worker
    * still holds the lease it claimed.
    */
-  async function release(job: ClaimedJob) {
-    const now = clock();
-    await db.execute(sql`
-      update jobs set state = 'pending', locked_until = null,
-             attempts = greatest(attempts - 1, 0),
-             run_at = ${now.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
-       where chamber_id = ${job.chamber_id}::uuid and id = ${job.id}::uuid
-         and state = 'running' and locked_until = ${job.lease}::timestamptz`);
-  }
+  const release = (job: ClaimedJob) => releaseJob(db, job, clock());
 
   /** Writes about a job; if the database is away, keeps the write for the next round. */
   async function settle(job: ClaimedJob, write: () => Promise<void>): Promise<void> {
     try {
       await write();
     } catch (error) {
-      if (isDatabaseUnavailable(error)) unsettled.set(`${job.chamber_id}/${job.id}`, write);
+      if (isDatabaseUnavailable(error)) unsettled.set(`${job.chamberId}/${job.id}`, write);
       throw error;
     }
   }
 
-  /**
-   * Looks up whom the shared-items emails of a batch go to in one query per chamber, instead of
-   * one query per job, just before sending them. Should it fail, each job looks itself up.
-   */
-  async function lookUpSharedItems(jobs: ClaimedJob[]): Promise<void> {
-    const byChamber = new Map<string, ClaimedJob[]>();
-    for (const job of jobs)
-      if (job.kind === 'shared_items_email')
-        byChamber.set(job.chamber_id, [...(byChamber.get(job.chamber_id) ?? []), job]);
-    for (const [chamberId, list] of byChamber) {
-      try {
-        const patientOf = (job: ClaimedJob) => String(payloadOf(job).patientId);
-        const answers = await sharedItemsEmailsWanted(db, chamberId, list.map(patientOf));
-        for (const job of list) job.wanted = answers.get(patientOf(job));
-      } catch {
-        // A payload or a database that fails here fails the job itself, in runOne.
-      }
+  /** Lets each kind's handler look up at once what its jobs of the batch need. */
+  async function prepare(jobs: ClaimedJob[]): Promise<void> {
+    for (const [kind, handler] of handlers) {
+      const ofKind = jobs.filter((job) => job.kind === kind);
+      if (ofKind.length > 0) await handler.prepare?.(ofKind);
     }
   }
 
   async function runOne(job: ClaimedJob): Promise<'done' | 'retried' | 'failed'> {
     const payload = payloadOf(job);
-    let outcome: Outcome;
+    let outcome: JobOutcome;
     try {
-      outcome =
-        job.kind === 'account_link_email'
-          ? await accountLink(job, payload)
-          : job.kind === 'shared_items_email'
-            ? await sharedItems(job, payload)
-            : (() => {
-                throw new MailError(`unknown job kind ${job.kind}`, true);
-              })();
+      const handler = handlers.get(job.kind);
+      if (!handler) throw new MailError(`unknown job kind ${job.kind}`, true);
+      outcome = await handler.run(job, payload);
     } catch (error) {
       // A mail server that cannot be reached is the job's failure; the database's is not.
       if (!(error instanceof MailError) && isDatabaseUnavailable(error)) {
@@ -238,7 +124,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
       }
       const permanent = error instanceof MailError && error.permanent;
       const note = error instanceof Error ? error.message.slice(0, 500) : 'failed';
-      if (permanent || job.attempts >= job.max_attempts) {
+      if (permanent || job.attempts >= job.maxAttempts) {
         log?.error(
           { jobId: job.id, kind: job.kind, attempts: job.attempts },
           'job failed permanently',
@@ -271,28 +157,16 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
     }
   }
 
-  let lastSweep = -Infinity;
-
-  /**
-   * Once an hour: stored send results older than their lifetime (24 h) are deleted, so the
-   * Idempotency-Key table holds one day of sends, not all of them.
-   */
-  async function sweep(now: Date): Promise<void> {
-    if (now.getTime() - lastSweep < SWEEP_EVERY_MS) return;
-    const before = new Date(now.getTime() - IDEMPOTENCY_KEY_LIFETIME_MS);
-    while ((await deleteIdempotencyKeysBefore(db, before, SWEEP_BATCH)) === SWEEP_BATCH);
-    lastSweep = now.getTime();
-  }
-
   /** Runs every due job once (tests call this directly with their own clock). */
   async function runDue(): Promise<WorkerStats> {
     const stats: WorkerStats = { done: 0, retried: 0, failed: 0 };
     await settleLeftovers();
     await sweep(clock());
     for (;;) {
-      const jobs = await claim(clock());
+      const now = clock();
+      const jobs = await claimDueJobs(db, now, new Date(now.getTime() + LEASE_MS), BATCH);
       if (jobs.length === 0) return stats;
-      await lookUpSharedItems(jobs);
+      await prepare(jobs);
       // Several jobs of the batch at a time: one by one, every email waited for the previous
       // one's round trips to the database and the mail server.
       let next = 0;
@@ -313,7 +187,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
         // The round ends here: the jobs of the batch not yet started are given back (those
         // already started have settled their own outcome).
         for (const rest of jobs.slice(next))
-          unsettled.set(`${rest.chamber_id}/${rest.id}`, () => release(rest));
+          unsettled.set(`${rest.chamberId}/${rest.id}`, () => release(rest));
         throw failure.error;
       }
       if (jobs.length < BATCH) return stats;

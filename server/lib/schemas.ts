@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import type { TSchema } from 'typebox';
 import { AppError } from '../errors.js';
 import { ErrorBody } from '../../common/contract/common.js';
 
@@ -15,6 +15,7 @@ export {
   PageQuery,
   Timestamp,
 } from '../../common/contract/common.js';
+export { EmailAddress, PersonName, SignIn } from '../../common/contract/auth.js';
 
 /** Standard refusal responses for OpenAPI. */
 export function withErrors<T extends Record<number, TSchema>>(ok: T) {
@@ -29,29 +30,6 @@ export function withErrors<T extends Record<number, TSchema>>(ok: T) {
     429: ErrorBody,
   };
 }
-
-export const SignIn = Type.Object(
-  {
-    chamber: Type.String({ minLength: 1, maxLength: 63 }),
-    email: Type.String({ minLength: 1, maxLength: 254 }),
-    password: Type.String({ minLength: 1, maxLength: 200 }),
-  },
-  { additionalProperties: false },
-);
-
-export const EmailAddress = Type.String({
-  minLength: 3,
-  maxLength: 254,
-  pattern: '^[^\\s@<>()",;:\\\\]+@[^\\s@<>()",;:\\\\]+\\.[^\\s@<>()",;:\\\\]+$',
-});
-
-/** A person's name: no control characters (so it can never break an email header). */
-export const PersonName = (max: number) =>
-  Type.String({
-    minLength: 1,
-    maxLength: max,
-    pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
-  });
 
 /** Parses a cursor made by `encodeCursor`. */
 export function decodeCursor(cursor: string | undefined): number | undefined {

@@ -22,7 +22,7 @@ import { createIntegration, fhirGet, getToken } from '../modules/fhir/fhir-test-
 import {
   ELIGIBILITY_MESSAGES,
   type EligibilityCode,
-} from '../modules/messaging/messaging.policy.js';
+} from '../modules/portal-access/portal-access.policy.js';
 
 /**
  * Who may call each route. The test compares this with the app's own route table, so a new

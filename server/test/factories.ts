@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { users } from '../db/schema.js';
+import { insertUser } from '../modules/users/user.repository.js';
 import { hashPassword } from '../lib/passwords.js';
 import type { StaffActor } from '../modules/auth/actor.js';
 import { createChamber as createChamberRow } from '../modules/chambers/chamber.service.js';
@@ -34,7 +34,7 @@ export async function createChamber(
   );
   const adminId = randomUUID();
   const email = `admin@${key}.example`;
-  await t.db.insert(users).values({
+  await insertUser(t.db, {
     chamberId: id,
     id: adminId,
     email,

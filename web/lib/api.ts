@@ -1,3 +1,4 @@
+import type { ErrorBody } from '../../common/contract/common.js';
 import { noteActivity } from './idle';
 
 /** The API's one error shape, as an exception the UI can show next to the field it names. */
@@ -21,24 +22,28 @@ export function onUnauthenticated(listener: Listener): () => void {
   return () => unauthenticatedListeners.delete(listener);
 }
 
-/** JSON request to the API with the session cookie; throws ApiError on refusal. */
+/**
+ * Request to the API with the session cookie: a JSON body, or a form (multipart, for uploads).
+ * Answers JSON; throws ApiError on refusal.
+ */
 export async function api<T>(
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<T> {
+  const json = body !== undefined && !(body instanceof FormData);
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
       method,
       credentials: 'same-origin',
       headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(json ? { 'content-type': 'application/json' } : {}),
         accept: 'application/json',
         ...headers,
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: json ? JSON.stringify(body) : (body as FormData | undefined),
     });
   } catch {
     throw new ApiError(
@@ -56,9 +61,7 @@ export async function api<T>(
   }
   if (res.ok) noteActivity();
   if (!res.ok) {
-    const err = (
-      data as { error?: { code?: string; message?: string; field?: string } } | undefined
-    )?.error;
+    const err = (data as Partial<ErrorBody> | undefined)?.error;
     if (res.status === 401 && !path.endsWith('/session'))
       unauthenticatedListeners.forEach((l) => l());
     throw new ApiError(
@@ -102,4 +105,21 @@ export function formError(error: unknown, fields: string[]): string | undefined 
   if (error instanceof ApiError)
     return error.field && fields.includes(error.field) ? undefined : error.message;
   return 'Something went wrong. Please try again.';
+}
+
+/**
+ * The query options of a list paged by `nextCursor`, for useInfiniteQuery: GET `path`, then
+ * the same with `cursor=` for each next page. `path` may carry a query string already.
+ */
+export function pagedList<T extends { nextCursor: string | null }>(path: string) {
+  return {
+    queryFn: ({ pageParam }: { pageParam: string }) =>
+      get<T>(
+        pageParam
+          ? `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(pageParam)}`
+          : path,
+      ),
+    initialPageParam: '',
+    getNextPageParam: (last: T) => last.nextCursor ?? undefined,
+  };
 }

@@ -1,10 +1,37 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
+
+/** How often lists poll while the live stream is open: a safety net, not the way updates come. */
+export const POLL_WHILE_LIVE = 5 * 60_000;
+/** How often lists poll while the live stream is down (connecting, broken or not supported). */
+export const POLL_WHILE_DOWN = 30_000;
+
+let streamOpen = false;
+const statusListeners = new Set<() => void>();
+
+function setStreamOpen(open: boolean): void {
+  if (open === streamOpen) return;
+  streamOpen = open;
+  statusListeners.forEach((l) => l());
+}
+
+function subscribeStatus(listener: () => void): () => void {
+  statusListeners.add(listener);
+  return () => statusListeners.delete(listener);
+}
+
+/**
+ * The polling interval of a list that live events keep fresh: slow while the stream is open,
+ * faster while it is down, so a broken stream only makes updates slower.
+ */
+export function usePollInterval(): number {
+  const open = useSyncExternalStore(subscribeStatus, () => streamOpen);
+  return open ? POLL_WHILE_LIVE : POLL_WHILE_DOWN;
+}
 
 /**
  * Live events from the server (Server-Sent Events at /api/v1/events): a new message the
  * signed-in person may see arrives at once, without reload. The browser reconnects by itself
- * and the server then sends what was missed (or "resync" when that is too much). Polling stays
- * on as a fallback, so a broken stream only makes updates slower.
+ * and the server then sends what was missed (or "resync" when that is too much).
  */
 export function useLiveEvents<T>(options: {
   enabled: boolean;
@@ -20,6 +47,8 @@ export function useLiveEvents<T>(options: {
   useEffect(() => {
     if (!enabled || typeof EventSource === 'undefined') return undefined;
     const source = new EventSource(`/api/v1/events?as=${as}`);
+    source.addEventListener('open', () => setStreamOpen(true));
+    source.addEventListener('error', () => setStreamOpen(false));
     source.addEventListener('message', (e) => {
       try {
         handlers.current.onMessage(JSON.parse((e as MessageEvent<string>).data) as T);
@@ -28,6 +57,9 @@ export function useLiveEvents<T>(options: {
       }
     });
     source.addEventListener('resync', () => handlers.current.onResync());
-    return () => source.close();
+    return () => {
+      source.close();
+      setStreamOpen(false);
+    };
   }, [enabled, as]);
 }

@@ -1,4 +1,4 @@
-import type { QueryClient } from '@tanstack/react-query';
+import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
 
 /**
  * After sign-out (or when another person signs in on this device): forget every cached answer
@@ -10,4 +10,10 @@ export function resetCache(client: QueryClient, session: unknown): void {
   client.getMutationCache().clear();
   client.setQueryData(['session'], session);
   client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+}
+
+/** Marks the answers under each key stale, refetching those on screen; resolves when done. */
+export function useInvalidate(): (...keys: QueryKey[]) => Promise<unknown> {
+  const client = useQueryClient();
+  return (...keys) => Promise.all(keys.map((queryKey) => client.invalidateQueries({ queryKey })));
 }

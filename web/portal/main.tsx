@@ -1,18 +1,21 @@
+import { ForgottenPasswordPage } from '../ui/forgotten-password-page';
 import { mountApp } from '../ui/mount-app';
+import { SetPasswordPage } from '../ui/set-password-page';
+import { portalSession } from './features/session/api';
 import { ConversationPage } from './routes/conversation-page';
 import { DocumentsPage } from './routes/documents-page';
-import { MedicalDataPage } from './routes/medical-data-page';
-import { ForgottenPasswordPage } from './routes/forgotten-password-page';
 import { HomePage } from './routes/home-page';
 import { InboxPage } from './routes/inbox-page';
 import { PortalLayout } from './routes/layout';
+import { MedicalDataPage } from './routes/medical-data-page';
 import { NewMessagePage } from './routes/new-message-page';
-import { SetPasswordPage } from './routes/set-password-page';
+
+const app = { appName: 'Patient Portal', api: portalSession };
 
 mountApp(
   [
-    { path: '/forgotten-password', element: <ForgottenPasswordPage /> },
-    { path: '/set-password', element: <SetPasswordPage /> },
+    { path: '/forgotten-password', element: <ForgottenPasswordPage {...app} /> },
+    { path: '/set-password', element: <SetPasswordPage {...app} /> },
     {
       path: '/',
       element: <PortalLayout />,

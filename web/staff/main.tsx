@@ -1,19 +1,22 @@
+import { ForgottenPasswordPage } from '../ui/forgotten-password-page';
 import { mountApp } from '../ui/mount-app';
+import { SetPasswordPage } from '../ui/set-password-page';
+import { staffSession } from './features/session/api';
 import { AdminBillingRulesPage } from './routes/admin-billing-rules-page';
 import { AdminConfigurationPage } from './routes/admin-configuration-page';
 import { AdminSystemActivityPage } from './routes/admin-system-activity-page';
 import { AdminUserManagementPage } from './routes/admin-user-management-page';
-import { ForgottenPasswordPage } from './routes/forgotten-password-page';
 import { StaffLayout } from './routes/layout';
 import { PatientRecordPage } from './routes/patient-record-page';
 import { PatientSearchPage } from './routes/patient-search-page';
-import { SetPasswordPage } from './routes/set-password-page';
 import { StartPage } from './routes/start-page';
+
+const app = { appName: 'Staff', api: staffSession };
 
 mountApp(
   [
-    { path: '/forgotten-password', element: <ForgottenPasswordPage /> },
-    { path: '/set-password', element: <SetPasswordPage /> },
+    { path: '/forgotten-password', element: <ForgottenPasswordPage {...app} /> },
+    { path: '/set-password', element: <SetPasswordPage {...app} /> },
     {
       path: '/',
       element: <StaffLayout />,

@@ -1,98 +1,65 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Card,
-  Container,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
+import { useMutation } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
-import { fieldError, formError } from '../lib/api';
+import { fieldError } from '../lib/api';
+import type { SessionApi } from '../lib/session';
+import { AuthCard } from './auth-card';
 import { useFocusOnError } from './focus-on-error';
+import { FormAlert } from './form-alert';
 
 /** Asks for a reset link; the answer is the same whether or not the email is known. */
-export function ForgottenPasswordPage(props: {
+export function ForgottenPasswordPage<S>(props: {
   /** Which app this is, shown above the title. */
   appName: string;
-  defaultChamber: string;
-  requestReset: (values: { chamber: string; email: string }) => Promise<{ message: string }>;
+  api: SessionApi<S>;
 }) {
-  const [chamber, setChamber] = useState(props.defaultChamber);
+  const [chamber, setChamber] = useState(() => props.api.rememberedClinic());
   const [email, setEmail] = useState('');
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const request = useMutation({ mutationFn: props.api.requestReset });
   const form = useRef<HTMLFormElement>(null);
-  useFocusOnError(form, error);
-  const [done, setDone] = useState<string | null>(null);
+  useFocusOnError(form, request.error);
   const { search } = useLocation();
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setPending(true);
-    setError(null);
-    try {
-      setDone((await props.requestReset({ chamber: chamber.trim(), email: email.trim() })).message);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setPending(false);
-    }
+    request.mutate({ chamber: chamber.trim(), email: email.trim() });
   };
   return (
-    <Container size={420} py="xl">
-      <Card withBorder padding="lg">
-        <Stack>
-          <div>
-            <Text size="sm" c="dimmed">
-              {props.appName}
-            </Text>
-            <Title order={1} size="h2">
-              Forgotten password
-            </Title>
-          </div>
-          {done ? (
-            <Alert color="teal" role="status">
-              {done}
-            </Alert>
-          ) : (
-            <form ref={form} onSubmit={submit} noValidate>
-              <Stack gap="sm">
-                <Text size="sm">We will email you a link to choose a new password.</Text>
-                {formError(error, ['chamber', 'email']) && (
-                  <Alert color="red" role="alert">
-                    {formError(error, ['chamber', 'email'])}
-                  </Alert>
-                )}
-                <TextInput
-                  label="Clinic code"
-                  required
-                  value={chamber}
-                  onChange={(e) => setChamber(e.currentTarget.value)}
-                  error={fieldError(error, 'chamber')}
-                />
-                <TextInput
-                  label="Email"
-                  type="email"
-                  required
-                  autoComplete="username"
-                  value={email}
-                  onChange={(e) => setEmail(e.currentTarget.value)}
-                  error={fieldError(error, 'email')}
-                />
-                <Button type="submit" loading={pending}>
-                  Email me a link
-                </Button>
-              </Stack>
-            </form>
-          )}
-          <Anchor component={Link} to={{ pathname: '/', search }} size="sm">
-            Back to sign in
-          </Anchor>
-        </Stack>
-      </Card>
-    </Container>
+    <AuthCard above={props.appName} title="Forgotten password">
+      {request.isSuccess ? (
+        <Alert color="teal" role="status">
+          {request.data.message}
+        </Alert>
+      ) : (
+        <form ref={form} onSubmit={submit} noValidate>
+          <Stack gap="sm">
+            <Text size="sm">We will email you a link to choose a new password.</Text>
+            <FormAlert error={request.error} fields={['chamber', 'email']} />
+            <TextInput
+              label="Clinic code"
+              required
+              value={chamber}
+              onChange={(e) => setChamber(e.currentTarget.value)}
+              error={fieldError(request.error, 'chamber')}
+            />
+            <TextInput
+              label="Email"
+              type="email"
+              required
+              autoComplete="username"
+              value={email}
+              onChange={(e) => setEmail(e.currentTarget.value)}
+              error={fieldError(request.error, 'email')}
+            />
+            <Button type="submit" loading={request.isPending}>
+              Email me a link
+            </Button>
+          </Stack>
+        </form>
+      )}
+      <Anchor component={Link} to={{ pathname: '/', search }} size="sm">
+        Back to sign in
+      </Anchor>
+    </AuthCard>
   );
 }

@@ -1,6 +1,6 @@
 import { Modal, Stack, Text } from '@mantine/core';
-import { useState } from 'react';
-import { SignInForm, type SignInValues } from './sign-in-form';
+import type { SignIn } from '../../common/contract/auth.js';
+import { SignInForm } from './sign-in-form';
 
 /** After the session ended: sign in again over the page, so a draft being written is kept. */
 export function SessionExpired(props: {
@@ -8,10 +8,8 @@ export function SessionExpired(props: {
   chamber: string;
   /** The email of the person who was signed in, when the app knows it. */
   email?: string;
-  signIn: (values: SignInValues) => Promise<unknown>;
+  signIn: (values: SignIn) => Promise<unknown>;
 }) {
-  const [pending, setPending] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   return (
     <Modal
       opened={props.opened}
@@ -29,19 +27,7 @@ export function SessionExpired(props: {
         <SignInForm
           defaultChamber={props.chamber}
           defaultEmail={props.email}
-          pending={pending}
-          error={error}
-          onSubmit={async (values) => {
-            setPending(true);
-            setError(null);
-            try {
-              await props.signIn(values);
-            } catch (e) {
-              setError(e);
-            } finally {
-              setPending(false);
-            }
-          }}
+          signIn={props.signIn}
         />
       </Stack>
     </Modal>

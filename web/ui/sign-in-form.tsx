@@ -1,48 +1,39 @@
-import { Alert, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
+import { Button, Stack, TextInput } from '@mantine/core';
+import { useMutation } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { fieldError, formError } from '../lib/api';
+import { fieldError } from '../lib/api';
+import type { SignIn } from '../../common/contract/auth.js';
 import { useFocusOnError } from './focus-on-error';
-
-export interface SignInValues {
-  chamber: string;
-  email: string;
-  password: string;
-}
+import { FormAlert } from './form-alert';
+import { PasswordField } from './password-field';
 
 /** Clinic code, email and password; the error of the last attempt is shown next to its field. */
 export function SignInForm(props: {
   defaultChamber: string;
   defaultEmail?: string;
-  pending: boolean;
-  error: unknown;
-  onSubmit: (values: SignInValues) => void;
-  submitLabel?: string;
+  signIn: (values: SignIn) => Promise<unknown>;
 }) {
   const [chamber, setChamber] = useState(props.defaultChamber);
   const [email, setEmail] = useState(props.defaultEmail ?? '');
   const [password, setPassword] = useState('');
+  const attempt = useMutation({ mutationFn: props.signIn });
   const form = useRef<HTMLFormElement>(null);
-  useFocusOnError(form, props.error);
+  useFocusOnError(form, attempt.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    props.onSubmit({ chamber: chamber.trim(), email: email.trim(), password });
+    attempt.mutate({ chamber: chamber.trim(), email: email.trim(), password });
   };
-  const general = formError(props.error, ['chamber', 'email', 'password']);
   return (
     <form ref={form} onSubmit={submit} noValidate>
       <Stack gap="sm">
-        {general && (
-          <Alert color="red" role="alert">
-            {general}
-          </Alert>
-        )}
+        <FormAlert error={attempt.error} fields={['chamber', 'email', 'password']} />
         <TextInput
           label="Clinic code"
           required
           autoComplete="organization"
           value={chamber}
           onChange={(e) => setChamber(e.currentTarget.value)}
-          error={fieldError(props.error, 'chamber')}
+          error={fieldError(attempt.error, 'chamber')}
         />
         <TextInput
           label="Email"
@@ -53,21 +44,18 @@ export function SignInForm(props: {
           data-autofocus={!props.defaultEmail || undefined}
           value={email}
           onChange={(e) => setEmail(e.currentTarget.value)}
-          error={fieldError(props.error, 'email')}
+          error={fieldError(attempt.error, 'email')}
         />
-        <PasswordInput
+        <PasswordField
           label="Password"
-          required
           autoComplete="current-password"
           data-autofocus={Boolean(props.defaultEmail) || undefined}
           value={password}
           onChange={(e) => setPassword(e.currentTarget.value)}
-          error={fieldError(props.error, 'password')}
-          // Mantine marks only its wrapper: tell assistive technology the field is invalid.
-          aria-invalid={Boolean(fieldError(props.error, 'password')) || undefined}
+          error={fieldError(attempt.error, 'password')}
         />
-        <Button type="submit" loading={props.pending} fullWidth>
-          {props.submitLabel ?? 'Sign in'}
+        <Button type="submit" loading={attempt.isPending} fullWidth>
+          Sign in
         </Button>
       </Stack>
     </form>

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db, Rows } from '../../db/connect.js';
-import { auditEvents, chambers } from '../../db/schema.js';
+import { auditEvents, chambers, patients } from '../../db/schema.js';
 
 export type AuditActorKind = 'staff' | 'patient' | 'system' | 'anonymous' | 'integration';
 
@@ -209,4 +209,14 @@ export async function chambersByKey(db: Db, key?: string) {
     .from(chambers)
     .where(key === undefined ? undefined : eq(chambers.key, key))
     .orderBy(chambers.key);
+}
+
+/** Whether the chamber has this patient (the Activity tab of a missing patient is 404). */
+export async function patientExists(db: Db, chamberId: string, patientId: string) {
+  const rows = await db
+    .select({ id: patients.id })
+    .from(patients)
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
+    .limit(1);
+  return rows.length > 0;
 }

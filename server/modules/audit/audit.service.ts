@@ -3,8 +3,8 @@ import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { Actor, AnonymousActor, StaffActor } from '../auth/actor.js';
-import { findPatientRecord } from '../patients/patient.repository.js';
 import {
+  patientExists,
   chambersByKey,
   findAuditEvents,
   insertAuditEvents,
@@ -224,8 +224,7 @@ export function createAuditService(ctx: ServiceContext) {
 
     /** The patient's Activity tab. */
     async forPatient(actor: StaffActor, patientId: string, cursor?: string) {
-      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
-        throw notFound('That patient');
+      if (!(await patientExists(db, actor.chamberId, patientId))) throw notFound('That patient');
       const rows = await findAuditEvents(db, actor.chamberId, filter({ patientId, cursor }, 51));
       const page = rows.slice(0, 50);
       const last = page[page.length - 1];

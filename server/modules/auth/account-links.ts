@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
-import { accountTokens } from '../../db/schema.js';
 import { hours, minutes } from '../../lib/clock.js';
 import { hashToken, newToken } from '../../lib/tokens.js';
-import { enqueueJob } from '../../jobs/queue.js';
-import { retireTokensOf } from './auth.repository.js';
+import { enqueueJob } from '../email-jobs/email-job.repository.js';
+import { insertAccountToken, retireTokensOf, type AccountSubject } from './auth.repository.js';
 
 /** Rule 8: a reset link lives 15 minutes, an invitation 24 hours. */
 export const LINK_LIFETIME_MS = { reset: minutes(15), invitation: hours(24) } as const;
@@ -18,7 +17,7 @@ export async function createAccountLink(
   db: Db,
   input: {
     chamberId: string;
-    subject: { userId: string } | { patientId: string };
+    subject: AccountSubject;
     purpose: 'invitation' | 'reset';
     now: Date;
   },
@@ -26,7 +25,7 @@ export async function createAccountLink(
   const { chamberId, subject, purpose, now } = input;
   await retireTokensOf(db, chamberId, subject, now);
   const id = randomUUID();
-  await db.insert(accountTokens).values({
+  await insertAccountToken(db, {
     chamberId,
     id,
     accountKind: 'userId' in subject ? 'staff' : 'patient',

@@ -1,4 +1,5 @@
-import type { EligibilityFacts } from '../messaging/messaging.policy.js';
+import type { EligibilityFacts } from '../portal-access/portal-access.policy.js';
+
 /** A signed-in staff user, as loaded from their session on every request. */
 export interface StaffActor {
   kind: 'staff';

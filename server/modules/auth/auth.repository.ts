@@ -1,11 +1,19 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { accountTokens, chambers, portalAccounts, sessions, users } from '../../db/schema.js';
+import {
+  accountTokens,
+  chambers,
+  chargeBands,
+  patients,
+  portalAccounts,
+  roleMembers,
+  roles,
+  sessions,
+  users,
+} from '../../db/schema.js';
 
-export async function findChamberByKey(db: Db, key: string) {
-  const rows = await db.select().from(chambers).where(eq(chambers.key, key)).limit(1);
-  return rows[0];
-}
+/** One staff user or one patient's portal account. */
+export type AccountSubject = { userId: string } | { patientId: string };
 
 export async function findStaffByEmail(db: Db, chamberId: string, email: string) {
   const rows = await db
@@ -30,48 +38,266 @@ export async function findPortalAccountByEmail(db: Db, chamberId: string, email:
   return rows[0];
 }
 
+/** The live roles a staff user holds, by name. */
+export async function findStaffRoles(db: Db, chamberId: string, userId: string) {
+  return db
+    .select({ id: roles.id, name: roles.name })
+    .from(roleMembers)
+    .innerJoin(
+      roles,
+      and(
+        eq(roles.chamberId, roleMembers.chamberId),
+        eq(roles.id, roleMembers.roleId),
+        isNull(roles.deletedAt),
+      ),
+    )
+    .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.userId, userId)))
+    .orderBy(asc(roles.name));
+}
+
+/**
+ * The patient of a portal session: the name the portal shows, the clinic, and the facts of
+ * SPEC rule 1 (Patient Portal switch, account state, charge band).
+ */
+export async function findPortalPatient(db: Db, chamberId: string, patientId: string) {
+  const rows = await db
+    .select({
+      givenName: patients.givenName,
+      familyName: patients.familyName,
+      chamber: { key: chambers.key, name: chambers.name, timeZone: chambers.timeZone },
+      facts: {
+        portalEnabled: chambers.patientPortalEnabled,
+        accountState: portalAccounts.state,
+        bandOnlineAccess: chargeBands.onlineAccess,
+        bandAllowsMessaging: chargeBands.allowOnlineMessaging,
+      },
+    })
+    .from(patients)
+    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
+    .innerJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .leftJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, patients.chamberId),
+        eq(portalAccounts.patientId, patients.id),
+      ),
+    )
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
+    .limit(1);
+  return rows[0];
+}
+
+/**
+ * Counts a wrong password in one statement, so attempts arriving together are all counted.
+ * The fifth in a row locks a staff user until `lockUntil` (and starts the count again), or
+ * blocks an Active portal account; answers whether the portal account is now Blocked.
+ */
+export async function countFailedSignIn(
+  db: Db,
+  chamberId: string,
+  subject: AccountSubject,
+  at: { now: Date; max: number; lockUntil: Date },
+): Promise<boolean> {
+  if ('userId' in subject) {
+    await db
+      .update(users)
+      .set({
+        failedSignIns: sql`case when ${users.failedSignIns} + 1 >= ${at.max} then 0 else ${users.failedSignIns} + 1 end`,
+        lockedUntil: sql`case when ${users.failedSignIns} + 1 >= ${at.max} then ${at.lockUntil.toISOString()}::timestamptz else ${users.lockedUntil} end`,
+      })
+      .where(and(eq(users.chamberId, chamberId), eq(users.id, subject.userId)));
+    return false;
+  }
+  const rows = await db
+    .update(portalAccounts)
+    .set({
+      failedSignIns: sql`${portalAccounts.failedSignIns} + 1`,
+      state: sql`case when ${portalAccounts.failedSignIns} + 1 >= ${at.max} then 'blocked' else ${portalAccounts.state} end`,
+      updatedAt: at.now,
+    })
+    .where(
+      and(
+        eq(portalAccounts.chamberId, chamberId),
+        eq(portalAccounts.patientId, subject.patientId),
+        eq(portalAccounts.state, 'active'),
+      ),
+    )
+    .returning({ state: portalAccounts.state });
+  return rows[0]?.state === 'blocked';
+}
+
+/** A successful sign-in starts the count of failures again (and lifts a staff user's lock). */
+export async function clearFailedSignIns(
+  db: Db,
+  chamberId: string,
+  subject: AccountSubject,
+  now: Date,
+): Promise<void> {
+  if ('userId' in subject) {
+    await db
+      .update(users)
+      .set({ failedSignIns: 0, lockedUntil: null })
+      .where(and(eq(users.chamberId, chamberId), eq(users.id, subject.userId)));
+    return;
+  }
+  await db
+    .update(portalAccounts)
+    .set({ failedSignIns: 0, updatedAt: now })
+    .where(
+      and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, subject.patientId)),
+    );
+}
+
+/** Notes when a patient last asked for a reset link (rule 8: at most every 3 minutes). */
+export async function markResetRequested(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(portalAccounts)
+    .set({ lastResetRequestedAt: now, updatedAt: now })
+    .where(and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, patientId)));
+}
+
+/** Whether a staff user was sent a reset link after `since`. */
+export async function hasResetLinkSince(
+  db: Db,
+  chamberId: string,
+  userId: string,
+  since: Date,
+): Promise<boolean> {
+  const rows = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(accountTokens)
+    .where(
+      and(
+        eq(accountTokens.chamberId, chamberId),
+        eq(accountTokens.userId, userId),
+        eq(accountTokens.purpose, 'reset'),
+        gt(accountTokens.createdAt, since),
+      ),
+    );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * Sets the password of an account from a link: the count of failures starts again, a portal
+ * account becomes Active (a block is lifted), a staff user's lock is lifted. Only an Active
+ * staff user or a portal account that is not Disabled; answers the account's email, or
+ * undefined when there was none to change.
+ */
+export async function setAccountPassword(
+  db: Db,
+  chamberId: string,
+  subject: AccountSubject,
+  passwordHash: string,
+  now: Date,
+): Promise<string | undefined> {
+  if ('userId' in subject) {
+    const rows = await db
+      .update(users)
+      .set({
+        passwordHash,
+        failedSignIns: 0,
+        lockedUntil: null,
+        passwordChangedAt: now,
+        updatedAt: now,
+      })
+      .where(
+        and(eq(users.chamberId, chamberId), eq(users.id, subject.userId), eq(users.active, true)),
+      )
+      .returning({ email: users.email });
+    return rows[0]?.email;
+  }
+  const rows = await db
+    .update(portalAccounts)
+    .set({
+      passwordHash,
+      state: 'active',
+      failedSignIns: 0,
+      passwordChangedAt: now,
+      activatedAt: sql`coalesce(${portalAccounts.activatedAt}, ${now.toISOString()}::timestamptz)`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        eq(portalAccounts.chamberId, chamberId),
+        eq(portalAccounts.patientId, subject.patientId),
+        ne(portalAccounts.state, 'disabled'),
+      ),
+    )
+    .returning({ email: portalAccounts.email });
+  return rows[0]?.email;
+}
+
+export async function insertAccountToken(
+  db: Db,
+  row: typeof accountTokens.$inferInsert,
+): Promise<void> {
+  await db.insert(accountTokens).values(row);
+}
+
 export async function insertSession(db: Db, row: typeof sessions.$inferInsert): Promise<void> {
   await db.insert(sessions).values(row);
 }
 
 /** The session for a cookie, with the staff user's current roles or the patient's name. */
 export async function findSessionByTokenHash(db: Db, tokenHash: string) {
-  const result = await db.execute<{
-    chamber_id: string;
-    id: string;
-    kind: 'staff' | 'patient';
-    user_id: string | null;
-    patient_id: string | null;
-    last_seen_at: Date | string;
-    expires_at: Date | string;
-    user_name: string | null;
-    user_email: string | null;
-    user_active: boolean | null;
-    is_admin: boolean | null;
-    role_ids: string[] | null;
-    patient_name: string | null;
-    portal_enabled: boolean;
-    account_state: string | null;
-    band_online_access: string | null;
-    band_allows_messaging: boolean | null;
-  }>(sql`
-    select s.chamber_id, s.id, s.kind, s.user_id, s.patient_id, s.last_seen_at, s.expires_at,
-           u.name as user_name, u.email as user_email, u.active as user_active, u.is_admin,
-           (select coalesce(array_agg(rm.role_id::text), '{}') from role_members rm
-              join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
-             where rm.chamber_id = s.chamber_id and rm.user_id = s.user_id) as role_ids,
-           case when p.id is null then null else p.given_name || ' ' || p.family_name end as patient_name,
-           c.patient_portal_enabled as portal_enabled, a.state as account_state,
-           b.online_access as band_online_access, b.allow_online_messaging as band_allows_messaging
-      from sessions s
-      join chambers c on c.id = s.chamber_id
-      left join users u on u.chamber_id = s.chamber_id and u.id = s.user_id
-      left join patients p on p.chamber_id = s.chamber_id and p.id = s.patient_id
-      left join charge_bands b on b.chamber_id = p.chamber_id and b.id = p.charge_band_id
-      left join portal_accounts a on a.chamber_id = p.chamber_id and a.patient_id = p.id
-     where s.token_hash = ${tokenHash}
-     limit 1`);
-  return result.rows[0];
+  // One statement per request: the session, its user with current roles, or its patient with
+  // rule 1's facts.
+  const rows = await db
+    .select({
+      chamberId: sessions.chamberId,
+      id: sessions.id,
+      kind: sessions.kind,
+      userId: sessions.userId,
+      patientId: sessions.patientId,
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      userName: users.name,
+      userEmail: users.email,
+      userActive: users.active,
+      isAdmin: users.isAdmin,
+      roleIds: sql<string[] | null>`(select coalesce(array_agg(${roleMembers.roleId}::text), '{}')
+        from ${roleMembers}
+        join ${roles} on ${roles.chamberId} = ${roleMembers.chamberId}
+          and ${roles.id} = ${roleMembers.roleId} and ${roles.deletedAt} is null
+        where ${roleMembers.chamberId} = ${sessions.chamberId}
+          and ${roleMembers.userId} = ${sessions.userId})`,
+      patientName: sql<
+        string | null
+      >`case when ${patients.id} is null then null else ${patients.givenName} || ' ' || ${patients.familyName} end`,
+      portalEnabled: chambers.patientPortalEnabled,
+      accountState: portalAccounts.state,
+      bandOnlineAccess: chargeBands.onlineAccess,
+      bandAllowsMessaging: chargeBands.allowOnlineMessaging,
+    })
+    .from(sessions)
+    .innerJoin(chambers, eq(chambers.id, sessions.chamberId))
+    .leftJoin(users, and(eq(users.chamberId, sessions.chamberId), eq(users.id, sessions.userId)))
+    .leftJoin(
+      patients,
+      and(eq(patients.chamberId, sessions.chamberId), eq(patients.id, sessions.patientId)),
+    )
+    .leftJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .leftJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, patients.chamberId),
+        eq(portalAccounts.patientId, patients.id),
+      ),
+    )
+    .where(eq(sessions.tokenHash, tokenHash))
+    .limit(1);
+  return rows[0];
 }
 
 export async function touchSession(db: Db, chamberId: string, id: string, at: Date): Promise<void> {
@@ -89,7 +315,7 @@ export async function deleteSession(db: Db, chamberId: string, id: string): Prom
 export async function deleteSessionsOf(
   db: Db,
   chamberId: string,
-  subject: { userId: string } | { patientId: string },
+  subject: AccountSubject,
 ): Promise<void> {
   await db
     .delete(sessions)
@@ -143,7 +369,7 @@ export async function consumeToken(
 export async function retireTokensOf(
   db: Db,
   chamberId: string,
-  subject: { userId: string } | { patientId: string },
+  subject: AccountSubject,
   now: Date,
 ): Promise<void> {
   await db

@@ -1,20 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
-import { staffOf, patientOf, type CookieNames } from '../../plugins/auth.js';
-import { EmailAddress, Ok, SignIn, withErrors } from '../../lib/schemas.js';
-import type { AuthService } from './auth.service.js';
-
-const ResetRequest = Type.Object(
-  { chamber: Type.String({ minLength: 1, maxLength: 63 }), email: EmailAddress },
-  { additionalProperties: false },
-);
-const SetPassword = Type.Object(
-  {
-    token: Type.String({ minLength: 1, maxLength: 200 }),
-    password: Type.String({ minLength: 1, maxLength: 200 }),
-  },
-  { additionalProperties: false },
-);
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import {
+  PasswordResetAccepted,
+  PasswordResetRequest,
+  PortalSession,
+  SetPassword,
+  SignIn,
+  StaffSession,
+} from '../../../common/contract/auth.js';
+import { Ok, withErrors } from '../../lib/schemas.js';
+import { patientOf, staffOf, type CookieNames } from '../../plugins/auth.js';
+import type { AccountKind, AuthService } from './auth.service.js';
 
 export interface AuthRouteOptions {
   auth: AuthService;
@@ -23,63 +19,53 @@ export interface AuthRouteOptions {
   signInRateLimit: number;
 }
 
-/** Sign-in, sign-out, and password links, for staff (`/staff/...`) and patients (`/portal/...`). */
-export async function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): Promise<void> {
-  const { auth, cookies } = opts;
-  const describe = (kind: 'staff' | 'patient', request: FastifyRequest) =>
-    kind === 'staff'
-      ? auth.describeStaff(staffOf(request))
-      : auth.describePatient(patientOf(request));
-  const limited = { rateLimit: { max: opts.signInRateLimit, timeWindow: '1 minute' } };
+/** Where each kind of account signs in, and what its session answers. */
+const KINDS = {
+  staff: { base: '/api/v1/staff', tag: 'Staff sign-in', session: StaffSession },
+  patient: { base: '/api/v1/portal', tag: 'Portal sign-in', session: PortalSession },
+} as const;
 
-  const setCookie = (reply: FastifyReply, name: string, token: string) =>
-    reply.setCookie(name, token, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: opts.secureCookies,
-    });
-  const clearCookie = (reply: FastifyReply, name: string) =>
-    reply.clearCookie(name, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: opts.secureCookies,
-    });
+const RESET_ANSWER =
+  'If this email belongs to an account, a link to set a new password is on its way. It works for 15 minutes.';
+
+/** Sign-in, sign-out, and password links, for staff (`/staff/...`) and patients (`/portal/...`). */
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, opts) => {
+  const { auth, cookies } = opts;
+  const limited = { rateLimit: { max: opts.signInRateLimit, timeWindow: '1 minute' } };
+  const cookieOptions = {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: opts.secureCookies,
+  } as const;
+  const actorOf = (kind: AccountKind, request: FastifyRequest) =>
+    kind === 'staff' ? staffOf(request) : patientOf(request);
 
   for (const kind of ['staff', 'patient'] as const) {
-    const base = kind === 'staff' ? '/api/v1/staff' : '/api/v1/portal';
-    const cookie = kind === 'staff' ? cookies.staff : cookies.patient;
-    const tag = kind === 'staff' ? 'Staff sign-in' : 'Portal sign-in';
+    const { base, tag, session } = KINDS[kind];
+    const cookie = cookies[kind];
 
-    app.post<{ Body: Static<typeof SignIn> }>(
+    app.post(
       `${base}/session`,
       {
         config: { auth: 'public', ...limited },
         schema: {
           tags: [tag],
           summary: 'Sign in with the chamber key, email and password',
+          description:
+            'Sets the session cookie (HttpOnly, SameSite=Strict) and answers the signed-in account. Five wrong passwords in a row lock a staff user for 15 minutes and block a portal account.',
           body: SignIn,
-          response: withErrors({}),
+          response: withErrors({ 200: session }),
         },
       },
       async (request, reply) => {
-        const anon = { kind: 'anonymous' as const, ip: request.ip };
-        if (kind === 'patient') {
-          // Described from what sign-in just read and wrote, without reading the session back.
-          const session = await auth.signInPatient(anon, request.body);
-          setCookie(reply, cookie, session.token);
-          const described = await auth.describePatient(
-            { chamberId: session.chamber.id, patientId: session.patientId, name: '' },
-            session.chamber,
-          );
-          return reply.status(200).send(described);
-        }
-        const session = await auth.signInStaff(anon, request.body);
-        setCookie(reply, cookie, session.token);
-        const actor = await auth.resolveSession(session.token, kind, request.ip);
-        if (actor?.kind === 'staff') request.staffActor = actor;
-        return reply.status(200).send(await describe(kind, request));
+        const signedIn = await auth.signIn(
+          { kind: 'anonymous', ip: request.ip },
+          kind,
+          request.body,
+        );
+        reply.setCookie(cookie, signedIn.token, cookieOptions);
+        return signedIn.session;
       },
     );
 
@@ -87,25 +73,33 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): 
       `${base}/session`,
       {
         config: { auth: kind },
-        schema: { tags: [tag], summary: 'The signed-in user, or 401', response: withErrors({}) },
+        schema: {
+          tags: [tag],
+          summary: 'The signed-in account, or 401',
+          response: withErrors({ 200: session }),
+        },
       },
-      async (request) => describe(kind, request),
+      async (request) => auth.describe(actorOf(kind, request)),
     );
 
     app.delete(
       `${base}/session`,
       {
         config: { auth: kind },
-        schema: { tags: [tag], summary: 'Sign out', response: withErrors({ 200: Ok }) },
+        schema: {
+          tags: [tag],
+          summary: 'Sign out: ends every session of the account, on every device',
+          response: withErrors({ 200: Ok }),
+        },
       },
       async (request, reply) => {
-        await auth.signOut(kind === 'staff' ? staffOf(request) : patientOf(request));
-        clearCookie(reply, cookie);
+        await auth.signOut(actorOf(kind, request));
+        reply.clearCookie(cookie, cookieOptions);
         return { ok: true as const };
       },
     );
 
-    app.post<{ Body: Static<typeof ResetRequest> }>(
+    app.post(
       `${base}/password-reset`,
       {
         config: { auth: 'public', ...limited },
@@ -113,20 +107,17 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): 
           tags: [tag],
           summary:
             'Ask for a password reset link (the answer never says whether the email is known)',
-          body: ResetRequest,
-          response: withErrors({ 202: Type.Object({ message: Type.String() }) }),
+          body: PasswordResetRequest,
+          response: withErrors({ 202: PasswordResetAccepted }),
         },
       },
       async (request, reply) => {
         await auth.requestPasswordReset({ kind: 'anonymous', ip: request.ip }, kind, request.body);
-        return reply.status(202).send({
-          message:
-            'If this email belongs to an account, a link to set a new password is on its way. It works for 15 minutes.',
-        });
+        return reply.status(202).send({ message: RESET_ANSWER });
       },
     );
 
-    app.post<{ Body: Static<typeof SetPassword> }>(
+    app.post(
       `${base}/password`,
       {
         config: { auth: 'public', ...limited },
@@ -140,9 +131,9 @@ export async function authRoutes(app: FastifyInstance, opts: AuthRouteOptions): 
       },
       async (request, reply) => {
         await auth.setPasswordWithLink({ kind: 'anonymous', ip: request.ip }, kind, request.body);
-        clearCookie(reply, cookie);
+        reply.clearCookie(cookie, cookieOptions);
         return { ok: true as const };
       },
     );
   }
-}
+};

@@ -1,32 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { and, eq, sql } from 'drizzle-orm';
+import type {
+  PasswordResetRequest,
+  PortalSession,
+  SessionChamber,
+  SetPassword,
+  SignIn,
+  StaffSession,
+} from '../../../common/contract/auth.js';
 import type { Db } from '../../db/connect.js';
-import { AppError, badRequest, forbidden } from '../../errors.js';
-import { portalAccounts, users, type chambers } from '../../db/schema.js';
+import { AppError, badRequest, forbidden, notFound } from '../../errors.js';
 import { minutes } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { assertAcceptablePassword, hashPassword, verifyPassword } from '../../lib/passwords.js';
 import { hashToken, newToken } from '../../lib/tokens.js';
-import { insertAuditEvents } from '../audit/audit.repository.js';
-import { audit, auditEntry } from '../audit/audit.service.js';
+import { insertAuditEvents, type AuditEntry } from '../audit/audit.repository.js';
+import { audit, auditEntry, type AuditAction } from '../audit/audit.service.js';
 import type { Actor, AnonymousActor, PatientActor, StaffActor } from './actor.js';
 import { createAccountLink } from './account-links.js';
-import { findChamber } from '../chambers/chamber.repository.js';
-import { findPatientRecord } from '../patients/patient.repository.js';
-import { presentPatientRecord } from '../patients/patient.presenter.js';
-import { listRoles } from '../roles/role.repository.js';
+import { findChamber, findChamberByKey } from '../chambers/chamber.repository.js';
 import {
+  ELIGIBILITY_MESSAGES,
+  messagingEligibility,
+} from '../portal-access/portal-access.policy.js';
+import {
+  clearFailedSignIns,
   consumeToken,
+  countFailedSignIn,
   deleteSession,
   deleteSessionsOf,
-  findChamberByKey,
   findPortalAccountByEmail,
+  findPortalPatient,
   findSessionByTokenHash,
   findStaffByEmail,
+  findStaffRoles,
   findUsableToken,
+  hasResetLinkSince,
   insertSession,
+  markResetRequested,
+  setAccountPassword,
   touchSession,
+  type AccountSubject,
 } from './auth.repository.js';
 
 /** Rule 8: the fifth failed sign-in in a row blocks a portal account (and locks a staff one). */
@@ -43,21 +57,107 @@ export const RESET_ANSWER_MS = 100;
 /** A session's last-seen time is written at most this often. */
 const TOUCH_EVERY_MS = 60_000;
 
-export interface SignInInput {
-  chamber: string;
-  email: string;
-  password: string;
-}
+/** The two kinds of account: a staff user (`/staff/...`) or a patient's portal account (`/portal/...`). */
+export type AccountKind = 'staff' | 'patient';
 
-type Chamber = typeof chambers.$inferSelect;
+type Chamber = NonNullable<Awaited<ReturnType<typeof findChamber>>>;
 
 export interface NewSession {
   token: string;
   expiresAt: Date;
 }
 
+/** The audit actions of each kind of account. */
+const ACTIONS = {
+  staff: {
+    signIn: 'staff.sign_in',
+    signInFailed: 'staff.sign_in_failed',
+    signOut: 'staff.sign_out',
+    resetRequested: 'staff.password_reset_requested',
+    passwordSet: 'staff.password_set',
+  },
+  patient: {
+    signIn: 'portal.sign_in',
+    signInFailed: 'portal.sign_in_failed',
+    signOut: 'portal.sign_out',
+    resetRequested: 'portal.password_reset_requested',
+    passwordSet: 'portal.password_set',
+  },
+} as const satisfies Record<AccountKind, Record<string, AuditAction>>;
+
 const invalidCredentials = (): AppError =>
   new AppError(401, 'invalid_credentials', 'The email or password is not correct.', 'password');
+
+/** Why a sign-in is refused, as its audit row names it, and the answer for each. */
+const REFUSALS = {
+  wrong_password: invalidCredentials,
+  locked: () =>
+    new AppError(
+      403,
+      'account_locked',
+      'Too many failed sign-ins: this account is locked for a few minutes, or until a password reset.',
+      'email',
+    ),
+  inactive: () =>
+    forbidden('account_not_active', 'This user is Inactive. Please ask an administrator.', 'email'),
+  blocked: () =>
+    forbidden(
+      'account_blocked',
+      'This account is blocked after too many failed sign-ins. Use "Forgotten password" to set a new password, or contact the clinic.',
+      'email',
+    ),
+  not_active: () =>
+    forbidden(
+      'account_not_active',
+      'This portal account is not active. Please contact the clinic.',
+      'email',
+    ),
+  portal_disabled: () =>
+    forbidden(
+      'portal_disabled',
+      'The Patient Portal is not available at this clinic. Please contact the clinic.',
+    ),
+} satisfies Record<string, () => AppError>;
+type Refusal = keyof typeof REFUSALS;
+
+/**
+ * A staff user or a portal account as sign-in reads it: what differs between the two kinds,
+ * as data, so that one sign-in flow serves both.
+ */
+interface SignInAccount {
+  subject: AccountSubject;
+  passwordHash: string | null;
+  /** Whether a wrong password counts: towards a staff lock, or an Active account's block. */
+  countsFailures: boolean;
+  /** Whether a success has a count of failures (or a lock) to clear. */
+  hasFailures: boolean;
+  /** Why the right password still does not sign in, or null. */
+  refusal: Refusal | null;
+  /** Who the sign-in's audit row names: the user's name, or the email the patient typed. */
+  label: string;
+  /** The answer of the sign-in, from what sign-in read (no session read back). */
+  describe(): Promise<StaffSession | PortalSession>;
+}
+
+/** The clinic as both apps show it; a session's chamber always exists (a foreign key). */
+function presentChamber(chamber: Chamber | undefined): SessionChamber {
+  if (!chamber) throw notFound('That chamber');
+  return { key: chamber.key, name: chamber.name, timeZone: chamber.timeZone };
+}
+
+/** The audit row's subject: the user, or the patient's portal account. */
+function auditSubject(subject: AccountSubject) {
+  return 'userId' in subject
+    ? { subjectType: 'user', subjectId: subject.userId }
+    : { patientId: subject.patientId, subjectType: 'portal_account', subjectId: subject.patientId };
+}
+
+/** The signed-in account as the actor of its sign-in row, so filtering by actor finds it. */
+function actorOf(subject: AccountSubject): Partial<AuditEntry> {
+  return 'userId' in subject
+    ? { actorKind: 'staff', actorUserId: subject.userId }
+    : { actorKind: 'patient', actorPatientId: subject.patientId };
+}
 
 export function createAuthService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
@@ -66,7 +166,7 @@ export function createAuthService(ctx: ServiceContext) {
   async function startSession(
     tx: Db,
     chamberId: string,
-    subject: { userId: string } | { patientId: string },
+    subject: AccountSubject,
     ip: string | null,
   ): Promise<NewSession> {
     const now = clock();
@@ -87,364 +187,269 @@ export function createAuthService(ctx: ServiceContext) {
     return { token, expiresAt };
   }
 
-  /** Rule 6: a failed sign-in is recorded even when the email belongs to no account. */
-  async function recordUnknownAccount(
-    chamberId: string,
+  /** The account an email names in the chamber, with the rules its kind signs in by. */
+  async function findSignInAccount(
+    kind: AccountKind,
+    chamber: Chamber,
+    email: string,
+    now: Date,
+  ): Promise<SignInAccount | undefined> {
+    if (kind === 'staff') {
+      const user = await findStaffByEmail(db, chamber.id, email);
+      if (!user) return undefined;
+      return {
+        subject: { userId: user.id },
+        passwordHash: user.passwordHash,
+        countsFailures: true,
+        hasFailures: user.failedSignIns !== 0 || user.lockedUntil !== null,
+        refusal:
+          user.lockedUntil && user.lockedUntil > now ? 'locked' : !user.active ? 'inactive' : null,
+        label: user.name,
+        describe: () =>
+          describeStaff(
+            {
+              chamberId: chamber.id,
+              userId: user.id,
+              name: user.name,
+              email: user.email,
+              isAdmin: user.isAdmin,
+            },
+            chamber,
+          ),
+      };
+    }
+    const account = await findPortalAccountByEmail(db, chamber.id, email);
+    if (!account) return undefined;
+    const { patientId, state } = account;
+    return {
+      subject: { patientId },
+      passwordHash: account.passwordHash,
+      // A Blocked, Invited or Disabled account has nothing left to count towards.
+      countsFailures: state === 'active',
+      hasFailures: account.failedSignIns !== 0,
+      refusal:
+        state === 'blocked'
+          ? 'blocked'
+          : state !== 'active'
+            ? 'not_active'
+            : !chamber.patientPortalEnabled
+              ? 'portal_disabled'
+              : null,
+      label: email,
+      describe: () => describePatient({ chamberId: chamber.id, patientId, name: '' }),
+    };
+  }
+
+  /**
+   * Records a refused sign-in (rule 6). A wrong password counts towards the lock or the block;
+   * the fifth in a row on a portal account blocks it and ends its sessions.
+   */
+  async function recordRefusal(
+    kind: AccountKind,
+    chamber: Chamber,
     anon: AnonymousActor,
-    action: 'staff.sign_in_failed' | 'portal.sign_in_failed',
+    account: SignInAccount,
+    reason: Refusal,
     email: string,
     now: Date,
   ): Promise<void> {
-    await insertAuditEvents(db, [
-      auditEntry(
-        chamberId,
-        anon,
-        now,
-        { action, details: { reason: 'unknown_account' } },
-        email.trim().slice(0, 254),
-      ),
-    ]);
-  }
-
-  /** Emails a reset link when the email belongs to an account, at most every 3 minutes. */
-  async function sendResetLink(
-    anon: AnonymousActor,
-    kind: 'staff' | 'patient',
-    input: { chamber: string; email: string },
-  ): Promise<void> {
-    const now = clock();
-    const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
-    if (!chamber) return;
-    const email = input.email.trim();
+    const { subject } = account;
     await db.transaction(async (tx) => {
-      if (kind === 'patient') {
-        const account = await findPortalAccountByEmail(tx, chamber.id, email);
-        if (!account || account.state === 'disabled') return;
-        if (
-          account.lastResetRequestedAt &&
-          now.getTime() - account.lastResetRequestedAt.getTime() < RESET_COOLDOWN_MS
-        )
-          return;
-        await tx
-          .update(portalAccounts)
-          .set({ lastResetRequestedAt: now, updatedAt: now })
-          .where(
-            and(
-              eq(portalAccounts.chamberId, chamber.id),
-              eq(portalAccounts.patientId, account.patientId),
-            ),
-          );
-        await createAccountLink(tx, {
-          chamberId: chamber.id,
-          subject: { patientId: account.patientId },
-          // Someone who lost the invitation email gets a new invitation.
-          purpose: account.state === 'invited' ? 'invitation' : 'reset',
+      if (
+        reason === 'wrong_password' &&
+        account.countsFailures &&
+        (await countFailedSignIn(tx, chamber.id, subject, {
           now,
-        });
+          max: MAX_FAILED_SIGN_INS,
+          lockUntil: new Date(now.getTime() + STAFF_LOCKOUT_MS),
+        }))
+      ) {
+        await deleteSessionsOf(tx, chamber.id, subject);
         await insertAuditEvents(tx, [
           auditEntry(
             chamber.id,
             anon,
             now,
             {
-              action: 'portal.password_reset_requested',
-              patientId: account.patientId,
-              subjectType: 'portal_account',
-              subjectId: account.patientId,
+              action: 'portal_account.blocked',
+              ...auditSubject(subject),
+              details: { reason: 'failed_sign_ins' },
             },
-            email,
-          ),
-        ]);
-      } else {
-        const user = await findStaffByEmail(tx, chamber.id, email);
-        if (!user || !user.active) return;
-        const recent = await tx.execute<{ n: number }>(sql`
-          select count(*)::int as n from account_tokens
-           where chamber_id = ${chamber.id} and user_id = ${user.id} and purpose = 'reset'
-             and created_at > ${new Date(now.getTime() - RESET_COOLDOWN_MS).toISOString()}::timestamptz`);
-        if (Number(recent.rows[0]?.n ?? 0) > 0) return;
-        await createAccountLink(tx, {
-          chamberId: chamber.id,
-          subject: { userId: user.id },
-          purpose: 'reset',
-          now,
-        });
-        await insertAuditEvents(tx, [
-          auditEntry(
-            chamber.id,
-            anon,
-            now,
-            { action: 'staff.password_reset_requested', subjectType: 'user', subjectId: user.id },
-            email,
+            'system',
           ),
         ]);
       }
+      await insertAuditEvents(tx, [
+        auditEntry(
+          chamber.id,
+          anon,
+          now,
+          { action: ACTIONS[kind].signInFailed, ...auditSubject(subject), details: { reason } },
+          email,
+        ),
+      ]);
+    });
+  }
+
+  /** The signed-in staff user with their roles and the chamber's display settings. */
+  async function describeStaff(
+    user: Pick<StaffActor, 'chamberId' | 'userId' | 'name' | 'email' | 'isAdmin'>,
+    /** The chamber, when the caller has just read it (sign-in). */
+    known?: Chamber,
+  ): Promise<StaffSession> {
+    const chamber = known ?? (await findChamber(db, user.chamberId));
+    const roles = await findStaffRoles(db, user.chamberId, user.userId);
+    return {
+      user: {
+        id: user.userId,
+        name: user.name,
+        email: user.email,
+        isAdmin: user.isAdmin,
+        roles,
+      },
+      chamber: presentChamber(chamber),
+      sessionIdleMinutes: config.sessionIdleMinutes,
+    };
+  }
+
+  /** The signed-in patient, and whether they may message (rule 1) so the portal shows the Inbox or not. */
+  async function describePatient(
+    actor: Pick<PatientActor, 'chamberId' | 'patientId' | 'name'>,
+  ): Promise<PortalSession> {
+    const row = await findPortalPatient(db, actor.chamberId, actor.patientId);
+    if (!row) {
+      return {
+        patient: { id: actor.patientId, name: actor.name },
+        chamber: presentChamber(await findChamber(db, actor.chamberId)),
+        messaging: { allowed: false, reason: 'account_not_active', message: null },
+        sessionIdleMinutes: config.sessionIdleMinutes,
+      };
+    }
+    const code = messagingEligibility(row.facts);
+    return {
+      patient: { id: actor.patientId, name: `${row.givenName} ${row.familyName}` },
+      chamber: row.chamber,
+      messaging: {
+        allowed: code === null,
+        reason: code,
+        message: code ? ELIGIBILITY_MESSAGES[code] : null,
+      },
+      sessionIdleMinutes: config.sessionIdleMinutes,
+    };
+  }
+
+  /** Emails a reset link when the email belongs to an account, at most every 3 minutes. */
+  async function sendResetLink(
+    anon: AnonymousActor,
+    kind: AccountKind,
+    input: PasswordResetRequest,
+  ): Promise<void> {
+    const now = clock();
+    const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
+    if (!chamber) return;
+    const email = input.email.trim();
+    const recently = (at: Date | null) =>
+      at !== null && now.getTime() - at.getTime() < RESET_COOLDOWN_MS;
+    await db.transaction(async (tx) => {
+      let subject: AccountSubject;
+      let purpose: 'invitation' | 'reset' = 'reset';
+      if (kind === 'patient') {
+        const account = await findPortalAccountByEmail(tx, chamber.id, email);
+        if (!account || account.state === 'disabled') return;
+        if (recently(account.lastResetRequestedAt)) return;
+        subject = { patientId: account.patientId };
+        await markResetRequested(tx, chamber.id, account.patientId, now);
+        // Someone who lost the invitation email gets a new invitation.
+        if (account.state === 'invited') purpose = 'invitation';
+      } else {
+        const user = await findStaffByEmail(tx, chamber.id, email);
+        if (!user || !user.active) return;
+        if (
+          await hasResetLinkSince(
+            tx,
+            chamber.id,
+            user.id,
+            new Date(now.getTime() - RESET_COOLDOWN_MS),
+          )
+        )
+          return;
+        subject = { userId: user.id };
+      }
+      await createAccountLink(tx, { chamberId: chamber.id, subject, purpose, now });
+      await insertAuditEvents(tx, [
+        auditEntry(
+          chamber.id,
+          anon,
+          now,
+          { action: ACTIONS[kind].resetRequested, ...auditSubject(subject) },
+          email,
+        ),
+      ]);
     });
     ctx.signals.jobsEnqueued();
   }
 
   return {
-    /** Staff sign-in: chamber key, email and password; five failures lock the user for 15 minutes. */
-    async signInStaff(
-      anon: AnonymousActor,
-      input: SignInInput,
-    ): Promise<NewSession & { userId: string }> {
-      const now = clock();
-      const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
-      const user = chamber ? await findStaffByEmail(db, chamber.id, input.email.trim()) : undefined;
-      const ok = await verifyPassword(user?.passwordHash, input.password);
-      if (!chamber) throw invalidCredentials();
-      if (!user) {
-        await recordUnknownAccount(chamber.id, anon, 'staff.sign_in_failed', input.email, now);
-        throw invalidCredentials();
-      }
-      const failed = async (reason: string, err: AppError) => {
-        await db.transaction(async (tx) => {
-          if (reason === 'wrong_password') {
-            // Counted in one statement, so attempts arriving together are all counted.
-            const lockUntil = new Date(now.getTime() + STAFF_LOCKOUT_MS).toISOString();
-            await tx.execute(sql`
-              update users
-                 set failed_sign_ins = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then 0 else failed_sign_ins + 1 end,
-                     locked_until = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then ${lockUntil}::timestamptz else locked_until end
-               where chamber_id = ${chamber.id}::uuid and id = ${user.id}::uuid`);
-          }
-          await insertAuditEvents(tx, [
-            auditEntry(
-              chamber.id,
-              anon,
-              now,
-              {
-                action: 'staff.sign_in_failed',
-                subjectType: 'user',
-                subjectId: user.id,
-                details: { reason },
-              },
-              input.email.trim(),
-            ),
-          ]);
-        });
-        throw err;
-      };
-      if (!ok) return failed('wrong_password', invalidCredentials());
-      if (user.lockedUntil && user.lockedUntil > now) {
-        return failed(
-          'locked',
-          new AppError(
-            403,
-            'account_locked',
-            'Too many failed sign-ins: this account is locked for a few minutes, or until a password reset.',
-            'email',
-          ),
-        );
-      }
-      if (!user.active) {
-        return failed(
-          'inactive',
-          forbidden(
-            'account_not_active',
-            'This user is Inactive. Please ask an administrator.',
-            'email',
-          ),
-        );
-      }
-      const session = await db.transaction(async (tx) => {
-        await tx
-          .update(users)
-          .set({ failedSignIns: 0, lockedUntil: null })
-          .where(and(eq(users.chamberId, chamber.id), eq(users.id, user.id)));
-        const s = await startSession(tx, chamber.id, { userId: user.id }, anon.ip);
-        await insertAuditEvents(tx, [
-          // Signed in: the row names the user as its actor, so filtering by user finds it.
-          {
-            ...auditEntry(
-              chamber.id,
-              anon,
-              now,
-              { action: 'staff.sign_in', subjectType: 'user', subjectId: user.id },
-              user.name,
-            ),
-            actorKind: 'staff',
-            actorUserId: user.id,
-          },
-        ]);
-        return s;
-      });
-      return { ...session, userId: user.id };
-    },
-
     /**
-     * Patient sign-in. A wrong password counts towards the block; a right password on a blocked
-     * or disabled account, or with the portal switched off, says why (the caller knows the password).
+     * Sign-in of either kind of account with the chamber key, email and password. Five wrong
+     * passwords in a row lock a staff user for 15 minutes, or block a portal account (rule 8);
+     * a right password on a locked, blocked or inactive account, or with the Patient Portal
+     * off, says why (the caller knows the password). Every attempt is audited (rule 6).
      */
-    async signInPatient(
+    async signIn(
       anon: AnonymousActor,
-      input: SignInInput,
-    ): Promise<NewSession & { patientId: string; chamber: Chamber }> {
+      kind: AccountKind,
+      input: SignIn,
+    ): Promise<NewSession & { session: StaffSession | PortalSession }> {
       const now = clock();
+      const email = input.email.trim();
       const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
-      const account = chamber
-        ? await findPortalAccountByEmail(db, chamber.id, input.email.trim())
-        : undefined;
+      const account = chamber ? await findSignInAccount(kind, chamber, email, now) : undefined;
+      // Checked even when nobody has this email, so the time taken does not tell.
       const ok = await verifyPassword(account?.passwordHash, input.password);
       if (!chamber) throw invalidCredentials();
       if (!account) {
-        await recordUnknownAccount(chamber.id, anon, 'portal.sign_in_failed', input.email, now);
+        // Rule 6: a failed sign-in is recorded even when the email belongs to no account.
+        await insertAuditEvents(db, [
+          auditEntry(
+            chamber.id,
+            anon,
+            now,
+            { action: ACTIONS[kind].signInFailed, details: { reason: 'unknown_account' } },
+            email.slice(0, 254),
+          ),
+        ]);
         throw invalidCredentials();
       }
-      const failed = async (reason: string, err: AppError) => {
-        await db.transaction(async (tx) => {
-          if (reason === 'wrong_password' && account.state === 'active') {
-            // Counted in one statement, so attempts arriving together are all counted.
-            const counted = await tx.execute<{ failed_sign_ins: number; state: string }>(sql`
-              update portal_accounts
-                 set failed_sign_ins = failed_sign_ins + 1,
-                     state = case when failed_sign_ins + 1 >= ${MAX_FAILED_SIGN_INS} then 'blocked' else state end,
-                     updated_at = ${now.toISOString()}::timestamptz
-               where chamber_id = ${chamber.id}::uuid and patient_id = ${account.patientId}::uuid and state = 'active'
-              returning failed_sign_ins, state`);
-            const row = counted.rows[0];
-            if (row && row.state === 'blocked') {
-              await deleteSessionsOf(tx, chamber.id, { patientId: account.patientId });
-              await insertAuditEvents(tx, [
-                auditEntry(
-                  chamber.id,
-                  { kind: 'anonymous', ip: anon.ip },
-                  now,
-                  {
-                    action: 'portal_account.blocked',
-                    patientId: account.patientId,
-                    subjectType: 'portal_account',
-                    subjectId: account.patientId,
-                    details: { reason: 'failed_sign_ins' },
-                  },
-                  'system',
-                ),
-              ]);
-            }
-          }
-          await insertAuditEvents(tx, [
-            auditEntry(
-              chamber.id,
-              anon,
-              now,
-              {
-                action: 'portal.sign_in_failed',
-                patientId: account.patientId,
-                subjectType: 'portal_account',
-                subjectId: account.patientId,
-                details: { reason },
-              },
-              input.email.trim(),
-            ),
-          ]);
-        });
-        throw err;
-      };
-      if (!ok) return failed('wrong_password', invalidCredentials());
-      if (account.state === 'blocked') {
-        return failed(
-          'blocked',
-          forbidden(
-            'account_blocked',
-            'This account is blocked after too many failed sign-ins. Use "Forgotten password" to set a new password, or contact the clinic.',
-            'email',
-          ),
-        );
-      }
-      if (account.state !== 'active') {
-        return failed(
-          'not_active',
-          forbidden(
-            'account_not_active',
-            'This portal account is not active. Please contact the clinic.',
-            'email',
-          ),
-        );
-      }
-      if (!chamber.patientPortalEnabled) {
-        return failed(
-          'portal_disabled',
-          forbidden(
-            'portal_disabled',
-            'The Patient Portal is not available at this clinic. Please contact the clinic.',
-          ),
-        );
+      const refusal = ok ? account.refusal : 'wrong_password';
+      if (refusal) {
+        await recordRefusal(kind, chamber, anon, account, refusal, email, now);
+        throw REFUSALS[refusal]();
       }
       const session = await db.transaction(async (tx) => {
         // The count of failed sign-ins in a row starts again (nothing to write when it is 0).
-        if (account.failedSignIns !== 0)
-          await tx
-            .update(portalAccounts)
-            .set({ failedSignIns: 0, updatedAt: now })
-            .where(
-              and(
-                eq(portalAccounts.chamberId, chamber.id),
-                eq(portalAccounts.patientId, account.patientId),
-              ),
-            );
-        const s = await startSession(tx, chamber.id, { patientId: account.patientId }, anon.ip);
+        if (account.hasFailures) await clearFailedSignIns(tx, chamber.id, account.subject, now);
+        const started = await startSession(tx, chamber.id, account.subject, anon.ip);
         await insertAuditEvents(tx, [
           {
             ...auditEntry(
               chamber.id,
               anon,
               now,
-              {
-                action: 'portal.sign_in',
-                patientId: account.patientId,
-                subjectType: 'portal_account',
-                subjectId: account.patientId,
-              },
-              input.email.trim(),
+              { action: ACTIONS[kind].signIn, ...auditSubject(account.subject) },
+              account.label,
             ),
-            actorKind: 'patient',
-            actorPatientId: account.patientId,
+            ...actorOf(account.subject),
           },
         ]);
-        return s;
+        return started;
       });
-      return { ...session, patientId: account.patientId, chamber };
+      return { ...session, session: await account.describe() };
     },
 
-    /** The signed-in staff user with their roles and the chamber's display settings. */
-    async describeStaff(actor: StaffActor) {
-      const chamber = await findChamber(db, actor.chamberId);
-      const roles = (await listRoles(db, actor.chamberId)).filter((r) =>
-        actor.roleIds.includes(r.id),
-      );
-      return {
-        user: {
-          id: actor.userId,
-          name: actor.name,
-          email: actor.email,
-          isAdmin: actor.isAdmin,
-          roles: roles.map((r) => ({ id: r.id, name: r.name })),
-        },
-        chamber: { key: chamber?.key, name: chamber?.name, timeZone: chamber?.timeZone },
-        sessionIdleMinutes: config.sessionIdleMinutes,
-      };
-    },
-
-    /** The signed-in patient, and whether they may message (rule 1) so the portal shows the Inbox or not. */
-    async describePatient(
-      actor: Pick<PatientActor, 'chamberId' | 'patientId' | 'name'>,
-      /** The chamber, when the caller has just read it (sign-in). */
-      known?: Chamber,
-    ) {
-      const row = await findPatientRecord(db, actor.chamberId, actor.patientId);
-      const chamber = known ?? (await findChamber(db, actor.chamberId));
-      const record = row ? presentPatientRecord(row) : null;
-      return {
-        patient: { id: actor.patientId, name: record?.name ?? actor.name },
-        chamber: { key: chamber?.key, name: chamber?.name, timeZone: chamber?.timeZone },
-        messaging: record?.messaging ?? {
-          allowed: false,
-          reason: 'account_not_active',
-          message: null,
-        },
-        sessionIdleMinutes: config.sessionIdleMinutes,
-      };
+    /** The signed-in staff user or patient, as sign-in answered. */
+    describe(actor: Actor): Promise<StaffSession | PortalSession> {
+      return actor.kind === 'staff' ? describeStaff(actor) : describePatient(actor);
     },
 
     /**
@@ -453,7 +458,7 @@ export function createAuthService(ctx: ServiceContext) {
      */
     async resolveSession(
       token: string,
-      kind: 'staff' | 'patient',
+      kind: AccountKind,
       ip: string | null,
       options: { touch?: boolean } = {},
     ): Promise<StaffActor | PatientActor | null> {
@@ -461,65 +466,62 @@ export function createAuthService(ctx: ServiceContext) {
       const row = await findSessionByTokenHash(db, hashToken(token));
       if (!row || row.kind !== kind) return null;
       const now = clock();
-      const lastSeen = new Date(row.last_seen_at);
+      const lastSeen = new Date(row.lastSeenAt);
       const idleLimit = lastSeen.getTime() + config.sessionIdleMinutes * 60_000;
       if (
         now.getTime() >= idleLimit ||
-        now >= new Date(row.expires_at) ||
-        (kind === 'staff' && row.user_active !== true)
+        now >= new Date(row.expiresAt) ||
+        (kind === 'staff' && row.userActive !== true)
       ) {
-        await deleteSession(db, row.chamber_id, row.id);
+        await deleteSession(db, row.chamberId, row.id);
         return null;
       }
       // A live-events stream checks its session without counting as activity.
       if (options.touch !== false && now.getTime() - lastSeen.getTime() >= TOUCH_EVERY_MS) {
-        await touchSession(db, row.chamber_id, row.id, now);
+        await touchSession(db, row.chamberId, row.id, now);
       }
       if (kind === 'staff') {
         return {
           kind: 'staff',
-          chamberId: row.chamber_id,
-          userId: row.user_id!,
-          name: row.user_name ?? '',
-          email: row.user_email ?? '',
-          roleIds: row.role_ids ?? [],
-          isAdmin: row.is_admin === true,
+          chamberId: row.chamberId,
+          userId: row.userId!,
+          name: row.userName ?? '',
+          email: row.userEmail ?? '',
+          roleIds: row.roleIds ?? [],
+          isAdmin: row.isAdmin === true,
           sessionId: row.id,
           ip,
         };
       }
       return {
         kind: 'patient',
-        chamberId: row.chamber_id,
-        patientId: row.patient_id!,
-        name: row.patient_name ?? '',
+        chamberId: row.chamberId,
+        patientId: row.patientId!,
+        name: row.patientName ?? '',
         sessionId: row.id,
         ip,
         access:
-          row.band_online_access === null
+          row.bandOnlineAccess === null
             ? undefined
             : {
-                portalEnabled: row.portal_enabled,
-                accountState: row.account_state,
-                bandOnlineAccess: row.band_online_access,
-                bandAllowsMessaging: row.band_allows_messaging === true,
+                portalEnabled: row.portalEnabled,
+                accountState: row.accountState,
+                bandOnlineAccess: row.bandOnlineAccess,
+                bandAllowsMessaging: row.bandAllowsMessaging === true,
               },
       };
     },
 
     /** Signs out everywhere: every session row of the account is deleted, so no cookie of it works. */
     async signOut(actor: Actor): Promise<void> {
+      const subject =
+        actor.kind === 'staff' ? { userId: actor.userId } : { patientId: actor.patientId };
       await db.transaction(async (tx) => {
         // Rule 8: signing out ends the account's sessions everywhere, on every device.
-        await deleteSessionsOf(
-          tx,
-          actor.chamberId,
-          actor.kind === 'staff' ? { userId: actor.userId } : { patientId: actor.patientId },
-        );
+        await deleteSessionsOf(tx, actor.chamberId, subject);
         await audit(tx, actor, clock(), {
-          action: actor.kind === 'staff' ? 'staff.sign_out' : 'portal.sign_out',
-          subjectType: actor.kind === 'staff' ? 'user' : 'portal_account',
-          subjectId: actor.kind === 'staff' ? actor.userId : actor.patientId,
+          action: ACTIONS[actor.kind].signOut,
+          ...auditSubject(subject),
         });
       });
     },
@@ -530,8 +532,8 @@ export function createAuthService(ctx: ServiceContext) {
      */
     async requestPasswordReset(
       anon: AnonymousActor,
-      kind: 'staff' | 'patient',
-      input: { chamber: string; email: string },
+      kind: AccountKind,
+      input: PasswordResetRequest,
     ): Promise<void> {
       // Nor does its time: a known email costs a few writes, an unknown one none, so every
       // request answers after the same minimum time.
@@ -547,8 +549,8 @@ export function createAuthService(ctx: ServiceContext) {
      */
     async setPasswordWithLink(
       anon: AnonymousActor,
-      kind: 'staff' | 'patient',
-      input: { token: string; password: string },
+      kind: AccountKind,
+      input: SetPassword,
     ): Promise<void> {
       const now = clock();
       const invalidLink = () =>
@@ -561,82 +563,32 @@ export function createAuthService(ctx: ServiceContext) {
       const token = await findUsableToken(db, hashToken(input.token), now);
       if (!token || token.accountKind !== kind) throw invalidLink();
       assertAcceptablePassword(input.password);
+      const subject =
+        kind === 'patient' && token.patientId
+          ? { patientId: token.patientId }
+          : kind === 'staff' && token.userId
+            ? { userId: token.userId }
+            : undefined;
+      if (!subject) throw invalidLink();
       const hash = await hashPassword(input.password);
       await db.transaction(async (tx) => {
         if (!(await consumeToken(tx, token.chamberId, token.id, now))) throw invalidLink();
-        if (kind === 'patient' && token.patientId) {
-          const updated = await tx
-            .update(portalAccounts)
-            .set({
-              passwordHash: hash,
-              state: 'active',
-              failedSignIns: 0,
-              passwordChangedAt: now,
-              activatedAt: sql`coalesce(${portalAccounts.activatedAt}, ${now.toISOString()}::timestamptz)`,
-              updatedAt: now,
-            })
-            .where(
-              and(
-                eq(portalAccounts.chamberId, token.chamberId),
-                eq(portalAccounts.patientId, token.patientId),
-                sql`${portalAccounts.state} <> 'disabled'`,
-              ),
-            )
-            .returning({ email: portalAccounts.email });
-          if (updated.length === 0) throw invalidLink();
-          await deleteSessionsOf(tx, token.chamberId, { patientId: token.patientId });
-          await insertAuditEvents(tx, [
-            auditEntry(
-              token.chamberId,
-              anon,
-              now,
-              {
-                action: 'portal.password_set',
-                patientId: token.patientId,
-                subjectType: 'portal_account',
-                subjectId: token.patientId,
-                details: { purpose: token.purpose },
-              },
-              updated[0]?.email,
-            ),
-          ]);
-        } else if (kind === 'staff' && token.userId) {
-          const updated = await tx
-            .update(users)
-            .set({
-              passwordHash: hash,
-              failedSignIns: 0,
-              lockedUntil: null,
-              passwordChangedAt: now,
-              updatedAt: now,
-            })
-            .where(
-              and(
-                eq(users.chamberId, token.chamberId),
-                eq(users.id, token.userId),
-                eq(users.active, true),
-              ),
-            )
-            .returning({ email: users.email });
-          if (updated.length === 0) throw invalidLink();
-          await deleteSessionsOf(tx, token.chamberId, { userId: token.userId });
-          await insertAuditEvents(tx, [
-            auditEntry(
-              token.chamberId,
-              anon,
-              now,
-              {
-                action: 'staff.password_set',
-                subjectType: 'user',
-                subjectId: token.userId,
-                details: { purpose: token.purpose },
-              },
-              updated[0]?.email,
-            ),
-          ]);
-        } else {
-          throw invalidLink();
-        }
+        const email = await setAccountPassword(tx, token.chamberId, subject, hash, now);
+        if (email === undefined) throw invalidLink();
+        await deleteSessionsOf(tx, token.chamberId, subject);
+        await insertAuditEvents(tx, [
+          auditEntry(
+            token.chamberId,
+            anon,
+            now,
+            {
+              action: ACTIONS[kind].passwordSet,
+              ...auditSubject(subject),
+              details: { purpose: token.purpose },
+            },
+            email,
+          ),
+        ]);
       });
     },
   };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
-import { chambers, roles } from '../../db/schema.js';
 import { conflict } from '../../errors.js';
-import { findChamberByKey } from '../auth/auth.repository.js';
+import { insertRole } from '../roles/role.repository.js';
+import { findChamberByKey, insertChamber } from './chamber.repository.js';
 
 /** The built-in role every chamber has; also the fallback Role for new messages (rule 2). */
 export const BUILT_IN_ROLE_NAME = 'Appointment Reminder Admin';
@@ -28,7 +28,7 @@ export async function createChamber(db: Db, input: NewChamber, now: Date) {
       );
     }
     const id = randomUUID();
-    await tx.insert(chambers).values({
+    await insertChamber(tx, {
       id,
       key: input.key,
       name: input.name,
@@ -38,7 +38,7 @@ export async function createChamber(db: Db, input: NewChamber, now: Date) {
       updatedAt: now,
     });
     const roleId = randomUUID();
-    await tx.insert(roles).values({
+    await insertRole(tx, {
       chamberId: id,
       id: roleId,
       name: BUILT_IN_ROLE_NAME,

@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
-import { chargeBands, patients, portalAccounts } from '../../db/schema.js';
 import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
-import { invitePatient } from '../portal-accounts/portal-account.service.js';
+import { invitePatient } from '../patients/patient.service.js';
+import {
+  findBandIdsByInviteCode,
+  findBandIdsByName,
+  findChargeBand,
+  insertChargeBand,
+  listChargeBands,
+  listUninvitedPatientsOfBand,
+  updateChargeBand,
+  type ChargeBandRow,
+} from './charge-band.repository.js';
 
 export type OnlineAccess = 'none' | 'allow_and_notify' | 'allow_no_notifications';
 
-type BandRow = typeof chargeBands.$inferSelect;
-
 /** A charge band as the Billing Rules screen shows it. */
-export function presentBand(b: BandRow & { patientCount?: number }) {
+export function presentBand(b: ChargeBandRow & { patientCount?: number }) {
   return {
     id: b.id,
     name: b.name,
@@ -27,24 +33,13 @@ export function createChargeBandService(ctx: ServiceContext) {
   const { db, clock } = ctx;
 
   async function load(chamberId: string, id: string) {
-    const rows = await db
-      .select()
-      .from(chargeBands)
-      .where(and(eq(chargeBands.chamberId, chamberId), eq(chargeBands.id, id)))
-      .limit(1);
-    if (!rows[0]) throw notFound('That charge band');
-    return rows[0];
+    const band = await findChargeBand(db, chamberId, id);
+    if (!band) throw notFound('That charge band');
+    return band;
   }
 
   async function listBands(chamberId: string) {
-    const rows = await db
-      .select({
-        band: chargeBands,
-        patientCount: sql<number>`(select count(*)::int from ${patients} p where p.chamber_id = charge_bands.chamber_id and p.charge_band_id = charge_bands.id)`,
-      })
-      .from(chargeBands)
-      .where(eq(chargeBands.chamberId, chamberId))
-      .orderBy(asc(chargeBands.name));
+    const rows = await listChargeBands(db, chamberId);
     return rows.map((r) => presentBand({ ...r.band, patientCount: r.patientCount }));
   }
 
@@ -56,12 +51,7 @@ export function createChargeBandService(ctx: ServiceContext) {
   }
 
   async function assertNameFree(chamberId: string, name: string, exceptId?: string) {
-    const rows = await db
-      .select({ id: chargeBands.id })
-      .from(chargeBands)
-      .where(
-        and(eq(chargeBands.chamberId, chamberId), sql`lower(${chargeBands.name}) = lower(${name})`),
-      );
+    const rows = await findBandIdsByName(db, chamberId, name);
     if (rows.some((r) => r.id !== exceptId))
       throw conflict(
         'charge_band_name_taken',
@@ -81,9 +71,13 @@ export function createChargeBandService(ctx: ServiceContext) {
       const now = clock();
       const id = randomUUID();
       await db.transaction(async (tx) => {
-        await tx
-          .insert(chargeBands)
-          .values({ chamberId: actor.chamberId, id, name, createdAt: now, updatedAt: now });
+        await insertChargeBand(tx, {
+          chamberId: actor.chamberId,
+          id,
+          name,
+          createdAt: now,
+          updatedAt: now,
+        });
         await audit(tx, actor, now, {
           action: 'charge_band.created',
           subjectType: 'charge_band',
@@ -115,15 +109,7 @@ export function createChargeBandService(ctx: ServiceContext) {
       }
       const code = input.onlineSignUpInviteCode?.trim();
       if (code) {
-        const taken = await db
-          .select({ id: chargeBands.id })
-          .from(chargeBands)
-          .where(
-            and(
-              eq(chargeBands.chamberId, actor.chamberId),
-              eq(chargeBands.onlineSignUpInviteCode, code),
-            ),
-          );
+        const taken = await findBandIdsByInviteCode(db, actor.chamberId, code);
         if (taken.some((r) => r.id !== id)) {
           throw conflict(
             'invite_code_taken',
@@ -134,19 +120,18 @@ export function createChargeBandService(ctx: ServiceContext) {
       }
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx
-          .update(chargeBands)
-          .set({
-            ...(input.name !== undefined ? { name: input.name.trim() } : {}),
-            ...(input.allowOnlineMessaging !== undefined
-              ? { allowOnlineMessaging: input.allowOnlineMessaging }
-              : {}),
-            ...(input.onlineSignUpInviteCode !== undefined
-              ? { onlineSignUpInviteCode: code || null }
-              : {}),
-            updatedAt: now,
-          })
-          .where(and(eq(chargeBands.chamberId, actor.chamberId), eq(chargeBands.id, id)));
+        await updateChargeBand(
+          tx,
+          actor.chamberId,
+          id,
+          {
+            name: input.name?.trim(),
+            allowOnlineMessaging: input.allowOnlineMessaging,
+            onlineSignUpInviteCode:
+              input.onlineSignUpInviteCode === undefined ? undefined : code || null,
+          },
+          now,
+        );
         await audit(tx, actor, now, {
           action: 'charge_band.updated',
           subjectType: 'charge_band',
@@ -167,29 +152,9 @@ export function createChargeBandService(ctx: ServiceContext) {
       const now = clock();
       let invited = 0;
       await db.transaction(async (tx) => {
-        await tx
-          .update(chargeBands)
-          .set({ onlineAccess: mode, updatedAt: now })
-          .where(and(eq(chargeBands.chamberId, actor.chamberId), eq(chargeBands.id, id)));
+        await updateChargeBand(tx, actor.chamberId, id, { onlineAccess: mode }, now);
         if (mode === 'allow_and_notify') {
-          const uninvited = await tx
-            .select({ id: patients.id, email: patients.email })
-            .from(patients)
-            .leftJoin(
-              portalAccounts,
-              and(
-                eq(portalAccounts.chamberId, patients.chamberId),
-                eq(portalAccounts.patientId, patients.id),
-              ),
-            )
-            .where(
-              and(
-                eq(patients.chamberId, actor.chamberId),
-                eq(patients.chargeBandId, id),
-                sql`${patients.email} is not null`,
-                sql`${portalAccounts.patientId} is null`,
-              ),
-            );
+          const uninvited = await listUninvitedPatientsOfBand(tx, actor.chamberId, id);
           for (const p of uninvited) {
             if (await invitePatient(tx, actor.chamberId, p, now)) invited += 1;
           }

@@ -1,11 +1,17 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import {
+  DocumentDownload,
+  PortalDocument,
+  PortalDocumentList,
+  ShareDocument,
+  StaffDocument,
+  StaffDocumentList,
+} from '../../../common/contract/documents.js';
 import { patientOf, staffOf } from '../../plugins/auth.js';
 import { IdParams, withErrors } from '../../lib/schemas.js';
-import { readUpload } from '../../lib/uploads.js';
+import { readUpload } from './document.upload.js';
 import type { DocumentService } from './document.service.js';
-
-const Share = Type.Object({ shareWithPatient: Type.Boolean() }, { additionalProperties: false });
 
 /** Sends a stored document as a download that no browser will render or sniff. */
 async function sendDownload(
@@ -26,15 +32,17 @@ async function sendDownload(
     .send(file.stream);
 }
 
-/** Patient documents: staff upload and share them; patients see and download what is shared. */
-export async function documentRoutes(
-  app: FastifyInstance,
-  opts: { documents: DocumentService; documentsDir: string; maxUploadBytes: number },
-): Promise<void> {
-  const { documents } = opts;
-  type P = { Params: Static<typeof IdParams> };
-
-  app.post<P>(
+/**
+ * Patient documents: staff upload and share them; patients see and download what is shared.
+ * (`as StaffDocument`: the one presenter serves both viewers, so its type marks the staff
+ * fields optional although the staff view always has them.)
+ */
+export const documentRoutes: FastifyPluginAsyncTypebox<{
+  documents: DocumentService;
+  documentsDir: string;
+  maxUploadBytes: number;
+}> = async (app, { documents, documentsDir, maxUploadBytes }) => {
+  app.post(
     '/api/v1/patients/:id/documents',
     {
       config: { auth: 'staff' },
@@ -44,18 +52,18 @@ export async function documentRoutes(
           'Upload a document (multipart/form-data: file, title, shareWithPatient=true|false); type checked by content',
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: withErrors({}),
+        response: withErrors({ 201: StaffDocument }),
       },
     },
     async (request, reply) => {
       const actor = staffOf(request);
-      const upload = await readUpload(request, opts.documentsDir, opts.maxUploadBytes);
+      const upload = await readUpload(request, documentsDir, maxUploadBytes);
       return reply
         .status(201)
-        .send(await documents.uploadAsStaff(actor, request.params.id, upload));
+        .send((await documents.uploadAsStaff(actor, request.params.id, upload)) as StaffDocument);
     },
   );
-  app.get<P>(
+  app.get(
     '/api/v1/patients/:id/documents',
     {
       config: { auth: 'staff' },
@@ -63,12 +71,13 @@ export async function documentRoutes(
         tags: ['Documents'],
         summary: "The patient's documents",
         params: IdParams,
-        response: withErrors({}),
+        response: withErrors({ 200: StaffDocumentList }),
       },
     },
-    async (request) => documents.listForStaff(staffOf(request), request.params.id),
+    async (request) =>
+      documents.listForStaff(staffOf(request), request.params.id) as Promise<StaffDocumentList>,
   );
-  app.patch<P & { Body: Static<typeof Share> }>(
+  app.patch(
     '/api/v1/documents/:id',
     {
       config: { auth: 'staff' },
@@ -76,18 +85,27 @@ export async function documentRoutes(
         tags: ['Documents'],
         summary: 'Share a document with the patient, or stop sharing it',
         params: IdParams,
-        body: Share,
-        response: withErrors({}),
+        body: ShareDocument,
+        response: withErrors({ 200: StaffDocument }),
       },
     },
     async (request) =>
-      documents.setShared(staffOf(request), request.params.id, request.body.shareWithPatient),
+      documents.setShared(
+        staffOf(request),
+        request.params.id,
+        request.body.shareWithPatient,
+      ) as Promise<StaffDocument>,
   );
-  app.get<P>(
+  app.get(
     '/api/v1/documents/:id/content',
     {
       config: { auth: 'staff' },
-      schema: { tags: ['Documents'], summary: 'Download a document', params: IdParams },
+      schema: {
+        tags: ['Documents'],
+        summary: 'Download a document',
+        params: IdParams,
+        response: { ...withErrors({}), 200: DocumentDownload },
+      },
     },
     async (request, reply) =>
       sendDownload(reply, await documents.openForDownload(staffOf(request), request.params.id)),
@@ -99,7 +117,7 @@ export async function documentRoutes(
       schema: {
         tags: ['Portal'],
         summary: 'Documents shared with the patient',
-        response: withErrors({}),
+        response: withErrors({ 200: PortalDocumentList }),
       },
     },
     async (request) => documents.listForPatient(patientOf(request)),
@@ -113,16 +131,16 @@ export async function documentRoutes(
         summary:
           'Upload a file to attach to a message (multipart/form-data: file, title), where the clinic allows attachments',
         consumes: ['multipart/form-data'],
-        response: withErrors({ 201: Type.Any() }),
+        response: withErrors({ 201: PortalDocument }),
       },
     },
     async (request, reply) => {
       const actor = patientOf(request);
-      const upload = await readUpload(request, opts.documentsDir, opts.maxUploadBytes);
+      const upload = await readUpload(request, documentsDir, maxUploadBytes);
       return reply.status(201).send(await documents.uploadAsPatient(actor, upload));
     },
   );
-  app.get<P>(
+  app.get(
     '/api/v1/portal/documents/:id/content',
     {
       config: { auth: 'patient' },
@@ -130,9 +148,10 @@ export async function documentRoutes(
         tags: ['Portal'],
         summary: 'Download a document shared with the patient',
         params: IdParams,
+        response: { ...withErrors({}), 200: DocumentDownload },
       },
     },
     async (request, reply) =>
       sendDownload(reply, await documents.openForDownload(patientOf(request), request.params.id)),
   );
-}
+};

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
-import type { Upload } from '../../lib/uploads.js';
+import type { Upload } from './document.upload.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
-import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
+import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
-import { requirePatientAccess } from '../patients/patient-access.js';
+import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import type { Db } from '../../db/connect.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import {

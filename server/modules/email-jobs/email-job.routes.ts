@@ -1,30 +1,25 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EmailJobList, EmailJobQuery } from '../../../common/contract/email-jobs.js';
 import { staffOf } from '../../plugins/auth.js';
 import { withErrors } from '../../lib/schemas.js';
 import type { EmailJobService } from './email-job.service.js';
 
-const Query = Type.Object(
-  { state: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('pending')])) },
-  { additionalProperties: false },
-);
-
 /** Email delivery problems, for administrators (failed for good, or waiting for a retry). */
-export async function emailJobRoutes(
-  app: FastifyInstance,
-  opts: { emailJobs: EmailJobService },
-): Promise<void> {
-  app.get<{ Querystring: Static<typeof Query> }>(
+export const emailJobRoutes: FastifyPluginAsyncTypebox<{ emailJobs: EmailJobService }> = async (
+  app,
+  { emailJobs },
+) => {
+  app.get(
     '/api/v1/admin/email-jobs',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'Emails that failed (state=failed, default) or wait for a retry (state=pending)',
-        querystring: Query,
-        response: withErrors({}),
+        querystring: EmailJobQuery,
+        response: withErrors({ 200: EmailJobList }),
       },
     },
-    async (request) => opts.emailJobs.list(staffOf(request), request.query.state ?? 'failed'),
+    async (request) => emailJobs.list(staffOf(request), request.query.state ?? 'failed'),
   );
-}
+};

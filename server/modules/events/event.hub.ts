@@ -1,7 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type {
+  CloseReason,
+  PatientMessageEvent,
+  ResyncEvent,
+  StaffMessageEvent,
+} from '../../../common/contract/events.js';
 import type { Database } from '../../db/connect.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
+import { LIVE_EVENTS_CHANNEL } from '../messaging/messaging.repository.js';
 import { eventFor } from './event.policy.js';
 import {
   liveSessions,
@@ -10,8 +17,6 @@ import {
   type MessageEventRow,
 } from './event.repository.js';
 
-/** The channel every app process LISTENs on; the payload is the chamber id. */
-export const EVENTS_CHANNEL = 'portal_events';
 /** A reconnect that missed more than this many messages of its chamber gets "resync". */
 export const MAX_CATCH_UP = 1000;
 const BATCH = 500;
@@ -23,10 +28,11 @@ export interface EventListener {
   sentSeq: number;
   /** Events held while the stream catches up, then sent in order. */
   buffer: MessageEventRow[] | null;
-  send(id: number, event: string, data: unknown): void;
+  send(id: number, event: 'message', data: PatientMessageEvent | StaffMessageEvent): void;
+  send(id: number, event: 'resync', data: ResyncEvent): void;
   /** A comment line that keeps proxies from closing an idle stream. */
   ping(): void;
-  close(reason: string): void;
+  close(reason: CloseReason): void;
 }
 
 interface ChamberState {
@@ -146,7 +152,11 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
   return {
     /** Starts listening for NOTIFY, the safety-net poll and the heartbeats. */
     async start(): Promise<void> {
-      stopListening = await database.listen(EVENTS_CHANNEL, (payload) => wake(payload), wakeAll);
+      stopListening = await database.listen(
+        LIVE_EVENTS_CHANNEL,
+        (payload) => wake(payload),
+        wakeAll,
+      );
       pollTimer = setInterval(wakeAll, config.eventsPollMs);
       heartbeatTimer = setInterval(() => {
         for (const [chamberId, state] of chambers) {

@@ -1,14 +1,18 @@
+import type { PatientMessageEvent, StaffMessageEvent } from '../../../common/contract/events.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
+import { maySee, readerOf } from '../messaging/visibility.policy.js';
 import type { MessageEventRow } from './event.repository.js';
 
 /**
- * What one listener may hear of a new message (SPEC rule 4), or null: a staff user hears of
- * messages they wrote or that are shared with a role they hold now; a patient hears of
- * messages shared with them in their own conversations.
+ * What one listener may hear of a new message, or null: exactly the messages SPEC rule 4 lets
+ * them see (`maySee`, the predicate the lists use in SQL), staff with the roles they hold now.
  */
-export function eventFor(listener: StaffActor | PatientActor, m: MessageEventRow) {
+export function eventFor(
+  listener: StaffActor | PatientActor,
+  m: MessageEventRow,
+): PatientMessageEvent | StaffMessageEvent | null {
+  if (!maySee(readerOf(listener), m)) return null;
   if (listener.kind === 'patient') {
-    if (!m.sharedWithPatient || m.patientId !== listener.patientId) return null;
     return {
       conversationId: m.conversationId,
       messageId: m.messageId,
@@ -16,15 +20,13 @@ export function eventFor(listener: StaffActor | PatientActor, m: MessageEventRow
       fromClinic: m.authorKind === 'staff',
     };
   }
-  const mine = m.authorUserId === listener.userId;
-  if (!mine && !m.roleIds.some((r) => listener.roleIds.includes(r))) return null;
   const notificationId = m.notified.get(listener.userId);
   return {
     conversationId: m.conversationId,
     messageId: m.messageId,
     patientId: m.patientId,
     createdAt: m.createdAt,
-    mine,
+    mine: m.authorUserId === listener.userId,
     notification: notificationId
       ? {
           id: notificationId,

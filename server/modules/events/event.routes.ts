@@ -1,32 +1,15 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { EventsQuery, EventStream } from '../../../common/contract/events.js';
 import { unauthenticated } from '../../errors.js';
 import { withErrors } from '../../lib/schemas.js';
 import type { EventHub, EventListener } from './event.hub.js';
-
-const Query = Type.Object(
-  {
-    as: Type.Optional(
-      Type.Union([Type.Literal('staff'), Type.Literal('patient')], {
-        description: 'which session to use when both apps are open',
-      }),
-    ),
-    lastEventId: Type.Optional(
-      Type.String({
-        pattern: '^[0-9]{1,15}$',
-        description: 'as the Last-Event-ID header, for clients that cannot set it',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
 
 /** A stream whose client stopped reading this far behind is closed; it reconnects and catches up. */
 const MAX_BUFFERED_BYTES = 1_000_000;
 
 /** GET /api/v1/events: Server-Sent Events for the signed-in staff user or patient. */
-export async function eventRoutes(app: FastifyInstance, opts: { hub: EventHub }): Promise<void> {
-  app.get<{ Querystring: Static<typeof Query> }>(
+export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (app, { hub }) => {
+  app.get(
     '/api/v1/events',
     {
       config: { auth: 'stream' },
@@ -34,8 +17,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { hub: EventHub })
         tags: ['Live events'],
         summary:
           'Server-Sent Events: `message` (a new message you may see, with your notification if any), `resync` (too much missed: reload), heartbeats. Reconnect with Last-Event-ID to get exactly what was missed.',
-        querystring: Query,
-        response: withErrors({}),
+        querystring: EventsQuery,
+        response: withErrors({ 200: EventStream }),
       },
     },
     async (request, reply) => {
@@ -77,19 +60,19 @@ export async function eventRoutes(app: FastifyInstance, opts: { hub: EventHub })
           open = false;
           res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
           res.end();
-          opts.hub.unsubscribe(listener);
+          hub.unsubscribe(listener);
         },
       };
       request.raw.on('close', () => {
         open = false;
-        opts.hub.unsubscribe(listener);
+        hub.unsubscribe(listener);
       });
       try {
-        await opts.hub.subscribe(listener, lastEventId);
+        await hub.subscribe(listener, lastEventId);
       } catch (error) {
         request.log.error({ err: error }, 'live events: subscribe failed');
         listener.close('error');
       }
     },
   );
-}
+};

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_INTEGRATION, seedDemo } from '../../db/demo-seed.js';
+import { DEMO_INTEGRATION, seedDemo } from '../../demo/demo-seed.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { fhirProblems } from './fhir-validator.js';
 import { ALL, entriesOf, fhirGet, tokenRequest } from './fhir-test-support.js';

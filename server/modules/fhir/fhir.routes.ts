@@ -1,4 +1,19 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from 'typebox';
+import {
+  FhirBinary,
+  FhirBinaryContent,
+  FhirBundle,
+  FhirCapabilityStatement,
+  FhirCommunication,
+  FhirGroup,
+  FhirIdParams,
+  FhirOperationOutcome,
+  FhirPatient,
+  FhirPractitioner,
+  SmartConfiguration,
+} from '../../../common/contract/fhir.js';
 import { AppError } from '../../errors.js';
 import { hashToken } from '../../lib/tokens.js';
 import type { IntegrationActor } from '../integrations/integration.policy.js';
@@ -55,20 +70,42 @@ function send(reply: FastifyReply, resource: Resource, status = 200) {
     .send(JSON.stringify(resource));
 }
 
+/** An attachment's bytes, as a download no browser will render or sniff. */
+function sendBytes(
+  reply: FastifyReply,
+  file: { stream: NodeJS.ReadableStream; contentType: string; sizeBytes: number },
+) {
+  return reply
+    .header('content-type', file.contentType)
+    .header('content-length', String(file.sizeBytes))
+    .header('content-disposition', 'attachment')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('cache-control', 'no-store')
+    .send(file.stream);
+}
+
 function actorOf(request: FastifyRequest): IntegrationActor {
   if (!request.integrationActor) throw new FhirError(401, 'login', 'token_missing', 'Sign in.');
   return request.integrationActor;
 }
 
-type IdRoute = { Params: { id: string } };
+/** A FHIR answer: the resource on success, an OperationOutcome on every refusal. */
+const answers = <T extends TSchema>(resource: T) => ({
+  200: resource,
+  '4xx': FhirOperationOutcome,
+  '5xx': FhirOperationOutcome,
+});
 
 /**
  * The FHIR R4 read API under `/fhir/R4`, for integration clients with a bearer token. Its own
  * scope answers every refusal as an OperationOutcome in `application/fhir+json`.
  */
-export async function fhirRoutes(app: FastifyInstance, opts: { fhir: FhirService }) {
-  const { fhir } = opts;
-  const publicUrl = opts.fhir.publicUrl;
+export const fhirRoutes: FastifyPluginAsyncTypebox<{ fhir: FhirService }> = async (
+  app,
+  { fhir },
+) => {
+  const publicUrl = fhir.publicUrl;
 
   app.decorateRequest('integrationActor', null);
 
@@ -188,63 +225,61 @@ export async function fhirRoutes(app: FastifyInstance, opts: { fhir: FhirService
       what(request),
     );
   };
-  const authed = {
+  // Hidden from the OpenAPI document: the CapabilityStatement describes this API.
+  const authed = <T extends TSchema>(resource: T) => ({
     config: { auth: 'public' as const, rateLimit },
     preHandler: authenticate,
-    schema: { hide: true },
-  };
+    schema: { hide: true, response: answers(resource) },
+  });
+  const authedRead = <T extends TSchema>(resource: T) => ({
+    ...authed(resource),
+    schema: { hide: true, params: FhirIdParams, response: answers(resource) },
+  });
   const request = (r: FastifyRequest): FhirRequest => ({
     pairs: queryPairs(r),
     lenient: lenientOf(r),
   });
 
-  const open = {
+  const open = <T extends TSchema>(resource: T) => ({
     config: {
       auth: 'public' as const,
       rateLimit: { max: FHIR_RATE_LIMIT, timeWindow: '1 minute' },
     },
-    schema: { hide: true },
-  };
-  app.get('/metadata', open, async (_request, reply) =>
+    schema: { hide: true, response: answers(resource) },
+  });
+  app.get('/metadata', open(FhirCapabilityStatement), async (_request, reply) =>
     send(reply, capabilityStatement(publicUrl)),
   );
-  app.get('/.well-known/smart-configuration', open, async (_request, reply) =>
+  app.get('/.well-known/smart-configuration', open(SmartConfiguration), async (_request, reply) =>
     reply.header('cache-control', 'no-cache').send(smartConfiguration(publicUrl)),
   );
 
-  app.get('/Communication', authed, async (r, reply) =>
+  app.get('/Communication', authed(FhirBundle), async (r, reply) =>
     send(reply, await fhir.searchCommunications(actorOf(r), request(r), what(r))),
   );
-  app.get<IdRoute>('/Communication/:id', authed, async (r, reply) =>
+  app.get('/Communication/:id', authedRead(FhirCommunication), async (r, reply) =>
     send(reply, await fhir.readCommunication(actorOf(r), r.params.id, what(r))),
   );
-  app.get('/Patient', authed, async (r, reply) =>
+  app.get('/Patient', authed(FhirBundle), async (r, reply) =>
     send(reply, await fhir.searchPatients(actorOf(r), request(r), what(r))),
   );
-  app.get<IdRoute>('/Patient/:id', authed, async (r, reply) =>
+  app.get('/Patient/:id', authedRead(FhirPatient), async (r, reply) =>
     send(reply, await fhir.readPatient(actorOf(r), r.params.id, what(r))),
   );
-  app.get<IdRoute>('/Practitioner/:id', authed, async (r, reply) =>
+  app.get('/Practitioner/:id', authedRead(FhirPractitioner), async (r, reply) =>
     send(reply, await fhir.readPractitioner(actorOf(r), r.params.id, what(r))),
   );
-  app.get<IdRoute>('/Group/:id', authed, async (r, reply) =>
+  app.get('/Group/:id', authedRead(FhirGroup), async (r, reply) =>
     send(reply, await fhir.readGroup(actorOf(r), r.params.id, what(r))),
   );
-  app.get<IdRoute>('/Binary/:id', authed, async (r, reply) => {
+  const binary = Type.Union([FhirBinary, FhirBinaryContent]);
+  app.get('/Binary/:id', authedRead(binary), async (r, reply) => {
     const file = await fhir.readBinary(
       actorOf(r),
       r.params.id,
       what(r),
       wantsResource(r, queryPairs(r)),
     );
-    if (file.kind === 'resource') return send(reply, file.resource);
-    return reply
-      .header('content-type', file.contentType)
-      .header('content-length', String(file.sizeBytes))
-      .header('content-disposition', 'attachment')
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('cache-control', 'no-store')
-      .send(file.stream);
+    return file.kind === 'resource' ? send(reply, file.resource) : sendBytes(reply, file);
   });
-}
+};

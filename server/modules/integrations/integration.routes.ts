@@ -1,21 +1,17 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyError, FastifyRequest } from 'fastify';
+import {
+  CreatedIntegrationClient,
+  IntegrationClient,
+  IntegrationList,
+  NewIntegrationClient,
+  OAuthErrorBody,
+  TokenResponse,
+} from '../../../common/contract/integrations.js';
 import { AppError } from '../../errors.js';
 import { staffOf } from '../../plugins/auth.js';
-import { IdParams, PersonName, withErrors } from '../../lib/schemas.js';
-import { ALL_SCOPES } from './integration.policy.js';
+import { IdParams, withErrors } from '../../lib/schemas.js';
 import { OAuthError, type IntegrationService } from './integration.service.js';
-
-const NewClient = Type.Object(
-  {
-    name: PersonName(100),
-    scopes: Type.Array(Type.Union(ALL_SCOPES.map((s) => Type.Literal(s))), {
-      minItems: 1,
-      maxItems: ALL_SCOPES.length,
-    }),
-  },
-  { additionalProperties: false },
-);
 
 /** Token requests per address per minute: a token lives 15 minutes, so a few a minute is plenty. */
 const TOKEN_RATE_LIMIT = 60;
@@ -56,10 +52,10 @@ function param(body: Record<string, unknown>, name: string): string | undefined 
  * The OAuth 2.0 token endpoint, in a scope of its own: it alone accepts form-encoded bodies
  * (the rest of the API takes JSON only, see app.ts) and answers errors as RFC 6749 says.
  */
-async function tokenEndpoint(
-  app: FastifyInstance,
-  opts: { integrations: IntegrationService },
-): Promise<void> {
+const tokenEndpoint: FastifyPluginAsyncTypebox<{ integrations: IntegrationService }> = async (
+  app,
+  { integrations },
+) => {
   app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 8192 }, (_request, body, done) => {
     const out: Record<string, string> = {};
     for (const [key, value] of new URLSearchParams(body as string)) {
@@ -118,6 +114,13 @@ async function tokenEndpoint(
         summary:
           'OAuth 2.0 client-credentials grant: a 15-minute bearer token for /fhir/R4 (form-encoded or JSON; client_secret_basic or client_secret_post)',
         consumes: [FORM, 'application/json'],
+        response: {
+          200: TokenResponse,
+          400: OAuthErrorBody,
+          401: OAuthErrorBody,
+          429: OAuthErrorBody,
+          500: OAuthErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -135,7 +138,7 @@ async function tokenEndpoint(
         );
       if (basic && bodyId !== undefined && bodyId !== basic.id)
         throw new OAuthError(400, 'invalid_request', 'client_id does not match the Basic user.');
-      const token = await opts.integrations.issueToken({
+      const token = await integrations.issueToken({
         grantType: param(body, 'grant_type'),
         clientId: basic?.id ?? bodyId,
         clientSecret: basic?.secret ?? bodySecret,
@@ -146,14 +149,12 @@ async function tokenEndpoint(
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
     },
   );
-}
+};
 
 /** Start Page > Admin > Configuration > Integrations, and the token endpoint its clients use. */
-export async function integrationRoutes(
-  app: FastifyInstance,
-  opts: { integrations: IntegrationService },
-): Promise<void> {
-  const { integrations } = opts;
+export const integrationRoutes: FastifyPluginAsyncTypebox<{
+  integrations: IntegrationService;
+}> = async (app, { integrations }) => {
   app.get(
     '/api/v1/admin/integrations',
     {
@@ -161,29 +162,32 @@ export async function integrationRoutes(
       schema: {
         tags: ['Admin'],
         summary: 'Integrations: the FHIR clients, the scopes that can be granted, the URLs',
-        response: withErrors({}),
+        response: withErrors({ 200: IntegrationList }),
       },
     },
     async (request) => integrations.list(staffOf(request)),
   );
-  app.post<{ Body: Static<typeof NewClient> }>(
+  app.post(
     '/api/v1/admin/integrations',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'New integration client: answers its client id and, this once, its secret',
-        body: NewClient,
-        response: withErrors({}),
+        body: NewIntegrationClient,
+        response: withErrors({ 201: CreatedIntegrationClient }),
       },
     },
     async (request, reply) =>
       reply
         .status(201)
         .header('cache-control', 'no-store')
-        .send(await integrations.create(staffOf(request), request.body)),
+        // The service types the checked scopes as strings; they are the known scopes, sorted.
+        .send(
+          (await integrations.create(staffOf(request), request.body)) as CreatedIntegrationClient,
+        ),
   );
-  app.post<{ Params: Static<typeof IdParams> }>(
+  app.post(
     '/api/v1/admin/integrations/:id/revoke',
     {
       config: { auth: 'admin' },
@@ -191,10 +195,10 @@ export async function integrationRoutes(
         tags: ['Admin'],
         summary: 'Revoke an integration client: its tokens stop working at once',
         params: IdParams,
-        response: withErrors({}),
+        response: withErrors({ 200: IntegrationClient }),
       },
     },
     async (request) => integrations.revoke(staffOf(request), request.params.id),
   );
   await app.register(tokenEndpoint, { integrations });
-}
+};

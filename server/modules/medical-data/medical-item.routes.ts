@@ -1,28 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  NewMedicalItem,
+  PortalMedicalData,
+  StaffMedicalData,
+  StaffMedicalItem,
+} from '../../../common/contract/medical-data.js';
 import { patientOf, staffOf } from '../../plugins/auth.js';
-import { Id, IdParams, withErrors } from '../../lib/schemas.js';
+import { IdParams, withErrors } from '../../lib/schemas.js';
 import type { MedicalItemService } from './medical-item.service.js';
 
-const NewItem = Type.Object(
-  {
-    kind: Type.Union([Type.Literal('result'), Type.Literal('letter')]),
-    title: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' }),
-    text: Type.Optional(Type.String({ maxLength: 20_000 })),
-    documentId: Type.Optional(Id),
-    shareWithPatient: Type.Boolean(),
-  },
-  { additionalProperties: false },
-);
-
-/** Medical Data: results and letters staff share with a patient. */
-export async function medicalItemRoutes(
-  app: FastifyInstance,
-  opts: { medical: MedicalItemService },
-): Promise<void> {
-  type P = { Params: Static<typeof IdParams> };
-  app.post<P & { Body: Static<typeof NewItem> }>(
+/**
+ * Medical Data: results and letters staff share with a patient. (`as StaffMedicalItem`: the
+ * one presenter serves both viewers, so its type marks the staff fields optional although the
+ * staff view always has them.)
+ */
+export const medicalItemRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalItemService }> = async (
+  app,
+  { medical },
+) => {
+  app.post(
     '/api/v1/patients/:id/medical-data',
     {
       config: { auth: 'staff' },
@@ -30,16 +26,22 @@ export async function medicalItemRoutes(
         tags: ['Medical data'],
         summary: 'Add a result or letter (text or a document), shared with the patient or not',
         params: IdParams,
-        body: NewItem,
-        response: withErrors({}),
+        body: NewMedicalItem,
+        response: withErrors({ 201: StaffMedicalItem }),
       },
     },
     async (request, reply) =>
       reply
         .status(201)
-        .send(await opts.medical.create(staffOf(request), request.params.id, request.body)),
+        .send(
+          (await medical.create(
+            staffOf(request),
+            request.params.id,
+            request.body,
+          )) as StaffMedicalItem,
+        ),
   );
-  app.get<P>(
+  app.get(
     '/api/v1/patients/:id/medical-data',
     {
       config: { auth: 'staff' },
@@ -47,10 +49,11 @@ export async function medicalItemRoutes(
         tags: ['Medical data'],
         summary: "The patient's medical data",
         params: IdParams,
-        response: withErrors({}),
+        response: withErrors({ 200: StaffMedicalData }),
       },
     },
-    async (request) => opts.medical.listForStaff(staffOf(request), request.params.id),
+    async (request) =>
+      medical.listForStaff(staffOf(request), request.params.id) as Promise<StaffMedicalData>,
   );
   app.get(
     '/api/v1/portal/medical-data',
@@ -59,9 +62,9 @@ export async function medicalItemRoutes(
       schema: {
         tags: ['Portal'],
         summary: 'Medical Data shared with the patient',
-        response: withErrors({}),
+        response: withErrors({ 200: PortalMedicalData }),
       },
     },
-    async (request) => opts.medical.listForPatient(patientOf(request)),
+    async (request) => medical.listForPatient(patientOf(request)),
   );
-}
+};

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq } from 'drizzle-orm';
-import { documents, medicalItems, users } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
 import { findDocument, setDocumentShared } from '../documents/document.repository.js';
-import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
+import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import { findPatientRecord, parseDateQuery } from '../patients/patient.repository.js';
-import { requirePatientAccess } from '../patients/patient-access.js';
+import { requirePatientAccess } from '../portal-access/portal-access.service.js';
+import {
+  findMedicalItem,
+  insertMedicalItem,
+  listMedicalItems,
+  type MedicalItemRow,
+} from './medical-item.repository.js';
 
 export interface MedicalItemInput {
   kind: 'result' | 'letter';
@@ -19,13 +23,8 @@ export interface MedicalItemInput {
   shareWithPatient: boolean;
 }
 
-type Row = typeof medicalItems.$inferSelect & {
-  authorName: string | null;
-  documentTitle: string | null;
-};
-
 /** A result or letter; patients see its author only as the clinic. */
-function present(r: Row, forPatient: boolean) {
+function present(r: MedicalItemRow, forPatient: boolean) {
   return {
     id: r.id,
     kind: r.kind,
@@ -40,53 +39,6 @@ function present(r: Row, forPatient: boolean) {
 
 export function createMedicalItemService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
-
-  const select = () =>
-    db
-      .select({
-        chamberId: medicalItems.chamberId,
-        id: medicalItems.id,
-        patientId: medicalItems.patientId,
-        kind: medicalItems.kind,
-        title: medicalItems.title,
-        itemDate: medicalItems.itemDate,
-        body: medicalItems.body,
-        documentId: medicalItems.documentId,
-        sharedWithPatient: medicalItems.sharedWithPatient,
-        createdByUserId: medicalItems.createdByUserId,
-        createdAt: medicalItems.createdAt,
-        sharedAt: medicalItems.sharedAt,
-        authorName: users.name,
-        documentTitle: documents.title,
-      })
-      .from(medicalItems)
-      .leftJoin(
-        users,
-        and(
-          eq(users.chamberId, medicalItems.chamberId),
-          eq(users.id, medicalItems.createdByUserId),
-        ),
-      )
-      .leftJoin(
-        documents,
-        and(
-          eq(documents.chamberId, medicalItems.chamberId),
-          eq(documents.id, medicalItems.documentId),
-        ),
-      );
-
-  async function list(chamberId: string, patientId: string, sharedOnly: boolean): Promise<Row[]> {
-    return select()
-      .where(
-        and(
-          eq(medicalItems.chamberId, chamberId),
-          eq(medicalItems.patientId, patientId),
-          ...(sharedOnly ? [eq(medicalItems.sharedWithPatient, true)] : []),
-        ),
-      )
-      .orderBy(desc(medicalItems.itemDate), desc(medicalItems.createdAt))
-      .limit(500);
-  }
 
   return {
     /** Staff add a result or letter (text, or a document of the same patient) and may share it at once. */
@@ -120,7 +72,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
       const id = randomUUID();
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx.insert(medicalItems).values({
+        await insertMedicalItem(tx, {
           chamberId: actor.chamberId,
           id,
           patientId,
@@ -155,9 +107,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
         });
       });
       ctx.signals.jobsEnqueued();
-      const [row] = await select().where(
-        and(eq(medicalItems.chamberId, actor.chamberId), eq(medicalItems.id, id)),
-      );
+      const row = await findMedicalItem(db, actor.chamberId, id);
       return present(row!, false);
     },
 
@@ -165,7 +115,9 @@ export function createMedicalItemService(ctx: ServiceContext) {
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
       return {
-        medicalData: (await list(actor.chamberId, patientId, false)).map((r) => present(r, false)),
+        medicalData: (await listMedicalItems(db, actor.chamberId, patientId, false)).map((r) =>
+          present(r, false),
+        ),
       };
     },
 
@@ -178,7 +130,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
         subjectId: actor.patientId,
       });
       return {
-        medicalData: (await list(actor.chamberId, actor.patientId, true)).map((r) =>
+        medicalData: (await listMedicalItems(db, actor.chamberId, actor.patientId, true)).map((r) =>
           present(r, true),
         ),
       };

@@ -1,11 +1,20 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
+import { idempotencyKeys } from '../../db/schema.js';
 
+/** A send stored under its Idempotency-Key: status 0 while it has not committed. */
 export interface StoredResult {
   requestHash: string;
   status: number;
   body: unknown;
 }
+
+const keyOf = (chamberId: string, actorKey: string, key: string) =>
+  and(
+    eq(idempotencyKeys.chamberId, chamberId),
+    eq(idempotencyKeys.actorKey, actorKey),
+    eq(idempotencyKeys.key, key),
+  );
 
 export async function findIdempotentResult(
   db: Db,
@@ -13,18 +22,15 @@ export async function findIdempotentResult(
   actorKey: string,
   key: string,
 ): Promise<StoredResult | undefined> {
-  const r = await db.execute<{
-    request_hash: string;
-    response_status: number;
-    response_body: unknown;
-  }>(sql`
-    select request_hash, response_status, response_body from idempotency_keys
-     where chamber_id = ${chamberId}::uuid and actor_key = ${actorKey} and key = ${key}`);
-  const row = r.rows[0];
-  if (!row) return undefined;
-  const body =
-    typeof row.response_body === 'string' ? JSON.parse(row.response_body) : row.response_body;
-  return { requestHash: row.request_hash, status: Number(row.response_status), body };
+  const rows = await db
+    .select({
+      requestHash: idempotencyKeys.requestHash,
+      status: idempotencyKeys.responseStatus,
+      body: idempotencyKeys.responseBody,
+    })
+    .from(idempotencyKeys)
+    .where(keyOf(chamberId, actorKey, key));
+  return rows[0];
 }
 
 /**
@@ -35,21 +41,30 @@ export async function claimIdempotencyKey(
   db: Db,
   r: { chamberId: string; actorKey: string; key: string; requestHash: string; now: Date },
 ): Promise<boolean> {
-  const res = await db.execute<{ key: string }>(sql`
-    insert into idempotency_keys (chamber_id, actor_key, key, request_hash, response_status, response_body, created_at)
-    values (${r.chamberId}::uuid, ${r.actorKey}, ${r.key}, ${r.requestHash}, 0, 'null'::jsonb, ${r.now.toISOString()}::timestamptz)
-    on conflict do nothing
-    returning key`);
-  return res.rows.length === 1;
+  const claimed = await db
+    .insert(idempotencyKeys)
+    .values({
+      chamberId: r.chamberId,
+      actorKey: r.actorKey,
+      key: r.key,
+      requestHash: r.requestHash,
+      responseStatus: 0,
+      responseBody: sql`'null'::jsonb`,
+      createdAt: r.now,
+    })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  return claimed.length === 1;
 }
 
 export async function saveIdempotentResult(
   db: Db,
   r: { chamberId: string; actorKey: string; key: string; status: number; body: unknown },
 ): Promise<void> {
-  await db.execute(sql`
-    update idempotency_keys set response_status = ${r.status}, response_body = ${JSON.stringify(r.body)}::jsonb
-     where chamber_id = ${r.chamberId}::uuid and actor_key = ${r.actorKey} and key = ${r.key}`);
+  await db
+    .update(idempotencyKeys)
+    .set({ responseStatus: r.status, responseBody: r.body })
+    .where(keyOf(r.chamberId, r.actorKey, r.key));
 }
 
 /** How long a stored send answers a retry with the same Idempotency-Key. */
@@ -64,11 +79,12 @@ export async function deleteIdempotencyKeysBefore(
   before: Date,
   limit: number,
 ): Promise<number> {
+  // A bounded delete (by ctid) has no query-builder form: raw SQL.
   const r = await db.execute<{ n: number }>(sql`
     with gone as (
-      delete from idempotency_keys
-       where ctid in (select ctid from idempotency_keys
-                       where created_at < ${before.toISOString()}::timestamptz limit ${limit})
+      delete from ${idempotencyKeys}
+       where ctid in (select ctid from ${idempotencyKeys}
+                       where ${idempotencyKeys.createdAt} < ${before.toISOString()}::timestamptz limit ${limit})
       returning 1)
     select count(*)::int as n from gone`);
   return Number(r.rows[0]?.n ?? 0);

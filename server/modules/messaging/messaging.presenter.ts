@@ -1,3 +1,11 @@
+import type {
+  Attachment,
+  Author,
+  FeedLine,
+  InboxLine,
+  PatientMessage,
+  StaffMessage,
+} from '../../../common/contract/messaging.js';
 import type { AttachmentRow, ConversationSummaryRow, MessageRow } from './messaging.repository.js';
 
 const PREVIEW_LENGTH = 140;
@@ -11,19 +19,19 @@ export function preview(text: string): string {
   return `${space > PREVIEW_LENGTH / 2 ? cut.slice(0, space) : cut}…`;
 }
 
-function author(m: MessageRow) {
+function author(m: Pick<MessageRow, 'authorKind' | 'authorName' | 'authorRoleName'>): Author {
   return m.authorKind === 'patient'
-    ? { kind: 'patient' as const, name: m.authorName, role: null }
-    : { kind: 'staff' as const, name: m.authorName, role: m.authorRoleName };
+    ? { kind: 'patient', name: m.authorName, role: null }
+    : { kind: 'staff', name: m.authorName, role: m.authorRoleName };
 }
 
 /** A file attached to a message, as both readers see it. */
-function presentAttachment(a: AttachmentRow) {
+function presentAttachment(a: AttachmentRow): Attachment {
   return { id: a.id, title: a.title, contentType: a.contentType, sizeBytes: a.sizeBytes };
 }
 
 /** A message as its patient sees it: never the role audience, never an internal note. */
-export function presentMessageForPatient(m: MessageRow) {
+export function presentMessageForPatient(m: MessageRow): PatientMessage {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -40,7 +48,7 @@ export function presentMessageForStaff(
   m: MessageRow,
   roles: { id: string; name: string; deleted: boolean }[],
   viewerUserId: string,
-) {
+): StaffMessage {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -55,19 +63,34 @@ export function presentMessageForStaff(
   };
 }
 
-/** One line of the Inbox or Feed: the last message's author, time and preview. */
-export function presentSummary(s: ConversationSummaryRow, forPatient: boolean) {
+/** One line of the patient's Inbox: the last message shared with them, its author and time. */
+export function presentInboxLine(s: ConversationSummaryRow): InboxLine {
   return {
     id: s.id,
     createdAt: s.createdAt.toISOString(),
-    ...(forPatient ? {} : { awaitingReply: s.awaitingReply }),
     unreadCount: s.unreadCount,
     lastMessage: {
       id: s.last.id,
       author: author(s.last),
       createdAt: s.last.createdAt.toISOString(),
       preview: preview(s.last.text),
-      ...(forPatient ? {} : { internalNote: !s.last.sharedWithPatient }),
+    },
+  };
+}
+
+/** One line of a Feed: the last message this staff user may see, and whether it is a note. */
+export function presentFeedLine(s: ConversationSummaryRow): FeedLine {
+  return {
+    id: s.id,
+    createdAt: s.createdAt.toISOString(),
+    awaitingReply: s.awaitingReply,
+    unreadCount: s.unreadCount,
+    lastMessage: {
+      id: s.last.id,
+      author: author(s.last),
+      createdAt: s.last.createdAt.toISOString(),
+      preview: preview(s.last.text),
+      internalNote: !s.last.sharedWithPatient,
     },
   };
 }

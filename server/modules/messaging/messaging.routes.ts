@@ -1,33 +1,28 @@
-import type { FastifyInstance } from 'fastify';
-import type { Static } from 'typebox';
-import { patientOf, staffOf } from '../../plugins/auth.js';
-import { IdParams, Ok, withErrors } from '../../lib/schemas.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  CursorQuery,
   Feed,
   IdempotencyHeaders,
   Inbox,
-  PageQuery,
   PatientConversation,
   PatientMessageBody,
   PatientSent,
   StaffConversation,
   StaffMessageBody,
   StaffSent,
-} from './messaging.schemas.js';
+} from '../../../common/contract/messaging.js';
+import { patientOf, staffOf } from '../../plugins/auth.js';
+import { CursorQuery, IdParams, Ok, PageQuery, withErrors } from '../../lib/schemas.js';
+import { sendOnce } from './idempotency.js';
 import type { MessagingService } from './messaging.service.js';
 
-type Params = Static<typeof IdParams>;
-type Headers = Static<typeof IdempotencyHeaders>;
+const limitOf = (limit: string | undefined) => (limit ? Number(limit) : undefined);
 
 /** The Patient Portal's Inbox and the staff Feed. */
-export async function messagingRoutes(
-  app: FastifyInstance,
-  opts: { messaging: MessagingService },
-): Promise<void> {
-  const { messaging } = opts;
-
-  app.get<{ Querystring: Static<typeof PageQuery> }>(
+export const messagingRoutes: FastifyPluginAsyncTypebox<{ messaging: MessagingService }> = async (
+  app,
+  { messaging },
+) => {
+  app.get(
     '/api/v1/portal/conversations',
     {
       config: { auth: 'patient' },
@@ -39,14 +34,10 @@ export async function messagingRoutes(
       },
     },
     async (request) =>
-      messaging.listInbox(
-        patientOf(request),
-        request.query.cursor,
-        request.query.limit ? Number(request.query.limit) : undefined,
-      ),
+      messaging.listInbox(patientOf(request), request.query.cursor, limitOf(request.query.limit)),
   );
 
-  app.post<{ Body: Static<typeof PatientMessageBody>; Headers: Headers }>(
+  app.post(
     '/api/v1/portal/conversations',
     {
       config: { auth: 'patient' },
@@ -59,16 +50,14 @@ export async function messagingRoutes(
       },
     },
     async (request, reply) => {
-      const result = await messaging.startAsPatient(
-        patientOf(request),
-        request.body,
-        request.headers['idempotency-key'],
+      const actor = patientOf(request);
+      return sendOnce(reply, actor, request.headers['idempotency-key'], (unit) =>
+        messaging.sendMessage(actor, { patientId: actor.patientId }, request.body, unit),
       );
-      return reply.status(result.status).send(result.body);
     },
   );
 
-  app.get<{ Params: Params; Querystring: Static<typeof CursorQuery> }>(
+  app.get(
     '/api/v1/portal/conversations/:id',
     {
       config: { auth: 'patient' },
@@ -84,7 +73,7 @@ export async function messagingRoutes(
       messaging.openForPatient(patientOf(request), request.params.id, request.query.cursor),
   );
 
-  app.post<{ Params: Params; Body: Static<typeof PatientMessageBody>; Headers: Headers }>(
+  app.post(
     '/api/v1/portal/conversations/:id/messages',
     {
       config: { auth: 'patient' },
@@ -98,17 +87,14 @@ export async function messagingRoutes(
       },
     },
     async (request, reply) => {
-      const result = await messaging.replyAsPatient(
-        patientOf(request),
-        request.params.id,
-        request.body,
-        request.headers['idempotency-key'],
+      const actor = patientOf(request);
+      return sendOnce(reply, actor, request.headers['idempotency-key'], (unit) =>
+        messaging.sendMessage(actor, { conversationId: request.params.id }, request.body, unit),
       );
-      return reply.status(result.status).send(result.body);
     },
   );
 
-  app.post<{ Params: Params }>(
+  app.post(
     '/api/v1/portal/conversations/:id/read',
     {
       config: { auth: 'patient' },
@@ -125,7 +111,7 @@ export async function messagingRoutes(
     },
   );
 
-  app.get<{ Params: Params; Querystring: Static<typeof PageQuery> }>(
+  app.get(
     '/api/v1/patients/:id/feed',
     {
       config: { auth: 'staff' },
@@ -142,11 +128,11 @@ export async function messagingRoutes(
         staffOf(request),
         request.params.id,
         request.query.cursor,
-        request.query.limit ? Number(request.query.limit) : undefined,
+        limitOf(request.query.limit),
       ),
   );
 
-  app.post<{ Params: Params; Body: Static<typeof StaffMessageBody>; Headers: Headers }>(
+  app.post(
     '/api/v1/patients/:id/conversations',
     {
       config: { auth: 'staff' },
@@ -160,17 +146,14 @@ export async function messagingRoutes(
       },
     },
     async (request, reply) => {
-      const result = await messaging.startAsStaff(
-        staffOf(request),
-        request.params.id,
-        request.body,
-        request.headers['idempotency-key'],
+      const actor = staffOf(request);
+      return sendOnce(reply, actor, request.headers['idempotency-key'], (unit) =>
+        messaging.sendMessage(actor, { patientId: request.params.id }, request.body, unit),
       );
-      return reply.status(result.status).send(result.body);
     },
   );
 
-  app.get<{ Params: Params; Querystring: Static<typeof CursorQuery> }>(
+  app.get(
     '/api/v1/conversations/:id',
     {
       config: { auth: 'staff' },
@@ -186,7 +169,7 @@ export async function messagingRoutes(
       messaging.openForStaff(staffOf(request), request.params.id, request.query.cursor),
   );
 
-  app.post<{ Params: Params; Body: Static<typeof StaffMessageBody>; Headers: Headers }>(
+  app.post(
     '/api/v1/conversations/:id/messages',
     {
       config: { auth: 'staff' },
@@ -200,17 +183,14 @@ export async function messagingRoutes(
       },
     },
     async (request, reply) => {
-      const result = await messaging.replyAsStaff(
-        staffOf(request),
-        request.params.id,
-        request.body,
-        request.headers['idempotency-key'],
+      const actor = staffOf(request);
+      return sendOnce(reply, actor, request.headers['idempotency-key'], (unit) =>
+        messaging.sendMessage(actor, { conversationId: request.params.id }, request.body, unit),
       );
-      return reply.status(result.status).send(result.body);
     },
   );
 
-  app.post<{ Params: Params }>(
+  app.post(
     '/api/v1/conversations/:id/read',
     {
       config: { auth: 'staff' },
@@ -226,4 +206,4 @@ export async function messagingRoutes(
       return { ok: true as const };
     },
   );
-}
+};

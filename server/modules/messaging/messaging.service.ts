@@ -1,22 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, forbidden, invalid, notFound } from '../../errors.js';
+import type {
+  Audience,
+  Feed,
+  Inbox,
+  PatientConversation,
+  PatientMessageBody,
+  PatientSent,
+  StaffConversation,
+  StaffMessageBody,
+  StaffSent,
+} from '../../../common/contract/messaging.js';
+import {
+  MESSAGE_MAX_LENGTH,
+  MESSAGE_PAGE_SIZE,
+  PAGE_SIZE,
+  textLength,
+} from '../../../common/limits.js';
 import type { Db } from '../../db/connect.js';
+import { forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
-import { hashJson } from '../../lib/tokens.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit, type AuditInput } from '../audit/audit.service.js';
-import { queueSharedItemsEmail } from '../notifications/shared-items.service.js';
-import { findPatientRecord } from '../patients/patient.repository.js';
-import { requirePatientAccess } from '../patients/patient-access.js';
-import { assertRolesOfChamber } from '../roles/role.service.js';
-import {
-  claimIdempotencyKey,
-  findIdempotentResult,
-  saveIdempotentResult,
-} from './idempotency.repository.js';
-import { isAudienceEmpty, type Audience } from './messaging.policy.js';
 import { findChamber } from '../chambers/chamber.repository.js';
+import { findPatientRecord } from '../patients/patient.repository.js';
+import { requirePatientAccess } from '../portal-access/portal-access.service.js';
+import { assertRolesOfChamber } from '../roles/role.service.js';
+import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
+import type { UnitOfWork } from './idempotency.js';
+import { isAudienceEmpty } from './messaging.policy.js';
+import {
+  presentMessageForPatient,
+  presentMessageForStaff,
+  presentFeedLine,
+  presentInboxLine,
+} from './messaging.presenter.js';
 import {
   attachableDocuments,
   attachmentsOf,
@@ -29,32 +47,21 @@ import {
   listFeed,
   listInbox,
   listMessages,
+  lockMessageOrderAndNotifyOnCommit,
   markConversationNotificationsRead,
   markRead,
   newestVisibleSeq,
   resolveRoleForNewMessages,
   rolesOfMessages,
+  type AttachmentRow,
   type MessageRow,
 } from './messaging.repository.js';
-import {
-  presentMessageForPatient,
-  presentMessageForStaff,
-  presentSummary,
-} from './messaging.presenter.js';
-
-export const MESSAGE_MAX_LENGTH = 5000;
-const PAGE = 20;
-const MESSAGE_PAGE = 50;
-
-export interface SendResult<T> {
-  status: number;
-  body: T;
-}
+import { readerOf } from './visibility.policy.js';
 
 /** Message text rule: 1 to 5,000 characters and not only whitespace; kept exactly as typed. */
 export function checkText(text: string): string {
   if (text.trim().length === 0) throw invalid('text_empty', 'Please write a message.', 'text');
-  if ([...text].length > MESSAGE_MAX_LENGTH) {
+  if (textLength(text) > MESSAGE_MAX_LENGTH) {
     throw invalid(
       'text_too_long',
       `A message can be at most ${MESSAGE_MAX_LENGTH} characters long.`,
@@ -69,72 +76,18 @@ export function checkText(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
+/** Where a message goes: a reply in a conversation, or the first message of a new one. */
+export type Destination = { conversationId: string } | { patientId: string };
+
+/** The page of a list and the cursor of the next one (one row more was read to know). */
+function pageOf<T>(rows: T[], limit: number, seqOf: (row: T) => number) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(seqOf(last)) : null };
+}
+
 export function createMessagingService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
-
-  /** Runs a send once per Idempotency-Key: a retry gets the first answer and stores nothing. */
-  async function idempotent<T>(
-    chamberId: string,
-    actorKey: string,
-    key: string | undefined,
-    request: unknown,
-    send: (tx: Db) => Promise<SendResult<T>>,
-  ): Promise<SendResult<T>> {
-    if (key === undefined) return db.transaction(send);
-    const requestHash = hashJson(request);
-    const replay = (stored: { requestHash: string; status: number; body: unknown }) => {
-      if (stored.requestHash !== requestHash) {
-        throw new AppError(
-          422,
-          'idempotency_key_reused',
-          'This Idempotency-Key was used for a different request.',
-          'Idempotency-Key',
-        );
-      }
-      if (stored.status === 0)
-        throw new AppError(
-          409,
-          'request_in_progress',
-          'The same request is still being processed. Please retry.',
-        );
-      return { status: stored.status, body: stored.body as T };
-    };
-    // The key is claimed first thing in the transaction: a retry of a stored request conflicts
-    // there (waiting for the first one to commit if it is still running) and is answered from
-    // the stored result below, so the common case costs no extra look-up.
-    const taken = Symbol('taken');
-    try {
-      return await db.transaction(async (tx) => {
-        if (
-          !(await claimIdempotencyKey(tx, { chamberId, actorKey, key, requestHash, now: clock() }))
-        )
-          throw taken;
-        const result = await send(tx);
-        await saveIdempotentResult(tx, {
-          chamberId,
-          actorKey,
-          key,
-          status: result.status,
-          body: result.body,
-        });
-        return result;
-      });
-    } catch (error) {
-      if (error !== taken) throw error;
-      const stored = await findIdempotentResult(db, chamberId, actorKey, key);
-      if (!stored)
-        throw new AppError(
-          409,
-          'request_in_progress',
-          'The same request is still being processed. Please retry.',
-        );
-      return replay(stored);
-    }
-  }
-
-  /** Rule 1: refuses with the first missing condition; nothing is stored. */
-  const assertPatientMayMessage = (actor: PatientActor) =>
-    requirePatientAccess(db, actor, 'messaging');
 
   /** Fills in the documents attached to each message. */
   async function withAttachments(chamberId: string, rows: MessageRow[]): Promise<MessageRow[]> {
@@ -147,9 +100,9 @@ export function createMessagingService(ctx: ServiceContext) {
     return rows.map((m) => ({ ...m, attachments: found.get(m.id) ?? [] }));
   }
 
-  async function presentForStaff(rows: MessageRow[], viewer: StaffActor) {
+  async function presentForStaff(tx: Db, rows: MessageRow[], viewer: StaffActor) {
     const roles = await rolesOfMessages(
-      db,
+      tx,
       viewer.chamberId,
       rows.map((m) => m.id),
     );
@@ -160,7 +113,11 @@ export function createMessagingService(ctx: ServiceContext) {
    * Attachments of a patient's message: allowed by the chamber, uploaded by this patient, and
    * not attached to another message.
    */
-  async function checkAttachments(tx: Db, actor: PatientActor, ids: string[]) {
+  async function checkAttachments(
+    tx: Db,
+    actor: PatientActor,
+    ids: string[],
+  ): Promise<AttachmentRow[]> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     const chamber = await findChamber(tx, actor.chamberId);
@@ -182,179 +139,8 @@ export function createMessagingService(ctx: ServiceContext) {
     return found;
   }
 
-  /** A patient's message: shared with the patient and the Role for new messages as it is now (rule 2). */
-  async function writePatientMessage(
-    tx: Db,
-    actor: PatientActor,
-    conversationId: string,
-    text: string,
-    now: Date,
-    attachmentIds: string[] = [],
-    /** More audit rows of the same transaction, written with this message's in one statement. */
-    alsoAudit: AuditInput[] = [],
-  ) {
-    const attachments = await checkAttachments(tx, actor, attachmentIds);
-    const roleId = await resolveRoleForNewMessages(tx, actor.chamberId);
-    const id = randomUUID();
-    const seq = await insertMessage(tx, {
-      chamberId: actor.chamberId,
-      id,
-      conversationId,
-      patientId: actor.patientId,
-      authorKind: 'patient',
-      authorUserId: null,
-      authorRoleName: null,
-      text,
-      sharedWithPatient: true,
-      roleIds: [roleId],
-      now,
-    });
-    await insertNotifications(tx, {
-      chamberId: actor.chamberId,
-      roleIds: [roleId],
-      exceptUserId: null,
-      kind: 'patient_message',
-      patientId: actor.patientId,
-      conversationId,
-      messageId: id,
-      now,
-    });
-    await attachToMessage(
-      tx,
-      actor.chamberId,
-      id,
-      attachments.map((a) => a.id),
-    );
-    await markRead(tx, {
-      chamberId: actor.chamberId,
-      conversationId,
-      readerKind: 'patient',
-      readerId: actor.patientId,
-      seq,
-      now,
-    });
-    await audit(
-      tx,
-      actor,
-      now,
-      {
-        action: 'message.created',
-        subjectType: 'message',
-        subjectId: id,
-        details: { conversationId },
-      },
-      ...alsoAudit,
-    );
-    const message: MessageRow = {
-      id,
-      seq,
-      conversationId,
-      patientId: actor.patientId,
-      authorKind: 'patient',
-      authorUserId: null,
-      authorName: actor.name,
-      authorRoleName: null,
-      text,
-      sharedWithPatient: true,
-      createdAt: now,
-      attachments,
-    };
-    return presentMessageForPatient(message);
-  }
-
-  /** A staff message with its chosen audience; members of those roles are notified, not the author (rule 3). */
-  async function writeStaffMessage(
-    tx: Db,
-    actor: StaffActor,
-    conv: { id: string; patientId: string },
-    text: string,
-    audience: Audience,
-    now: Date,
-    /** More audit rows of the same transaction, written with this message's in one statement. */
-    alsoAudit: AuditInput[] = [],
-  ) {
-    const id = randomUUID();
-    const roleName = await authorRoleLabel(tx, actor.chamberId, actor.roleIds);
-    const seq = await insertMessage(tx, {
-      chamberId: actor.chamberId,
-      id,
-      conversationId: conv.id,
-      patientId: conv.patientId,
-      authorKind: 'staff',
-      authorUserId: actor.userId,
-      authorRoleName: roleName,
-      text,
-      sharedWithPatient: audience.shareWithPatient,
-      roleIds: audience.roleIds,
-      now,
-    });
-    await insertNotifications(tx, {
-      chamberId: actor.chamberId,
-      roleIds: audience.roleIds,
-      exceptUserId: actor.userId,
-      kind: 'staff_message',
-      patientId: conv.patientId,
-      conversationId: conv.id,
-      messageId: id,
-      now,
-    });
-    await markRead(tx, {
-      chamberId: actor.chamberId,
-      conversationId: conv.id,
-      readerKind: 'staff',
-      readerId: actor.userId,
-      seq,
-      now,
-    });
-    let emailQueued = false;
-    if (audience.shareWithPatient) {
-      emailQueued = await queueSharedItemsEmail(
-        tx,
-        actor.chamberId,
-        conv.patientId,
-        now,
-        config.sharedItemsEmailDelaySeconds,
-      );
-    }
-    await audit(
-      tx,
-      actor,
-      now,
-      {
-        action: 'message.created',
-        patientId: conv.patientId,
-        subjectType: 'message',
-        subjectId: id,
-        details: {
-          conversationId: conv.id,
-          sharedWithPatient: audience.shareWithPatient,
-          roleIds: audience.roleIds,
-        },
-      },
-      ...alsoAudit,
-    );
-    const message: MessageRow = {
-      id,
-      seq,
-      conversationId: conv.id,
-      patientId: conv.patientId,
-      authorKind: 'staff',
-      authorUserId: actor.userId,
-      authorName: actor.name,
-      authorRoleName: roleName,
-      text,
-      sharedWithPatient: audience.shareWithPatient,
-      createdAt: now,
-      attachments: [],
-    };
-    const roles = await rolesOfMessages(tx, actor.chamberId, [id]);
-    return {
-      message: presentMessageForStaff(message, roles.get(id) ?? [], actor.userId),
-      emailQueued,
-    };
-  }
-
-  async function checkAudience(actor: StaffActor, audience: Audience) {
+  /** A staff message must reach someone besides its author (rule 3), in roles of the chamber. */
+  async function checkAudience(actor: StaffActor, audience: Audience): Promise<Audience> {
     const roleIds = [...new Set(audience.roleIds)];
     if (isAudienceEmpty({ ...audience, roleIds })) {
       throw invalid(
@@ -367,67 +153,294 @@ export function createMessagingService(ctx: ServiceContext) {
     return { shareWithPatient: audience.shareWithPatient, roleIds };
   }
 
-  /** The conversation if the staff user can see at least one of its messages; otherwise 404 (rule 4). */
-  async function staffConversation(actor: StaffActor, conversationId: string) {
+  /**
+   * The conversation if the reader can see at least one of its messages (rule 4), with the
+   * newest such seq; otherwise 404, the same as missing.
+   */
+  async function visibleConversation(actor: PatientActor | StaffActor, conversationId: string) {
     const conv = await findConversation(db, actor.chamberId, conversationId);
-    if (!conv) throw notFound('That conversation');
-    const seq = await newestVisibleSeq(db, actor.chamberId, conversationId, {
-      kind: 'staff',
-      userId: actor.userId,
-      roleIds: actor.roleIds,
+    // A patient's own conversations only: answered without a second look-up.
+    if (!conv || (actor.kind === 'patient' && conv.patientId !== actor.patientId))
+      throw notFound('That conversation');
+    const seq = await newestVisibleSeq(db, actor.chamberId, conversationId, readerOf(actor));
+    if (seq === null) throw notFound('That conversation');
+    return { ...conv, newestSeq: seq };
+  }
+
+  /** The patient a new conversation is with: a patient starts one with the clinic themselves. */
+  async function patientToStartWith(actor: PatientActor | StaffActor, patientId: string) {
+    if (actor.kind === 'patient') {
+      if (patientId !== actor.patientId) throw notFound('That patient');
+      return;
+    }
+    if (!(await findPatientRecord(db, actor.chamberId, patientId))) throw notFound('That patient');
+  }
+
+  /**
+   * Sends a message: a patient's (to the Role for new messages, rule 2, with their
+   * attachments) or a staff user's (to the audience they chose, rule 3), as a reply or as the
+   * first message of a new conversation. One transaction writes the message, its audience,
+   * the notifications, the read mark, the email job and the audit rows; `unit` (the route's
+   * Idempotency-Key) runs first and last in it. After the commit, live streams and the job
+   * worker are woken.
+   */
+  async function sendMessage(
+    actor: PatientActor,
+    to: Destination,
+    input: PatientMessageBody,
+    unit?: UnitOfWork<PatientSent>,
+  ): Promise<PatientSent>;
+  async function sendMessage(
+    actor: StaffActor,
+    to: Destination,
+    input: StaffMessageBody,
+    unit?: UnitOfWork<StaffSent>,
+  ): Promise<StaffSent>;
+  async function sendMessage(
+    actor: PatientActor | StaffActor,
+    to: Destination,
+    input: PatientMessageBody | StaffMessageBody,
+    unit?: UnitOfWork<PatientSent> | UnitOfWork<StaffSent>,
+  ): Promise<PatientSent | StaffSent> {
+    const { chamberId } = actor;
+    // 1. Checks that need no transaction, in the order their refusals win: the text, then
+    //    whether this author may send at all (rule 1 for a patient, a non-empty audience of
+    //    the chamber's roles for staff), then the destination (rule 4: only a conversation
+    //    the author can see).
+    const text = checkText(input.text);
+    let audience: Audience | null = null;
+    let attachmentIds: string[] = [];
+    if (actor.kind === 'patient') {
+      await requirePatientAccess(db, actor, 'messaging');
+      attachmentIds = (input as PatientMessageBody).attachmentIds ?? [];
+    } else {
+      audience = await checkAudience(actor, input as StaffMessageBody);
+    }
+    let conversation: Awaited<ReturnType<typeof visibleConversation>> | null = null;
+    let patientId: string;
+    if ('conversationId' in to) {
+      conversation = await visibleConversation(actor, to.conversationId);
+      patientId = conversation.patientId;
+    } else {
+      await patientToStartWith(actor, to.patientId);
+      patientId = to.patientId;
+    }
+
+    // The send's identity for its Idempotency-Key: a retry must ask for the same thing.
+    const command = {
+      op: conversation ? 'reply' : 'start',
+      ...(conversation
+        ? { conversationId: conversation.id }
+        : actor.kind === 'staff'
+          ? { patientId }
+          : {}),
+      text,
+      ...(audience ?? { attachmentIds }),
+    };
+
+    const sent = await db.transaction(async (tx) => {
+      const now = clock();
+      // 2. The Idempotency-Key, claimed first (a retry stops here).
+      await unit?.begin(tx, { command, now });
+
+      // 3. A new conversation, if this message starts one.
+      const conversationId = conversation?.id ?? randomUUID();
+      const audits: AuditInput[] = [];
+      if (!conversation) {
+        await insertConversation(tx, {
+          chamberId,
+          id: conversationId,
+          patientId,
+          startedByKind: actor.kind,
+          now,
+        });
+        audits.push({
+          action: 'conversation.created',
+          ...(actor.kind === 'staff' ? { patientId } : {}),
+          subjectType: 'conversation',
+          subjectId: conversationId,
+        });
+      }
+
+      // 4. Who the message is shared with and how its author is labelled: a patient's goes
+      //    to the Role for new messages as it is now (rule 2), a staff user's to their choice.
+      const attachments =
+        actor.kind === 'patient' ? await checkAttachments(tx, actor, attachmentIds) : [];
+      const shared: Audience = audience ?? {
+        shareWithPatient: true,
+        roleIds: [await roleForNewMessages(tx, chamberId)],
+      };
+      const authorRoleName =
+        actor.kind === 'staff' ? await authorRoleLabel(tx, chamberId, actor.roleIds) : null;
+
+      // 5. The message, in the chamber's message order. The live-events wake-up is queued in
+      //    the same statement as the lock and delivered by PostgreSQL at commit (step 9).
+      await lockMessageOrderAndNotifyOnCommit(tx, chamberId);
+      const messageId = randomUUID();
+      const authorUserId = actor.kind === 'staff' ? actor.userId : null;
+      const seq = await insertMessage(tx, {
+        chamberId,
+        id: messageId,
+        conversationId,
+        patientId,
+        authorKind: actor.kind,
+        authorUserId,
+        authorRoleName,
+        text,
+        sharedWithPatient: shared.shareWithPatient,
+        roleIds: shared.roleIds,
+        now,
+      });
+
+      // 6. Side effects in the same transaction: members of the roles are notified (not the
+      //    author, rule 3), the files attached, the author has read their own message, the
+      //    patient emailed about a staff message shared with them (rule 5).
+      await insertNotifications(tx, {
+        chamberId,
+        roleIds: shared.roleIds,
+        exceptUserId: authorUserId,
+        kind: actor.kind === 'patient' ? 'patient_message' : 'staff_message',
+        patientId,
+        conversationId,
+        messageId,
+        now,
+      });
+      await attachToMessage(
+        tx,
+        chamberId,
+        messageId,
+        attachments.map((a) => a.id),
+      );
+      await markRead(tx, {
+        chamberId,
+        conversationId,
+        readerKind: actor.kind,
+        readerId: actor.kind === 'patient' ? actor.patientId : actor.userId,
+        seq,
+        now,
+      });
+      if (actor.kind === 'staff' && shared.shareWithPatient) {
+        await queueSharedItemsEmail(
+          tx,
+          chamberId,
+          patientId,
+          now,
+          config.sharedItemsEmailDelaySeconds,
+        );
+      }
+      await audit(
+        tx,
+        actor,
+        now,
+        {
+          action: 'message.created',
+          ...(actor.kind === 'staff' ? { patientId } : {}),
+          subjectType: 'message',
+          subjectId: messageId,
+          details:
+            actor.kind === 'staff'
+              ? {
+                  conversationId,
+                  sharedWithPatient: shared.shareWithPatient,
+                  roleIds: shared.roleIds,
+                }
+              : { conversationId },
+        },
+        ...audits,
+      );
+
+      // 7. The answer, as the author sees their message.
+      const message: MessageRow = {
+        id: messageId,
+        seq,
+        conversationId,
+        patientId,
+        authorKind: actor.kind,
+        authorUserId,
+        authorName: actor.name,
+        authorRoleName,
+        text,
+        sharedWithPatient: shared.shareWithPatient,
+        createdAt: now,
+        attachments,
+      };
+      let result: PatientSent | StaffSent;
+      if (actor.kind === 'patient') {
+        result = {
+          conversation: { id: conversationId },
+          message: presentMessageForPatient(message),
+        };
+      } else {
+        const [presented] = await presentForStaff(tx, [message], actor);
+        result = { conversation: { id: conversationId }, message: presented! };
+        // Replying answers the conversation: the author's notifications of it are read.
+        if (conversation)
+          await markConversationNotificationsRead(tx, chamberId, actor.userId, conversationId, now);
+      }
+
+      // 8. The answer stored under the Idempotency-Key, in the same commit.
+      await (unit as UnitOfWork<PatientSent | StaffSent> | undefined)?.end(tx, result);
+      return result;
     });
-    if (seq === null) throw notFound('That conversation');
-    return { ...conv, newestSeq: seq };
+    // 9. After commit: PostgreSQL delivers the NOTIFY of step 5 to every app process's live
+    //    events hub, and the job worker of this process is woken for the email of step 6.
+    ctx.signals.jobsEnqueued();
+    return sent;
   }
 
-  async function patientConversation(actor: PatientActor, conversationId: string) {
-    const conv = await findConversation(db, actor.chamberId, conversationId);
-    if (!conv || conv.patientId !== actor.patientId) throw notFound('That conversation');
-    const seq = await newestVisibleSeq(db, actor.chamberId, conversationId, { kind: 'patient' });
-    if (seq === null) throw notFound('That conversation');
-    return { ...conv, newestSeq: seq };
+  /** Rule 2's Role for new messages; a chamber always has its built-in role. */
+  async function roleForNewMessages(tx: Db, chamberId: string): Promise<string> {
+    const id = await resolveRoleForNewMessages(tx, chamberId);
+    if (!id) throw new Error('chamber has no built-in role');
+    return id;
   }
-
-  const done = () => ctx.signals.jobsEnqueued();
 
   return {
+    sendMessage,
+
     /** The patient's Inbox, newest first, 20 at a time. */
-    async listInbox(actor: PatientActor, cursor: string | undefined, limit = PAGE) {
-      await assertPatientMayMessage(actor);
-      const before = parseCursor(cursor);
-      const rows = await listInbox(db, actor.chamberId, actor.patientId, before, limit + 1);
-      const page = rows.slice(0, limit);
+    async listInbox(
+      actor: PatientActor,
+      cursor: string | undefined,
+      limit = PAGE_SIZE,
+    ): Promise<Inbox> {
+      await requirePatientAccess(db, actor, 'messaging');
+      const rows = await listInbox(
+        db,
+        actor.chamberId,
+        actor.patientId,
+        parseCursor(cursor),
+        limit + 1,
+      );
+      const { page, nextCursor } = pageOf(rows, limit, (s) => s.last.seq);
       await audit(db, actor, clock(), {
         action: 'inbox.viewed',
         subjectType: 'patient',
         subjectId: actor.patientId,
       });
-      return {
-        conversations: page.map((s) => presentSummary(s, true)),
-        nextCursor:
-          rows.length > limit && page.length > 0
-            ? encodeCursor(page[page.length - 1]!.last.seq)
-            : null,
-      };
+      return { conversations: page.map(presentInboxLine), nextCursor };
     },
 
     /** One of the patient's conversations: only what is shared with the patient. */
-    async openForPatient(actor: PatientActor, conversationId: string, cursor: string | undefined) {
-      await assertPatientMayMessage(actor);
-      await patientConversation(actor, conversationId);
+    async openForPatient(
+      actor: PatientActor,
+      conversationId: string,
+      cursor: string | undefined,
+    ): Promise<PatientConversation> {
+      await requirePatientAccess(db, actor, 'messaging');
+      await visibleConversation(actor, conversationId);
       const rows = await withAttachments(
         actor.chamberId,
         await listMessages(
           db,
           actor.chamberId,
           conversationId,
-          { kind: 'patient' },
+          readerOf(actor),
           parseCursor(cursor),
-          MESSAGE_PAGE + 1,
+          MESSAGE_PAGE_SIZE + 1,
         ),
       );
-      const page = rows.slice(0, MESSAGE_PAGE);
-      const oldest = page[page.length - 1];
+      const { page, nextCursor } = pageOf(rows, MESSAGE_PAGE_SIZE, (m) => m.seq);
       await audit(db, actor, clock(), {
         action: 'conversation.viewed',
         subjectType: 'conversation',
@@ -436,91 +449,15 @@ export function createMessagingService(ctx: ServiceContext) {
       return {
         conversation: { id: conversationId },
         messages: page.map(presentMessageForPatient).reverse(),
-        nextCursor: rows.length > MESSAGE_PAGE && oldest ? encodeCursor(oldest.seq) : null,
+        nextCursor,
         canReply: true,
       };
     },
 
-    /** New message from the portal: a new conversation. */
-    async startAsPatient(
-      actor: PatientActor,
-      input: { text: string; attachmentIds?: string[] },
-      idempotencyKey?: string,
-    ) {
-      const text = checkText(input.text);
-      await assertPatientMayMessage(actor);
-      const result = await idempotent(
-        actor.chamberId,
-        `patient:${actor.patientId}`,
-        idempotencyKey,
-        { op: 'start', text, attachmentIds: input.attachmentIds ?? [] },
-        async (tx) => {
-          const now = clock();
-          const conversationId = randomUUID();
-          await insertConversation(tx, {
-            chamberId: actor.chamberId,
-            id: conversationId,
-            patientId: actor.patientId,
-            startedByKind: 'patient',
-            now,
-          });
-          const message = await writePatientMessage(
-            tx,
-            actor,
-            conversationId,
-            text,
-            now,
-            input.attachmentIds,
-            [
-              {
-                action: 'conversation.created',
-                subjectType: 'conversation',
-                subjectId: conversationId,
-              },
-            ],
-          );
-          return { status: 201, body: { conversation: { id: conversationId }, message } };
-        },
-      );
-      done();
-      return result;
-    },
-
-    /** A patient's reply in one of their conversations. */
-    async replyAsPatient(
-      actor: PatientActor,
-      conversationId: string,
-      input: { text: string; attachmentIds?: string[] },
-      idempotencyKey?: string,
-    ) {
-      const text = checkText(input.text);
-      await assertPatientMayMessage(actor);
-      await patientConversation(actor, conversationId);
-      const result = await idempotent(
-        actor.chamberId,
-        `patient:${actor.patientId}`,
-        idempotencyKey,
-        { op: 'reply', conversationId, text, attachmentIds: input.attachmentIds ?? [] },
-        async (tx) => {
-          const message = await writePatientMessage(
-            tx,
-            actor,
-            conversationId,
-            text,
-            clock(),
-            input.attachmentIds,
-          );
-          return { status: 201, body: { conversation: { id: conversationId }, message } };
-        },
-      );
-      done();
-      return result;
-    },
-
     /** Marks the patient's conversation read up to its newest message. */
-    async markReadAsPatient(actor: PatientActor, conversationId: string) {
-      await assertPatientMayMessage(actor);
-      const conv = await patientConversation(actor, conversationId);
+    async markReadAsPatient(actor: PatientActor, conversationId: string): Promise<void> {
+      await requirePatientAccess(db, actor, 'messaging');
+      const conv = await visibleConversation(actor, conversationId);
       await markRead(db, {
         chamberId: actor.chamberId,
         conversationId,
@@ -532,7 +469,12 @@ export function createMessagingService(ctx: ServiceContext) {
     },
 
     /** The patient's Feed as this staff user may see it (rule 4). */
-    async feed(actor: StaffActor, patientId: string, cursor: string | undefined, limit = PAGE) {
+    async feed(
+      actor: StaffActor,
+      patientId: string,
+      cursor: string | undefined,
+      limit = PAGE_SIZE,
+    ): Promise<Feed> {
       const patient = await findPatientRecord(db, actor.chamberId, patientId);
       if (!patient) throw notFound('That patient');
       const rows = await listFeed(
@@ -543,7 +485,7 @@ export function createMessagingService(ctx: ServiceContext) {
         parseCursor(cursor),
         limit + 1,
       );
-      const page = rows.slice(0, limit);
+      const { page, nextCursor } = pageOf(rows, limit, (s) => s.last.seq);
       await audit(db, actor, clock(), {
         action: 'feed.viewed',
         patientId,
@@ -555,29 +497,30 @@ export function createMessagingService(ctx: ServiceContext) {
           id: patientId,
           name: `${patient.patient.givenName} ${patient.patient.familyName}`,
         },
-        conversations: page.map((s) => presentSummary(s, false)),
-        nextCursor:
-          rows.length > limit && page.length > 0
-            ? encodeCursor(page[page.length - 1]!.last.seq)
-            : null,
+        conversations: page.map(presentFeedLine),
+        nextCursor,
       };
     },
 
     /** One conversation as a staff user sees it. */
-    async openForStaff(actor: StaffActor, conversationId: string, cursor: string | undefined) {
-      const conv = await staffConversation(actor, conversationId);
+    async openForStaff(
+      actor: StaffActor,
+      conversationId: string,
+      cursor: string | undefined,
+    ): Promise<StaffConversation> {
+      const conv = await visibleConversation(actor, conversationId);
       const rows = await withAttachments(
         actor.chamberId,
         await listMessages(
           db,
           actor.chamberId,
           conversationId,
-          { kind: 'staff', userId: actor.userId, roleIds: actor.roleIds },
+          readerOf(actor),
           parseCursor(cursor),
-          MESSAGE_PAGE + 1,
+          MESSAGE_PAGE_SIZE + 1,
         ),
       );
-      const page = rows.slice(0, MESSAGE_PAGE);
+      const { page, nextCursor } = pageOf(rows, MESSAGE_PAGE_SIZE, (m) => m.seq);
       await audit(db, actor, clock(), {
         action: 'conversation.viewed',
         patientId: conv.patientId,
@@ -585,7 +528,10 @@ export function createMessagingService(ctx: ServiceContext) {
         subjectId: conversationId,
       });
       const patientCanSee =
-        (await newestVisibleSeq(db, actor.chamberId, conversationId, { kind: 'patient' })) !== null;
+        (await newestVisibleSeq(db, actor.chamberId, conversationId, {
+          kind: 'patient',
+          patientId: conv.patientId,
+        })) !== null;
       return {
         conversation: {
           id: conv.id,
@@ -593,97 +539,17 @@ export function createMessagingService(ctx: ServiceContext) {
           awaitingReply: conv.awaitingReply,
           patientCanSee,
         },
-        messages: (await presentForStaff(page, actor)).reverse(),
-        nextCursor: rows.length > MESSAGE_PAGE ? encodeCursor(page[page.length - 1]!.seq) : null,
+        messages: (await presentForStaff(db, page, actor)).reverse(),
+        nextCursor,
         canReply: true,
         /** The reply form's default for "also share with the patient". */
         shareWithPatientByDefault: patientCanSee,
       };
     },
 
-    /** A staff reply with its audience (rule 3). */
-    async replyAsStaff(
-      actor: StaffActor,
-      conversationId: string,
-      input: { text: string } & Audience,
-      idempotencyKey?: string,
-    ) {
-      const text = checkText(input.text);
-      const audience = await checkAudience(actor, input);
-      const conv = await staffConversation(actor, conversationId);
-      const result = await idempotent(
-        actor.chamberId,
-        `staff:${actor.userId}`,
-        idempotencyKey,
-        { op: 'reply', conversationId, text, ...audience },
-        async (tx) => {
-          const { message } = await writeStaffMessage(tx, actor, conv, text, audience, clock());
-          await markConversationNotificationsRead(
-            tx,
-            actor.chamberId,
-            actor.userId,
-            conversationId,
-            clock(),
-          );
-          return { status: 201, body: { conversation: { id: conversationId }, message } };
-        },
-      );
-      done();
-      return result;
-    },
-
-    /** Staff start a new conversation with a patient. */
-    async startAsStaff(
-      actor: StaffActor,
-      patientId: string,
-      input: { text: string } & Audience,
-      idempotencyKey?: string,
-    ) {
-      const text = checkText(input.text);
-      const audience = await checkAudience(actor, input);
-      if (!(await findPatientRecord(db, actor.chamberId, patientId)))
-        throw notFound('That patient');
-      const result = await idempotent(
-        actor.chamberId,
-        `staff:${actor.userId}`,
-        idempotencyKey,
-        { op: 'start', patientId, text, ...audience },
-        async (tx) => {
-          const now = clock();
-          const conversationId = randomUUID();
-          await insertConversation(tx, {
-            chamberId: actor.chamberId,
-            id: conversationId,
-            patientId,
-            startedByKind: 'staff',
-            now,
-          });
-          const { message } = await writeStaffMessage(
-            tx,
-            actor,
-            { id: conversationId, patientId },
-            text,
-            audience,
-            now,
-            [
-              {
-                action: 'conversation.created',
-                patientId,
-                subjectType: 'conversation',
-                subjectId: conversationId,
-              },
-            ],
-          );
-          return { status: 201, body: { conversation: { id: conversationId }, message } };
-        },
-      );
-      done();
-      return result;
-    },
-
     /** Marks a conversation read for this staff user, with its notifications. */
-    async markReadAsStaff(actor: StaffActor, conversationId: string) {
-      const conv = await staffConversation(actor, conversationId);
+    async markReadAsStaff(actor: StaffActor, conversationId: string): Promise<void> {
+      const conv = await visibleConversation(actor, conversationId);
       const now = clock();
       await db.transaction(async (tx) => {
         await markRead(tx, {

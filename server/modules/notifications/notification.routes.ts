@@ -1,35 +1,32 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  IdempotencyHeaders,
+  StaffMessageBody,
+  StaffSent,
+} from '../../../common/contract/messaging.js';
+import {
+  NotificationList,
+  NotificationListQuery,
+  UnreadCount,
+} from '../../../common/contract/notifications.js';
 import { staffOf } from '../../plugins/auth.js';
-import { Cursor, IdParams, withErrors } from '../../lib/schemas.js';
-import { IdempotencyHeaders, StaffMessageBody, StaffSent } from '../messaging/messaging.schemas.js';
+import { IdParams, withErrors } from '../../lib/schemas.js';
+import { sendOnce } from '../messaging/idempotency.js';
 import type { NotificationService } from './notification.service.js';
 
-const ListQuery = Type.Object(
-  {
-    unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-);
-const Unread = Type.Object({ unreadCount: Type.Integer() });
-
 /** The Start Page's Notifications. */
-export async function notificationRoutes(
-  app: FastifyInstance,
-  opts: { notifications: NotificationService },
-): Promise<void> {
-  const { notifications } = opts;
-
-  app.get<{ Querystring: Static<typeof ListQuery> }>(
+export const notificationRoutes: FastifyPluginAsyncTypebox<{
+  notifications: NotificationService;
+}> = async (app, { notifications }) => {
+  app.get(
     '/api/v1/notifications',
     {
       config: { auth: 'staff' },
       schema: {
         tags: ['Notifications'],
         summary: 'Notifications, newest first, with the unread count',
-        querystring: ListQuery,
-        response: withErrors({}),
+        querystring: NotificationListQuery,
+        response: withErrors({ 200: NotificationList }),
       },
     },
     async (request) =>
@@ -46,13 +43,13 @@ export async function notificationRoutes(
       schema: {
         tags: ['Notifications'],
         summary: 'The unread count alone',
-        response: withErrors({ 200: Unread }),
+        response: withErrors({ 200: UnreadCount }),
       },
     },
     async (request) => notifications.unreadCount(staffOf(request)),
   );
 
-  app.post<{ Params: Static<typeof IdParams> }>(
+  app.post(
     '/api/v1/notifications/:id/read',
     {
       config: { auth: 'staff' },
@@ -60,7 +57,7 @@ export async function notificationRoutes(
         tags: ['Notifications'],
         summary: 'Mark one notification read',
         params: IdParams,
-        response: withErrors({ 200: Unread }),
+        response: withErrors({ 200: UnreadCount }),
       },
     },
     async (request) => notifications.markRead(staffOf(request), request.params.id),
@@ -73,17 +70,13 @@ export async function notificationRoutes(
       schema: {
         tags: ['Notifications'],
         summary: 'Mark every notification read',
-        response: withErrors({ 200: Unread }),
+        response: withErrors({ 200: UnreadCount }),
       },
     },
     async (request) => notifications.markAllRead(staffOf(request)),
   );
 
-  app.post<{
-    Params: Static<typeof IdParams>;
-    Body: Static<typeof StaffMessageBody>;
-    Headers: Static<typeof IdempotencyHeaders>;
-  }>(
+  app.post(
     '/api/v1/notifications/:id/reply',
     {
       config: { auth: 'staff' },
@@ -97,13 +90,10 @@ export async function notificationRoutes(
       },
     },
     async (request, reply) => {
-      const result = await notifications.reply(
-        staffOf(request),
-        request.params.id,
-        request.body,
-        request.headers['idempotency-key'],
+      const actor = staffOf(request);
+      return sendOnce(reply, actor, request.headers['idempotency-key'], (unit) =>
+        notifications.reply(actor, request.params.id, request.body, unit),
       );
-      return reply.status(result.status).send(result.body);
     },
   );
-}
+};

@@ -1,8 +1,11 @@
+import type { StaffMessageBody, StaffSent } from '../../../common/contract/messaging.js';
+import type { NotificationList, UnreadCount } from '../../../common/contract/notifications.js';
+import { PAGE_SIZE } from '../../../common/limits.js';
 import { notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { StaffActor } from '../auth/actor.js';
-import type { Audience } from '../messaging/messaging.policy.js';
+import type { UnitOfWork } from '../messaging/idempotency.js';
 import { preview } from '../messaging/messaging.presenter.js';
 import type { MessagingService } from '../messaging/messaging.service.js';
 import {
@@ -12,50 +15,51 @@ import {
   markNotificationsRead,
 } from './notification.repository.js';
 
-const PAGE = 20;
-
 export function createNotificationService(ctx: ServiceContext, messaging: MessagingService) {
   const { db, clock } = ctx;
 
   return {
     /** The Start Page's Notifications: "New message from <patient>", newest first, with the unread count. */
-    async list(actor: StaffActor, opts: { unreadOnly: boolean; cursor?: string }) {
+    async list(
+      actor: StaffActor,
+      opts: { unreadOnly: boolean; cursor?: string },
+    ): Promise<NotificationList> {
       const rows = await listNotifications(db, actor.chamberId, actor, {
         unreadOnly: opts.unreadOnly,
         beforeSeq: parseCursor(opts.cursor),
-        limit: PAGE + 1,
+        limit: PAGE_SIZE + 1,
       });
-      const page = rows.slice(0, PAGE);
+      const page = rows.slice(0, PAGE_SIZE);
       const last = page[page.length - 1];
       return {
         unreadCount: await countUnread(db, actor.chamberId, actor.userId),
         notifications: page.map((n) => ({
           id: n.id,
           kind: n.kind,
-          title: `New message from ${n.kind === 'patient_message' ? n.patient_name : (n.author_name ?? 'a colleague')}`,
-          patient: { id: n.patient_id, name: n.patient_name },
-          conversationId: n.conversation_id,
-          messageId: n.message_id,
+          title: `New message from ${n.kind === 'patient_message' ? n.patientName : (n.authorName ?? 'a colleague')}`,
+          patient: { id: n.patientId, name: n.patientName },
+          conversationId: n.conversationId,
+          messageId: n.messageId,
           preview: n.text === null ? null : preview(n.text),
-          createdAt: new Date(n.created_at).toISOString(),
-          read: n.read_at !== null,
+          createdAt: n.createdAt.toISOString(),
+          read: n.readAt !== null,
         })),
-        nextCursor: rows.length > PAGE && last ? encodeCursor(Number(last.seq)) : null,
+        nextCursor: rows.length > PAGE_SIZE && last ? encodeCursor(last.seq) : null,
       };
     },
 
-    async unreadCount(actor: StaffActor) {
+    async unreadCount(actor: StaffActor): Promise<UnreadCount> {
       return { unreadCount: await countUnread(db, actor.chamberId, actor.userId) };
     },
 
-    async markRead(actor: StaffActor, id: string) {
+    async markRead(actor: StaffActor, id: string): Promise<UnreadCount> {
       if (!(await findNotification(db, actor.chamberId, actor.userId, id)))
         throw notFound('That notification');
       await markNotificationsRead(db, actor.chamberId, actor.userId, id, clock());
       return { unreadCount: await countUnread(db, actor.chamberId, actor.userId) };
     },
 
-    async markAllRead(actor: StaffActor) {
+    async markAllRead(actor: StaffActor): Promise<UnreadCount> {
       await markNotificationsRead(db, actor.chamberId, actor.userId, null, clock());
       return { unreadCount: 0 };
     },
@@ -64,12 +68,12 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
     async reply(
       actor: StaffActor,
       id: string,
-      input: { text: string } & Audience,
-      idempotencyKey?: string,
-    ) {
+      input: StaffMessageBody,
+      unit?: UnitOfWork<StaffSent>,
+    ): Promise<StaffSent> {
       const n = await findNotification(db, actor.chamberId, actor.userId, id);
       if (!n) throw notFound('That notification');
-      return messaging.replyAsStaff(actor, n.conversation_id, input, idempotencyKey);
+      return messaging.sendMessage(actor, { conversationId: n.conversationId }, input, unit);
     },
   };
 }

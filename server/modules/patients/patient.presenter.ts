@@ -1,4 +1,7 @@
-import { ELIGIBILITY_MESSAGES, messagingEligibility } from '../messaging/messaging.policy.js';
+import {
+  ELIGIBILITY_MESSAGES,
+  messagingEligibility,
+} from '../portal-access/portal-access.policy.js';
 import type { PatientRecordRow } from './patient.repository.js';
 
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);

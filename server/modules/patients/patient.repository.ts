@@ -105,3 +105,84 @@ export async function findPatientByEmail(db: Db, chamberId: string, email: strin
     .limit(1);
   return rows[0];
 }
+
+/**
+ * The band a patient is put on, if it is one of the chamber's. Read here rather than through
+ * the charge-bands module, which depends on this one (Allow And Notify invites patients).
+ */
+export async function findBandForPatient(db: Db, chamberId: string, bandId: string) {
+  const rows = await db
+    .select({ id: chargeBands.id, onlineAccess: chargeBands.onlineAccess })
+    .from(chargeBands)
+    .where(and(eq(chargeBands.chamberId, chamberId), eq(chargeBands.id, bandId)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function insertPatient(db: Db, row: typeof patients.$inferInsert): Promise<void> {
+  await db.insert(patients).values(row);
+}
+
+/** Writes the patient's fields given; one left undefined keeps its value. */
+export async function updatePatient(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  changes: Partial<
+    Pick<
+      typeof patients.$inferInsert,
+      | 'givenName'
+      | 'familyName'
+      | 'dateOfBirth'
+      | 'email'
+      | 'mobile'
+      | 'chargeBandId'
+      | 'emailConsent'
+    >
+  >,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(patients)
+    .set({ ...changes, updatedAt: now })
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)));
+}
+
+/** Makes an Invited portal account, or gives an existing one this email and a new invitation date. */
+export async function upsertInvitedAccount(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  email: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .insert(portalAccounts)
+    .values({
+      chamberId,
+      patientId,
+      email,
+      state: 'invited',
+      invitedAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [portalAccounts.chamberId, portalAccounts.patientId],
+      set: { email, invitedAt: now, updatedAt: now },
+    });
+}
+
+/** The portal account's user name follows the patient's email. */
+export async function setPortalAccountEmail(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  email: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(portalAccounts)
+    .set({ email, updatedAt: now })
+    .where(and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, patientId)));
+}

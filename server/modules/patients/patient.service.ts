@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
-import { chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import type { Db } from '../../db/connect.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
+import { createAccountLink } from '../auth/account-links.js';
 import { findPortalAccountByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
-import { invitePatient } from '../portal-accounts/portal-account.service.js';
-import { findPatientRecord, parseDateQuery, searchPatients } from './patient.repository.js';
+import {
+  findBandForPatient,
+  findPatientRecord,
+  insertPatient,
+  parseDateQuery,
+  searchPatients,
+  setPortalAccountEmail,
+  updatePatient,
+  upsertInvitedAccount,
+} from './patient.repository.js';
 import { presentPatientRecord } from './patient.presenter.js';
 
 export interface PatientInput {
@@ -20,18 +28,38 @@ export interface PatientInput {
   emailConsent?: boolean;
 }
 
+/**
+ * Makes (or refreshes) an Invited portal account and queues the invitation email, in the
+ * caller's transaction. Returns false when the patient has no email or the email is another
+ * account's user name.
+ */
+export async function invitePatient(
+  db: Db,
+  chamberId: string,
+  patient: { id: string; email: string | null },
+  now: Date,
+): Promise<boolean> {
+  if (!patient.email) return false;
+  const other = await findPortalAccountByEmail(db, chamberId, patient.email);
+  if (other && other.patientId !== patient.id) return false;
+  await upsertInvitedAccount(db, chamberId, patient.id, patient.email, now);
+  await createAccountLink(db, {
+    chamberId,
+    subject: { patientId: patient.id },
+    purpose: 'invitation',
+    now,
+  });
+  return true;
+}
+
 export function createPatientService(ctx: ServiceContext) {
   const { db, clock } = ctx;
 
   async function loadBand(chamberId: string, bandId: string) {
-    const rows = await db
-      .select()
-      .from(chargeBands)
-      .where(and(eq(chargeBands.chamberId, chamberId), eq(chargeBands.id, bandId)))
-      .limit(1);
-    if (!rows[0])
+    const band = await findBandForPatient(db, chamberId, bandId);
+    if (!band)
       throw invalid('charge_band_not_found', 'That charge band does not exist.', 'chargeBandId');
-    return rows[0];
+    return band;
   }
 
   function checkDate(dateOfBirth: string, today: Date): void {
@@ -90,7 +118,7 @@ export function createPatientService(ctx: ServiceContext) {
       const email = input.email?.trim() || null;
       let invited = false;
       await db.transaction(async (tx) => {
-        await tx.insert(patients).values({
+        await insertPatient(tx, {
           chamberId: actor.chamberId,
           id,
           givenName: input.givenName.trim(),
@@ -150,30 +178,23 @@ export function createPatientService(ctx: ServiceContext) {
       }
       let invited = false;
       await db.transaction(async (tx) => {
-        await tx
-          .update(patients)
-          .set({
-            ...(changes.givenName !== undefined ? { givenName: changes.givenName.trim() } : {}),
-            ...(changes.familyName !== undefined ? { familyName: changes.familyName.trim() } : {}),
-            ...(changes.dateOfBirth !== undefined ? { dateOfBirth: changes.dateOfBirth } : {}),
-            ...(email !== undefined ? { email } : {}),
-            ...(changes.mobile !== undefined ? { mobile: changes.mobile?.trim() || null } : {}),
-            ...(band ? { chargeBandId: band.id } : {}),
-            ...(changes.emailConsent !== undefined ? { emailConsent: changes.emailConsent } : {}),
-            updatedAt: now,
-          })
-          .where(and(eq(patients.chamberId, actor.chamberId), eq(patients.id, patientId)));
-        if (email && current.account) {
-          await tx
-            .update(portalAccounts)
-            .set({ email, updatedAt: now })
-            .where(
-              and(
-                eq(portalAccounts.chamberId, actor.chamberId),
-                eq(portalAccounts.patientId, patientId),
-              ),
-            );
-        }
+        await updatePatient(
+          tx,
+          actor.chamberId,
+          patientId,
+          {
+            givenName: changes.givenName?.trim(),
+            familyName: changes.familyName?.trim(),
+            dateOfBirth: changes.dateOfBirth,
+            email,
+            mobile: changes.mobile === undefined ? undefined : changes.mobile?.trim() || null,
+            chargeBandId: band?.id,
+            emailConsent: changes.emailConsent,
+          },
+          now,
+        );
+        if (email && current.account)
+          await setPortalAccountEmail(tx, actor.chamberId, patientId, email, now);
         const finalEmail = email === undefined ? current.patient.email : email;
         if (
           band &&

@@ -1,52 +1,13 @@
-import { and, eq } from 'drizzle-orm';
-import type { Db } from '../../db/connect.js';
-import { portalAccounts } from '../../db/schema.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
-import { deleteSessionsOf, findPortalAccountByEmail } from '../auth/auth.repository.js';
+import { deleteSessionsOf } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { presentPatientRecord } from '../patients/patient.presenter.js';
-
-/**
- * Makes (or refreshes) an Invited portal account and queues the invitation email, in the
- * caller's transaction. Returns false when the patient has no email or the email is another
- * account's user name.
- */
-export async function invitePatient(
-  db: Db,
-  chamberId: string,
-  patient: { id: string; email: string | null },
-  now: Date,
-): Promise<boolean> {
-  if (!patient.email) return false;
-  const other = await findPortalAccountByEmail(db, chamberId, patient.email);
-  if (other && other.patientId !== patient.id) return false;
-  await db
-    .insert(portalAccounts)
-    .values({
-      chamberId,
-      patientId: patient.id,
-      email: patient.email,
-      state: 'invited',
-      invitedAt: now,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoUpdate({
-      target: [portalAccounts.chamberId, portalAccounts.patientId],
-      set: { email: patient.email, invitedAt: now, updatedAt: now },
-    });
-  await createAccountLink(db, {
-    chamberId,
-    subject: { patientId: patient.id },
-    purpose: 'invitation',
-    now,
-  });
-  return true;
-}
+import { invitePatient } from '../patients/patient.service.js';
+import { setPortalAccountState } from './portal-account.repository.js';
 
 export function createPortalAccountService(ctx: ServiceContext) {
   const { db, clock } = ctx;
@@ -65,15 +26,7 @@ export function createPortalAccountService(ctx: ServiceContext) {
   ) {
     const now = clock();
     await db.transaction(async (tx) => {
-      await tx
-        .update(portalAccounts)
-        .set({ state, failedSignIns: 0, updatedAt: now })
-        .where(
-          and(
-            eq(portalAccounts.chamberId, actor.chamberId),
-            eq(portalAccounts.patientId, patientId),
-          ),
-        );
+      await setPortalAccountState(tx, actor.chamberId, patientId, { state, failedSignIns: 0 }, now);
       if (state === 'disabled') await deleteSessionsOf(tx, actor.chamberId, { patientId });
       await audit(tx, actor, now, {
         action,
@@ -180,15 +133,7 @@ export function createPortalAccountService(ctx: ServiceContext) {
       if (!row.account.passwordHash) {
         const now = clock();
         await db.transaction(async (tx) => {
-          await tx
-            .update(portalAccounts)
-            .set({ state: 'invited', updatedAt: now })
-            .where(
-              and(
-                eq(portalAccounts.chamberId, actor.chamberId),
-                eq(portalAccounts.patientId, patientId),
-              ),
-            );
+          await setPortalAccountState(tx, actor.chamberId, patientId, { state: 'invited' }, now);
           await audit(tx, actor, now, {
             action: 'portal_account.enabled',
             patientId,

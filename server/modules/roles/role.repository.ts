@@ -17,6 +17,25 @@ export async function listRoles(db: Db, chamberId: string) {
     .orderBy(asc(roles.name));
 }
 
+export async function insertRole(db: Db, row: typeof roles.$inferInsert): Promise<void> {
+  await db.insert(roles).values(row);
+}
+
+export async function renameRole(db: Db, chamberId: string, roleId: string, name: string) {
+  await db
+    .update(roles)
+    .set({ name })
+    .where(and(eq(roles.chamberId, chamberId), eq(roles.id, roleId)));
+}
+
+/** Marks a role deleted; messages keep it in their audience history. */
+export async function markRoleDeleted(db: Db, chamberId: string, roleId: string, now: Date) {
+  await db
+    .update(roles)
+    .set({ deletedAt: now })
+    .where(and(eq(roles.chamberId, chamberId), eq(roles.id, roleId)));
+}
+
 export async function findRole(db: Db, chamberId: string, roleId: string) {
   const rows = await db
     .select()
@@ -67,6 +86,16 @@ export async function listMembers(db: Db, chamberId: string, roleId: string) {
     )
     .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.roleId, roleId)))
     .orderBy(asc(users.name));
+}
+
+/** Whether the user is one of the chamber's staff (active or not), before making them a member. */
+export async function isUserOfChamber(db: Db, chamberId: string, userId: string) {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.chamberId, chamberId), eq(users.id, userId)))
+    .limit(1);
+  return rows.length > 0;
 }
 
 export async function addMember(

@@ -1,26 +1,29 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  Role,
+  RoleList,
+  RoleMemberList,
+  RoleMemberParams,
+  RoleName,
+} from '../../../common/contract/roles.js';
 import { staffOf } from '../../plugins/auth.js';
-import { Id, IdParams, Ok, withErrors } from '../../lib/schemas.js';
+import { IdParams, Ok, withErrors } from '../../lib/schemas.js';
 import type { RoleService } from './role.service.js';
 
-const Name = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
-  { additionalProperties: false },
-);
-const MemberParams = Type.Object({ id: Id, userId: Id }, { additionalProperties: false });
-
 /** Roles: the list for the reply form, and User Management's New Role and members. */
-export async function roleRoutes(
-  app: FastifyInstance,
-  opts: { roles: RoleService },
-): Promise<void> {
-  const { roles } = opts;
+export const roleRoutes: FastifyPluginAsyncTypebox<{ roles: RoleService }> = async (
+  app,
+  { roles },
+) => {
   app.get(
     '/api/v1/roles',
     {
       config: { auth: 'staff' },
-      schema: { tags: ['Roles'], summary: "The chamber's roles", response: withErrors({}) },
+      schema: {
+        tags: ['Roles'],
+        summary: "The chamber's roles",
+        response: withErrors({ 200: RoleList }),
+      },
     },
     async (request) => ({
       roles: (await roles.list(staffOf(request))).map((r) => ({
@@ -30,16 +33,21 @@ export async function roleRoutes(
       })),
     }),
   );
-  app.post<{ Body: Static<typeof Name> }>(
+  app.post(
     '/api/v1/admin/roles',
     {
       config: { auth: 'admin' },
-      schema: { tags: ['Admin'], summary: 'New Role', body: Name, response: withErrors({}) },
+      schema: {
+        tags: ['Admin'],
+        summary: 'New Role',
+        body: RoleName,
+        response: withErrors({ 201: Role }),
+      },
     },
     async (request, reply) =>
       reply.status(201).send(await roles.create(staffOf(request), request.body)),
   );
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof Name> }>(
+  app.patch(
     '/api/v1/admin/roles/:id',
     {
       config: { auth: 'admin' },
@@ -47,7 +55,7 @@ export async function roleRoutes(
         tags: ['Admin'],
         summary: 'Rename a role',
         params: IdParams,
-        body: Name,
+        body: RoleName,
         response: withErrors({ 200: Ok }),
       },
     },
@@ -56,13 +64,15 @@ export async function roleRoutes(
       return { ok: true as const };
     },
   );
-  app.delete<{ Params: Static<typeof IdParams> }>(
+  app.delete(
     '/api/v1/admin/roles/:id',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'Delete a role',
+        description:
+          'Messages keep the role in their audience; if it was the Role for new messages, new messages go to Appointment Reminder Admin.',
         params: IdParams,
         response: withErrors({ 200: Ok }),
       },
@@ -72,7 +82,7 @@ export async function roleRoutes(
       return { ok: true as const };
     },
   );
-  app.get<{ Params: Static<typeof IdParams> }>(
+  app.get(
     '/api/v1/admin/roles/:id/members',
     {
       config: { auth: 'admin' },
@@ -80,19 +90,19 @@ export async function roleRoutes(
         tags: ['Admin'],
         summary: "A role's members",
         params: IdParams,
-        response: withErrors({}),
+        response: withErrors({ 200: RoleMemberList }),
       },
     },
     async (request) => ({ members: await roles.members(staffOf(request), request.params.id) }),
   );
-  app.put<{ Params: Static<typeof MemberParams> }>(
+  app.put(
     '/api/v1/admin/roles/:id/members/:userId',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'Add a member',
-        params: MemberParams,
+        params: RoleMemberParams,
         response: withErrors({ 200: Ok }),
       },
     },
@@ -101,14 +111,14 @@ export async function roleRoutes(
       return { ok: true as const };
     },
   );
-  app.delete<{ Params: Static<typeof MemberParams> }>(
+  app.delete(
     '/api/v1/admin/roles/:id/members/:userId',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'Remove a member',
-        params: MemberParams,
+        params: RoleMemberParams,
         response: withErrors({ 200: Ok }),
       },
     },
@@ -117,4 +127,4 @@ export async function roleRoutes(
       return { ok: true as const };
     },
   );
-}
+};

@@ -1,19 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
-import { roles } from '../../db/schema.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
-import { findUser } from '../users/user.repository.js';
 import {
   addMember,
   countLiveRoles,
   findRole,
   findRoleByName,
+  insertRole,
+  isUserOfChamber,
   listMembers,
   listRoles,
+  markRoleDeleted,
   removeMember,
+  renameRole,
 } from './role.repository.js';
 
 /** Refuses role ids that are not live roles of the actor's chamber (another chamber's, deleted, unknown). */
@@ -54,7 +55,7 @@ export function createRoleService(ctx: ServiceContext) {
       const id = randomUUID();
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx.insert(roles).values({ chamberId: actor.chamberId, id, name, createdAt: now });
+        await insertRole(tx, { chamberId: actor.chamberId, id, name, createdAt: now });
         await audit(tx, actor, now, {
           action: 'role.created',
           subjectType: 'role',
@@ -74,10 +75,7 @@ export function createRoleService(ctx: ServiceContext) {
       await assertNameFree(actor.chamberId, name, roleId);
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx
-          .update(roles)
-          .set({ name })
-          .where(and(eq(roles.chamberId, actor.chamberId), eq(roles.id, roleId)));
+        await renameRole(tx, actor.chamberId, roleId, name);
         await audit(tx, actor, now, {
           action: 'role.updated',
           subjectType: 'role',
@@ -97,10 +95,7 @@ export function createRoleService(ctx: ServiceContext) {
       if (role.isBuiltIn) throw conflict('role_built_in', 'The built-in role cannot be deleted.');
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx
-          .update(roles)
-          .set({ deletedAt: now })
-          .where(and(eq(roles.chamberId, actor.chamberId), eq(roles.id, roleId)));
+        await markRoleDeleted(tx, actor.chamberId, roleId, now);
         await audit(tx, actor, now, {
           action: 'role.deleted',
           subjectType: 'role',
@@ -117,7 +112,7 @@ export function createRoleService(ctx: ServiceContext) {
 
     async addMember(actor: StaffActor, roleId: string, userId: string) {
       if (!(await findRole(db, actor.chamberId, roleId))) throw roleNotFound();
-      if (!(await findUser(db, actor.chamberId, userId))) throw notFound('That user');
+      if (!(await isUserOfChamber(db, actor.chamberId, userId))) throw notFound('That user');
       const now = clock();
       await db.transaction(async (tx) => {
         if (await addMember(tx, actor.chamberId, roleId, userId)) {

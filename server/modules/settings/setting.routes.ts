@@ -1,48 +1,38 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Settings, SettingsChanges } from '../../../common/contract/settings.js';
 import { staffOf } from '../../plugins/auth.js';
-import { Id, withErrors } from '../../lib/schemas.js';
+import { withErrors } from '../../lib/schemas.js';
 import type { SettingService } from './setting.service.js';
 
-const Changes = Type.Object(
-  {
-    patientPortalEnabled: Type.Optional(Type.Boolean({ description: 'Patient Portal' })),
-    roleForNewMessagesId: Type.Optional(Id),
-    sharedItemsEmailEnabled: Type.Optional(
-      Type.Boolean({ description: 'Enable new shared items email' }),
-    ),
-    timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    patientAttachmentsEnabled: Type.Optional(
-      Type.Boolean({ description: 'Patients may attach a file to their messages' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
 /** Start Page > Admin > Configuration. */
-export async function settingRoutes(
-  app: FastifyInstance,
-  opts: { settings: SettingService },
-): Promise<void> {
+export const settingRoutes: FastifyPluginAsyncTypebox<{ settings: SettingService }> = async (
+  app,
+  { settings },
+) => {
   app.get(
     '/api/v1/admin/settings',
     {
       config: { auth: 'admin' },
-      schema: { tags: ['Admin'], summary: 'Chamber settings', response: withErrors({}) },
+      schema: {
+        tags: ['Admin'],
+        summary: 'Chamber settings',
+        response: withErrors({ 200: Settings }),
+      },
     },
-    async (request) => opts.settings.get(staffOf(request)),
+    async (request) => settings.get(staffOf(request)),
   );
-  app.patch<{ Body: Static<typeof Changes> }>(
+  app.patch(
     '/api/v1/admin/settings',
     {
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
         summary: 'Change chamber settings',
-        body: Changes,
-        response: withErrors({}),
+        description: 'Answers the settings after the change.',
+        body: SettingsChanges,
+        response: withErrors({ 200: Settings }),
       },
     },
-    async (request) => opts.settings.update(staffOf(request), request.body),
+    async (request) => settings.update(staffOf(request), request.body),
   );
-}
+};

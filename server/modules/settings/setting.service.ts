@@ -1,11 +1,11 @@
-import { eq, sql } from 'drizzle-orm';
-import { chambers } from '../../db/schema.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
+import { resolveRoleForNewMessages } from '../messaging/messaging.repository.js';
 import { findRole, listRoles } from '../roles/role.repository.js';
+import { updateChamberSettings } from './setting.repository.js';
 
 /** Any IANA time zone the platform knows, current names and old aliases alike. */
 function isTimeZone(name: string): boolean {
@@ -32,9 +32,10 @@ export function createSettingService(ctx: ServiceContext) {
     const chamber = await findChamber(db, chamberId);
     if (!chamber) throw notFound('That chamber');
     const roles = await listRoles(db, chamberId);
-    // Rule 2: a deleted or unset role falls back to the built-in Appointment Reminder Admin.
-    const role =
-      roles.find((r) => r.id === chamber.roleForNewMessagesId) ?? roles.find((r) => r.isBuiltIn);
+    // Rule 2, resolved by the same query the send path uses: a deleted or unset role falls
+    // back to the built-in Appointment Reminder Admin.
+    const roleId = await resolveRoleForNewMessages(db, chamberId);
+    const role = roles.find((r) => r.id === roleId);
     return {
       chamber: { key: chamber.key, name: chamber.name },
       patientPortalEnabled: chamber.patientPortalEnabled,
@@ -79,25 +80,7 @@ export function createSettingService(ctx: ServiceContext) {
       }
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx
-          .update(chambers)
-          .set({
-            ...(changes.patientPortalEnabled !== undefined
-              ? { patientPortalEnabled: changes.patientPortalEnabled }
-              : {}),
-            ...(changes.roleForNewMessagesId !== undefined
-              ? { roleForNewMessagesId: changes.roleForNewMessagesId }
-              : {}),
-            ...(changes.sharedItemsEmailEnabled !== undefined
-              ? { sharedItemsEmailEnabled: changes.sharedItemsEmailEnabled }
-              : {}),
-            ...(changes.timeZone !== undefined ? { timeZone: changes.timeZone } : {}),
-            ...(changes.patientAttachmentsEnabled !== undefined
-              ? { patientAttachmentsEnabled: changes.patientAttachmentsEnabled }
-              : {}),
-            updatedAt: sql`${now.toISOString()}::timestamptz`,
-          })
-          .where(eq(chambers.id, actor.chamberId));
+        await updateChamberSettings(tx, actor.chamberId, changes, now);
         await audit(tx, actor, now, {
           action: 'settings.updated',
           subjectType: 'chamber',

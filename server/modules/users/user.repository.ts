@@ -11,6 +11,24 @@ export async function findUser(db: Db, chamberId: string, userId: string) {
   return rows[0];
 }
 
+export async function insertUser(db: Db, row: typeof users.$inferInsert): Promise<void> {
+  await db.insert(users).values(row);
+}
+
+/** Changes name, admin permission and Active/Inactive of a user; one left undefined keeps its value. */
+export async function updateUser(
+  db: Db,
+  chamberId: string,
+  userId: string,
+  changes: Partial<Pick<typeof users.$inferInsert, 'name' | 'isAdmin' | 'active'>>,
+  now: Date,
+): Promise<void> {
+  await db
+    .update(users)
+    .set({ ...changes, updatedAt: now })
+    .where(and(eq(users.chamberId, chamberId), eq(users.id, userId)));
+}
+
 /** The chamber's users with the ids of the roles each holds. */
 export async function listUsers(db: Db, chamberId: string) {
   return db

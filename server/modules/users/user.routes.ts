@@ -1,46 +1,23 @@
-import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from 'typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { NewUser, User, UserChanges, UserList } from '../../../common/contract/users.js';
 import { staffOf } from '../../plugins/auth.js';
-import { EmailAddress, Id, IdParams, PersonName, withErrors } from '../../lib/schemas.js';
+import { IdParams, withErrors } from '../../lib/schemas.js';
 import type { UserService } from './user.service.js';
 
-const NewUser = Type.Object(
-  {
-    name: PersonName(200),
-    email: EmailAddress,
-    isAdmin: Type.Optional(Type.Boolean()),
-    roleIds: Type.Optional(Type.Array(Id, { maxItems: 50 })),
-    password: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  },
-  { additionalProperties: false },
-);
-const Changes = Type.Object(
-  {
-    name: Type.Optional(PersonName(200)),
-    isAdmin: Type.Optional(Type.Boolean()),
-    active: Type.Optional(Type.Boolean({ description: 'Active / Inactive' })),
-    roleIds: Type.Optional(Type.Array(Id, { maxItems: 50 })),
-  },
-  { additionalProperties: false },
-);
-
 /** Start Page > Admin > User Management: users. */
-export async function userRoutes(
-  app: FastifyInstance,
-  opts: { users: UserService },
-): Promise<void> {
-  const { users } = opts;
+export const userRoutes: FastifyPluginAsyncTypebox<{ users: UserService }> = async (
+  app,
+  { users },
+) => {
   app.get(
     '/api/v1/admin/users',
     {
       config: { auth: 'admin' },
-      schema: { tags: ['Admin'], summary: 'Users', response: withErrors({}) },
+      schema: { tags: ['Admin'], summary: 'Users', response: withErrors({ 200: UserList }) },
     },
-    async (request) => ({
-      users: await users.list(staffOf(request)),
-    }),
+    async (request) => ({ users: await users.list(staffOf(request)) }),
   );
-  app.post<{ Body: Static<typeof NewUser> }>(
+  app.post(
     '/api/v1/admin/users',
     {
       config: { auth: 'admin' },
@@ -48,13 +25,13 @@ export async function userRoutes(
         tags: ['Admin'],
         summary: 'New User (without a password, the user is emailed an invitation)',
         body: NewUser,
-        response: withErrors({}),
+        response: withErrors({ 201: User }),
       },
     },
     async (request, reply) =>
       reply.status(201).send(await users.create(staffOf(request), request.body)),
   );
-  app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof Changes> }>(
+  app.patch(
     '/api/v1/admin/users/:id',
     {
       config: { auth: 'admin' },
@@ -62,10 +39,10 @@ export async function userRoutes(
         tags: ['Admin'],
         summary: 'Change a user (name, admin permission, Active/Inactive, roles)',
         params: IdParams,
-        body: Changes,
-        response: withErrors({}),
+        body: UserChanges,
+        response: withErrors({ 200: User }),
       },
     },
     async (request) => users.update(staffOf(request), request.params.id, request.body),
   );
-}
+};

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
-import { users } from '../../db/schema.js';
 import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { assertAcceptablePassword, hashPassword } from '../../lib/passwords.js';
@@ -9,7 +7,7 @@ import { createAccountLink } from '../auth/account-links.js';
 import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
-import { findUser, listUsers, setUserRoles } from './user.repository.js';
+import { findUser, insertUser, listUsers, setUserRoles, updateUser } from './user.repository.js';
 
 export interface NewUserInput {
   name: string;
@@ -55,7 +53,7 @@ export function createUserService(ctx: ServiceContext) {
       const id = randomUUID();
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx.insert(users).values({
+        await insertUser(tx, {
           chamberId: actor.chamberId,
           id,
           email,
@@ -101,15 +99,13 @@ export function createUserService(ctx: ServiceContext) {
       if (changes.roleIds) await assertRolesOfChamber(ctx, actor.chamberId, changes.roleIds);
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx
-          .update(users)
-          .set({
-            ...(changes.name !== undefined ? { name: changes.name.trim() } : {}),
-            ...(changes.isAdmin !== undefined ? { isAdmin: changes.isAdmin } : {}),
-            ...(changes.active !== undefined ? { active: changes.active } : {}),
-            updatedAt: now,
-          })
-          .where(and(eq(users.chamberId, actor.chamberId), eq(users.id, userId)));
+        await updateUser(
+          tx,
+          actor.chamberId,
+          userId,
+          { name: changes.name?.trim(), isAdmin: changes.isAdmin, active: changes.active },
+          now,
+        );
         if (changes.roleIds) await setUserRoles(tx, actor.chamberId, userId, changes.roleIds);
         if (changes.active === false) await deleteSessionsOf(tx, actor.chamberId, { userId });
         await audit(tx, actor, now, {

@@ -6,7 +6,7 @@ import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useConversation, useMarkRead, useSend } from '../features/inbox/api';
 import { ComposeForm, MessageBubble } from '../features/inbox/components';
-import type { PortalSession } from '../features/session/api';
+import type { PortalSession } from '../../../common/contract/auth.js';
 import { MessagingUnavailable } from './home-page';
 
 /** One conversation: its messages oldest first, and the reply box below. */

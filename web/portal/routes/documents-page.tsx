@@ -1,10 +1,12 @@
-import { Anchor, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useOutletContext } from 'react-router';
 import { formatDateTime } from '../../lib/format';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { CardList } from '../../ui/card-list';
+import { DocumentLink } from '../../ui/shared-item-cards';
+import { QueryState } from '../../ui/states';
+import type { PortalSession } from '../../../common/contract/auth.js';
 import { LABELS } from '../../../common/labels';
 import { documentUrl, formatSize, useDocuments } from '../features/shared-items/api';
-import type { PortalSession } from '../features/session/api';
 
 /** Documents: what the clinic shared with the patient, to download. */
 export function DocumentsPage() {
@@ -13,41 +15,27 @@ export function DocumentsPage() {
   return (
     <Stack>
       <Title order={2}>{LABELS.documents}</Title>
-      {documents.isPending ? (
-        <Loading />
-      ) : documents.isError ? (
-        <ErrorState error={documents.error} onRetry={() => void documents.refetch()} />
-      ) : documents.data.documents.length === 0 ? (
-        <Empty>No documents have been shared with you yet.</Empty>
-      ) : (
-        <Stack
-          gap="xs"
-          component="ul"
-          style={{ listStyle: 'none', padding: 0, margin: 0 }}
-          aria-label={LABELS.documents}
-        >
-          {documents.data.documents.map((d) => (
-            <li key={d.id}>
+      <QueryState
+        query={documents}
+        isEmpty={(d) => d.documents.length === 0}
+        empty="No documents have been shared with you yet."
+      >
+        {(d) => (
+          <CardList label={LABELS.documents} items={d.documents}>
+            {(doc) => (
               <Card withBorder padding="sm">
                 <Group justify="space-between" wrap="wrap" gap="xs">
-                  <Anchor
-                    href={documentUrl(d.id)}
-                    download
-                    fw={600}
-                    style={{ overflowWrap: 'anywhere' }}
-                  >
-                    {d.title}
-                  </Anchor>
+                  <DocumentLink href={documentUrl(doc.id)} title={doc.title} />
                   <Text size="xs" c="dimmed">
-                    {formatDateTime(d.createdAt, session.chamber.timeZone)} ·{' '}
-                    {formatSize(d.sizeBytes)}
+                    {formatDateTime(doc.createdAt, session.chamber.timeZone)} ·{' '}
+                    {formatSize(doc.sizeBytes)}
                   </Text>
                 </Group>
               </Card>
-            </li>
-          ))}
-        </Stack>
-      )}
+            )}
+          </CardList>
+        )}
+      </QueryState>
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { Alert, Stack, Text, Title } from '@mantine/core';
 import { Navigate, useOutletContext } from 'react-router';
-import type { PortalSession } from '../features/session/api';
+import type { PortalSession } from '../../../common/contract/auth.js';
 
 /** Home: the Inbox when the patient may message; otherwise, in plain words, why not and whom to ask. */
 export function HomePage() {

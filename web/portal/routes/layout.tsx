@@ -1,52 +1,29 @@
 import { Anchor, AppShell, Button, Container, Group, Title } from '@mantine/core';
-import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
 import { Link, NavLink, Outlet } from 'react-router';
-import { onUnauthenticated, get } from '../../lib/api';
-import { useLiveEvents } from '../../lib/live';
-import { resetCache } from '../../lib/query';
-import { IdleWarning } from '../../ui/idle-warning';
+import { SessionFrame, type Frame } from '../../ui/session-frame';
 import { SkipLink } from '../../ui/skip-link';
-import { SessionExpired } from '../../ui/session-expired';
 import { LABELS } from '../../../common/labels';
-import { rememberClinic, signIn, usePortalSession, useSignOut } from '../features/session/api';
-import { SignInPage } from './sign-in-page';
-import { Loading, ErrorState } from '../../ui/states';
+import { useInboxLiveEvents } from '../features/inbox/api';
+import type { PortalSession } from '../../../common/contract/auth.js';
+import { portalSession } from '../features/session/api';
 
-/** The portal frame: clinic name, Inbox (only when the patient may message), sign out. */
 /** Documents and Medical Data need portal access, not the messaging tick (SPEC rule 1). */
-function portalAccess(s: { messaging: { allowed: boolean; reason: string | null } }): boolean {
+function portalAccess(s: PortalSession): boolean {
   return s.messaging.allowed || s.messaging.reason === 'messaging_not_allowed';
 }
 
-export function PortalLayout() {
-  const session = usePortalSession();
-  const signOut = useSignOut();
-  const client = useQueryClient();
-  const [expired, setExpired] = useState(false);
-  useLiveEvents({
-    enabled: Boolean(session.data?.messaging.allowed) && !expired,
-    as: 'patient',
-    onMessage: () => {
-      void client.invalidateQueries({ queryKey: ['inbox'] });
-      void client.invalidateQueries({ queryKey: ['conversation'] });
-    },
-    onResync: () => void client.invalidateQueries(),
-  });
-  // A 401 means the session ended while signed in; answers arriving after sign-out do not count.
-  useEffect(
-    () =>
-      onUnauthenticated(() => {
-        if (client.getQueryData(['session'])) setExpired(true);
-      }),
-    [client],
-  );
+const SIGN_IN = {
+  title: 'Patient Portal',
+  subtitle: 'Sign in to write to your clinic and read its replies.',
+};
 
-  if (session.isPending) return <Loading />;
-  if (session.isError)
-    return <ErrorState error={session.error} onRetry={() => void session.refetch()} />;
-  if (!session.data) return <SignInPage />;
-  const s = session.data;
+/** The portal: sign-in, or the frame with clinic name, Inbox (when the patient may message), sign out. */
+export const PortalLayout = () => (
+  <SessionFrame api={portalSession} signIn={SIGN_IN} shell={PortalShell} />
+);
+
+function PortalShell({ session: s, expired, signOut }: Frame<PortalSession>) {
+  useInboxLiveEvents(s.messaging.allowed && !expired);
   return (
     <AppShell header={{ height: 60 }}>
       <SkipLink />
@@ -85,24 +62,6 @@ export function PortalLayout() {
           <Outlet context={s} />
         </Container>
       </AppShell.Main>
-      <IdleWarning
-        idleMinutes={expired ? undefined : s.sessionIdleMinutes}
-        onStay={() => void get('/portal/session')}
-        onSignOut={() => void signOut()}
-      />
-      <SessionExpired
-        opened={expired}
-        chamber={s.chamber.key}
-        signIn={async (values) => {
-          const next = await signIn(values);
-          rememberClinic(values.chamber);
-          // Another person signing in on this device must not see the previous one's data.
-          if (next.patient.id !== s.patient.id) resetCache(client, next);
-          else client.setQueryData(['session'], next);
-          await client.invalidateQueries();
-          setExpired(false);
-        }}
-      />
     </AppShell>
   );
 }

@@ -1,7 +1,6 @@
-import { Anchor, Badge, Card, Group, Stack, Text, Title } from '@mantine/core';
-import { formatDate } from '../../lib/format';
-import { MessageText } from '../../ui/message-text';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { Anchor, Stack, Title } from '@mantine/core';
+import { MedicalItemCard } from '../../ui/shared-item-cards';
+import { QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { documentUrl, useMedicalData } from '../features/shared-items/api';
 
@@ -11,35 +10,25 @@ export function MedicalDataPage() {
   return (
     <Stack>
       <Title order={2}>{LABELS.medicalData}</Title>
-      {items.isPending ? (
-        <Loading />
-      ) : items.isError ? (
-        <ErrorState error={items.error} onRetry={() => void items.refetch()} />
-      ) : items.data.medicalData.length === 0 ? (
-        <Empty>No results or letters have been shared with you yet.</Empty>
-      ) : (
-        <Stack gap="xs">
-          {items.data.medicalData.map((m) => (
-            <Card key={m.id} withBorder padding="sm" component="article" aria-label={m.title}>
-              <Group justify="space-between" wrap="wrap" gap="xs" mb={4}>
-                <Group gap="xs">
-                  <Badge variant="light">{m.kind === 'result' ? 'Result' : 'Letter'}</Badge>
-                  <Text fw={600}>{m.title}</Text>
-                </Group>
-                <Text size="xs" c="dimmed">
-                  {formatDate(m.date)}
-                </Text>
-              </Group>
-              {m.text && <MessageText text={m.text} />}
-              {m.document && (
-                <Anchor href={documentUrl(m.document.id)} download size="sm">
-                  Download {m.document.title ?? 'the document'}
-                </Anchor>
-              )}
-            </Card>
-          ))}
-        </Stack>
-      )}
+      <QueryState
+        query={items}
+        isEmpty={(d) => d.medicalData.length === 0}
+        empty="No results or letters have been shared with you yet."
+      >
+        {(d) => (
+          <Stack gap="xs">
+            {d.medicalData.map((m) => (
+              <MedicalItemCard key={m.id} item={m}>
+                {m.document && (
+                  <Anchor href={documentUrl(m.document.id)} download size="sm">
+                    Download {m.document.title ?? 'the document'}
+                  </Anchor>
+                )}
+              </MedicalItemCard>
+            ))}
+          </Stack>
+        )}
+      </QueryState>
     </Stack>
   );
 }

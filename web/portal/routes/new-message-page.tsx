@@ -3,7 +3,7 @@ import { Link, useNavigate, useOutletContext } from 'react-router';
 import { LABELS } from '../../../common/labels';
 import { useSend } from '../features/inbox/api';
 import { ComposeForm } from '../features/inbox/components';
-import type { PortalSession } from '../features/session/api';
+import type { PortalSession } from '../../../common/contract/auth.js';
 import { MessagingUnavailable } from './home-page';
 
 /** New message: starts a conversation with the clinic. */

@@ -1,221 +1,27 @@
-import {
-  Alert,
-  Button,
-  Card,
-  Checkbox,
-  Flex,
-  Group,
-  Modal,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
-import { useState } from 'react';
-import { fieldError, formError } from '../../lib/api';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { Card, Stack, Title } from '@mantine/core';
+import { NameForm } from '../../ui/name-form';
+import { QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
-import {
-  createBand,
-  setOnlineAccess,
-  updateBand,
-  useBandMutation,
-  useBands,
-  type Band,
-} from '../features/admin/api';
-
-const ACCESS: Record<Band['onlineAccess'], string> = {
-  none: 'No online access',
-  allow_and_notify: 'Online access (patients invited by email)',
-  allow_no_notifications: 'Online access (no invitations)',
-};
+import { createBand, useBandMutation, useBands } from '../features/admin/api';
+import { BandCard } from '../features/admin/charge-band-card';
 
 /** Start Page > Admin > Billing Rules: charge bands, online access and Online Settings. */
 export function AdminBillingRulesPage() {
   const bands = useBands();
-  const [name, setName] = useState('');
   const create = useBandMutation((n: string) => createBand(n));
   return (
     <Stack maw={820}>
       <Title order={2}>{LABELS.billingRules}</Title>
       <Card withBorder>
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate(name.trim(), { onSuccess: () => setName('') });
-          }}
-        >
-          <Group align="flex-end">
-            <TextInput
-              label="New charge band"
-              value={name}
-              onChange={(e) => setName(e.currentTarget.value)}
-              error={fieldError(create.error, 'name') ?? formError(create.error, ['name'])}
-              style={{ flex: 1 }}
-            />
-            <Button type="submit" loading={create.isPending} disabled={!name.trim()}>
-              Add
-            </Button>
-          </Group>
-        </form>
+        <NameForm label="New charge band" submitLabel="Add" add={create} />
       </Card>
-      {bands.isPending ? (
-        <Loading />
-      ) : bands.isError ? (
-        <ErrorState error={bands.error} onRetry={() => void bands.refetch()} />
-      ) : bands.data.chargeBands.length === 0 ? (
-        <Empty>No charge bands yet.</Empty>
-      ) : (
-        bands.data.chargeBands.map((b) => <BandCard key={b.id} band={b} />)
-      )}
+      <QueryState
+        query={bands}
+        isEmpty={(d) => d.chargeBands.length === 0}
+        empty="No charge bands yet."
+      >
+        {(d) => d.chargeBands.map((b) => <BandCard key={b.id} band={b} />)}
+      </QueryState>
     </Stack>
-  );
-}
-
-function BandCard({ band }: { band: Band }) {
-  const [dialog, setDialog] = useState(false);
-  const access = useBandMutation((mode: Band['onlineAccess']) => setOnlineAccess(band.id, mode));
-  const online = band.onlineAccess !== 'none';
-  return (
-    <Card withBorder component="section" aria-label={`Charge band ${band.name}`}>
-      <Group justify="space-between" wrap="wrap">
-        <div>
-          <Title order={3} size="h4">
-            {band.name}
-          </Title>
-          <Text size="sm" c="dimmed">
-            {band.patientCount} {band.patientCount === 1 ? 'patient' : 'patients'} ·{' '}
-            {ACCESS[band.onlineAccess]}
-          </Text>
-        </div>
-        {online ? (
-          <Button
-            variant="default"
-            size="xs"
-            loading={access.isPending}
-            onClick={() => access.mutate('none')}
-          >
-            Disable online access
-          </Button>
-        ) : (
-          <Button size="xs" onClick={() => setDialog(true)}>
-            {LABELS.enableOnlineBooking}
-          </Button>
-        )}
-      </Group>
-      {access.error && (
-        <Alert color="red" mt="xs" role="alert">
-          {access.error.message}
-        </Alert>
-      )}
-      {online && <OnlineSettings band={band} />}
-      <Modal
-        opened={dialog}
-        onClose={() => setDialog(false)}
-        title={LABELS.allowingPatientAccess}
-        size="lg"
-        centered
-      >
-        <Stack>
-          <Text size="sm">
-            Give the patients on “{band.name}” access to the Patient Portal.{' '}
-            <strong>{LABELS.allowAndNotify}</strong> emails an invitation to every patient on this
-            band now and later; <strong>{LABELS.allowWithNoNotifications}</strong> gives access
-            without sending email.
-          </Text>
-          {access.error && (
-            <Alert color="red" role="alert">
-              {access.error.message}
-            </Alert>
-          )}
-          {/* Side by side on a wide screen; full-width, one under the other, on a phone. */}
-          <Flex
-            direction={{ base: 'column', xs: 'row' }}
-            justify="flex-end"
-            align={{ base: 'stretch', xs: 'center' }}
-            gap="sm"
-          >
-            <Button variant="default" onClick={() => setDialog(false)}>
-              Cancel
-            </Button>
-            <Button
-              variant="light"
-              loading={access.isPending}
-              onClick={() =>
-                access.mutate('allow_no_notifications', { onSuccess: () => setDialog(false) })
-              }
-            >
-              {LABELS.allowWithNoNotifications}
-            </Button>
-            <Button
-              loading={access.isPending}
-              onClick={() =>
-                access.mutate('allow_and_notify', { onSuccess: () => setDialog(false) })
-              }
-            >
-              {LABELS.allowAndNotify}
-            </Button>
-          </Flex>
-        </Stack>
-      </Modal>
-    </Card>
-  );
-}
-
-function OnlineSettings({ band }: { band: Band }) {
-  const [messaging, setMessaging] = useState(band.allowOnlineMessaging);
-  const [code, setCode] = useState(band.onlineSignUpInviteCode);
-  const save = useBandMutation(() =>
-    updateBand(band.id, { allowOnlineMessaging: messaging, onlineSignUpInviteCode: code }),
-  );
-  return (
-    <Card
-      withBorder
-      mt="sm"
-      bg="var(--mantine-color-gray-0)"
-      component="fieldset"
-      style={{ border: undefined }}
-    >
-      <Text component="legend" fw={600} size="sm" px={4}>
-        {LABELS.onlineSettings}
-      </Text>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.mutate(undefined);
-        }}
-      >
-        <Stack gap="sm">
-          <Checkbox
-            label={LABELS.allowOnlineMessaging}
-            checked={messaging}
-            onChange={(e) => setMessaging(e.currentTarget.checked)}
-            error={fieldError(save.error, 'allowOnlineMessaging')}
-          />
-          <TextInput
-            label={LABELS.onlineSignUpInviteCode}
-            value={code}
-            onChange={(e) => setCode(e.currentTarget.value)}
-            error={fieldError(save.error, 'onlineSignUpInviteCode')}
-            maw={320}
-          />
-          {formError(save.error, ['allowOnlineMessaging', 'onlineSignUpInviteCode']) && (
-            <Alert color="red" role="alert">
-              {formError(save.error, ['allowOnlineMessaging', 'onlineSignUpInviteCode'])}
-            </Alert>
-          )}
-          <Group>
-            <Button type="submit" size="xs" loading={save.isPending}>
-              Save {LABELS.onlineSettings}
-            </Button>
-            {save.isSuccess && !save.isPending && (
-              <Text size="xs" c="teal.9" role="status">
-                Saved.
-              </Text>
-            )}
-          </Group>
-        </Stack>
-      </form>
-    </Card>
   );
 }

@@ -1,6 +1,7 @@
 import { Alert, Button, Card, Checkbox, Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
-import { fieldError, formError } from '../../lib/api';
+import { fieldError } from '../../lib/api';
+import { FormAlert } from '../../ui/form-alert';
 import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useSaveSettings, useSettings } from '../features/admin/api';
@@ -28,7 +29,6 @@ export function AdminConfigurationPage() {
   if (settings.isPending) return <Loading />;
   if (settings.isError)
     return <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />;
-  const general = formError(save.error, ['roleForNewMessagesId', 'timeZone']);
   return (
     <Stack maw={720}>
       <Title order={2}>{LABELS.configuration}</Title>
@@ -101,11 +101,7 @@ export function AdminConfigurationPage() {
               error={fieldError(save.error, 'timeZone')}
             />
           </Card>
-          {general && (
-            <Alert color="red" role="alert">
-              {general}
-            </Alert>
-          )}
+          <FormAlert error={save.error} fields={['roleForNewMessagesId', 'timeZone']} />
           <Group>
             <Button type="submit" loading={save.isPending}>
               Save

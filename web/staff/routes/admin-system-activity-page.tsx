@@ -1,31 +1,31 @@
 import { Button, Card, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useOutletContext } from 'react-router';
-import { get } from '../../lib/api';
 import { formatDate } from '../../lib/format';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { LoadMore, QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useUsers } from '../features/admin/api';
+import { useAuditEvents } from '../features/audit/api';
 import { AuditEvents } from '../features/audit/components';
-import { usePatientSearch, type AuditEvent } from '../features/patients/api';
-import type { StaffSession } from '../features/session/api';
+import { usePatientSearch } from '../features/patients/api';
+import type { StaffSession } from '../../../common/contract/auth.js';
 
-const TYPES = [
-  { value: 'staff.', label: 'Staff sign-ins' },
-  { value: 'portal.', label: 'Patient sign-ins' },
-  { value: 'message.', label: 'Messages written' },
-  { value: 'conversation.', label: 'Conversations' },
-  { value: 'feed.', label: 'Feeds read' },
-  { value: 'patient.', label: 'Patients' },
-  { value: 'portal_account.', label: 'Portal accounts' },
-  { value: 'settings.', label: 'Settings' },
-  { value: 'charge_band.', label: 'Charge bands' },
-  { value: 'role.', label: 'Roles' },
-  { value: 'user.', label: 'Users' },
-  { value: 'audit.', label: 'System Activity' },
-];
+/** The Type filter: an action prefix and what it covers. */
+const TYPES = Object.entries({
+  'staff.': 'Staff sign-ins',
+  'portal.': 'Patient sign-ins',
+  'message.': 'Messages written',
+  'conversation.': 'Conversations',
+  'feed.': 'Feeds read',
+  'patient.': 'Patients',
+  'portal_account.': 'Portal accounts',
+  'settings.': 'Settings',
+  'charge_band.': 'Charge bands',
+  'role.': 'Roles',
+  'user.': 'Users',
+  'audit.': 'System Activity',
+}).map(([value, label]) => ({ value, label }));
 
 /** Start Page > Admin > System Activity: the audit log, filtered, and as CSV. */
 export function AdminSystemActivityPage() {
@@ -52,15 +52,7 @@ export function AdminSystemActivityPage() {
   if (userId) params.set('userId', userId);
   if (patient) params.set('patientId', patient.value);
   const query = params.toString();
-  const events = useInfiniteQuery({
-    queryKey: ['admin', 'audit', query],
-    queryFn: ({ pageParam }) =>
-      get<{ events: AuditEvent[]; nextCursor: string | null }>(
-        `/admin/audit?${query}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const events = useAuditEvents(query);
   const rows = events.data?.pages.flatMap((p) => p.events) ?? [];
   return (
     <Stack>
@@ -123,29 +115,21 @@ export function AdminSystemActivityPage() {
           </Button>
         </SimpleGrid>
       </Card>
-      {events.isPending ? (
-        <Loading />
-      ) : events.isError ? (
-        <ErrorState error={events.error} onRetry={() => void events.refetch()} />
-      ) : rows.length === 0 ? (
-        <Empty>Nothing recorded for these filters.</Empty>
-      ) : (
-        <AuditEvents
-          events={rows}
-          timeZone={session.chamber.timeZone}
-          label="System Activity events"
-          withPatient
-        />
-      )}
-      {events.hasNextPage && (
-        <Button
-          variant="default"
-          onClick={() => void events.fetchNextPage()}
-          loading={events.isFetchingNextPage}
-        >
-          Load more
-        </Button>
-      )}
+      <QueryState
+        query={events}
+        isEmpty={() => rows.length === 0}
+        empty="Nothing recorded for these filters."
+      >
+        {() => (
+          <AuditEvents
+            events={rows}
+            timeZone={session.chamber.timeZone}
+            label="System Activity events"
+            withPatient
+          />
+        )}
+      </QueryState>
+      <LoadMore query={events} />
     </Stack>
   );
 }

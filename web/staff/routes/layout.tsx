@@ -11,58 +11,31 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
-import { get, onUnauthenticated } from '../../lib/api';
-import { useLiveEvents } from '../../lib/live';
-import { resetCache } from '../../lib/query';
-import { IdleWarning } from '../../ui/idle-warning';
+import { SessionFrame, type Frame } from '../../ui/session-frame';
 import { SkipLink } from '../../ui/skip-link';
-import { SessionExpired } from '../../ui/session-expired';
-import { ErrorState, Loading } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
+import { useFeedLiveEvents } from '../features/feed/api';
 import { useUnreadCount } from '../features/notifications/api';
-import { rememberClinic, signIn, useSignOut, useStaffSession } from '../features/session/api';
-import { SignInPage } from './sign-in-page';
+import type { StaffSession } from '../../../common/contract/auth.js';
+import { staffSession } from '../features/session/api';
 
-/** The staff frame: Start Page, Patient, Admin (for administrators), unread count, sign out. */
-export function StaffLayout() {
-  const session = useStaffSession();
-  const signOut = useSignOut();
-  const client = useQueryClient();
+const SIGN_IN = { title: 'Staff sign-in', subtitle: 'Patient messaging for clinic staff.' };
+
+/** The staff app: sign-in, or the frame with Start Page, Patient, Admin, unread count, sign out. */
+export const StaffLayout = () => (
+  <SessionFrame api={staffSession} signIn={SIGN_IN} shell={StaffShell} />
+);
+
+function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
   const [opened, { toggle, close }] = useDisclosure();
-  const [expired, setExpired] = useState(false);
   const location = useLocation();
-  const unread = useUnreadCount(Boolean(session.data) && !expired);
+  const unread = useUnreadCount(!expired);
   const [announcement, setAnnouncement] = useState('');
-  useLiveEvents<{ notification: { title: string; patientName: string } | null }>({
-    enabled: Boolean(session.data) && !expired,
-    as: 'staff',
-    onMessage: (event) => {
-      void client.invalidateQueries({ queryKey: ['notifications'] });
-      void client.invalidateQueries({ queryKey: ['feed'] });
-      void client.invalidateQueries({ queryKey: ['conversation'] });
-      if (event.notification)
-        setAnnouncement(`${event.notification.title} (about ${event.notification.patientName})`);
-    },
-    onResync: () => void client.invalidateQueries(),
-  });
-  // A 401 means the session ended while signed in; answers arriving after sign-out do not count.
-  useEffect(
-    () =>
-      onUnauthenticated(() => {
-        if (client.getQueryData(['session'])) setExpired(true);
-      }),
-    [client],
-  );
+  useFeedLiveEvents(!expired, (n) => setAnnouncement(`${n.title} (about ${n.patientName})`));
   useEffect(close, [location.pathname, close]);
 
-  if (session.isPending) return <Loading />;
-  if (session.isError)
-    return <ErrorState error={session.error} onRetry={() => void session.refetch()} />;
-  if (!session.data) return <SignInPage />;
-  const s = session.data;
   const count = unread.data?.unreadCount ?? 0;
   const link = (to: string, label: string, extra?: React.ReactNode) => (
     <MantineNavLink
@@ -155,25 +128,6 @@ export function StaffLayout() {
       <AppShell.Main id="main" tabIndex={-1}>
         <Outlet context={s} />
       </AppShell.Main>
-      <IdleWarning
-        idleMinutes={expired ? undefined : s.sessionIdleMinutes}
-        onStay={() => void get('/staff/session')}
-        onSignOut={() => void signOut()}
-      />
-      <SessionExpired
-        opened={expired}
-        chamber={s.chamber.key}
-        email={s.user.email}
-        signIn={async (values) => {
-          const next = await signIn(values);
-          rememberClinic(values.chamber);
-          // Another person signing in on this device must not see the previous one's data.
-          if (next.user.id !== s.user.id) resetCache(client, next);
-          else client.setQueryData(['session'], next);
-          await client.invalidateQueries();
-          setExpired(false);
-        }}
-      />
     </AppShell>
   );
 }

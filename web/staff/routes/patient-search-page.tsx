@@ -3,7 +3,8 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { formatDate } from '../../lib/format';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { CardList } from '../../ui/card-list';
+import { Empty, QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { usePatientSearch } from '../features/patients/api';
 
@@ -25,43 +26,39 @@ export function PatientSearchPage() {
       />
       {debounced.length < 2 ? (
         <Empty>Type at least two characters.</Empty>
-      ) : search.isPending ? (
-        <Loading label="Searching…" />
-      ) : search.isError ? (
-        <ErrorState error={search.error} onRetry={() => void search.refetch()} />
-      ) : search.data.patients.length === 0 ? (
-        <Empty>No patient matches “{debounced}”.</Empty>
       ) : (
-        <Stack
-          gap="xs"
-          component="ul"
-          style={{ listStyle: 'none', padding: 0, margin: 0 }}
-          aria-label="Patients found"
+        <QueryState
+          query={search}
+          loadingLabel="Searching…"
+          isEmpty={(d) => d.patients.length === 0}
+          empty={`No patient matches “${debounced}”.`}
         >
-          {search.data.patients.map((p) => (
-            <li key={p.id}>
-              <Card
-                component={Link}
-                to={`/patients/${p.id}`}
-                withBorder
-                padding="sm"
-                style={{ textDecoration: 'none', color: 'inherit' }}
-              >
-                <Group justify="space-between" wrap="wrap" gap="xs">
-                  <Text fw={600}>
-                    {p.familyName}, {p.givenName}
-                  </Text>
+          {(d) => (
+            <CardList label="Patients found" items={d.patients}>
+              {(p) => (
+                <Card
+                  component={Link}
+                  to={`/patients/${p.id}`}
+                  withBorder
+                  padding="sm"
+                  style={{ textDecoration: 'none', color: 'inherit' }}
+                >
+                  <Group justify="space-between" wrap="wrap" gap="xs">
+                    <Text fw={600}>
+                      {p.familyName}, {p.givenName}
+                    </Text>
+                    <Text size="sm" c="dimmed">
+                      Born {formatDate(p.dateOfBirth)}
+                    </Text>
+                  </Group>
                   <Text size="sm" c="dimmed">
-                    Born {formatDate(p.dateOfBirth)}
+                    {[p.email, p.chargeBandName].filter(Boolean).join(' · ')}
                   </Text>
-                </Group>
-                <Text size="sm" c="dimmed">
-                  {[p.email, p.chargeBandName].filter(Boolean).join(' · ')}
-                </Text>
-              </Card>
-            </li>
-          ))}
-        </Stack>
+                </Card>
+              )}
+            </CardList>
+          )}
+        </QueryState>
       )}
     </Stack>
   );

@@ -1,10 +1,7 @@
 import {
   Alert,
-  Anchor,
   Badge,
   Button,
-  Card,
-  Collapse,
   Group,
   SegmentedControl,
   Stack,
@@ -13,18 +10,14 @@ import {
   VisuallyHidden,
 } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
-import { Link, useOutletContext } from 'react-router';
-import { formatDateTime } from '../../lib/format';
-import { Empty, ErrorState, Loading } from '../../ui/states';
+import { useOutletContext } from 'react-router';
+import { CardList } from '../../ui/card-list';
+import { FormAlert } from '../../ui/form-alert';
+import { LoadMore, QueryState } from '../../ui/states';
+import type { StaffSession } from '../../../common/contract/auth.js';
 import { LABELS } from '../../../common/labels';
-import { useStaffSend } from '../features/feed/api';
-import { ReplyForm } from '../features/feed/components';
-import {
-  useMarkNotificationRead,
-  useNotifications,
-  type Notification,
-} from '../features/notifications/api';
-import type { StaffSession } from '../features/session/api';
+import { useMarkNotificationRead, useNotifications } from '../features/notifications/api';
+import { NotificationCard } from '../features/notifications/notification-card';
 
 /** Start Page: Notifications, each openable, answerable in place, and markable read. */
 export function StartPage() {
@@ -75,11 +68,7 @@ export function StartPage() {
           </Button>
         </Group>
       </Group>
-      {mark.isError && (
-        <Alert color="red" role="alert">
-          {mark.error.message}
-        </Alert>
-      )}
+      <FormAlert error={mark.error} />
       {sent && (
         <Alert
           ref={sentAlert}
@@ -93,131 +82,24 @@ export function StartPage() {
           Reply sent to {sent.to}.
         </Alert>
       )}
-      {list.isPending ? (
-        <Loading />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : items.length === 0 ? (
-        <Empty>{filter === 'unread' ? 'No unread notifications.' : 'No notifications yet.'}</Empty>
-      ) : (
-        <Stack
-          gap="xs"
-          component="ul"
-          style={{ listStyle: 'none', padding: 0, margin: 0 }}
-          aria-label={LABELS.notifications}
-        >
-          {items.map((n) => (
-            <li key={n.id}>
+      <QueryState
+        query={list}
+        isEmpty={() => items.length === 0}
+        empty={filter === 'unread' ? 'No unread notifications.' : 'No notifications yet.'}
+      >
+        {() => (
+          <CardList label={LABELS.notifications} items={items}>
+            {(n) => (
               <NotificationCard
                 n={n}
                 session={session}
                 onReplied={(to) => setSent({ to, at: Date.now() })}
               />
-            </li>
-          ))}
-        </Stack>
-      )}
-      {list.hasNextPage && (
-        <Button
-          variant="default"
-          onClick={() => void list.fetchNextPage()}
-          loading={list.isFetchingNextPage}
-        >
-          Load more
-        </Button>
-      )}
+            )}
+          </CardList>
+        )}
+      </QueryState>
+      <LoadMore query={list} />
     </Stack>
-  );
-}
-
-function NotificationCard({
-  n,
-  session,
-  onReplied,
-}: {
-  n: Notification;
-  session: StaffSession;
-  onReplied: (to: string) => void;
-}) {
-  const [replying, setReplying] = useState(false);
-  const mark = useMarkNotificationRead();
-  const send = useStaffSend({ notificationId: n.id });
-  const message = useRef<HTMLTextAreaElement>(null);
-  // Reply opens the form and puts the cursor in it, ready to type.
-  useEffect(() => {
-    if (replying) message.current?.focus();
-  }, [replying]);
-  return (
-    <Card
-      withBorder
-      padding="sm"
-      style={n.read ? undefined : { borderLeft: '4px solid var(--mantine-color-red-7)' }}
-    >
-      <Group justify="space-between" wrap="wrap" gap="xs" align="baseline">
-        {/* The title opens the conversation in the Patient Record. */}
-        <Anchor
-          component={Link}
-          to={`/patients/${n.patient.id}/conversations/${n.conversationId}`}
-          fw={n.read ? 500 : 700}
-          size="sm"
-        >
-          {n.title}
-        </Anchor>
-        <Text size="xs" c="dimmed" component="time" dateTime={n.createdAt}>
-          {formatDateTime(n.createdAt, session.chamber.timeZone)}
-        </Text>
-      </Group>
-      {n.kind === 'staff_message' && (
-        <Text size="xs" c="dimmed">
-          About {n.patient.name}
-        </Text>
-      )}
-      {n.preview && (
-        <Text size="sm" c="dimmed" lineClamp={2} mt={4}>
-          {n.preview}
-        </Text>
-      )}
-      <Group gap="xs" mt="xs">
-        <Button
-          size="xs"
-          variant="light"
-          onClick={() => setReplying((r) => !r)}
-          aria-expanded={replying}
-        >
-          Reply
-        </Button>
-        {mark.isError && (
-          <Text size="xs" c="red.9" role="alert">
-            {mark.error.message}
-          </Text>
-        )}
-        {!n.read && (
-          <Button
-            size="xs"
-            variant="default"
-            loading={mark.isPending}
-            onClick={() => mark.mutate(n.id)}
-          >
-            Mark read
-          </Button>
-        )}
-      </Group>
-      <Collapse expanded={replying}>
-        <Stack mt="sm">
-          <ReplyForm
-            messageRef={message}
-            defaultShareWithPatient={n.kind === 'patient_message'}
-            defaultRoleIds={session.user.roles.map((r) => r.id)}
-            pending={send.isPending}
-            error={send.error}
-            onSend={async (input) => {
-              await send.mutateAsync(input);
-              // The notification is read now and may leave the Unread list: confirm above it.
-              onReplied(n.patient.name);
-            }}
-          />
-        </Stack>
-      </Collapse>
-    </Card>
   );
 }

@@ -1,60 +1,47 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useRef } from 'react';
-import { get, newIdempotencyKey, post } from '../../../lib/api';
+import { get, newIdempotencyKey, pagedList, post } from '../../../lib/api';
+import { useLiveEvents, usePollInterval } from '../../../lib/live';
+import { useInvalidate } from '../../../lib/query';
+import type { PatientMessageEvent } from '../../../../common/contract/events.js';
+import type {
+  Inbox,
+  PatientConversation,
+  PatientMessageBody,
+  PatientSent,
+} from '../../../../common/contract/messaging.js';
 
-export interface Author {
-  kind: 'patient' | 'staff';
-  name: string;
-  role: string | null;
-}
-export interface Summary {
-  id: string;
-  createdAt: string;
-  unreadCount: number;
-  lastMessage: { id: string; author: Author; createdAt: string; preview: string };
-}
-export interface Message {
-  id: string;
-  conversationId: string;
-  text: string;
-  createdAt: string;
-  author: Author;
-  mine: boolean;
-}
+const inboxKey = ['inbox'];
+const conversationKey = (id?: string) => (id ? ['conversation', id] : ['conversation']);
 
 export function useInbox() {
   return useInfiniteQuery({
-    queryKey: ['inbox'],
-    queryFn: ({ pageParam }) =>
-      get<{ conversations: Summary[]; nextCursor: string | null }>(
-        `/portal/conversations${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 30_000,
+    queryKey: inboxKey,
+    ...pagedList<Inbox>('/portal/conversations'),
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useConversation(id: string) {
   return useQuery({
-    queryKey: ['conversation', id],
-    queryFn: () =>
-      get<{
-        conversation: { id: string };
-        messages: Message[];
-        nextCursor: string | null;
-        canReply: boolean;
-      }>(`/portal/conversations/${id}`),
-    refetchInterval: 30_000,
+    queryKey: conversationKey(id),
+    queryFn: () => get<PatientConversation>(`/portal/conversations/${id}`),
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useMarkRead(id: string) {
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   return useMutation({
     mutationFn: () => post(`/portal/conversations/${id}/read`),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['inbox'] }),
+    onSuccess: () => invalidate(inboxKey),
   });
+}
+
+/** Refreshes what a new message touches: the Inbox and its conversation (without id: all). */
+function useRefreshConversation() {
+  const invalidate = useInvalidate();
+  return (conversationId?: string) => invalidate(inboxKey, conversationKey(conversationId));
 }
 
 /**
@@ -62,21 +49,34 @@ export function useMarkRead(id: string) {
  * lost answer cannot store the message twice.
  */
 export function useSend(conversationId?: string) {
-  const client = useQueryClient();
+  const refresh = useRefreshConversation();
   const key = useRef(newIdempotencyKey());
   return useMutation({
     mutationFn: (text: string) =>
-      post<{ conversation: { id: string }; message: Message }>(
+      post<PatientSent>(
         conversationId
           ? `/portal/conversations/${conversationId}/messages`
           : '/portal/conversations',
-        { text },
+        { text } satisfies PatientMessageBody,
         { 'idempotency-key': key.current },
       ),
     onSuccess: async (result) => {
       key.current = newIdempotencyKey();
-      await client.invalidateQueries({ queryKey: ['inbox'] });
-      await client.invalidateQueries({ queryKey: ['conversation', result.conversation.id] });
+      await refresh(result.conversation.id);
     },
+  });
+}
+
+/**
+ * Live events: a new message refreshes the Inbox and its own conversation only; after a
+ * resync (too much missed) every conversation.
+ */
+export function useInboxLiveEvents(enabled: boolean): void {
+  const refresh = useRefreshConversation();
+  useLiveEvents<PatientMessageEvent>({
+    enabled,
+    as: 'patient',
+    onMessage: (event) => void refresh(event.conversationId),
+    onResync: () => void refresh(),
   });
 }

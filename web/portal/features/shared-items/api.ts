@@ -1,33 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { get } from '../../../lib/api';
-
-export interface PortalDocument {
-  id: string;
-  title: string;
-  contentType: string;
-  sizeBytes: number;
-  createdAt: string;
-}
-
-export interface MedicalItem {
-  id: string;
-  kind: 'result' | 'letter';
-  title: string;
-  date: string;
-  text: string | null;
-  document: { id: string; title: string | null } | null;
-  createdAt: string;
-}
+import type { PortalDocumentList } from '../../../../common/contract/documents.js';
+import type { PortalMedicalData } from '../../../../common/contract/medical-data.js';
 
 export const useDocuments = () =>
   useQuery({
     queryKey: ['documents'],
-    queryFn: () => get<{ documents: PortalDocument[] }>('/portal/documents'),
+    queryFn: () => get<PortalDocumentList>('/portal/documents'),
   });
 export const useMedicalData = () =>
   useQuery({
     queryKey: ['medical-data'],
-    queryFn: () => get<{ medicalData: MedicalItem[] }>('/portal/medical-data'),
+    queryFn: () => get<PortalMedicalData>('/portal/medical-data'),
   });
 
 /** The address a shared document downloads from (an attachment; the browser never renders it). */

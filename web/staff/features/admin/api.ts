@@ -1,45 +1,29 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { del, get, patch, post, put } from '../../../lib/api';
-
-export interface Settings {
-  chamber: { key: string; name: string };
-  patientPortalEnabled: boolean;
-  roleForNewMessages: { id: string; name: string; activeMemberCount: number } | null;
-  roleForNewMessagesWarning: string | null;
-  sharedItemsEmailEnabled: boolean;
-  timeZone: string;
-}
-export interface Band {
-  id: string;
-  name: string;
-  onlineAccess: 'none' | 'allow_and_notify' | 'allow_no_notifications';
-  allowOnlineMessaging: boolean;
-  onlineSignUpInviteCode: string;
-  patientCount: number;
-}
-export interface User {
-  id: string;
-  name: string;
-  email: string;
-  isAdmin: boolean;
-  active: boolean;
-  hasPassword: boolean;
-  roleIds: string[];
-}
+import type {
+  ChargeBand,
+  ChargeBandChanges,
+  ChargeBandList,
+  NewChargeBand,
+  OnlineAccessChange,
+  OnlineAccessMode,
+  OnlineAccessResult,
+} from '../../../../common/contract/charge-bands.js';
+import type {
+  CreatedIntegrationClient,
+  IntegrationList,
+  NewIntegrationClient,
+} from '../../../../common/contract/integrations.js';
+import type { RoleName } from '../../../../common/contract/roles.js';
+import type { Settings, SettingsChanges } from '../../../../common/contract/settings.js';
+import type { NewUser, User, UserChanges, UserList } from '../../../../common/contract/users.js';
 
 export const useSettings = () =>
   useQuery({ queryKey: ['admin', 'settings'], queryFn: () => get<Settings>('/admin/settings') });
 export function useSaveSettings() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (
-      changes: Partial<{
-        patientPortalEnabled: boolean;
-        roleForNewMessagesId: string;
-        sharedItemsEmailEnabled: boolean;
-        timeZone: string;
-      }>,
-    ) => patch<Settings>('/admin/settings', changes),
+    mutationFn: (changes: SettingsChanges) => patch<Settings>('/admin/settings', changes),
     onSuccess: (s) => client.setQueryData(['admin', 'settings'], s),
   });
 }
@@ -47,7 +31,7 @@ export function useSaveSettings() {
 export const useBands = () =>
   useQuery({
     queryKey: ['admin', 'bands'],
-    queryFn: () => get<{ chargeBands: Band[] }>('/admin/charge-bands'),
+    queryFn: () => get<ChargeBandList>('/admin/charge-bands'),
   });
 export function useBandMutation<T>(fn: (input: T) => Promise<unknown>) {
   const client = useQueryClient();
@@ -56,16 +40,17 @@ export function useBandMutation<T>(fn: (input: T) => Promise<unknown>) {
     onSuccess: () => client.invalidateQueries({ queryKey: ['admin', 'bands'] }),
   });
 }
-export const createBand = (name: string) => post<Band>('/admin/charge-bands', { name });
-export const updateBand = (
-  id: string,
-  changes: Partial<Pick<Band, 'name' | 'allowOnlineMessaging' | 'onlineSignUpInviteCode'>>,
-) => patch<Band>(`/admin/charge-bands/${id}`, changes);
-export const setOnlineAccess = (id: string, mode: Band['onlineAccess']) =>
-  put<Band & { invited: number }>(`/admin/charge-bands/${id}/online-access`, { mode });
+export const createBand = (name: string) =>
+  post<ChargeBand>('/admin/charge-bands', { name } satisfies NewChargeBand);
+export const updateBand = (id: string, changes: ChargeBandChanges) =>
+  patch<ChargeBand>(`/admin/charge-bands/${id}`, changes);
+export const setOnlineAccess = (id: string, mode: OnlineAccessMode) =>
+  put<OnlineAccessResult>(`/admin/charge-bands/${id}/online-access`, {
+    mode,
+  } satisfies OnlineAccessChange);
 
 export const useUsers = () =>
-  useQuery({ queryKey: ['admin', 'users'], queryFn: () => get<{ users: User[] }>('/admin/users') });
+  useQuery({ queryKey: ['admin', 'users'], queryFn: () => get<UserList>('/admin/users') });
 export function useAdminMutation<T>(fn: (input: T) => Promise<unknown>) {
   const client = useQueryClient();
   return useMutation({
@@ -76,16 +61,36 @@ export function useAdminMutation<T>(fn: (input: T) => Promise<unknown>) {
     },
   });
 }
-export const createUser = (input: {
-  name: string;
-  email: string;
-  isAdmin: boolean;
-  roleIds: string[];
-}) => post<User>('/admin/users', input);
-export const updateUser = (
-  id: string,
-  changes: Partial<Pick<User, 'name' | 'isAdmin' | 'active' | 'roleIds'>>,
-) => patch<User>(`/admin/users/${id}`, changes);
-export const createRole = (name: string) => post('/admin/roles', { name });
-export const renameRole = (id: string, name: string) => patch(`/admin/roles/${id}`, { name });
+export const createUser = (input: NewUser) => post<User>('/admin/users', input);
+export const updateUser = (id: string, changes: UserChanges) =>
+  patch<User>(`/admin/users/${id}`, changes);
+export const createRole = (name: string) => post('/admin/roles', { name } satisfies RoleName);
+export const renameRole = (id: string, name: string) =>
+  patch(`/admin/roles/${id}`, { name } satisfies RoleName);
 export const deleteRole = (id: string) => del(`/admin/roles/${id}`);
+
+const integrationsKey = ['admin', 'integrations'];
+
+export const useIntegrations = () =>
+  useQuery({
+    queryKey: integrationsKey,
+    queryFn: () => get<IntegrationList>('/admin/integrations'),
+  });
+
+/** A new FHIR client: the answer carries its secret, shown once. */
+export function useCreateIntegration() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: NewIntegrationClient) =>
+      post<CreatedIntegrationClient>('/admin/integrations', input),
+    onSuccess: () => void client.invalidateQueries({ queryKey: integrationsKey }),
+  });
+}
+
+export function useRevokeIntegration() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => post(`/admin/integrations/${id}/revoke`),
+    onSuccess: () => client.invalidateQueries({ queryKey: integrationsKey }),
+  });
+}

@@ -1,8 +1,9 @@
-import { Anchor, Box, Card, Stack, Table, Text } from '@mantine/core';
+import { Anchor, Box, Card, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import { formatDateTime } from '../../../lib/format';
+import { CardList } from '../../../ui/card-list';
 import { ScrollTable } from '../../../ui/scroll-table';
-import type { AuditEvent } from '../patients/api';
+import type { AuditEvent } from '../../../../common/contract/audit.js';
 
 /** What each recorded action means, in words; the stable code is shown beside it. */
 const ACTIONS: Record<string, string> = {
@@ -127,34 +128,26 @@ export function AuditEvents(props: {
           </Table>
         </ScrollTable>
       </Box>
-      <Stack
-        gap={6}
-        component="ul"
-        hiddenFrom="sm"
-        style={{ listStyle: 'none', padding: 0, margin: 0 }}
-        aria-label={props.label}
-      >
-        {events.map((e) => (
-          <li key={e.id}>
-            <Card withBorder padding="xs">
-              <Text size="sm" fw={600}>
-                {describeAction(e.action)}
-              </Text>
+      <CardList label={props.label} items={events} gap={6} hiddenFrom="sm">
+        {(e) => (
+          <Card withBorder padding="xs">
+            <Text size="sm" fw={600}>
+              {describeAction(e.action)}
+            </Text>
+            <Text size="xs" c="dimmed">
+              <time dateTime={e.at}>{formatDateTime(e.at, timeZone)}</time>
+              {' · '}
+              {e.actor.label ?? e.actor.kind}
+              {e.ip ? ` · ${e.ip}` : ''}
+            </Text>
+            {withPatient && e.patientId && (
               <Text size="xs" c="dimmed">
-                <time dateTime={e.at}>{formatDateTime(e.at, timeZone)}</time>
-                {' · '}
-                {e.actor.label ?? e.actor.kind}
-                {e.ip ? ` · ${e.ip}` : ''}
+                Patient: <PatientLink id={e.patientId} />
               </Text>
-              {withPatient && e.patientId && (
-                <Text size="xs" c="dimmed">
-                  Patient: <PatientLink id={e.patientId} />
-                </Text>
-              )}
-            </Card>
-          </li>
-        ))}
-      </Stack>
+            )}
+          </Card>
+        )}
+      </CardList>
     </>
   );
 }

@@ -1,89 +1,39 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useRef } from 'react';
-import { get, newIdempotencyKey, post } from '../../../lib/api';
-import type { Role } from '../session/api';
-
-export interface Author {
-  kind: 'patient' | 'staff';
-  name: string;
-  role: string | null;
-  userId?: string | null;
-}
-export interface StaffMessage {
-  id: string;
-  conversationId: string;
-  text: string;
-  createdAt: string;
-  author: Author;
-  sharedWithPatient: boolean;
-  roles: Role[];
-  internalNote: boolean;
-  mine: boolean;
-}
-export interface FeedLine {
-  id: string;
-  createdAt: string;
-  awaitingReply: boolean;
-  unreadCount: number;
-  lastMessage: {
-    id: string;
-    author: Author;
-    createdAt: string;
-    preview: string;
-    internalNote: boolean;
-  };
-}
-export interface ConversationView {
-  conversation: {
-    id: string;
-    patient: { id: string; name: string };
-    awaitingReply: boolean;
-    patientCanSee: boolean;
-  };
-  messages: StaffMessage[];
-  nextCursor: string | null;
-  canReply: boolean;
-  shareWithPatientByDefault: boolean;
-}
-export interface Audience {
-  shareWithPatient: boolean;
-  roleIds: string[];
-}
+import { get, newIdempotencyKey, pagedList, post } from '../../../lib/api';
+import { useLiveEvents, usePollInterval } from '../../../lib/live';
+import { useInvalidate } from '../../../lib/query';
+import { staffKeys } from './query-keys';
+import type { EventNotification, StaffMessageEvent } from '../../../../common/contract/events.js';
+import type {
+  Feed,
+  StaffConversation,
+  StaffMessageBody,
+  StaffSent,
+} from '../../../../common/contract/messaging.js';
 
 export function useFeed(patientId: string) {
   return useInfiniteQuery({
-    queryKey: ['feed', patientId],
-    queryFn: ({ pageParam }) =>
-      get<{
-        patient: { id: string; name: string };
-        conversations: FeedLine[];
-        nextCursor: string | null;
-      }>(
-        `/patients/${patientId}/feed${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 30_000,
+    queryKey: staffKeys.feed(patientId),
+    ...pagedList<Feed>(`/patients/${patientId}/feed`),
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useConversation(id: string | undefined) {
   return useQuery({
-    queryKey: ['conversation', id],
-    queryFn: () => get<ConversationView>(`/conversations/${id}`),
+    queryKey: staffKeys.conversation(id),
+    queryFn: () => get<StaffConversation>(`/conversations/${id}`),
     enabled: Boolean(id),
-    refetchInterval: 30_000,
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useMarkConversationRead() {
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   return useMutation({
     mutationFn: (id: string) => post(`/conversations/${id}/read`),
-    onSuccess: () => {
-      void client.invalidateQueries({ queryKey: ['notifications'] });
-      void client.invalidateQueries({ queryKey: ['feed'] });
-    },
+    onSuccess: () => void invalidate(staffKeys.notifications, staffKeys.feed()),
   });
 }
 
@@ -94,7 +44,7 @@ export function useMarkConversationRead() {
 export function useStaffSend(
   target: { conversationId: string } | { patientId: string } | { notificationId: string },
 ) {
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   const key = useRef(newIdempotencyKey());
   const path =
     'conversationId' in target
@@ -103,17 +53,43 @@ export function useStaffSend(
         ? `/patients/${target.patientId}/conversations`
         : `/notifications/${target.notificationId}/reply`;
   return useMutation({
-    mutationFn: (input: { text: string } & Audience) =>
-      post<{ conversation: { id: string }; message: StaffMessage }>(path, input, {
-        'idempotency-key': key.current,
-      }),
+    mutationFn: (input: StaffMessageBody) =>
+      post<StaffSent>(path, input, { 'idempotency-key': key.current }),
     onSuccess: async (result) => {
       key.current = newIdempotencyKey();
-      await Promise.all([
-        client.invalidateQueries({ queryKey: ['conversation', result.conversation.id] }),
-        client.invalidateQueries({ queryKey: ['feed'] }),
-        client.invalidateQueries({ queryKey: ['notifications'] }),
-      ]);
+      await invalidate(
+        staffKeys.conversation(result.conversation.id),
+        staffKeys.feed(),
+        staffKeys.notifications,
+      );
     },
+  });
+}
+
+/**
+ * Live events: a new message refreshes its conversation, its patient's Feed, and the
+ * notifications when it brought one or is our own (a reply from a notification, sent in
+ * another tab, marks it read); after a resync (too much missed) every Feed, conversation and
+ * notification list. `onNotification` hears of each new notification, to announce it.
+ */
+export function useFeedLiveEvents(
+  enabled: boolean,
+  onNotification: (notification: EventNotification) => void,
+): void {
+  const invalidate = useInvalidate();
+  useLiveEvents<StaffMessageEvent>({
+    enabled,
+    as: 'staff',
+    onMessage: (event) => {
+      const touched = [
+        staffKeys.conversation(event.conversationId),
+        staffKeys.feed(event.patientId),
+      ];
+      if (event.notification || event.mine) touched.push(staffKeys.notifications);
+      void invalidate(...touched);
+      if (event.notification) onNotification(event.notification);
+    },
+    onResync: () =>
+      void invalidate(staffKeys.conversation(), staffKeys.feed(), staffKeys.notifications),
   });
 }

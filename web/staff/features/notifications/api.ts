@@ -1,45 +1,32 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post } from '../../../lib/api';
-
-export interface Notification {
-  id: string;
-  kind: 'patient_message' | 'staff_message';
-  title: string;
-  patient: { id: string; name: string };
-  conversationId: string;
-  messageId: string;
-  preview: string | null;
-  createdAt: string;
-  read: boolean;
-}
+import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { get, pagedList, post } from '../../../lib/api';
+import { usePollInterval } from '../../../lib/live';
+import { useInvalidate } from '../../../lib/query';
+import { staffKeys } from '../feed/query-keys';
+import type { NotificationList, UnreadCount } from '../../../../common/contract/notifications.js';
 
 export function useNotifications(unreadOnly: boolean) {
   return useInfiniteQuery({
-    queryKey: ['notifications', 'list', unreadOnly],
-    queryFn: ({ pageParam }) =>
-      get<{ unreadCount: number; notifications: Notification[]; nextCursor: string | null }>(
-        `/notifications?unread=${unreadOnly}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-    refetchInterval: 15_000,
+    queryKey: [...staffKeys.notifications, 'list', unreadOnly],
+    ...pagedList<NotificationList>(`/notifications?unread=${unreadOnly}`),
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useUnreadCount(enabled: boolean) {
   return useQuery({
-    queryKey: ['notifications', 'count'],
-    queryFn: () => get<{ unreadCount: number }>('/notifications/unread-count'),
+    queryKey: [...staffKeys.notifications, 'count'],
+    queryFn: () => get<UnreadCount>('/notifications/unread-count'),
     enabled,
-    refetchInterval: 15_000,
+    refetchInterval: usePollInterval(),
   });
 }
 
 export function useMarkNotificationRead() {
-  const client = useQueryClient();
+  const invalidate = useInvalidate();
   return useMutation({
     mutationFn: (id: string | 'all') =>
       id === 'all' ? post('/notifications/read-all') : post(`/notifications/${id}/read`),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['notifications'] }),
+    onSuccess: () => invalidate(staffKeys.notifications),
   });
 }

@@ -1,51 +1,18 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, post } from '../../../lib/api';
-
-export interface PatientHit {
-  id: string;
-  name: string;
-  givenName: string;
-  familyName: string;
-  dateOfBirth: string;
-  email: string | null;
-  chargeBandName: string;
-}
-
-export interface PatientRecord {
-  id: string;
-  name: string;
-  givenName: string;
-  familyName: string;
-  dateOfBirth: string;
-  email: string | null;
-  mobile: string | null;
-  emailConsent: boolean;
-  chargeBand: { id: string; name: string };
-  portalAccount: {
-    email: string;
-    state: 'invited' | 'active' | 'blocked' | 'disabled';
-    failedSignIns: number;
-    invitedAt: string | null;
-    activatedAt: string | null;
-  } | null;
-  messaging: { allowed: boolean; reason: string | null; message: string | null };
-}
-
-export interface AuditEvent {
-  id: string;
-  at: string;
-  action: string;
-  actor: { kind: string; userId: string | null; patientId: string | null; label: string | null };
-  patientId: string | null;
-  subject: { type: string; id: string } | null;
-  ip: string | null;
-  details: Record<string, unknown> | null;
-}
+import { get, pagedList, patch, post } from '../../../lib/api';
+import type { AuditPage } from '../../../../common/contract/audit.js';
+import type {
+  ShareDocument,
+  StaffDocument,
+  StaffDocumentList,
+} from '../../../../common/contract/documents.js';
+import type { NewMedicalItem, StaffMedicalData } from '../../../../common/contract/medical-data.js';
+import type { PatientRecord, PatientSearchResult } from '../../../../common/contract/patients.js';
 
 export function usePatientSearch(query: string) {
   return useQuery({
     queryKey: ['patients', 'search', query],
-    queryFn: () => get<{ patients: PatientHit[] }>(`/patients?query=${encodeURIComponent(query)}`),
+    queryFn: () => get<PatientSearchResult>(`/patients?query=${encodeURIComponent(query)}`),
     enabled: query.trim().length >= 2,
     placeholderData: (previous) => previous,
   });
@@ -61,12 +28,7 @@ export function usePatient(id: string) {
 export function usePatientActivity(id: string, enabled: boolean) {
   return useInfiniteQuery({
     queryKey: ['patient', id, 'activity'],
-    queryFn: ({ pageParam }) =>
-      get<{ events: AuditEvent[]; nextCursor: string | null }>(
-        `/patients/${id}/activity${pageParam ? `?cursor=${encodeURIComponent(pageParam)}` : ''}`,
-      ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    ...pagedList<AuditPage>(`/patients/${id}/activity`),
     enabled,
   });
 }
@@ -78,5 +40,55 @@ export function usePortalAccountAction(id: string) {
     mutationFn: (action: 'invite' | 'reset' | 'unblock' | 'disable' | 'enable') =>
       post<PatientRecord>(`/patients/${id}/portal-account/${action}`),
     onSuccess: (record) => client.setQueryData(['patient', id], record),
+  });
+}
+
+const documentsKey = (patientId: string) => ['patient', patientId, 'documents'];
+const medicalDataKey = (patientId: string) => ['patient', patientId, 'medical-data'];
+
+export function usePatientDocuments(patientId: string) {
+  return useQuery({
+    queryKey: documentsKey(patientId),
+    queryFn: () => get<StaffDocumentList>(`/patients/${patientId}/documents`),
+  });
+}
+
+/** Uploads a file (multipart) with its title and whether the patient sees it. */
+export function useUploadDocument(patientId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { file: File | null; title: string; shareWithPatient: boolean }) => {
+      const form = new FormData();
+      if (input.title) form.append('title', input.title);
+      form.append('shareWithPatient', String(input.shareWithPatient));
+      if (input.file) form.append('file', input.file);
+      return post<StaffDocument>(`/patients/${patientId}/documents`, form);
+    },
+    onSuccess: () => void client.invalidateQueries({ queryKey: documentsKey(patientId) }),
+  });
+}
+
+/** Shares a document with the patient, or stops sharing it. */
+export function useShareDocument(patientId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...change }: { id: string } & ShareDocument) =>
+      patch(`/documents/${id}`, change),
+    onSuccess: () => client.invalidateQueries({ queryKey: documentsKey(patientId) }),
+  });
+}
+
+export function usePatientMedicalData(patientId: string) {
+  return useQuery({
+    queryKey: medicalDataKey(patientId),
+    queryFn: () => get<StaffMedicalData>(`/patients/${patientId}/medical-data`),
+  });
+}
+
+export function useAddMedicalItem(patientId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (item: NewMedicalItem) => post(`/patients/${patientId}/medical-data`, item),
+    onSuccess: () => void client.invalidateQueries({ queryKey: medicalDataKey(patientId) }),
   });
 }

@@ -1,11 +1,7 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
-import {
-  discardFile,
-  receiveFile,
-  type StoredFile,
-} from '../modules/documents/document.storage.js';
+import { AppError } from '../../errors.js';
+import { discardFile, receiveFile, type StoredFile } from './document.storage.js';
 
 export interface Upload {
   file: StoredFile;

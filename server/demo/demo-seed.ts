@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
-import type { Db } from './connect.js';
-import {
-  chargeBands,
-  integrationClients,
-  patients,
-  portalAccounts,
-  roleMembers,
-  roles,
-  users,
-} from './schema.js';
+import type { Config } from '../config.js';
+import type { Db } from '../db/connect.js';
+import type { Clock } from '../lib/clock.js';
+import { createSignals, type ServiceContext } from '../lib/context.js';
 import { hashPassword } from '../lib/passwords.js';
 import { hashToken } from '../lib/tokens.js';
-import { ALL_SCOPES } from '../modules/integrations/integration.policy.js';
-import { createChamber } from '../modules/chambers/chamber.service.js';
-import { createSignals, type ServiceContext } from '../lib/context.js';
-import type { Config } from '../config.js';
-import type { Clock } from '../lib/clock.js';
 import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
-import { createMessagingService } from '../modules/messaging/messaging.service.js';
+import { createChamber } from '../modules/chambers/chamber.service.js';
+import { insertChargeBand } from '../modules/charge-bands/charge-band.repository.js';
+import { insertClient } from '../modules/integrations/integration.repository.js';
+import { ALL_SCOPES } from '../modules/integrations/integration.policy.js';
 import { createMedicalItemService } from '../modules/medical-data/medical-item.service.js';
+import { createMessagingService } from '../modules/messaging/messaging.service.js';
+import { insertPatient } from '../modules/patients/patient.repository.js';
+import { insertPortalAccount } from '../modules/portal-accounts/portal-account.repository.js';
+import { insertRole } from '../modules/roles/role.repository.js';
+import { insertUser, setUserRoles } from '../modules/users/user.repository.js';
 
 export const DEMO_PASSWORD = 'demo-password-1';
 
@@ -50,12 +46,6 @@ export const DEMO_INTEGRATION = {
   secret: 'demo-integration-secret-1',
 } as const;
 
-/** True when the database holds no chamber yet: the only case in which the demo is made. */
-export async function hasNoChambers(db: Db): Promise<boolean> {
-  const r = await db.execute<{ n: string | number }>(sql`select count(*) as n from chambers`);
-  return Number(r.rows[0]?.n ?? 0) === 0;
-}
-
 /**
  * Makes the SPEC's demo chamber "demo" (Riverside Clinic): roles, bands, staff, patients,
  * some conversations and one internal note.
@@ -76,7 +66,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
   const roleIds: Record<string, string> = { 'Appointment Reminder Admin': builtInRoleId };
   for (const name of ['Reception', 'Nurses', 'Doctors']) {
     roleIds[name] = randomUUID();
-    await db.insert(roles).values({ chamberId, id: roleIds[name]!, name, createdAt: start });
+    await insertRole(db, { chamberId, id: roleIds[name]!, name, createdAt: start });
   }
   const staff = [
     {
@@ -97,7 +87,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
   for (const s of staff) {
     const id = randomUUID();
     userIds[s.email] = id;
-    await db.insert(users).values({
+    await insertUser(db, {
       chamberId,
       id,
       email: s.email,
@@ -109,8 +99,12 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       createdAt: start,
       updatedAt: start,
     });
-    for (const r of s.roles)
-      await db.insert(roleMembers).values({ chamberId, roleId: roleIds[r]!, userId: id });
+    await setUserRoles(
+      db,
+      chamberId,
+      id,
+      s.roles.map((r) => roleIds[r]!),
+    );
   }
   const bands = [
     { name: 'Online', onlineAccess: 'allow_no_notifications' as const, allowOnlineMessaging: true },
@@ -124,9 +118,13 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
   const bandIds: Record<string, string> = {};
   for (const b of bands) {
     bandIds[b.name] = randomUUID();
-    await db
-      .insert(chargeBands)
-      .values({ chamberId, id: bandIds[b.name]!, ...b, createdAt: start, updatedAt: start });
+    await insertChargeBand(db, {
+      chamberId,
+      id: bandIds[b.name]!,
+      ...b,
+      createdAt: start,
+      updatedAt: start,
+    });
   }
   const people = [
     {
@@ -158,7 +156,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
   for (const p of people) {
     const id = randomUUID();
     patientIds[p.given] = id;
-    await db.insert(patients).values({
+    await insertPatient(db, {
       chamberId,
       id,
       givenName: p.given,
@@ -171,7 +169,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       updatedAt: start,
     });
     if (p.account) {
-      await db.insert(portalAccounts).values({
+      await insertPortalAccount(db, {
         chamberId,
         patientId: id,
         email: p.email,
@@ -220,37 +218,65 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
   ]);
   const nina = staffActor('nurse@riverside.example', 'Nina Nurse', ['Nurses']);
 
-  const first = await messaging.startAsPatient(alice, {
-    text: 'Hello, could I move my appointment on Thursday to the afternoon?',
-  });
-  await messaging.replyAsStaff(rita, first.body.conversation.id, {
-    text: 'Hello Alice, yes: Thursday at 3 pm is free. Shall I book it?',
-    shareWithPatient: true,
-    roleIds: [roleIds['Appointment Reminder Admin']!],
-  });
-  await messaging.replyAsPatient(alice, first.body.conversation.id, {
-    text: 'Yes please, 3 pm is perfect. Thank you!',
-  });
+  const first = await messaging.sendMessage(
+    alice,
+    { patientId: alice.patientId },
+    {
+      text: 'Hello, could I move my appointment on Thursday to the afternoon?',
+    },
+  );
+  await messaging.sendMessage(
+    rita,
+    { conversationId: first.conversation.id },
+    {
+      text: 'Hello Alice, yes: Thursday at 3 pm is free. Shall I book it?',
+      shareWithPatient: true,
+      roleIds: [roleIds['Appointment Reminder Admin']!],
+    },
+  );
+  await messaging.sendMessage(
+    alice,
+    { conversationId: first.conversation.id },
+    {
+      text: 'Yes please, 3 pm is perfect. Thank you!',
+    },
+  );
 
-  const second = await messaging.startAsPatient(alice, {
-    text: 'Since the new tablets I feel a bit dizzy in the mornings.\nIs that normal?',
-  });
-  await messaging.replyAsStaff(rita, second.body.conversation.id, {
-    text: 'Passing this to the nurses: patient reports morning dizziness since the new prescription.',
-    shareWithPatient: false,
-    roleIds: [roleIds.Nurses!],
-  });
-  await messaging.replyAsStaff(nina, second.body.conversation.id, {
-    text: 'Hello Alice, some dizziness can happen in the first weeks. Please stand up slowly, and call us if it gets worse or does not settle within a week.',
-    shareWithPatient: true,
-    roleIds: [roleIds.Nurses!, roleIds['Appointment Reminder Admin']!],
-  });
+  const second = await messaging.sendMessage(
+    alice,
+    { patientId: alice.patientId },
+    {
+      text: 'Since the new tablets I feel a bit dizzy in the mornings.\nIs that normal?',
+    },
+  );
+  await messaging.sendMessage(
+    rita,
+    { conversationId: second.conversation.id },
+    {
+      text: 'Passing this to the nurses: patient reports morning dizziness since the new prescription.',
+      shareWithPatient: false,
+      roleIds: [roleIds.Nurses!],
+    },
+  );
+  await messaging.sendMessage(
+    nina,
+    { conversationId: second.conversation.id },
+    {
+      text: 'Hello Alice, some dizziness can happen in the first weeks. Please stand up slowly, and call us if it gets worse or does not settle within a week.',
+      shareWithPatient: true,
+      roleIds: [roleIds.Nurses!, roleIds['Appointment Reminder Admin']!],
+    },
+  );
 
-  await messaging.startAsStaff(nina, patientIds.Bob!, {
-    text: 'Bob is due for his annual blood pressure check.',
-    shareWithPatient: false,
-    roleIds: [roleIds.Nurses!, roleIds.Reception!],
-  });
+  await messaging.sendMessage(
+    nina,
+    { patientId: patientIds.Bob! },
+    {
+      text: 'Bob is due for his annual blood pressure check.',
+      shareWithPatient: false,
+      roleIds: [roleIds.Nurses!, roleIds.Reception!],
+    },
+  );
 
   // A result shared with Alice, so the portal's Medical Data has something to show.
   await createMedicalItemService({ db, clock: at, config, signals: createSignals() }).create(
@@ -265,7 +291,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     },
   );
 
-  await db.insert(integrationClients).values({
+  await insertClient(db, {
     chamberId,
     id: randomUUID(),
     clientId: DEMO_INTEGRATION.clientId,

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/connect.js';
-import { enqueueJob } from '../../jobs/queue.js';
+import { enqueueJob } from '../email-jobs/email-job.repository.js';
 import { sharedItemsEmailWanted } from './shared-items.repository.js';
 
 /**

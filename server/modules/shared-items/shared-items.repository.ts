@@ -1,5 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
+import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { hasPortalAccessSql } from '../portal-access/portal-access.policy.js';
 
 export interface SharedItemsEmailTarget {
   email: string;
@@ -18,7 +20,7 @@ export async function sharedItemsEmailWanted(
   chamberId: string,
   patientId: string,
 ): Promise<SharedItemsEmailTarget | null> {
-  const [found] = (await wanted(db, chamberId, sql`p.id = ${patientId}::uuid`)).values();
+  const [found] = (await wanted(db, chamberId, eq(patients.id, patientId))).values();
   return found ?? null;
 }
 
@@ -34,23 +36,42 @@ export async function sharedItemsEmailsWanted(
 ): Promise<Map<string, SharedItemsEmailTarget | null>> {
   const ids = [...new Set(patientIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
   if (ids.length === 0) return new Map();
-  const found = await wanted(db, chamberId, sql`p.id = any(${`{${ids.join(',')}}`}::uuid[])`);
+  const found = await wanted(
+    db,
+    chamberId,
+    sql`${patients.id} = any(${`{${ids.join(',')}}`}::uuid[])`,
+  );
   return new Map(
     patientIds.filter((id) => UUID.test(id)).map((id) => [id, found.get(id.toLowerCase()) ?? null]),
   );
 }
 
-async function wanted(db: Db, chamberId: string, patients: ReturnType<typeof sql>) {
-  const r = await db.execute<{ patient_id: string; email: string; chamber_name: string }>(sql`
-    select p.id as patient_id, a.email, c.name as chamber_name
-      from patients p
-      join chambers c on c.id = p.chamber_id
-      join charge_bands b on b.chamber_id = p.chamber_id and b.id = p.charge_band_id
-      join portal_accounts a on a.chamber_id = p.chamber_id and a.patient_id = p.id
-     where p.chamber_id = ${chamberId}::uuid and ${patients}
-       and c.shared_items_email_enabled and c.patient_portal_enabled
-       and p.email_consent and a.state = 'active' and b.online_access <> 'none'`);
+async function wanted(db: Db, chamberId: string, which: SQL) {
+  const rows = await db
+    .select({ patientId: patients.id, email: portalAccounts.email, chamberName: chambers.name })
+    .from(patients)
+    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
+    .innerJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .innerJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, patients.chamberId),
+        eq(portalAccounts.patientId, patients.id),
+      ),
+    )
+    .where(
+      and(
+        eq(patients.chamberId, chamberId),
+        which,
+        sql`${chambers.sharedItemsEmailEnabled}`,
+        sql`${patients.emailConsent}`,
+        hasPortalAccessSql,
+      ),
+    );
   return new Map<string, SharedItemsEmailTarget>(
-    r.rows.map((row) => [row.patient_id, { email: row.email, chamberName: row.chamber_name }]),
+    rows.map((row) => [row.patientId, { email: row.email, chamberName: row.chamberName }]),
   );
 }

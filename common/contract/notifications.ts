@@ -1,0 +1,47 @@
+import { Type, type Static } from 'typebox';
+import { Cursor, Named, NextCursor, Nullable, Timestamp } from './common.js';
+
+/** The Start Page's Notifications: "New message from …", newest first, with the unread count. */
+
+/** `?unread=true` lists only unread notifications. */
+export const NotificationListQuery = Type.Object(
+  {
+    unread: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+export type NotificationListQuery = Static<typeof NotificationListQuery>;
+
+/** What a notification is about: a patient's message or a colleague's. */
+export const NotificationKind = Type.Union([
+  Type.Literal('patient_message'),
+  Type.Literal('staff_message'),
+]);
+export type NotificationKind = Static<typeof NotificationKind>;
+
+/** One notification; `preview` is null when its message is no longer visible to the reader. */
+export const Notification = Type.Object({
+  id: Type.String(),
+  kind: NotificationKind,
+  title: Type.String(),
+  patient: Named,
+  conversationId: Type.String(),
+  messageId: Type.String(),
+  preview: Nullable(Type.String()),
+  createdAt: Timestamp,
+  read: Type.Boolean(),
+});
+export type Notification = Static<typeof Notification>;
+
+/** A page of notifications with the unread count. */
+export const NotificationList = Type.Object({
+  unreadCount: Type.Integer(),
+  notifications: Type.Array(Notification),
+  nextCursor: NextCursor,
+});
+export type NotificationList = Static<typeof NotificationList>;
+
+/** The unread count alone (also the answer of marking read). */
+export const UnreadCount = Type.Object({ unreadCount: Type.Integer() });
+export type UnreadCount = Static<typeof UnreadCount>;

@@ -1,0 +1,62 @@
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { messageRoles, messages } from '../../db/schema.js';
+
+/**
+ * SPEC rule 4, who sees which message, written once in its two forms side by side: a
+ * TypeScript predicate (live events decide per listener) and the same predicate as SQL (lists
+ * and look-ups filter in the database). `visibility.policy.test.ts` holds them against each
+ * other on real rows.
+ */
+
+/** Someone reading messages: a patient, or a staff user with the roles they hold now. */
+export type Reader =
+  { kind: 'patient'; patientId: string } | { kind: 'staff'; userId: string; roleIds: string[] };
+
+/** What rule 4 looks at in a message. */
+export interface MessageAudience {
+  patientId: string;
+  sharedWithPatient: boolean;
+  authorUserId: string | null;
+  /** The roles the message is shared with. */
+  roleIds: string[];
+}
+
+/** The reader an actor of a request or a live stream is. */
+export function readerOf(
+  actor:
+    { kind: 'patient'; patientId: string } | { kind: 'staff'; userId: string; roleIds: string[] },
+): Reader {
+  return actor.kind === 'patient'
+    ? { kind: 'patient', patientId: actor.patientId }
+    : { kind: 'staff', userId: actor.userId, roleIds: actor.roleIds };
+}
+
+/**
+ * Rule 4: a patient sees the messages shared with them in their own conversations; a staff
+ * user sees a message they wrote or one shared with a role they hold.
+ */
+export function maySee(reader: Reader, m: MessageAudience): boolean {
+  if (reader.kind === 'patient') return m.sharedWithPatient && m.patientId === reader.patientId;
+  return m.authorUserId === reader.userId || m.roleIds.some((r) => reader.roleIds.includes(r));
+}
+
+/** A table with the columns of `messages` (the table itself or an alias of it). */
+type MessagesTable = Pick<
+  typeof messages,
+  'chamberId' | 'id' | 'patientId' | 'sharedWithPatient' | 'authorUserId'
+>;
+
+/** `maySee` as an SQL condition on a row of `messages` (or of an alias of it). */
+export function maySeeSql(reader: Reader, m: MessagesTable = messages): SQL {
+  if (reader.kind === 'patient') {
+    return and(sql`${m.sharedWithPatient}`, eq(m.patientId, reader.patientId))!;
+  }
+  return or(
+    eq(m.authorUserId, reader.userId),
+    sql`exists (select 1 from ${messageRoles} where ${and(
+      eq(messageRoles.chamberId, m.chamberId),
+      eq(messageRoles.messageId, m.id),
+      reader.roleIds.length > 0 ? inArray(messageRoles.roleId, reader.roleIds) : sql`false`,
+    )})`,
+  )!;
+}

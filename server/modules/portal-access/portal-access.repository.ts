@@ -1,0 +1,35 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../../db/connect.js';
+import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import type { EligibilityFacts } from './portal-access.policy.js';
+
+/** Rule 1's facts of one patient, or undefined when the patient is not of this chamber. */
+export async function findEligibilityFacts(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+): Promise<EligibilityFacts | undefined> {
+  const rows = await db
+    .select({
+      portalEnabled: chambers.patientPortalEnabled,
+      accountState: portalAccounts.state,
+      bandOnlineAccess: chargeBands.onlineAccess,
+      bandAllowsMessaging: chargeBands.allowOnlineMessaging,
+    })
+    .from(patients)
+    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
+    .innerJoin(
+      chargeBands,
+      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
+    )
+    .leftJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, patients.chamberId),
+        eq(portalAccounts.patientId, patients.id),
+      ),
+    )
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
+    .limit(1);
+  return rows[0];
+}

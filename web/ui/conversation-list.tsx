@@ -1,0 +1,79 @@
+import { Card, Group, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import { formatShort } from '../lib/format';
+import { CardList } from './card-list';
+
+/** One conversation of a list, as its last message shows it. */
+export interface ConversationListItem {
+  id: string;
+  /** Where the card leads. */
+  href: string;
+  /** Who wrote the last message, in the reader's words. */
+  author: string;
+  preview: string;
+  /** When the last message was written. */
+  at: string;
+  unread: boolean;
+  /** Beside the time, e.g. "2 new". */
+  badges?: ReactNode;
+  /** A row under the preview, e.g. "Awaiting reply". */
+  tags?: ReactNode;
+}
+
+/**
+ * Conversations newest first, each a card linking to it: who wrote last, when, and the start of
+ * the text; unread ones stand out. The open one (`selectedId`) is outlined.
+ */
+export function ConversationList(props: {
+  items: ConversationListItem[];
+  timeZone: string;
+  selectedId?: string;
+}) {
+  return (
+    <CardList label="Conversations" items={props.items}>
+      {(c) => {
+        const selected = c.id === props.selectedId;
+        return (
+          <Card
+            component={Link}
+            to={c.href}
+            withBorder
+            padding="sm"
+            aria-current={selected ? 'true' : undefined}
+            style={{
+              textDecoration: 'none',
+              color: 'inherit',
+              outline: selected ? '2px solid var(--mantine-color-teal-7)' : undefined,
+            }}
+          >
+            <Group justify="space-between" wrap="nowrap" gap="xs">
+              <Text size="sm" fw={c.unread ? 700 : 500} lineClamp={1}>
+                {c.author}
+              </Text>
+              <Group gap={6} wrap="nowrap">
+                {c.badges}
+                <Text size="xs" c="dimmed" component="time" dateTime={c.at}>
+                  {formatShort(c.at, props.timeZone)}
+                </Text>
+              </Group>
+            </Group>
+            <Text
+              size="sm"
+              c={c.unread ? undefined : 'dimmed'}
+              fw={c.unread ? 600 : 400}
+              lineClamp={2}
+            >
+              {c.preview}
+            </Text>
+            {c.tags && (
+              <Group gap={4} mt={4}>
+                {c.tags}
+              </Group>
+            )}
+          </Card>
+        );
+      }}
+    </CardList>
+  );
+}

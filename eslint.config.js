@@ -7,8 +7,12 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { localRules, readContractNames } from './scripts/eslint-rules/index.js';
 
 const root = import.meta.dirname;
+
+// What a web file must import rather than restate, read from common/contract/*.ts at load time.
+const contractNames = readContractNames(root);
 
 export default defineConfig([
   globalIgnores([
@@ -91,6 +95,12 @@ export default defineConfig([
               from: ['server/modules/*/*.repository.ts'],
               message: 'A route makes one service call; the service uses the repository.',
             },
+            {
+              target: ['server/db', 'server/lib'],
+              from: ['server/modules', 'server/jobs'],
+              message:
+                'db/ (schema, migrations, connection) and lib/ (helpers) sit below the modules and import none.',
+            },
           ],
         },
       ],
@@ -117,6 +127,73 @@ export default defineConfig([
       ],
     },
   },
+  // A service speaks the domain: every query lives in a repository, so a service (and a job)
+  // imports neither Drizzle nor the table definitions, not even their types.
+  {
+    files: ['server/modules/*/*.service.ts', 'server/jobs/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.repository.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^drizzle-orm(/|$)',
+              message:
+                'A service never imports Drizzle: put the query in a *.repository.ts and call it.',
+            },
+            {
+              regex: '(^|/)db/schema(\\.[jt]s)?$',
+              message:
+                'A service never imports the table definitions: put the query in a *.repository.ts and call it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  // Routes: each declares the schema of a success status it answers (so the OpenAPI document is
+  // complete and tests check every answer against it) and lets the type provider infer types.
+  {
+    files: ['server/**/*.ts'],
+    ignores: ['**/*.test.ts', 'server/test/**'],
+    plugins: { local: localRules },
+    rules: {
+      'local/route-success-schema': 'error',
+      'local/no-route-generics': 'error',
+    },
+  },
+
+  // The web apps import the API's types from common/contract/ instead of writing their own.
+  {
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    plugins: { local: localRules },
+    rules: {
+      'local/no-restated-contract-type': ['error', { names: contractNames }],
+    },
+  },
+
+  // No cycles, between files (import-x) or between modules: server/modules/<area>,
+  // web/<app>/features/<name>, each other folder (local). `import type` does not count: it is
+  // erased. Dependencies point one way: routes -> service -> repository -> db.
+  {
+    files: ['server/**/*.ts', 'web/**/*.ts', 'web/**/*.tsx', 'common/**/*.ts'],
+    ignores: ['**/*.test.ts', 'server/test/**'],
+    plugins: { local: localRules },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'local/no-module-cycle': [
+        'error',
+        {
+          root,
+          roots: ['server', 'web', 'common'],
+          groups: ['server/modules/*', 'web/*/features/*'],
+        },
+      ],
+    },
+  },
+
   {
     // Tests read JSON answers whose shape each assertion states.
     files: ['**/*.test.ts', 'server/test/**/*.ts', 'e2e/**/*.ts'],

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Nullable, Timestamp } from './common.js';
+import { PersonName } from './auth.js';
 
 /**
  * Start Page > Admin > Configuration > Integrations (the FHIR API's clients) and the OAuth 2.0
@@ -18,12 +19,7 @@ export type IntegrationScope = Static<typeof IntegrationScope>;
 /** `POST /admin/integrations`: a new client's name and the scopes it is granted. */
 export const NewIntegrationClient = Type.Object(
   {
-    // The rule of a person's name (server/lib/schemas.ts PersonName): no control characters.
-    name: Type.String({
-      minLength: 1,
-      maxLength: 100,
-      pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
-    }),
+    name: PersonName(100),
     scopes: Type.Array(IntegrationScope, { minItems: 1, maxItems: INTEGRATION_SCOPES.length }),
   },
   { additionalProperties: false },

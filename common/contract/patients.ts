@@ -122,3 +122,7 @@ export const PatientChanges = Type.Object(
   { additionalProperties: false },
 );
 export type PatientChanges = Static<typeof PatientChanges>;
+
+/** The actions on a patient's portal account: `POST /api/v1/patients/:id/portal-account/<action>`. */
+export const PORTAL_ACCOUNT_ACTIONS = ['invite', 'reset', 'unblock', 'disable', 'enable'] as const;
+export type PortalAccountAction = (typeof PORTAL_ACCOUNT_ACTIONS)[number];

@@ -11,6 +11,8 @@ import {
   sessions,
   users,
 } from '../../db/schema.js';
+import { placeholder, preparedFor } from '../../db/prepared.js';
+import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
 
 /** One staff user or one patient's portal account. */
 export type AccountSubject = { userId: string } | { patientId: string };
@@ -73,18 +75,9 @@ export async function findPortalPatient(db: Db, chamberId: string, patientId: st
       },
     })
     .from(patients)
-    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
-    .innerJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
-    .leftJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
+    .innerJoin(chambers, patientChamber)
+    .innerJoin(chargeBands, patientBand)
+    .leftJoin(portalAccounts, patientAccount)
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
     .limit(1);
   return rows[0];
@@ -247,10 +240,10 @@ export async function insertSession(db: Db, row: typeof sessions.$inferInsert): 
 }
 
 /** The session for a cookie, with the staff user's current roles or the patient's name. */
-export async function findSessionByTokenHash(db: Db, tokenHash: string) {
-  // One statement per request: the session, its user with current roles, or its patient with
-  // rule 1's facts.
-  const rows = await db
+// One statement per request: the session, its user with current roles, or its patient with
+// rule 1's facts; prepared once, as every request runs it.
+const sessionByTokenHash = preparedFor((db) =>
+  db
     .select({
       chamberId: sessions.chamberId,
       id: sessions.id,
@@ -284,19 +277,15 @@ export async function findSessionByTokenHash(db: Db, tokenHash: string) {
       patients,
       and(eq(patients.chamberId, sessions.chamberId), eq(patients.id, sessions.patientId)),
     )
-    .leftJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
-    .leftJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
-    .where(eq(sessions.tokenHash, tokenHash))
-    .limit(1);
+    .leftJoin(chargeBands, patientBand)
+    .leftJoin(portalAccounts, patientAccount)
+    .where(eq(sessions.tokenHash, placeholder('tokenHash')))
+    .limit(1)
+    .prepare('session_by_token_hash'),
+);
+
+export async function findSessionByTokenHash(db: Db, tokenHash: string) {
+  const rows = await sessionByTokenHash(db).execute({ tokenHash });
   return rows[0];
 }
 

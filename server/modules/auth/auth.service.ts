@@ -427,8 +427,11 @@ export function createAuthService(ctx: ServiceContext) {
         throw REFUSALS[refusal]();
       }
       const session = await db.transaction(async (tx) => {
-        // The count of failed sign-ins in a row starts again (nothing to write when it is 0).
-        if (account.hasFailures) await clearFailedSignIns(tx, chamber.id, account.subject, now);
+        // The count of failed sign-ins in a row starts again. A patient's is written only when
+        // it is not 0 (one statement less on the busiest sign-in); a staff user's always, so a
+        // failure counted since the read above cannot outlive the success, nor can a lock.
+        if (account.hasFailures || kind === 'staff')
+          await clearFailedSignIns(tx, chamber.id, account.subject, now);
         const started = await startSession(tx, chamber.id, account.subject, anon.ip);
         await insertAuditEvents(tx, [
           {

@@ -1,6 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { patientAccount } from '../../db/joins.js';
 
 export type ChargeBandRow = typeof chargeBands.$inferSelect;
 
@@ -74,13 +75,7 @@ export async function listUninvitedPatientsOfBand(db: Db, chamberId: string, ban
   return db
     .select({ id: patients.id, email: patients.email })
     .from(patients)
-    .leftJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
+    .leftJoin(portalAccounts, patientAccount)
     .where(
       and(
         eq(patients.chamberId, chamberId),

@@ -32,11 +32,7 @@ async function sendDownload(
     .send(file.stream);
 }
 
-/**
- * Patient documents: staff upload and share them; patients see and download what is shared.
- * (`as StaffDocument`: the one presenter serves both viewers, so its type marks the staff
- * fields optional although the staff view always has them.)
- */
+/** Patient documents: staff upload and share them; patients see and download what is shared. */
 export const documentRoutes: FastifyPluginAsyncTypebox<{
   documents: DocumentService;
   documentsDir: string;
@@ -60,7 +56,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{
       const upload = await readUpload(request, documentsDir, maxUploadBytes);
       return reply
         .status(201)
-        .send((await documents.uploadAsStaff(actor, request.params.id, upload)) as StaffDocument);
+        .send(await documents.uploadAsStaff(actor, request.params.id, upload));
     },
   );
   app.get(
@@ -74,8 +70,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{
         response: withErrors({ 200: StaffDocumentList }),
       },
     },
-    async (request) =>
-      documents.listForStaff(staffOf(request), request.params.id) as Promise<StaffDocumentList>,
+    async (request) => documents.listForStaff(staffOf(request), request.params.id),
   );
   app.patch(
     '/api/v1/documents/:id',
@@ -90,11 +85,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) =>
-      documents.setShared(
-        staffOf(request),
-        request.params.id,
-        request.body.shareWithPatient,
-      ) as Promise<StaffDocument>,
+      documents.setShared(staffOf(request), request.params.id, request.body.shareWithPatient),
   );
   app.get(
     '/api/v1/documents/:id/content',

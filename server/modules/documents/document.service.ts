@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PortalDocument, StaffDocument } from '../../../common/contract/documents.js';
 import fs from 'node:fs';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -25,21 +26,24 @@ import {
   keepFile,
 } from './document.storage.js';
 
-/** A document as the viewer may see it; patients never see who uploaded it internally. */
-export function presentDocument(d: DocumentRow, forPatient: boolean) {
+/** A document as the patient sees it. */
+export function presentDocumentForPatient(d: DocumentRow): PortalDocument {
   return {
     id: d.id,
     title: d.title,
     contentType: d.contentType,
     sizeBytes: d.sizeBytes,
     createdAt: new Date(d.createdAt).toISOString(),
-    ...(forPatient
-      ? {}
-      : {
-          patientId: d.patientId,
-          sharedWithPatient: d.sharedWithPatient,
-          uploadedBy: d.uploadedByKind === 'patient' ? 'Patient' : (d.uploadedByName ?? 'Staff'),
-        }),
+  };
+}
+
+/** A document as staff see it: who uploaded it and whether the patient sees it. */
+export function presentDocumentForStaff(d: DocumentRow): StaffDocument {
+  return {
+    ...presentDocumentForPatient(d),
+    patientId: d.patientId,
+    sharedWithPatient: d.sharedWithPatient,
+    uploadedBy: d.uploadedByKind === 'patient' ? 'Patient' : (d.uploadedByName ?? 'Staff'),
   };
 }
 
@@ -140,7 +144,7 @@ export function createDocumentService(ctx: ServiceContext) {
           });
         });
         ctx.signals.jobsEnqueued();
-        return presentDocument((await findDocument(db, actor.chamberId, id))!, false);
+        return presentDocumentForStaff((await findDocument(db, actor.chamberId, id))!);
       } finally {
         await discardFile(upload.file);
       }
@@ -187,7 +191,7 @@ export function createDocumentService(ctx: ServiceContext) {
             details: { sizeBytes: upload.file.sizeBytes, contentType: type.contentType },
           });
         });
-        return presentDocument((await findDocument(db, actor.chamberId, id))!, true);
+        return presentDocumentForPatient((await findDocument(db, actor.chamberId, id))!);
       } finally {
         await discardFile(upload.file);
       }
@@ -198,7 +202,7 @@ export function createDocumentService(ctx: ServiceContext) {
         throw notFound('That patient');
       return {
         documents: (await listDocuments(db, actor.chamberId, patientId, false)).map((d) =>
-          presentDocument(d, false),
+          presentDocumentForStaff(d),
         ),
       };
     },
@@ -227,7 +231,7 @@ export function createDocumentService(ctx: ServiceContext) {
         });
       });
       ctx.signals.jobsEnqueued();
-      return presentDocument((await findDocument(db, actor.chamberId, documentId))!, false);
+      return presentDocumentForStaff((await findDocument(db, actor.chamberId, documentId))!);
     },
 
     /** Documents shared with the signed-in patient (the portal's Documents). */
@@ -240,7 +244,7 @@ export function createDocumentService(ctx: ServiceContext) {
       });
       return {
         documents: (await listDocuments(db, actor.chamberId, actor.patientId, true)).map((d) =>
-          presentDocument(d, true),
+          presentDocumentForPatient(d),
         ),
       };
     },

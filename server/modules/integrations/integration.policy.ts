@@ -2,19 +2,23 @@
  * Integration clients: the SMART-style scopes an administrator can grant, the actor a bearer
  * token stands for, and the pure rules about both.
  */
+import {
+  INTEGRATION_SCOPES,
+  type IntegrationScope,
+} from '../../../common/contract/integrations.js';
 
-/** Every scope a client can hold, with the sentence the admin screen shows for it. */
-export const SCOPES = {
+/** Every scope a client can hold (the contract's list), with the sentence the admin screen shows. */
+export const SCOPES: Record<IntegrationScope, string> = {
   'system/Patient.read': 'Read patients (Patient): name, date of birth, email and mobile.',
   'system/Communication.read':
     'Read messages shared with the patient (Communication), the staff users and roles they name (Practitioner, Group) and their attachments (Binary).',
   'system/Communication.read-internal':
     'Also read internal notes: messages not shared with the patient. Needs system/Communication.read.',
-} as const;
+};
 
-export type Scope = keyof typeof SCOPES;
+export type Scope = IntegrationScope;
 
-export const ALL_SCOPES = Object.keys(SCOPES) as Scope[];
+export const ALL_SCOPES: Scope[] = [...INTEGRATION_SCOPES];
 
 export const isScope = (s: string): s is Scope => Object.hasOwn(SCOPES, s);
 

@@ -182,10 +182,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox<{
       reply
         .status(201)
         .header('cache-control', 'no-store')
-        // The service types the checked scopes as strings; they are the known scopes, sorted.
-        .send(
-          (await integrations.create(staffOf(request), request.body)) as CreatedIntegrationClient,
-        ),
+        .send(await integrations.create(staffOf(request), request.body)),
   );
   app.post(
     '/api/v1/admin/integrations/:id/revoke',

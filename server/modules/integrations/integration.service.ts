@@ -11,6 +11,7 @@ import {
   ALL_SCOPES,
   clientIdFor,
   isScope,
+  type Scope,
   parseScopeParameter,
   sortScopes,
   SCOPES,
@@ -131,23 +132,24 @@ export function createIntegrationService(ctx: ServiceContext) {
   const tokenUrl = `${config.publicUrl}/oauth2/token`;
 
   /** A client's scopes must be known, and the internal-notes scope needs the message scope. */
-  function checkScopes(scopes: string[]): string[] {
+  function checkScopes(scopes: string[]): Scope[] {
     const unique = [...new Set(scopes)];
     if (unique.length === 0)
       throw invalid('scopes_empty', 'Choose at least one scope for the client.', 'scopes');
     const unknown = unique.find((s) => !isScope(s));
     if (unknown !== undefined)
       throw invalid('scope_unknown', `"${unknown}" is not a scope this server grants.`, 'scopes');
+    const known = unique.filter(isScope);
     if (
-      unique.includes('system/Communication.read-internal') &&
-      !unique.includes('system/Communication.read')
+      known.includes('system/Communication.read-internal') &&
+      !known.includes('system/Communication.read')
     )
       throw invalid(
         'scope_needs_communication_read',
         'Internal notes can only be granted together with system/Communication.read.',
         'scopes',
       );
-    return sortScopes(unique);
+    return sortScopes(known);
   }
 
   return {

@@ -9,11 +9,7 @@ import { patientOf, staffOf } from '../../plugins/auth.js';
 import { IdParams, withErrors } from '../../lib/schemas.js';
 import type { MedicalItemService } from './medical-item.service.js';
 
-/**
- * Medical Data: results and letters staff share with a patient. (`as StaffMedicalItem`: the
- * one presenter serves both viewers, so its type marks the staff fields optional although the
- * staff view always has them.)
- */
+/** Medical Data: results and letters staff share with a patient. */
 export const medicalItemRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalItemService }> = async (
   app,
   { medical },
@@ -33,13 +29,7 @@ export const medicalItemRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalItem
     async (request, reply) =>
       reply
         .status(201)
-        .send(
-          (await medical.create(
-            staffOf(request),
-            request.params.id,
-            request.body,
-          )) as StaffMedicalItem,
-        ),
+        .send(await medical.create(staffOf(request), request.params.id, request.body)),
   );
   app.get(
     '/api/v1/patients/:id/medical-data',
@@ -52,8 +42,7 @@ export const medicalItemRoutes: FastifyPluginAsyncTypebox<{ medical: MedicalItem
         response: withErrors({ 200: StaffMedicalData }),
       },
     },
-    async (request) =>
-      medical.listForStaff(staffOf(request), request.params.id) as Promise<StaffMedicalData>,
+    async (request) => medical.listForStaff(staffOf(request), request.params.id),
   );
   app.get(
     '/api/v1/portal/medical-data',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PortalMedicalItem, StaffMedicalItem } from '../../../common/contract/medical-data.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
@@ -23,8 +24,8 @@ export interface MedicalItemInput {
   shareWithPatient: boolean;
 }
 
-/** A result or letter; patients see its author only as the clinic. */
-function present(r: MedicalItemRow, forPatient: boolean) {
+/** A result or letter as the patient sees it: its author only as the clinic. */
+function presentForPatient(r: MedicalItemRow): PortalMedicalItem {
   return {
     id: r.id,
     kind: r.kind,
@@ -33,8 +34,12 @@ function present(r: MedicalItemRow, forPatient: boolean) {
     text: r.body,
     document: r.documentId ? { id: r.documentId, title: r.documentTitle } : null,
     createdAt: new Date(r.createdAt).toISOString(),
-    ...(forPatient ? {} : { sharedWithPatient: r.sharedWithPatient, author: r.authorName }),
   };
+}
+
+/** A result or letter as staff see it: with its author and whether the patient sees it. */
+function presentForStaff(r: MedicalItemRow): StaffMedicalItem {
+  return { ...presentForPatient(r), sharedWithPatient: r.sharedWithPatient, author: r.authorName };
 }
 
 export function createMedicalItemService(ctx: ServiceContext) {
@@ -108,7 +113,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
       });
       ctx.signals.jobsEnqueued();
       const row = await findMedicalItem(db, actor.chamberId, id);
-      return present(row!, false);
+      return presentForStaff(row!);
     },
 
     async listForStaff(actor: StaffActor, patientId: string) {
@@ -116,7 +121,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
         throw notFound('That patient');
       return {
         medicalData: (await listMedicalItems(db, actor.chamberId, patientId, false)).map((r) =>
-          present(r, false),
+          presentForStaff(r),
         ),
       };
     },
@@ -131,7 +136,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
       });
       return {
         medicalData: (await listMedicalItems(db, actor.chamberId, actor.patientId, true)).map((r) =>
-          present(r, true),
+          presentForPatient(r),
         ),
       };
     },

@@ -21,12 +21,9 @@ export interface UnitOfWork<T> {
 }
 
 /** Whom an Idempotency-Key belongs to. */
-export interface KeyOwner {
-  chamberId: string;
-  kind: 'patient' | 'staff';
-  patientId?: string;
-  userId?: string;
-}
+export type KeyOwner =
+  | { chamberId: string; kind: 'patient'; patientId: string }
+  | { chamberId: string; kind: 'staff'; userId: string };
 
 /** The status of every fresh send: the message was created. */
 const CREATED = 201;

@@ -29,7 +29,14 @@ import {
   roles,
   users,
 } from '../../db/schema.js';
-import { maySee, maySeeSql, type Reader } from './visibility.policy.js';
+import {
+  maySee,
+  maySeeSql,
+  preparedReader,
+  readerValues,
+  type Reader,
+} from './visibility.policy.js';
+import { placeholder, preparedFor } from '../../db/prepared.js';
 
 type MessageRecord = typeof messages.$inferSelect;
 type DocumentRecord = typeof documents.$inferSelect;
@@ -346,6 +353,69 @@ export async function markRead(
 }
 
 /** The patient's Inbox: conversations with something shared with them, newest first. */
+const inboxQueries = preparedFor((db) => {
+  const reader = preparedReader('patient');
+  const m2 = aliasedTable(messages, 'm2');
+  const build = (paged: boolean) =>
+    db
+      .select({
+        conversation: conversationFields,
+        // Messages from the clinic after the patient's read mark.
+        unreadCount: sql<number>`(${db
+          .select({ n: count() })
+          .from(m2)
+          .where(
+            and(
+              eq(m2.chamberId, conversations.chamberId),
+              eq(m2.conversationId, conversations.id),
+              maySeeSql(reader, m2),
+              eq(m2.authorKind, 'staff'),
+              gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
+            ),
+          )})`.mapWith(Number),
+        last: messageFields,
+      })
+      .from(conversations)
+      // The Inbox order is the seq of the newest message the patient may see, kept on the
+      // conversation by `insertMessage`.
+      .innerJoin(
+        messages,
+        and(
+          eq(messages.chamberId, conversations.chamberId),
+          eq(messages.seq, conversations.lastPatientVisibleSeq),
+        ),
+      )
+      .innerJoin(
+        patients,
+        and(
+          eq(patients.chamberId, conversations.chamberId),
+          eq(patients.id, conversations.patientId),
+        ),
+      )
+      .leftJoin(users, authorJoins.user)
+      .leftJoin(
+        conversationReads,
+        and(
+          eq(conversationReads.chamberId, conversations.chamberId),
+          eq(conversationReads.conversationId, conversations.id),
+          eq(conversationReads.readerKind, 'patient'),
+          eq(conversationReads.readerId, conversations.patientId),
+        ),
+      )
+      .where(
+        and(
+          eq(conversations.chamberId, placeholder('chamberId')),
+          eq(conversations.patientId, placeholder('readerPatientId')),
+          isNotNull(conversations.lastPatientVisibleSeq),
+          paged ? lt(conversations.lastPatientVisibleSeq, placeholder('beforeSeq')) : undefined,
+        ),
+      )
+      .orderBy(desc(conversations.lastPatientVisibleSeq))
+      .limit(placeholder('limit'))
+      .prepare(paged ? 'inbox_next_page' : 'inbox');
+  return { first: build(false), next: build(true) };
+});
+
 export async function listInbox(
   db: Db,
   chamberId: string,
@@ -353,76 +423,17 @@ export async function listInbox(
   beforeSeq: number | undefined,
   limit: number,
 ): Promise<ConversationSummaryRow[]> {
-  const reader: Reader = { kind: 'patient', patientId };
-  const m2 = aliasedTable(messages, 'm2');
-  const rows = await db
-    .select({
-      conversation: conversationFields,
-      // Messages from the clinic after the patient's read mark.
-      unreadCount: sql<number>`(${db
-        .select({ n: count() })
-        .from(m2)
-        .where(
-          and(
-            eq(m2.chamberId, conversations.chamberId),
-            eq(m2.conversationId, conversations.id),
-            maySeeSql(reader, m2),
-            eq(m2.authorKind, 'staff'),
-            gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
-          ),
-        )})`.mapWith(Number),
-      last: messageFields,
-    })
-    .from(conversations)
-    // The Inbox order is the seq of the newest message the patient may see, kept on the
-    // conversation by `insertMessage`.
-    .innerJoin(
-      messages,
-      and(
-        eq(messages.chamberId, conversations.chamberId),
-        eq(messages.seq, conversations.lastPatientVisibleSeq),
-      ),
-    )
-    .innerJoin(
-      patients,
-      and(
-        eq(patients.chamberId, conversations.chamberId),
-        eq(patients.id, conversations.patientId),
-      ),
-    )
-    .leftJoin(users, authorJoins.user)
-    .leftJoin(
-      conversationReads,
-      and(
-        eq(conversationReads.chamberId, conversations.chamberId),
-        eq(conversationReads.conversationId, conversations.id),
-        eq(conversationReads.readerKind, 'patient'),
-        eq(conversationReads.readerId, conversations.patientId),
-      ),
-    )
-    .where(
-      and(
-        eq(conversations.chamberId, chamberId),
-        eq(conversations.patientId, patientId),
-        isNotNull(conversations.lastPatientVisibleSeq),
-        beforeSeq !== undefined ? lt(conversations.lastPatientVisibleSeq, beforeSeq) : undefined,
-      ),
-    )
-    .orderBy(desc(conversations.lastPatientVisibleSeq))
-    .limit(limit);
+  const queries = inboxQueries(db);
+  const values = { chamberId, ...readerValues({ kind: 'patient', patientId }), limit };
+  const rows = await (beforeSeq === undefined
+    ? queries.first.execute(values)
+    : queries.next.execute({ ...values, beforeSeq }));
   return rows.map(toSummary);
 }
 
 /** The patient's Feed as one staff user sees it: conversations with a message they may see. */
-export async function listFeed(
-  db: Db,
-  chamberId: string,
-  patientId: string,
-  viewer: { userId: string; roleIds: string[] },
-  beforeSeq: number | undefined,
-  limit: number,
-): Promise<ConversationSummaryRow[]> {
-  const reader: Reader = { kind: 'staff', userId: viewer.userId, roleIds: viewer.roleIds };
+const feedQueries = preparedFor((db) => {
+  const reader = preparedReader('staff');
   const last = db
     .select(messageFields)
     .from(messages)
@@ -439,56 +450,75 @@ export async function listFeed(
     .limit(1)
     .as('lm');
   const m2 = aliasedTable(messages, 'm2');
-  const rows = await db
-    .select({
-      conversation: conversationFields,
-      // Messages by others after this user's read mark.
-      unreadCount: sql<number>`(${db
-        .select({ n: count() })
-        .from(m2)
-        .where(
-          and(
-            eq(m2.chamberId, conversations.chamberId),
-            eq(m2.conversationId, conversations.id),
-            gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
-            sql`${m2.authorUserId} is distinct from ${viewer.userId}`,
-            maySeeSql(reader, m2),
-          ),
-        )})`.mapWith(Number),
-      last: {
-        id: last.id,
-        seq: last.seq,
-        conversationId: last.conversationId,
-        patientId: last.patientId,
-        authorKind: last.authorKind,
-        authorUserId: last.authorUserId,
-        authorName: last.authorName,
-        authorRoleName: last.authorRoleName,
-        text: last.text,
-        sharedWithPatient: last.sharedWithPatient,
-        createdAt: last.createdAt,
-      },
-    })
-    .from(conversations)
-    .innerJoinLateral(last, sql`true`)
-    .leftJoin(
-      conversationReads,
-      and(
-        eq(conversationReads.chamberId, conversations.chamberId),
-        eq(conversationReads.conversationId, conversations.id),
-        eq(conversationReads.readerKind, 'staff'),
-        eq(conversationReads.readerId, viewer.userId),
-      ),
-    )
-    .where(
-      and(
-        eq(conversations.chamberId, chamberId),
-        eq(conversations.patientId, patientId),
-        beforeSeq !== undefined ? lt(last.seq, beforeSeq) : undefined,
-      ),
-    )
-    .orderBy(desc(last.seq))
-    .limit(limit);
+  const build = (paged: boolean) =>
+    db
+      .select({
+        conversation: conversationFields,
+        // Messages by others after this user's read mark.
+        unreadCount: sql<number>`(${db
+          .select({ n: count() })
+          .from(m2)
+          .where(
+            and(
+              eq(m2.chamberId, conversations.chamberId),
+              eq(m2.conversationId, conversations.id),
+              gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
+              sql`${m2.authorUserId} is distinct from ${reader.userId}`,
+              maySeeSql(reader, m2),
+            ),
+          )})`.mapWith(Number),
+        last: {
+          id: last.id,
+          seq: last.seq,
+          conversationId: last.conversationId,
+          patientId: last.patientId,
+          authorKind: last.authorKind,
+          authorUserId: last.authorUserId,
+          authorName: last.authorName,
+          authorRoleName: last.authorRoleName,
+          text: last.text,
+          sharedWithPatient: last.sharedWithPatient,
+          createdAt: last.createdAt,
+        },
+      })
+      .from(conversations)
+      .innerJoinLateral(last, sql`true`)
+      .leftJoin(
+        conversationReads,
+        and(
+          eq(conversationReads.chamberId, conversations.chamberId),
+          eq(conversationReads.conversationId, conversations.id),
+          eq(conversationReads.readerKind, 'staff'),
+          eq(conversationReads.readerId, reader.userId),
+        ),
+      )
+      .where(
+        and(
+          eq(conversations.chamberId, placeholder('chamberId')),
+          eq(conversations.patientId, placeholder('patientId')),
+          paged ? lt(last.seq, placeholder('beforeSeq')) : undefined,
+        ),
+      )
+      .orderBy(desc(last.seq))
+      .limit(placeholder('limit'))
+      .prepare(paged ? 'feed_next_page' : 'feed');
+  return { first: build(false), next: build(true) };
+});
+
+export async function listFeed(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  viewer: { userId: string; roleIds: string[] },
+  beforeSeq: number | undefined,
+  limit: number,
+): Promise<ConversationSummaryRow[]> {
+  const queries = feedQueries(db);
+  const reader: Reader = { kind: 'staff', userId: viewer.userId, roleIds: viewer.roleIds };
+  const values = { chamberId, patientId, ...readerValues(reader), limit };
+  const rows = await (beforeSeq === undefined
+    ? queries.first.execute(values)
+    : queries.next.execute({ ...values, beforeSeq }));
   return rows.map(toSummary);
 }
 
@@ -537,12 +567,7 @@ export async function rolesOfMessages(db: Db, chamberId: string, messageIds: str
     )
     .where(and(eq(messageRoles.chamberId, chamberId), inArray(messageRoles.messageId, messageIds)))
     .orderBy(asc(roles.name), asc(roles.id));
-  for (const { messageId, ...role } of rows) {
-    const arr = out.get(messageId) ?? [];
-    arr.push(role);
-    out.set(messageId, arr);
-  }
-  return out;
+  return groupByMessage(rows, out);
 }
 
 /** The newest seq the reader can see in a conversation, or null when they can see nothing. */
@@ -607,12 +632,7 @@ export async function attachmentsOf(db: Db, chamberId: string, messageIds: strin
       ),
     )
     .orderBy(asc(documents.createdAt), asc(documents.id));
-  for (const { messageId, ...attachment } of rows) {
-    const arr = out.get(messageId) ?? [];
-    arr.push(attachment);
-    out.set(messageId, arr);
-  }
-  return out;
+  return groupByMessage(rows, out);
 }
 
 /** Of the given documents, those the patient uploaded and has not attached to a message yet. */
@@ -657,4 +677,17 @@ export async function attachToMessage(
   await db
     .insert(messageAttachments)
     .values(documentIds.map((documentId) => ({ chamberId, messageId, documentId })));
+}
+
+/** Adds each row to its message's list in `out`, keeping the rows' order. */
+function groupByMessage<T extends { messageId: string }>(
+  rows: T[],
+  out: Map<string, Omit<T, 'messageId'>[]>,
+): Map<string, Omit<T, 'messageId'>[]> {
+  for (const { messageId, ...rest } of rows) {
+    const list = out.get(messageId);
+    if (list) list.push(rest);
+    else out.set(messageId, [rest]);
+  }
+  return out;
 }

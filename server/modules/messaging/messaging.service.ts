@@ -395,6 +395,26 @@ export function createMessagingService(ctx: ServiceContext) {
     return id;
   }
 
+  /** One page of the messages of a conversation the actor may see, newest first, with files. */
+  async function messagePage(
+    actor: PatientActor | StaffActor,
+    conversationId: string,
+    cursor: string | undefined,
+  ) {
+    const rows = await withAttachments(
+      actor.chamberId,
+      await listMessages(
+        db,
+        actor.chamberId,
+        conversationId,
+        readerOf(actor),
+        parseCursor(cursor),
+        MESSAGE_PAGE_SIZE + 1,
+      ),
+    );
+    return pageOf(rows, MESSAGE_PAGE_SIZE, (m) => m.seq);
+  }
+
   return {
     sendMessage,
 
@@ -429,18 +449,7 @@ export function createMessagingService(ctx: ServiceContext) {
     ): Promise<PatientConversation> {
       await requirePatientAccess(db, actor, 'messaging');
       await visibleConversation(actor, conversationId);
-      const rows = await withAttachments(
-        actor.chamberId,
-        await listMessages(
-          db,
-          actor.chamberId,
-          conversationId,
-          readerOf(actor),
-          parseCursor(cursor),
-          MESSAGE_PAGE_SIZE + 1,
-        ),
-      );
-      const { page, nextCursor } = pageOf(rows, MESSAGE_PAGE_SIZE, (m) => m.seq);
+      const { page, nextCursor } = await messagePage(actor, conversationId, cursor);
       await audit(db, actor, clock(), {
         action: 'conversation.viewed',
         subjectType: 'conversation',
@@ -509,18 +518,7 @@ export function createMessagingService(ctx: ServiceContext) {
       cursor: string | undefined,
     ): Promise<StaffConversation> {
       const conv = await visibleConversation(actor, conversationId);
-      const rows = await withAttachments(
-        actor.chamberId,
-        await listMessages(
-          db,
-          actor.chamberId,
-          conversationId,
-          readerOf(actor),
-          parseCursor(cursor),
-          MESSAGE_PAGE_SIZE + 1,
-        ),
-      );
-      const { page, nextCursor } = pageOf(rows, MESSAGE_PAGE_SIZE, (m) => m.seq);
+      const { page, nextCursor } = await messagePage(actor, conversationId, cursor);
       await audit(db, actor, clock(), {
         action: 'conversation.viewed',
         patientId: conv.patientId,

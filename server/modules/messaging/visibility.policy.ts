@@ -1,4 +1,4 @@
-import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { messageRoles, messages } from '../../db/schema.js';
 
 /**
@@ -46,17 +46,45 @@ type MessagesTable = Pick<
   'chamberId' | 'id' | 'patientId' | 'sharedWithPatient' | 'authorUserId'
 >;
 
+/**
+ * A reader of a statement prepared once: its values are given when the statement runs, under
+ * these placeholder names (`readerPatientId`, or `readerUserId` and `readerRoleIds`).
+ */
+export type PreparedReader =
+  | { kind: 'patient'; patientId: Placeholder }
+  | { kind: 'staff'; userId: Placeholder; roleIds: Placeholder };
+
+export function preparedReader(kind: 'patient'): Extract<PreparedReader, { kind: 'patient' }>;
+export function preparedReader(kind: 'staff'): Extract<PreparedReader, { kind: 'staff' }>;
+export function preparedReader(kind: Reader['kind']): PreparedReader {
+  return kind === 'patient'
+    ? { kind, patientId: sql.placeholder('readerPatientId') }
+    : { kind, userId: sql.placeholder('readerUserId'), roleIds: sql.placeholder('readerRoleIds') };
+}
+
+/** The values of a `preparedReader` for one reader. */
+export function readerValues(reader: Reader): Record<string, unknown> {
+  return reader.kind === 'patient'
+    ? { readerPatientId: reader.patientId }
+    : { readerUserId: reader.userId, readerRoleIds: reader.roleIds };
+}
+
 /** `maySee` as an SQL condition on a row of `messages` (or of an alias of it). */
-export function maySeeSql(reader: Reader, m: MessagesTable = messages): SQL {
+export function maySeeSql(reader: Reader | PreparedReader, m: MessagesTable = messages): SQL {
   if (reader.kind === 'patient') {
     return and(sql`${m.sharedWithPatient}`, eq(m.patientId, reader.patientId))!;
   }
+  const heldRole = Array.isArray(reader.roleIds)
+    ? reader.roleIds.length > 0
+      ? inArray(messageRoles.roleId, reader.roleIds)
+      : sql`false`
+    : sql`${messageRoles.roleId} = any(${reader.roleIds}::uuid[])`;
   return or(
     eq(m.authorUserId, reader.userId),
     sql`exists (select 1 from ${messageRoles} where ${and(
       eq(messageRoles.chamberId, m.chamberId),
       eq(messageRoles.messageId, m.id),
-      reader.roleIds.length > 0 ? inArray(messageRoles.roleId, reader.roleIds) : sql`false`,
+      heldRole,
     )})`,
   )!;
 }

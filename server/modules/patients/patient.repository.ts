@@ -1,6 +1,7 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
 
 /** A patient with band, portal account and the chamber's Patient Portal switch: the facts of rule 1. */
 export async function findPatientRecord(db: Db, chamberId: string, patientId: string) {
@@ -17,18 +18,9 @@ export async function findPatientRecord(db: Db, chamberId: string, patientId: st
       portalEnabled: chambers.patientPortalEnabled,
     })
     .from(patients)
-    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
-    .innerJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
-    .leftJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
+    .innerJoin(chambers, patientChamber)
+    .innerJoin(chargeBands, patientBand)
+    .leftJoin(portalAccounts, patientAccount)
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
     .limit(1);
   return rows[0];
@@ -84,10 +76,7 @@ export async function searchPatients(db: Db, chamberId: string, query: string, l
       chargeBandName: chargeBands.name,
     })
     .from(patients)
-    .innerJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
+    .innerJoin(chargeBands, patientBand)
     .where(and(...where))
     .orderBy(
       asc(sql`lower(${patients.familyName})`),

@@ -6,6 +6,7 @@ import {
   PatientRecord,
   PatientSearchQuery,
   PatientSearchResult,
+  type PortalAccountAction,
 } from '../../../common/contract/patients.js';
 import { staffOf } from '../../plugins/auth.js';
 import { CursorQuery, IdParams, withErrors } from '../../lib/schemas.js';
@@ -95,7 +96,7 @@ export const patientRoutes: FastifyPluginAsyncTypebox<PatientRouteOptions> = asy
   );
 
   const action = (
-    path: string,
+    path: PortalAccountAction,
     summary: string,
     run: (actor: StaffActor, id: string) => Promise<PatientRecord>,
   ) =>

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
 import type { EligibilityFacts } from './portal-access.policy.js';
 
 /** Rule 1's facts of one patient, or undefined when the patient is not of this chamber. */
@@ -17,18 +18,9 @@ export async function findEligibilityFacts(
       bandAllowsMessaging: chargeBands.allowOnlineMessaging,
     })
     .from(patients)
-    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
-    .innerJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
-    .leftJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
+    .innerJoin(chambers, patientChamber)
+    .innerJoin(chargeBands, patientBand)
+    .leftJoin(portalAccounts, patientAccount)
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
     .limit(1);
   return rows[0];

@@ -1,6 +1,7 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
+import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
 import { hasPortalAccessSql } from '../portal-access/portal-access.policy.js';
 
 export interface SharedItemsEmailTarget {
@@ -50,18 +51,9 @@ async function wanted(db: Db, chamberId: string, which: SQL) {
   const rows = await db
     .select({ patientId: patients.id, email: portalAccounts.email, chamberName: chambers.name })
     .from(patients)
-    .innerJoin(chambers, eq(chambers.id, patients.chamberId))
-    .innerJoin(
-      chargeBands,
-      and(eq(chargeBands.chamberId, patients.chamberId), eq(chargeBands.id, patients.chargeBandId)),
-    )
-    .innerJoin(
-      portalAccounts,
-      and(
-        eq(portalAccounts.chamberId, patients.chamberId),
-        eq(portalAccounts.patientId, patients.id),
-      ),
-    )
+    .innerJoin(chambers, patientChamber)
+    .innerJoin(chargeBands, patientBand)
+    .innerJoin(portalAccounts, patientAccount)
     .where(
       and(
         eq(patients.chamberId, chamberId),

@@ -7,7 +7,11 @@ import type {
   StaffDocumentList,
 } from '../../../../common/contract/documents.js';
 import type { NewMedicalItem, StaffMedicalData } from '../../../../common/contract/medical-data.js';
-import type { PatientRecord, PatientSearchResult } from '../../../../common/contract/patients.js';
+import type {
+  PatientRecord,
+  PatientSearchResult,
+  PortalAccountAction,
+} from '../../../../common/contract/patients.js';
 
 export function usePatientSearch(query: string) {
   return useQuery({
@@ -37,7 +41,7 @@ export function usePatientActivity(id: string, enabled: boolean) {
 export function usePortalAccountAction(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (action: 'invite' | 'reset' | 'unblock' | 'disable' | 'enable') =>
+    mutationFn: (action: PortalAccountAction) =>
       post<PatientRecord>(`/patients/${id}/portal-account/${action}`),
     onSuccess: (record) => client.setQueryData(['patient', id], record),
   });

@@ -13,6 +13,7 @@ import {
 } from '../../db/schema.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
 import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
+import { eligibilityFactsFields } from '../portal-access/portal-access.repository.js';
 
 /** One staff user or one patient's portal account. */
 export type AccountSubject = { userId: string } | { patientId: string };
@@ -67,12 +68,7 @@ export async function findPortalPatient(db: Db, chamberId: string, patientId: st
       givenName: patients.givenName,
       familyName: patients.familyName,
       chamber: { key: chambers.key, name: chambers.name, timeZone: chambers.timeZone },
-      facts: {
-        portalEnabled: chambers.patientPortalEnabled,
-        accountState: portalAccounts.state,
-        bandOnlineAccess: chargeBands.onlineAccess,
-        bandAllowsMessaging: chargeBands.allowOnlineMessaging,
-      },
+      facts: eligibilityFactsFields,
     })
     .from(patients)
     .innerJoin(chambers, patientChamber)

@@ -4,7 +4,12 @@
  */
 import { ERROR_CODE_SYSTEM, type FhirError } from './fhir.errors.js';
 import type { AttachmentRow } from '../messaging/messaging.repository.js';
-import type { MessageRow, PatientRow } from './fhir.repository.js';
+import type {
+  MessageRow,
+  PatientRow,
+  RoleWithMembersRow,
+  StaffUserRow,
+} from './fhir.repository.js';
 
 export type Resource = { resourceType: string; id?: string } & Record<string, unknown>;
 
@@ -90,12 +95,8 @@ export function presentPatient(p: PatientRow): Resource {
   };
 }
 
-export function presentPractitioner(u: {
-  id: string;
-  name: string;
-  active: boolean;
-  updatedAt: Date;
-}): Resource {
+/** A staff user as a Practitioner. */
+export function presentPractitioner(u: StaffUserRow): Resource {
   return {
     resourceType: 'Practitioner',
     id: u.id,
@@ -106,12 +107,7 @@ export function presentPractitioner(u: {
 }
 
 /** A role (role group) of staff users; a deleted role is an inactive Group with no members. */
-export function presentGroup(r: {
-  id: string;
-  name: string;
-  deletedAt: Date | null;
-  members: { id: string; name: string; active: boolean }[];
-}): Resource {
+export function presentGroup(r: RoleWithMembersRow): Resource {
   const members = r.deletedAt ? [] : r.members;
   return {
     resourceType: 'Group',

@@ -1,85 +1,115 @@
-import { sql, type SQL } from 'drizzle-orm';
+import {
+  aliasedTable,
+  and,
+  asc,
+  eq,
+  gt,
+  gte,
+  like,
+  lt,
+  notExists,
+  or,
+  sql,
+  type Column,
+  type SQL,
+} from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
+import {
+  documents,
+  messageAttachments,
+  messages,
+  patients,
+  roleMembers,
+  roles,
+  users,
+} from '../../db/schema.js';
+import { patientName } from '../messaging/messaging.repository.js';
 
 /**
  * Queries of the FHIR API. Every one takes the chamber of the calling client and filters on
  * it; `internal` says whether the client may read messages not shared with the patient.
  */
 
-const toDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+type MessageRecord = typeof messages.$inferSelect;
+type PatientRecord = typeof patients.$inferSelect;
+type UserRecord = typeof users.$inferSelect;
+type RoleRecord = typeof roles.$inferSelect;
 
-/** Which messages the client may read: all of them, or only those shared with the patient. */
-const visibleTo = (alias: string, internal: boolean): SQL =>
-  internal ? sql`true` : sql.raw(`${alias}.shared_with_patient`);
+/** A table with the columns of `messages` (the table itself or an alias of it). */
+type MessagesTable = Pick<typeof messages, 'sharedWithPatient'>;
+
+/**
+ * Which messages an integration client may read: all of them with the read-internal scope, or
+ * only those shared with the patient. This is a rule of integration scopes, not SPEC rule 4
+ * (`messaging/visibility.policy.ts`): a client is neither a patient nor a staff user with roles.
+ */
+const visibleTo = (m: MessagesTable, internal: boolean): SQL =>
+  internal ? sql`true` : sql`${m.sharedWithPatient}`;
 
 export interface TimeBound {
   op: 'ge' | 'lt';
   at: Date;
 }
 
-function bounds(column: SQL, list: TimeBound[]): SQL {
-  if (list.length === 0) return sql``;
-  return sql.join(
-    list.map((b) =>
-      b.op === 'ge'
-        ? sql` and ${column} >= ${b.at.toISOString()}::timestamptz`
-        : sql` and ${column} < ${b.at.toISOString()}::timestamptz`,
-    ),
-    sql``,
-  );
-}
+const timeBounds = (column: Column, list: TimeBound[]): SQL[] =>
+  list.map((b) => (b.op === 'ge' ? gte(column, b.at) : lt(column, b.at)));
 
-export interface MessageRow {
-  seq: number;
-  id: string;
-  conversationId: string;
-  patientId: string;
-  authorKind: 'patient' | 'staff';
-  authorUserId: string | null;
-  authorName: string | null;
-  text: string;
-  sharedWithPatient: boolean;
-  createdAt: Date;
+/** A message as FHIR presents it, with its author's name. */
+export type MessageRow = Pick<
+  MessageRecord,
+  | 'seq'
+  | 'id'
+  | 'conversationId'
+  | 'patientId'
+  | 'authorKind'
+  | 'authorUserId'
+  | 'text'
+  | 'sharedWithPatient'
+  | 'createdAt'
+> & {
+  authorName: UserRecord['name'] | null;
   /** The first message of its conversation that the client may read: it carries the header. */
   firstVisible: boolean;
-}
-
-type RawMessage = {
-  seq: string | number;
-  id: string;
-  conversation_id: string;
-  patient_id: string;
-  author_kind: 'patient' | 'staff';
-  author_user_id: string | null;
-  author_name: string | null;
-  text: string;
-  shared_with_patient: boolean;
-  created_at: Date | string;
-  first_visible: boolean;
 };
 
-const toMessage = (r: RawMessage): MessageRow => ({
-  seq: Number(r.seq),
-  id: r.id,
-  conversationId: r.conversation_id,
-  patientId: r.patient_id,
-  authorKind: r.author_kind,
-  authorUserId: r.author_user_id,
-  authorName: r.author_name,
-  text: r.text,
-  sharedWithPatient: r.shared_with_patient,
-  createdAt: toDate(r.created_at),
-  firstVisible: r.first_visible,
-});
+const earlier = aliasedTable(messages, 'm2');
 
-const firstVisible = (internal: boolean): SQL => sql`not exists (
-  select 1 from messages m2
-   where m2.chamber_id = m.chamber_id and m2.conversation_id = m.conversation_id
-     and m2.seq < m.seq and ${visibleTo('m2', internal)})`;
+const firstVisible = (db: Db, internal: boolean): SQL<boolean> =>
+  sql<boolean>`${notExists(
+    db
+      .select({ one: sql`1` })
+      .from(earlier)
+      .where(
+        and(
+          eq(earlier.chamberId, messages.chamberId),
+          eq(earlier.conversationId, messages.conversationId),
+          lt(earlier.seq, messages.seq),
+          visibleTo(earlier, internal),
+        ),
+      ),
+  )}`;
 
-const messageColumns = (internal: boolean): SQL => sql`m.seq, m.id, m.conversation_id, m.patient_id,
-  m.author_kind, m.author_user_id, u.name as author_name, m.text, m.shared_with_patient, m.created_at,
-  ${firstVisible(internal)} as first_visible`;
+/** `messages` with its author (`users` left-joined), as `MessageRow`s. */
+const selectMessages = (db: Db, internal: boolean) =>
+  db
+    .select({
+      seq: messages.seq,
+      id: messages.id,
+      conversationId: messages.conversationId,
+      patientId: messages.patientId,
+      authorKind: messages.authorKind,
+      authorUserId: messages.authorUserId,
+      authorName: users.name,
+      text: messages.text,
+      sharedWithPatient: messages.sharedWithPatient,
+      createdAt: messages.createdAt,
+      firstVisible: firstVisible(db, internal),
+    })
+    .from(messages)
+    .leftJoin(
+      users,
+      and(eq(users.chamberId, messages.chamberId), eq(users.id, messages.authorUserId)),
+    );
 
 export interface MessageSearch {
   internal: boolean;
@@ -102,51 +132,60 @@ export async function searchMessages(
   chamberId: string,
   f: MessageSearch,
 ): Promise<MessageRow[]> {
-  const r = await db.execute<RawMessage>(sql`
-    select ${messageColumns(f.internal)}
-      from messages m
-      left join users u on u.chamber_id = m.chamber_id and u.id = m.author_user_id
-     where m.chamber_id = ${chamberId}::uuid and ${visibleTo('m', f.internal)}
-       ${f.patientId ? sql`and m.patient_id = ${f.patientId}::uuid` : sql``}
-       ${f.conversationId ? sql`and m.conversation_id = ${f.conversationId}::uuid` : sql``}
-       ${f.headersOnly ? sql`and ${firstVisible(f.internal)}` : sql``}
-       ${bounds(sql`m.created_at`, f.sent)}
-       ${
-         f.fromSeq
-           ? f.fromSeq.inclusive
-             ? sql`and m.seq >= ${f.fromSeq.seq}`
-             : sql`and m.seq > ${f.fromSeq.seq}`
-           : sql``
-       }
-     order by m.seq
-     limit ${f.limit}`);
-  return r.rows.map(toMessage);
+  return selectMessages(db, f.internal)
+    .where(
+      and(
+        eq(messages.chamberId, chamberId),
+        visibleTo(messages, f.internal),
+        f.patientId ? eq(messages.patientId, f.patientId) : undefined,
+        f.conversationId ? eq(messages.conversationId, f.conversationId) : undefined,
+        f.headersOnly ? firstVisible(db, f.internal) : undefined,
+        ...timeBounds(messages.createdAt, f.sent),
+        f.fromSeq
+          ? f.fromSeq.inclusive
+            ? gte(messages.seq, f.fromSeq.seq)
+            : gt(messages.seq, f.fromSeq.seq)
+          : undefined,
+      ),
+    )
+    .orderBy(asc(messages.seq))
+    .limit(f.limit);
 }
 
 /** One message the client may read. */
-export async function findMessage(db: Db, chamberId: string, id: string, internal: boolean) {
-  const r = await db.execute<RawMessage>(sql`
-    select ${messageColumns(internal)}
-      from messages m
-      left join users u on u.chamber_id = m.chamber_id and u.id = m.author_user_id
-     where m.chamber_id = ${chamberId}::uuid and m.id = ${id}::uuid and ${visibleTo('m', internal)}`);
-  const row = r.rows[0];
-  return row ? toMessage(row) : undefined;
+export async function findMessage(
+  db: Db,
+  chamberId: string,
+  id: string,
+  internal: boolean,
+): Promise<MessageRow | undefined> {
+  const [row] = await selectMessages(db, internal).where(
+    and(eq(messages.chamberId, chamberId), eq(messages.id, id), visibleTo(messages, internal)),
+  );
+  return row;
 }
 
 /**
  * A conversation as a thread header: only when the client may read one of its messages; its
  * time is that of the first such message.
  */
-export async function findThread(db: Db, chamberId: string, id: string, internal: boolean) {
-  const r = await db.execute<RawMessage>(sql`
-    select ${messageColumns(internal)}
-      from messages m
-      left join users u on u.chamber_id = m.chamber_id and u.id = m.author_user_id
-     where m.chamber_id = ${chamberId}::uuid and m.conversation_id = ${id}::uuid and ${visibleTo('m', internal)}
-     order by m.seq limit 1`);
-  const row = r.rows[0];
-  return row ? toMessage(row) : undefined;
+export async function findThread(
+  db: Db,
+  chamberId: string,
+  id: string,
+  internal: boolean,
+): Promise<MessageRow | undefined> {
+  const [row] = await selectMessages(db, internal)
+    .where(
+      and(
+        eq(messages.chamberId, chamberId),
+        eq(messages.conversationId, id),
+        visibleTo(messages, internal),
+      ),
+    )
+    .orderBy(asc(messages.seq))
+    .limit(1);
+  return row;
 }
 
 /** A document attached to a message the client may read (a Binary), with that message's patient. */
@@ -156,76 +195,68 @@ export async function findAttachedDocument(
   documentId: string,
   internal: boolean,
 ) {
-  const r = await db.execute<{
-    id: string;
-    patient_id: string;
-    content_type: string;
-    size_bytes: number | string;
-    message_id: string;
-  }>(sql`
-    select d.id, d.patient_id, d.content_type, d.size_bytes, m.id as message_id
-      from documents d
-      join message_attachments ma on ma.chamber_id = d.chamber_id and ma.document_id = d.id
-      join messages m on m.chamber_id = ma.chamber_id and m.id = ma.message_id
-     where d.chamber_id = ${chamberId}::uuid and d.id = ${documentId}::uuid and ${visibleTo('m', internal)}
-     limit 1`);
-  const row = r.rows[0];
-  return row
-    ? {
-        id: row.id,
-        patientId: row.patient_id,
-        contentType: row.content_type,
-        sizeBytes: Number(row.size_bytes),
-        messageId: row.message_id,
-      }
-    : undefined;
+  const [row] = await db
+    .select({
+      id: documents.id,
+      patientId: documents.patientId,
+      contentType: documents.contentType,
+      sizeBytes: documents.sizeBytes,
+      messageId: messages.id,
+    })
+    .from(documents)
+    .innerJoin(
+      messageAttachments,
+      and(
+        eq(messageAttachments.chamberId, documents.chamberId),
+        eq(messageAttachments.documentId, documents.id),
+      ),
+    )
+    .innerJoin(
+      messages,
+      and(
+        eq(messages.chamberId, messageAttachments.chamberId),
+        eq(messages.id, messageAttachments.messageId),
+      ),
+    )
+    .where(
+      and(
+        eq(documents.chamberId, chamberId),
+        eq(documents.id, documentId),
+        visibleTo(messages, internal),
+      ),
+    )
+    .limit(1);
+  return row;
 }
 
-export interface PatientRow {
-  id: string;
-  givenName: string;
-  familyName: string;
-  dateOfBirth: string;
-  email: string | null;
-  mobile: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A patient as FHIR presents it. */
+export type PatientRow = Pick<
+  PatientRecord,
+  'id' | 'givenName' | 'familyName' | 'dateOfBirth' | 'email' | 'mobile' | 'createdAt' | 'updatedAt'
+>;
 
-type RawPatient = {
-  id: string;
-  given_name: string;
-  family_name: string;
-  date_of_birth: string | Date;
-  email: string | null;
-  mobile: string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
+const patientColumns = {
+  id: patients.id,
+  givenName: patients.givenName,
+  familyName: patients.familyName,
+  dateOfBirth: patients.dateOfBirth,
+  email: patients.email,
+  mobile: patients.mobile,
+  createdAt: patients.createdAt,
+  updatedAt: patients.updatedAt,
 };
 
-const toPatient = (r: RawPatient): PatientRow => ({
-  id: r.id,
-  givenName: r.given_name,
-  familyName: r.family_name,
-  dateOfBirth:
-    r.date_of_birth instanceof Date
-      ? r.date_of_birth.toISOString().slice(0, 10)
-      : String(r.date_of_birth).slice(0, 10),
-  email: r.email,
-  mobile: r.mobile,
-  createdAt: toDate(r.created_at),
-  updatedAt: toDate(r.updated_at),
-});
-
-const patientColumns = sql`p.id, p.given_name, p.family_name, to_char(p.date_of_birth, 'YYYY-MM-DD') as date_of_birth,
-  p.email, p.mobile, p.created_at, p.updated_at`;
-
-export async function findPatient(db: Db, chamberId: string, id: string) {
-  const r = await db.execute<RawPatient>(sql`
-    select ${patientColumns} from patients p
-     where p.chamber_id = ${chamberId}::uuid and p.id = ${id}::uuid`);
-  const row = r.rows[0];
-  return row ? toPatient(row) : undefined;
+/** One patient of the chamber. */
+export async function findPatient(
+  db: Db,
+  chamberId: string,
+  id: string,
+): Promise<PatientRow | undefined> {
+  const [row] = await db
+    .select(patientColumns)
+    .from(patients)
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, id)));
+  return row;
 }
 
 const likeEscape = (s: string) => s.replace(/[%_\\]/g, '\\$&');
@@ -242,92 +273,97 @@ export interface PatientSearch {
   limit: number;
 }
 
+function nameMatches(n: PatientSearch['names'][number]): SQL {
+  if (n.mode === 'exact') {
+    return or(
+      eq(patients.givenName, n.value),
+      eq(patients.familyName, n.value),
+      eq(patientName, n.value),
+    )!;
+  }
+  const value = likeEscape(n.value.toLowerCase());
+  const pattern = n.mode === 'contains' ? `%${value}%` : `${value}%`;
+  return or(
+    like(sql`lower(${patients.givenName})`, pattern),
+    like(sql`lower(${patients.familyName})`, pattern),
+    like(sql`lower(${patientName})`, pattern),
+  )!;
+}
+
 /** Patients of the chamber matching every filter, in the order they were registered. */
 export async function searchPatients(
   db: Db,
   chamberId: string,
   f: PatientSearch,
 ): Promise<PatientRow[]> {
-  const where: SQL[] = [sql`p.chamber_id = ${chamberId}::uuid`];
-  for (const id of f.ids) where.push(id === null ? sql`false` : sql`p.id = ${id}::uuid`);
-  for (const n of f.names) {
-    if (n.mode === 'exact') {
-      where.push(
-        sql`(p.given_name = ${n.value} or p.family_name = ${n.value} or p.given_name || ' ' || p.family_name = ${n.value})`,
-      );
-    } else {
-      const pattern =
-        n.mode === 'contains'
-          ? `%${likeEscape(n.value.toLowerCase())}%`
-          : `${likeEscape(n.value.toLowerCase())}%`;
-      where.push(
-        sql`(lower(p.given_name) like ${pattern} or lower(p.family_name) like ${pattern} or lower(p.given_name || ' ' || p.family_name) like ${pattern})`,
-      );
-    }
-  }
-  for (const b of f.birth)
-    where.push(
-      b.op === 'ge'
-        ? sql`p.date_of_birth >= ${b.date}::date`
-        : sql`p.date_of_birth < ${b.date}::date`,
-    );
-  for (const e of f.emails) where.push(sql`lower(p.email) = ${e.toLowerCase()}`);
-  for (const b of f.updated)
-    where.push(
-      b.op === 'ge'
-        ? sql`p.updated_at >= ${b.at.toISOString()}::timestamptz`
-        : sql`p.updated_at < ${b.at.toISOString()}::timestamptz`,
-    );
-  if (f.after)
-    where.push(
-      sql`(p.created_at, p.id) > (${f.after.createdAt.toISOString()}::timestamptz, ${f.after.id}::uuid)`,
-    );
-  const r = await db.execute<RawPatient>(sql`
-    select ${patientColumns} from patients p
-     where ${sql.join(where, sql` and `)}
-     order by p.created_at, p.id
-     limit ${f.limit}`);
-  return r.rows.map(toPatient);
+  return db
+    .select(patientColumns)
+    .from(patients)
+    .where(
+      and(
+        eq(patients.chamberId, chamberId),
+        ...f.ids.map((id) => (id === null ? sql`false` : eq(patients.id, id))),
+        ...f.names.map(nameMatches),
+        ...f.birth.map((b) =>
+          b.op === 'ge' ? gte(patients.dateOfBirth, b.date) : lt(patients.dateOfBirth, b.date),
+        ),
+        ...f.emails.map((e) => eq(sql`lower(${patients.email})`, e.toLowerCase())),
+        ...timeBounds(patients.updatedAt, f.updated),
+        // A row comparison (the keyset of the page), which the query builder cannot say.
+        f.after
+          ? sql`(${patients.createdAt}, ${patients.id}) > (${f.after.createdAt.toISOString()}::timestamptz, ${f.after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(patients.createdAt), asc(patients.id))
+    .limit(f.limit);
 }
+
+/** A staff user as FHIR presents it (a Practitioner). */
+export type StaffUserRow = Pick<UserRecord, 'id' | 'name' | 'active' | 'updatedAt'>;
 
 /** A staff user (a Practitioner). */
-export async function findStaffUser(db: Db, chamberId: string, id: string) {
-  const r = await db.execute<{
-    id: string;
-    name: string;
-    active: boolean;
-    updated_at: Date | string;
-  }>(sql`
-    select u.id, u.name, u.active, u.updated_at from users u
-     where u.chamber_id = ${chamberId}::uuid and u.id = ${id}::uuid`);
-  const row = r.rows[0];
-  return row
-    ? { id: row.id, name: row.name, active: row.active, updatedAt: toDate(row.updated_at) }
-    : undefined;
+export async function findStaffUser(
+  db: Db,
+  chamberId: string,
+  id: string,
+): Promise<StaffUserRow | undefined> {
+  const [row] = await db
+    .select({ id: users.id, name: users.name, active: users.active, updatedAt: users.updatedAt })
+    .from(users)
+    .where(and(eq(users.chamberId, chamberId), eq(users.id, id)));
+  return row;
 }
 
+/** A role with its members, as FHIR presents it (a Group). */
+export type RoleWithMembersRow = Pick<RoleRecord, 'id' | 'name' | 'deletedAt' | 'createdAt'> & {
+  members: Pick<UserRecord, 'id' | 'name' | 'active'>[];
+};
+
 /** A role (a Group) with its members, deleted roles included: old messages still name them. */
-export async function findRoleWithMembers(db: Db, chamberId: string, id: string) {
-  const r = await db.execute<{
-    id: string;
-    name: string;
-    deleted_at: Date | string | null;
-    created_at: Date | string;
-  }>(sql`
-    select r.id, r.name, r.deleted_at, r.created_at from roles r
-     where r.chamber_id = ${chamberId}::uuid and r.id = ${id}::uuid`);
-  const role = r.rows[0];
+export async function findRoleWithMembers(
+  db: Db,
+  chamberId: string,
+  id: string,
+): Promise<RoleWithMembersRow | undefined> {
+  const [role] = await db
+    .select({
+      id: roles.id,
+      name: roles.name,
+      deletedAt: roles.deletedAt,
+      createdAt: roles.createdAt,
+    })
+    .from(roles)
+    .where(and(eq(roles.chamberId, chamberId), eq(roles.id, id)));
   if (!role) return undefined;
-  const members = await db.execute<{ id: string; name: string; active: boolean }>(sql`
-    select u.id, u.name, u.active from role_members rm
-      join users u on u.chamber_id = rm.chamber_id and u.id = rm.user_id
-     where rm.chamber_id = ${chamberId}::uuid and rm.role_id = ${id}::uuid
-     order by u.name, u.id`);
-  return {
-    id: role.id,
-    name: role.name,
-    deletedAt: role.deleted_at ? toDate(role.deleted_at) : null,
-    createdAt: toDate(role.created_at),
-    members: members.rows.map((m) => ({ id: m.id, name: m.name, active: m.active })),
-  };
+  const members = await db
+    .select({ id: users.id, name: users.name, active: users.active })
+    .from(roleMembers)
+    .innerJoin(
+      users,
+      and(eq(users.chamberId, roleMembers.chamberId), eq(users.id, roleMembers.userId)),
+    )
+    .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.roleId, id)))
+    .orderBy(asc(users.name), asc(users.id));
+  return { ...role, members };
 }

@@ -69,12 +69,17 @@ export function presentInboxLine(s: ConversationSummaryRow): InboxLine {
     id: s.id,
     createdAt: s.createdAt.toISOString(),
     unreadCount: s.unreadCount,
-    lastMessage: {
-      id: s.last.id,
-      author: author(s.last),
-      createdAt: s.last.createdAt.toISOString(),
-      preview: preview(s.last.text),
-    },
+    lastMessage: lastMessageOf(s),
+  };
+}
+
+/** The last message of a list line: its author, time and a plain-text preview. */
+function lastMessageOf(s: ConversationSummaryRow) {
+  return {
+    id: s.last.id,
+    author: author(s.last),
+    createdAt: s.last.createdAt.toISOString(),
+    preview: preview(s.last.text),
   };
 }
 
@@ -85,12 +90,6 @@ export function presentFeedLine(s: ConversationSummaryRow): FeedLine {
     createdAt: s.createdAt.toISOString(),
     awaitingReply: s.awaitingReply,
     unreadCount: s.unreadCount,
-    lastMessage: {
-      id: s.last.id,
-      author: author(s.last),
-      createdAt: s.last.createdAt.toISOString(),
-      preview: preview(s.last.text),
-      internalNote: !s.last.sharedWithPatient,
-    },
+    lastMessage: { ...lastMessageOf(s), internalNote: !s.last.sharedWithPatient },
   };
 }

@@ -14,6 +14,7 @@ import {
   notExists,
   or,
   sql,
+  type SQL,
 } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import {
@@ -34,6 +35,7 @@ import {
   maySeeSql,
   preparedReader,
   readerValues,
+  type PreparedReader,
   type Reader,
 } from './visibility.policy.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
@@ -352,27 +354,40 @@ export async function markRead(
     });
 }
 
+/** The messages counted as unread, beside the outer query's own `messages`. */
+const unreadMessages = aliasedTable(messages, 'm2');
+
+/**
+ * How many messages of the conversation the reader may see after their read mark (the
+ * `conversation_reads` row joined by the outer query), of those `which` picks.
+ */
+function unreadCount(
+  db: Db,
+  reader: PreparedReader,
+  which: (m: typeof unreadMessages) => SQL | undefined,
+) {
+  return sql<number>`(${db
+    .select({ n: count() })
+    .from(unreadMessages)
+    .where(
+      and(
+        eq(unreadMessages.chamberId, conversations.chamberId),
+        eq(unreadMessages.conversationId, conversations.id),
+        maySeeSql(reader, unreadMessages),
+        gt(unreadMessages.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
+        which(unreadMessages),
+      ),
+    )})`.mapWith(Number);
+}
 /** The patient's Inbox: conversations with something shared with them, newest first. */
 const inboxQueries = preparedFor((db) => {
   const reader = preparedReader('patient');
-  const m2 = aliasedTable(messages, 'm2');
   const build = (paged: boolean) =>
     db
       .select({
         conversation: conversationFields,
         // Messages from the clinic after the patient's read mark.
-        unreadCount: sql<number>`(${db
-          .select({ n: count() })
-          .from(m2)
-          .where(
-            and(
-              eq(m2.chamberId, conversations.chamberId),
-              eq(m2.conversationId, conversations.id),
-              maySeeSql(reader, m2),
-              eq(m2.authorKind, 'staff'),
-              gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
-            ),
-          )})`.mapWith(Number),
+        unreadCount: unreadCount(db, reader, (m) => eq(m.authorKind, 'staff')),
         last: messageFields,
       })
       .from(conversations)
@@ -449,24 +464,16 @@ const feedQueries = preparedFor((db) => {
     .orderBy(desc(messages.seq))
     .limit(1)
     .as('lm');
-  const m2 = aliasedTable(messages, 'm2');
   const build = (paged: boolean) =>
     db
       .select({
         conversation: conversationFields,
         // Messages by others after this user's read mark.
-        unreadCount: sql<number>`(${db
-          .select({ n: count() })
-          .from(m2)
-          .where(
-            and(
-              eq(m2.chamberId, conversations.chamberId),
-              eq(m2.conversationId, conversations.id),
-              gt(m2.seq, sql`coalesce(${conversationReads.lastReadSeq}, 0)`),
-              sql`${m2.authorUserId} is distinct from ${reader.userId}`,
-              maySeeSql(reader, m2),
-            ),
-          )})`.mapWith(Number),
+        unreadCount: unreadCount(
+          db,
+          reader,
+          (m) => sql`${m.authorUserId} is distinct from ${reader.userId}`,
+        ),
         last: {
           id: last.id,
           seq: last.seq,

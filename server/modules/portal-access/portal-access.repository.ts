@@ -4,6 +4,14 @@ import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema
 import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
 import type { EligibilityFacts } from './portal-access.policy.js';
 
+/** Rule 1's facts as selected columns (`chambers`, `charge_bands`, `portal_accounts` joined). */
+export const eligibilityFactsFields = {
+  portalEnabled: chambers.patientPortalEnabled,
+  accountState: portalAccounts.state,
+  bandOnlineAccess: chargeBands.onlineAccess,
+  bandAllowsMessaging: chargeBands.allowOnlineMessaging,
+};
+
 /** Rule 1's facts of one patient, or undefined when the patient is not of this chamber. */
 export async function findEligibilityFacts(
   db: Db,
@@ -11,12 +19,7 @@ export async function findEligibilityFacts(
   patientId: string,
 ): Promise<EligibilityFacts | undefined> {
   const rows = await db
-    .select({
-      portalEnabled: chambers.patientPortalEnabled,
-      accountState: portalAccounts.state,
-      bandOnlineAccess: chargeBands.onlineAccess,
-      bandAllowsMessaging: chargeBands.allowOnlineMessaging,
-    })
+    .select(eligibilityFactsFields)
     .from(patients)
     .innerJoin(chambers, patientChamber)
     .innerJoin(chargeBands, patientBand)

@@ -4,6 +4,11 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 export const POLL_WHILE_LIVE = 5 * 60_000;
 /** How often lists poll while the live stream is down (connecting, broken or not supported). */
 export const POLL_WHILE_DOWN = 30_000;
+/**
+ * How often the unread badge polls whatever the stream: reading in another tab or device sends
+ * no live event, and the count is one small query.
+ */
+export const POLL_UNREAD_COUNT = 30_000;
 
 let streamOpen = false;
 const statusListeners = new Set<() => void>();

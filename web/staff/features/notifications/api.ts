@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { get, pagedList, post } from '../../../lib/api';
-import { usePollInterval } from '../../../lib/live';
+import { POLL_UNREAD_COUNT, usePollInterval } from '../../../lib/live';
 import { useInvalidate } from '../../../lib/query';
 import { staffKeys } from '../feed/query-keys';
 import type { NotificationList, UnreadCount } from '../../../../common/contract/notifications.js';
@@ -18,7 +18,7 @@ export function useUnreadCount(enabled: boolean) {
     queryKey: [...staffKeys.notifications, 'count'],
     queryFn: () => get<UnreadCount>('/notifications/unread-count'),
     enabled,
-    refetchInterval: usePollInterval(),
+    refetchInterval: POLL_UNREAD_COUNT,
   });
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { ELIGIBILITY_CODES } from '../labels.js';
 import { MESSAGE_MAX_LENGTH } from '../limits.js';
 import { Id, Named, NextCursor, Nullable, Timestamp } from './common.js';
 
@@ -197,12 +198,7 @@ export const StaffSent = Type.Object({
 export type StaffSent = Static<typeof StaffSent>;
 
 /** Why a patient may not message (SPEC rule 1), in the order the conditions are checked. */
-export const EligibilityCode = Type.Union([
-  Type.Literal('portal_disabled'),
-  Type.Literal('account_not_active'),
-  Type.Literal('band_not_online'),
-  Type.Literal('messaging_not_allowed'),
-]);
+export const EligibilityCode = Type.Enum(ELIGIBILITY_CODES);
 export type EligibilityCode = Static<typeof EligibilityCode>;
 
 /** Error codes the sending routes answer besides the common ones (and rule 1's codes). */

@@ -95,7 +95,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{
         tags: ['Documents'],
         summary: 'Download a document',
         params: IdParams,
-        response: { ...withErrors({}), 200: DocumentDownload },
+        response: withErrors({ 200: DocumentDownload }),
       },
     },
     async (request, reply) =>
@@ -139,7 +139,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{
         tags: ['Portal'],
         summary: 'Download a document shared with the patient',
         params: IdParams,
-        response: { ...withErrors({}), 200: DocumentDownload },
+        response: withErrors({ 200: DocumentDownload }),
       },
     },
     async (request, reply) =>

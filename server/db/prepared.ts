@@ -22,3 +22,23 @@ export function preparedFor<Q>(build: (db: Db) => Q): (db: Db) => Q {
 
 /** A value given when a prepared query runs (`execute({ name: value })`). */
 export const placeholder = (name: string) => sql.placeholder(name);
+
+/**
+ * A paged list prepared in its two forms, its first page and a page before the cursor (the
+ * placeholder `beforeSeq`), and run in the form the cursor asks for.
+ */
+export function preparedPages<
+  Q extends { execute(values?: Record<string, unknown>): Promise<unknown> },
+>(build: (db: Db, paged: boolean) => Q) {
+  const forms = preparedFor((db) => ({ first: build(db, false), next: build(db, true) }));
+  return (
+    db: Db,
+    values: Record<string, unknown>,
+    beforeSeq: number | undefined,
+  ): ReturnType<Q['execute']> => {
+    const { first, next } = forms(db);
+    return (
+      beforeSeq === undefined ? first.execute(values) : next.execute({ ...values, beforeSeq })
+    ) as ReturnType<Q['execute']>;
+  };
+}

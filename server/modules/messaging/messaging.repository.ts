@@ -38,7 +38,7 @@ import {
   type PreparedReader,
   type Reader,
 } from './visibility.policy.js';
-import { placeholder, preparedFor } from '../../db/prepared.js';
+import { placeholder, preparedPages } from '../../db/prepared.js';
 
 type MessageRecord = typeof messages.$inferSelect;
 type DocumentRecord = typeof documents.$inferSelect;
@@ -380,9 +380,9 @@ function unreadCount(
     )})`.mapWith(Number);
 }
 /** The patient's Inbox: conversations with something shared with them, newest first. */
-const inboxQueries = preparedFor((db) => {
+const inboxPages = preparedPages((db, paged) => {
   const reader = preparedReader('patient');
-  const build = (paged: boolean) =>
+  return (
     db
       .select({
         conversation: conversationFields,
@@ -427,8 +427,8 @@ const inboxQueries = preparedFor((db) => {
       )
       .orderBy(desc(conversations.lastPatientVisibleSeq))
       .limit(placeholder('limit'))
-      .prepare(paged ? 'inbox_next_page' : 'inbox');
-  return { first: build(false), next: build(true) };
+      .prepare(paged ? 'inbox_next_page' : 'inbox')
+  );
 });
 
 export async function listInbox(
@@ -438,16 +438,12 @@ export async function listInbox(
   beforeSeq: number | undefined,
   limit: number,
 ): Promise<ConversationSummaryRow[]> {
-  const queries = inboxQueries(db);
   const values = { chamberId, ...readerValues({ kind: 'patient', patientId }), limit };
-  const rows = await (beforeSeq === undefined
-    ? queries.first.execute(values)
-    : queries.next.execute({ ...values, beforeSeq }));
-  return rows.map(toSummary);
+  return (await inboxPages(db, values, beforeSeq)).map(toSummary);
 }
 
 /** The patient's Feed as one staff user sees it: conversations with a message they may see. */
-const feedQueries = preparedFor((db) => {
+const feedPages = preparedPages((db, paged) => {
   const reader = preparedReader('staff');
   const last = db
     .select(messageFields)
@@ -464,52 +460,50 @@ const feedQueries = preparedFor((db) => {
     .orderBy(desc(messages.seq))
     .limit(1)
     .as('lm');
-  const build = (paged: boolean) =>
-    db
-      .select({
-        conversation: conversationFields,
-        // Messages by others after this user's read mark.
-        unreadCount: unreadCount(
-          db,
-          reader,
-          (m) => sql`${m.authorUserId} is distinct from ${reader.userId}`,
-        ),
-        last: {
-          id: last.id,
-          seq: last.seq,
-          conversationId: last.conversationId,
-          patientId: last.patientId,
-          authorKind: last.authorKind,
-          authorUserId: last.authorUserId,
-          authorName: last.authorName,
-          authorRoleName: last.authorRoleName,
-          text: last.text,
-          sharedWithPatient: last.sharedWithPatient,
-          createdAt: last.createdAt,
-        },
-      })
-      .from(conversations)
-      .innerJoinLateral(last, sql`true`)
-      .leftJoin(
-        conversationReads,
-        and(
-          eq(conversationReads.chamberId, conversations.chamberId),
-          eq(conversationReads.conversationId, conversations.id),
-          eq(conversationReads.readerKind, 'staff'),
-          eq(conversationReads.readerId, reader.userId),
-        ),
-      )
-      .where(
-        and(
-          eq(conversations.chamberId, placeholder('chamberId')),
-          eq(conversations.patientId, placeholder('patientId')),
-          paged ? lt(last.seq, placeholder('beforeSeq')) : undefined,
-        ),
-      )
-      .orderBy(desc(last.seq))
-      .limit(placeholder('limit'))
-      .prepare(paged ? 'feed_next_page' : 'feed');
-  return { first: build(false), next: build(true) };
+  return db
+    .select({
+      conversation: conversationFields,
+      // Messages by others after this user's read mark.
+      unreadCount: unreadCount(
+        db,
+        reader,
+        (m) => sql`${m.authorUserId} is distinct from ${reader.userId}`,
+      ),
+      last: {
+        id: last.id,
+        seq: last.seq,
+        conversationId: last.conversationId,
+        patientId: last.patientId,
+        authorKind: last.authorKind,
+        authorUserId: last.authorUserId,
+        authorName: last.authorName,
+        authorRoleName: last.authorRoleName,
+        text: last.text,
+        sharedWithPatient: last.sharedWithPatient,
+        createdAt: last.createdAt,
+      },
+    })
+    .from(conversations)
+    .innerJoinLateral(last, sql`true`)
+    .leftJoin(
+      conversationReads,
+      and(
+        eq(conversationReads.chamberId, conversations.chamberId),
+        eq(conversationReads.conversationId, conversations.id),
+        eq(conversationReads.readerKind, 'staff'),
+        eq(conversationReads.readerId, reader.userId),
+      ),
+    )
+    .where(
+      and(
+        eq(conversations.chamberId, placeholder('chamberId')),
+        eq(conversations.patientId, placeholder('patientId')),
+        paged ? lt(last.seq, placeholder('beforeSeq')) : undefined,
+      ),
+    )
+    .orderBy(desc(last.seq))
+    .limit(placeholder('limit'))
+    .prepare(paged ? 'feed_next_page' : 'feed');
 });
 
 export async function listFeed(
@@ -520,13 +514,9 @@ export async function listFeed(
   beforeSeq: number | undefined,
   limit: number,
 ): Promise<ConversationSummaryRow[]> {
-  const queries = feedQueries(db);
   const reader: Reader = { kind: 'staff', userId: viewer.userId, roleIds: viewer.roleIds };
   const values = { chamberId, patientId, ...readerValues(reader), limit };
-  const rows = await (beforeSeq === undefined
-    ? queries.first.execute(values)
-    : queries.next.execute({ ...values, beforeSeq }));
-  return rows.map(toSummary);
+  return (await feedPages(db, values, beforeSeq)).map(toSummary);
 }
 
 /** Messages of a conversation the reader may see, newest first, before a seq. */

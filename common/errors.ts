@@ -57,6 +57,12 @@ export const ERROR_CODES = [
   'attachments_not_allowed', // 403: the clinic does not accept patient attachments
   'idempotency_key_reused', // 422: the same Idempotency-Key with a different request
   'request_in_progress', // 409: the same Idempotency-Key is still being processed
+  'conversation_changed', // 409: a newer message or another assignee than its writer saw (rule 11)
+  'assignee_cannot_see', // 422: the chosen assignee cannot see the conversation
+  'topic_not_found', // 422: a topic that is not offered (unknown, inactive, deleted)
+  'topic_name_taken', // 409: a topic of that name exists
+  'subject_too_long', // 422: a subject over 120 characters
+  'subject_invalid', // 422: control characters in a subject
 
   // Documents and Medical Data
   'file_required', // 422: no part named `file`

@@ -32,6 +32,27 @@ export const LABELS = {
   newMessage: 'New message',
   documents: 'Documents',
   medicalData: 'Medical Data',
+  // Part 2: the team inbox (rules 9 to 11).
+  messages: 'Messages',
+  viewOpen: 'Open',
+  viewMine: 'Assigned to me',
+  viewUnassigned: 'Unassigned',
+  viewClosed: 'Closed',
+  awaitingReply: 'Awaiting reply',
+  overdue: 'Overdue',
+  redFlag: 'Red flag',
+  assignToMe: 'Assign to me',
+  assign: 'Assign',
+  closeConversation: 'Close conversation',
+  reopen: 'Reopen',
+  send: 'Send',
+  sendAndClose: 'Send and close',
+  messageTopics: 'Message Topics',
+  newTopic: 'New Topic',
+  topicName: 'Topic name',
+  routeToRole: 'Route to role',
+  whatIsYourMessageAbout: 'What is your message about?',
+  subject: 'Subject',
 } as const;
 
 /** Eligibility codes of SPEC rule 1, as the API answers them. */

@@ -27,6 +27,8 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { chargeBandRoutes } from './modules/charge-bands/charge-band.routes.js';
 import { createChargeBandService } from './modules/charge-bands/charge-band.service.js';
+import { conversationRoutes } from './modules/messaging/conversation.routes.js';
+import { createConversationService } from './modules/messaging/conversation.service.js';
 import { messagingRoutes } from './modules/messaging/messaging.routes.js';
 import { createMessagingService } from './modules/messaging/messaging.service.js';
 import { operationsRoutes } from './modules/operations/operations.routes.js';
@@ -38,6 +40,8 @@ import { createPortalAccountService } from './modules/portal-accounts/portal-acc
 import { roleRoutes } from './modules/roles/role.routes.js';
 import { createRoleService } from './modules/roles/role.service.js';
 import { settingRoutes } from './modules/settings/setting.routes.js';
+import { topicRoutes } from './modules/topics/topic.routes.js';
+import { createTopicService } from './modules/topics/topic.service.js';
 import { createSettingService } from './modules/settings/setting.service.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { createUserService } from './modules/users/user.service.js';
@@ -63,6 +67,7 @@ export function createServices(ctx: ServiceContext) {
     auth: createAuthService(ctx),
     audit: createAuditService(ctx),
     bands: createChargeBandService(ctx),
+    conversations: createConversationService(ctx),
     documents: createDocumentService(ctx),
     fhir: createFhirService(ctx),
     integrations: createIntegrationService(ctx),
@@ -74,6 +79,7 @@ export function createServices(ctx: ServiceContext) {
     accounts: createPortalAccountService(ctx),
     roles: createRoleService(ctx),
     settings: createSettingService(ctx),
+    topics: createTopicService(ctx),
     users: createUserService(ctx),
   };
 }
@@ -179,6 +185,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     signInRateLimit: config.signInRateLimitPerMinute,
   });
   await app.register(messagingRoutes, { messaging: services.messaging });
+  await app.register(conversationRoutes, { conversations: services.conversations });
+  await app.register(topicRoutes, { topics: services.topics });
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(patientRoutes, {
     patients: services.patients,

@@ -1,10 +1,12 @@
 import { Type, type Static } from 'typebox';
-import { Nullable, Timestamp } from './common.js';
+import { Named, Nullable, Timestamp } from './common.js';
+import { ConversationState, ConversationStatus } from './messaging.js';
 
 /**
- * Live events: GET /api/v1/events is a Server-Sent Events stream. Each event has an `id` (the
- * message's seq, to send back as Last-Event-ID), a name (`LiveEventName`) and a JSON `data`.
- * Heartbeats are comment lines without data.
+ * Live events: GET /api/v1/events is a Server-Sent Events stream. Each durable event has an
+ * `id` (its place in the chamber's event log, to send back as Last-Event-ID), a name
+ * (`LiveEventName`) and a JSON `data`. `conversation.typing` is fleeting: it has no id and is
+ * not replayed. Heartbeats are comment lines without data.
  */
 
 /** `?as=` picks the session when both apps are open; `?lastEventId=` stands in for the header. */
@@ -29,6 +31,8 @@ export type EventsQuery = Static<typeof EventsQuery>;
 /** The names of the events a stream sends. */
 export const LiveEventName = Type.Union([
   Type.Literal('message'),
+  Type.Literal('conversation.updated'),
+  Type.Literal('conversation.typing'),
   Type.Literal('resync'),
   Type.Literal('closed'),
 ]);
@@ -44,11 +48,12 @@ export const PatientMessageEvent = Type.Object({
 });
 export type PatientMessageEvent = Static<typeof PatientMessageEvent>;
 
-/** The notification a staff user got for a new message, if any. */
+/** The notification a staff user got for a new message, if any ("3 new messages from …"). */
 export const EventNotification = Type.Object({
   id: Type.String(),
   title: Type.String(),
   patientName: Type.String(),
+  count: Type.Integer(),
 });
 export type EventNotification = Static<typeof EventNotification>;
 
@@ -58,10 +63,44 @@ export const StaffMessageEvent = Type.Object({
   messageId: Type.String(),
   patientId: Type.String(),
   createdAt: Timestamp,
+  /** The staff author (null: the patient): their "is replying…" ends. */
+  authorId: Nullable(Type.String()),
   mine: Type.Boolean(),
   notification: Nullable(EventNotification),
 });
 export type StaffMessageEvent = Static<typeof StaffMessageEvent>;
+
+/**
+ * `conversation.updated` on a staff stream: the conversation's state after a change of status,
+ * assignee, red flag or reply-by, or after a message (an answer, a reopening). Only to staff
+ * who can see the conversation (rule 11).
+ */
+export const StaffConversationEvent = Type.Object({
+  conversation: ConversationState,
+  /** Who made the change (null: the patient or the clinic's own automation). */
+  by: Nullable(Named),
+});
+export type StaffConversationEvent = Static<typeof StaffConversationEvent>;
+
+/** `conversation.updated` on a patient's stream: only status and reply-by, of their own conversations. */
+export const PatientConversationEvent = Type.Object({
+  conversationId: Type.String(),
+  status: ConversationStatus,
+  replyBy: Nullable(Timestamp),
+});
+export type PatientConversationEvent = Static<typeof PatientConversationEvent>;
+
+/** How long "<name> is replying…" lasts after the last keystroke (rule 11). */
+export const TYPING_SECONDS = 30;
+
+/** `conversation.typing`: a colleague writes in a conversation you can see. */
+export const TypingEvent = Type.Object({
+  conversationId: Type.String(),
+  user: Named,
+  /** "is replying…" ends at this time unless renewed. */
+  until: Timestamp,
+});
+export type TypingEvent = Static<typeof TypingEvent>;
 
 /** `resync`: too much was missed to send it all; reload everything. */
 export const ResyncEvent = Type.Object({ reason: Type.String() });
@@ -83,5 +122,5 @@ export type ClosedEvent = Static<typeof ClosedEvent>;
 /** The stream as OpenAPI shows it: `text/event-stream`, the events above as `event:`/`data:` lines. */
 export const EventStream = Type.String({
   description:
-    'text/event-stream: `id: <seq>`, `event: message|resync|closed`, `data: <JSON>` (see PatientMessageEvent, StaffMessageEvent, ResyncEvent, ClosedEvent); comment lines as heartbeats',
+    'text/event-stream: `id: <seq>`, `event: message|conversation.updated|conversation.typing|resync|closed`, `data: <JSON>` (see PatientMessageEvent, StaffMessageEvent, StaffConversationEvent, PatientConversationEvent, TypingEvent, ResyncEvent, ClosedEvent); comment lines as heartbeats',
 });

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { ELIGIBILITY_CODES } from '../labels.js';
 import { MESSAGE_MAX_LENGTH } from '../limits.js';
-import { Id, Named, NextCursor, Nullable, Timestamp } from './common.js';
+import { Cursor, Id, Limit, Named, NextCursor, Nullable, Timestamp } from './common.js';
 
 /**
  * The Patient Portal's Inbox and the staff Feed: what is sent to start a conversation or reply,
@@ -33,6 +33,25 @@ export const PatientMessageBody = Type.Object(
 );
 export type PatientMessageBody = Static<typeof PatientMessageBody>;
 
+/** The most characters of a conversation's subject. */
+export const SUBJECT_MAX_LENGTH = 120;
+
+/** A conversation's optional short title, seen by everyone who sees the conversation. */
+export const Subject = Type.String({
+  description: `1 to ${SUBJECT_MAX_LENGTH} characters; empty or blank means no subject`,
+});
+
+/** A patient's new conversation: the message, and what it is about (rule 9). */
+export const PatientStartBody = Type.Object(
+  {
+    ...PatientMessageBody.properties,
+    topicId: Type.Optional(Id),
+    subject: Type.Optional(Subject),
+  },
+  { additionalProperties: false },
+);
+export type PatientStartBody = Static<typeof PatientStartBody>;
+
 /** Who a staff message is shared with: the patient, one or more roles, or both (rule 3). */
 export const Audience = Type.Object({
   shareWithPatient: Type.Boolean({ description: 'also share with the patient' }),
@@ -49,6 +68,30 @@ export const StaffMessageBody = Type.Object(
   { additionalProperties: false },
 );
 export type StaffMessageBody = Static<typeof StaffMessageBody>;
+
+/** A staff user's new conversation with a patient, with an optional subject. */
+export const StaffStartBody = Type.Object(
+  { ...StaffMessageBody.properties, subject: Type.Optional(Subject) },
+  { additionalProperties: false },
+);
+export type StaffStartBody = Static<typeof StaffStartBody>;
+
+/** A staff reply: also "Send and close", and the last message its writer saw (rule 11). */
+export const StaffReplyBody = Type.Object(
+  {
+    ...StaffMessageBody.properties,
+    close: Type.Optional(Type.Boolean({ description: 'Send and close' })),
+    afterMessageId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          'the newest message its writer saw: 409 conversation_changed when a newer one they may see exists',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type StaffReplyBody = Static<typeof StaffReplyBody>;
 
 /** The optional `Idempotency-Key` header of every sending route. */
 export const IdempotencyHeaders = Type.Object(
@@ -114,10 +157,42 @@ export const StaffMessage = Type.Object({
 });
 export type StaffMessage = Static<typeof StaffMessage>;
 
+/** Open or Closed (rule 10). */
+export const ConversationStatus = Type.Union([Type.Literal('open'), Type.Literal('closed')]);
+export type ConversationStatus = Static<typeof ConversationStatus>;
+
+/** What a conversation is about, as every reader of it sees it (rule 9). */
+const About = {
+  subject: Nullable(Type.String()),
+  topic: Nullable(Named),
+};
+
+/**
+ * Conversation-level state (rule 10), shown to every staff user who sees at least one of its
+ * messages: it tells that a reply was sent, never its text.
+ */
+export const ConversationState = Type.Object({
+  id: Type.String(),
+  patient: Named,
+  ...About,
+  status: ConversationStatus,
+  awaitingReply: Type.Boolean(),
+  overdue: Type.Boolean(),
+  redFlag: Type.Boolean(),
+  replyBy: Nullable(Timestamp),
+  assignee: Nullable(Named),
+  /** The staff user who last replied to the patient. */
+  answeredBy: Nullable(Named),
+});
+export type ConversationState = Static<typeof ConversationState>;
+
 /** One line of the patient's Inbox: the last message shared with them. */
 export const InboxLine = Type.Object({
   id: Type.String(),
   createdAt: Timestamp,
+  ...About,
+  status: ConversationStatus,
+  replyBy: Nullable(Timestamp),
   unreadCount: Type.Integer(),
   lastMessage: Type.Object({
     id: Type.String(),
@@ -132,6 +207,9 @@ export type InboxLine = Static<typeof InboxLine>;
 export const FeedLine = Type.Object({
   id: Type.String(),
   createdAt: Timestamp,
+  ...About,
+  status: ConversationStatus,
+  assignee: Nullable(Named),
   awaitingReply: Type.Boolean(),
   unreadCount: Type.Integer(),
   lastMessage: Type.Object({
@@ -161,7 +239,12 @@ export type Feed = Static<typeof Feed>;
 
 /** One of the patient's conversations, its messages oldest first (older pages with the cursor). */
 export const PatientConversation = Type.Object({
-  conversation: Type.Object({ id: Type.String() }),
+  conversation: Type.Object({
+    id: Type.String(),
+    ...About,
+    status: ConversationStatus,
+    replyBy: Nullable(Timestamp),
+  }),
   messages: Type.Array(PatientMessage),
   nextCursor: NextCursor,
   canReply: Type.Boolean(),
@@ -171,10 +254,10 @@ export type PatientConversation = Static<typeof PatientConversation>;
 /** A conversation as a staff user sees it, with the reply form's default audience. */
 export const StaffConversation = Type.Object({
   conversation: Type.Object({
-    id: Type.String(),
-    patient: Named,
-    awaitingReply: Type.Boolean(),
+    ...ConversationState.properties,
     patientCanSee: Type.Boolean(),
+    /** When the patient opened the conversation after the last staff message shared with them. */
+    seenByPatient: Nullable(Type.Object({ messageId: Type.String(), at: Timestamp })),
   }),
   messages: Type.Array(StaffMessage),
   nextCursor: NextCursor,
@@ -210,4 +293,70 @@ export type MessagingErrorCode =
   | 'attachments_not_allowed'
   | 'attachment_not_found'
   | 'idempotency_key_reused'
-  | 'request_in_progress';
+  | 'request_in_progress'
+  | 'topic_not_found'
+  | 'subject_too_long'
+  | 'conversation_changed';
+
+/** The Messages page's views (rule 10). */
+export const TeamInboxView = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('mine'),
+  Type.Literal('unassigned'),
+  Type.Literal('closed'),
+]);
+export type TeamInboxView = Static<typeof TeamInboxView>;
+
+/** GET /api/v1/inbox: a view, filters and paging. */
+export const TeamInboxQuery = Type.Object(
+  {
+    view: Type.Optional(TeamInboxView),
+    roleId: Type.Optional(Id),
+    topicId: Type.Optional(Id),
+    cursor: Type.Optional(Cursor),
+    limit: Type.Optional(Limit),
+  },
+  { additionalProperties: false },
+);
+export type TeamInboxQuery = Static<typeof TeamInboxQuery>;
+
+/** One conversation of the team inbox: its state and the last message the viewer may see. */
+export const TeamInboxLine = Type.Object({
+  ...ConversationState.properties,
+  lastMessage: Type.Object({
+    id: Type.String(),
+    author: Author,
+    createdAt: Timestamp,
+    preview: Type.String(),
+    internalNote: Type.Boolean(),
+  }),
+  /** The viewer's unread messages in it. */
+  unread: Type.Integer(),
+});
+export type TeamInboxLine = Static<typeof TeamInboxLine>;
+
+export const TeamInbox = Type.Object({
+  conversations: Type.Array(TeamInboxLine),
+  nextCursor: NextCursor,
+});
+export type TeamInbox = Static<typeof TeamInbox>;
+
+/** PATCH /api/v1/conversations/:id: status, assignee (compare-and-set), clearing a red flag. */
+export const ConversationChange = Type.Object(
+  {
+    status: Type.Optional(ConversationStatus),
+    assigneeId: Type.Optional(Nullable(Id)),
+    expectedAssigneeId: Type.Optional(
+      Nullable(
+        Type.String({
+          format: 'uuid',
+          description:
+            'the assignee its writer saw (null: nobody); 409 conversation_changed if it changed',
+        }),
+      ),
+    ),
+    redFlag: Type.Optional(Type.Literal(false)),
+  },
+  { additionalProperties: false },
+);
+export type ConversationChange = Static<typeof ConversationChange>;

@@ -20,15 +20,21 @@ export const NotificationKind = Type.Union([
 ]);
 export type NotificationKind = Static<typeof NotificationKind>;
 
-/** One notification; `preview` is null when its message is no longer visible to the reader. */
+/**
+ * One notification: for a conversation, one item while unread, counting its new messages
+ * ("3 new messages from Alice Archer"). `preview` is of the newest of them, null when the
+ * reader may no longer see it; `answeredBy` once a colleague replied to the patient after it.
+ */
 export const Notification = Type.Object({
   id: Type.String(),
   kind: NotificationKind,
   title: Type.String(),
-  patient: Named,
-  conversationId: Type.String(),
-  messageId: Type.String(),
+  patient: Nullable(Named),
+  conversationId: Nullable(Type.String()),
+  messageId: Nullable(Type.String()),
+  count: Type.Integer(),
   preview: Nullable(Type.String()),
+  answeredBy: Nullable(Named),
   createdAt: Timestamp,
   read: Type.Boolean(),
 });

@@ -298,6 +298,38 @@ export const sessions = pgTable(
   ],
 );
 
+/** What a conversation is about (SPEC rule 9): each topic routes to one role. */
+export const topics = pgTable(
+  'topics',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    /** The role a conversation of this topic goes to; if it was deleted, rule 2's role. */
+    roleId: uuid('role_id').notNull(),
+    /** An inactive topic is no longer offered; its conversations keep it. */
+    active: boolean('active').notNull().default(true),
+    /** A deleted topic stays for the conversations that have it, never offered again. */
+    deletedAt: ts('deleted_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'topics_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'topics_role_fk',
+      columns: [t.chamberId, t.roleId],
+      foreignColumns: [roles.chamberId, roles.id],
+    }),
+    uniqueIndex('topics_name_unique')
+      .on(t.chamberId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+    check('topics_name_length', sql`char_length(${t.name}) between 1 and 100`),
+  ],
+);
+
 export const conversations = pgTable(
   'conversations',
   {
@@ -312,6 +344,35 @@ export const conversations = pgTable(
     /** A patient's message waits for a staff message shared with the patient. */
     awaitingReply: boolean('awaiting_reply').notNull().default(false),
     createdAt: ts('created_at').notNull(),
+    /** The seq of the newest message, whoever may see it: the team inbox's "newest". */
+    lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+    topicId: uuid('topic_id'),
+    /** Optional short title (1–120 characters), seen by everyone who sees the conversation. */
+    subject: text('subject'),
+    status: text('status', { enum: ['open', 'closed'] })
+      .notNull()
+      .default('open'),
+    assigneeUserId: uuid('assignee_user_id'),
+    /** A message of the conversation matched a red flag phrase (rule 14) and was not cleared. */
+    redFlag: boolean('red_flag').notNull().default(false),
+    /** When the clinic promised a first reply (rule 12); null when not awaiting reply. */
+    replyBy: ts('reply_by'),
+    /**
+     * Who can see the conversation (rule 4 at conversation level), kept by every send in the
+     * same statement: the roles any of its messages is shared with, and its staff authors.
+     */
+    staffRoleIds: uuid('staff_role_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    staffAuthorIds: uuid('staff_author_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** The newest staff message shared with the patient: "Answered by <name>". */
+    answeredByUserId: uuid('answered_by_user_id'),
+    answeredSeq: bigint('answered_seq', { mode: 'number' }),
+    updatedAt: ts('updated_at'),
   },
   (t) => [
     primaryKey({ name: 'conversations_pk', columns: [t.chamberId, t.id] }),
@@ -320,6 +381,31 @@ export const conversations = pgTable(
       columns: [t.chamberId, t.patientId],
       foreignColumns: [patients.chamberId, patients.id],
     }),
+    foreignKey({
+      name: 'conversations_topic_fk',
+      columns: [t.chamberId, t.topicId],
+      foreignColumns: [topics.chamberId, topics.id],
+    }),
+    foreignKey({
+      name: 'conversations_assignee_fk',
+      columns: [t.chamberId, t.assigneeUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    check('conversations_subject_length', sql`char_length(${t.subject}) between 1 and 120`),
+    check('conversations_status_values', sql`${t.status} in ('open', 'closed')`),
+    // The team inbox's order (rule 10): red flags first, then reply-by soonest (overdue ones
+    // are the soonest), then newest. One key in one direction, so a cursor is a row compare.
+    index('conversations_team_inbox_idx').on(
+      t.chamberId,
+      t.status,
+      sql`(not ${t.redFlag})`,
+      sql`coalesce(${t.replyBy}, 'infinity'::timestamptz)`,
+      sql`(-${t.lastSeq})`,
+    ),
+    index('conversations_assignee_idx')
+      .on(t.chamberId, t.assigneeUserId)
+      .where(sql`${t.assigneeUserId} is not null`),
+    index('conversations_staff_roles_idx').using('gin', t.staffRoleIds),
     index('conversations_patient_idx').on(t.chamberId, t.patientId, t.lastMessageAt),
     index('conversations_inbox_idx')
       .on(t.chamberId, t.patientId, t.lastPatientVisibleSeq)
@@ -430,17 +516,26 @@ export const notifications = pgTable(
     id: uuid('id').notNull(),
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
     userId: uuid('user_id').notNull(),
+    /**
+     * `patient_message`/`staff_message`: one item per conversation while unread, counting its
+     * new messages (`message_id` is the newest; `staff_message` once a colleague's is among them).
+     */
     kind: text('kind', { enum: ['patient_message', 'staff_message'] }).notNull(),
-    patientId: uuid('patient_id').notNull(),
-    conversationId: uuid('conversation_id').notNull(),
-    messageId: uuid('message_id').notNull(),
+    patientId: uuid('patient_id'),
+    conversationId: uuid('conversation_id'),
+    messageId: uuid('message_id'),
+    messageCount: integer('message_count').notNull().default(1),
     createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at'),
     readAt: ts('read_at'),
   },
   (t) => [
     primaryKey({ name: 'notifications_pk', columns: [t.chamberId, t.id] }),
     uniqueIndex('notifications_seq_unique').on(t.seq),
-    uniqueIndex('notifications_user_message_unique').on(t.chamberId, t.userId, t.messageId),
+    // One unread item per conversation and user.
+    uniqueIndex('notifications_unread_conversation_unique')
+      .on(t.chamberId, t.userId, t.conversationId)
+      .where(sql`${t.readAt} is null and ${t.kind} in ('patient_message', 'staff_message')`),
     foreignKey({
       name: 'notifications_user_fk',
       columns: [t.chamberId, t.userId],
@@ -467,6 +562,41 @@ export const notifications = pgTable(
     index('notifications_unread_idx')
       .on(t.chamberId, t.userId)
       .where(sql`${t.readAt} is null`),
+  ],
+);
+
+/**
+ * The live-event log: what `/api/v1/events` streams, in `seq` order, with the audience that may
+ * hear each event (rule 4): the patient (`to_patient`), the members of `role_ids`, and the
+ * staff users of `user_ids`. Written in the transaction of its cause, under the chamber's
+ * message order, so a stream that has passed seq N has seen every earlier event of the chamber.
+ */
+export const liveEvents = pgTable(
+  'live_events',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    kind: text('kind', { enum: ['message', 'conversation.updated'] }).notNull(),
+    patientId: uuid('patient_id'),
+    conversationId: uuid('conversation_id'),
+    messageId: uuid('message_id'),
+    toPatient: boolean('to_patient').notNull().default(false),
+    roleIds: uuid('role_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    userIds: uuid('user_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    data: jsonb('data'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'live_events_pk', columns: [t.seq] }),
+    index('live_events_chamber_seq_idx').on(t.chamberId, t.seq),
   ],
 );
 
@@ -575,6 +705,7 @@ export type Patient = typeof patients.$inferSelect;
 export type PortalAccount = typeof portalAccounts.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
+export type Topic = typeof topics.$inferSelect;
 export type Job = typeof jobs.$inferSelect;
 
 /** Files of a patient (letters, results, photos), stored outside the database; rule 5 applies when shared. */

@@ -15,6 +15,7 @@ import { createMessagingService } from '../modules/messaging/messaging.service.j
 import { insertPatient } from '../modules/patients/patient.repository.js';
 import { insertPortalAccount } from '../modules/portal-accounts/portal-account.repository.js';
 import { insertRole } from '../modules/roles/role.repository.js';
+import { insertTopic } from '../modules/topics/topic.repository.js';
 import { insertUser, setUserRoles } from '../modules/users/user.repository.js';
 
 export const DEMO_PASSWORD = 'demo-password-1';
@@ -184,6 +185,25 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     }
   }
 
+  // Message Topics (SPEC Part 2, demo chamber): each routes to one role.
+  const topicIds: Record<string, string> = {};
+  for (const [name, role] of [
+    ['Appointments', 'Reception'],
+    ['Prescriptions', 'Nurses'],
+    ['Test results', 'Nurses'],
+    ['Something else', 'Appointment Reminder Admin'],
+  ] as const) {
+    topicIds[name] = randomUUID();
+    await insertTopic(db, {
+      chamberId,
+      id: topicIds[name],
+      name,
+      roleId: roleIds[role]!,
+      active: true,
+      now: start,
+    });
+  }
+
   // Conversations written through the real service, so they carry notifications and audit rows.
   let t = start.getTime();
   const at: Clock = () => new Date((t += 47 * 60_000));
@@ -223,6 +243,8 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     { patientId: alice.patientId },
     {
       text: 'Hello, could I move my appointment on Thursday to the afternoon?',
+      topicId: topicIds.Appointments!,
+      subject: 'Thursday appointment',
     },
   );
   await messaging.sendMessage(
@@ -247,15 +269,16 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     { patientId: alice.patientId },
     {
       text: 'Since the new tablets I feel a bit dizzy in the mornings.\nIs that normal?',
+      topicId: topicIds.Prescriptions!,
     },
   );
   await messaging.sendMessage(
-    rita,
+    nina,
     { conversationId: second.conversation.id },
     {
-      text: 'Passing this to the nurses: patient reports morning dizziness since the new prescription.',
+      text: 'Morning dizziness since the new prescription: usual in the first weeks at this dose. Doctors, please review at her next visit.',
       shareWithPatient: false,
-      roleIds: [roleIds.Nurses!],
+      roleIds: [roleIds.Nurses!, roleIds.Doctors!],
     },
   );
   await messaging.sendMessage(
@@ -272,6 +295,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     nina,
     { patientId: patientIds.Bob! },
     {
+      subject: 'Annual blood pressure check',
       text: 'Bob is due for his annual blood pressure check.',
       shareWithPatient: false,
       roleIds: [roleIds.Nurses!, roleIds.Reception!],

@@ -616,7 +616,10 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
         actor,
         sentSeq: 0,
         buffer: null,
-        send: (_id: number, _event: string, data: any) => heard.push(data.messageId),
+        send: (_id: number, event: string, data: any) => {
+          if (event === 'message') heard.push(data.messageId);
+        },
+        sendFleeting: () => undefined,
         ping: () => undefined,
         close: () => undefined,
       };

@@ -1,23 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type {
-  CloseReason,
-  PatientMessageEvent,
-  ResyncEvent,
-  StaffMessageEvent,
-} from '../../../common/contract/events.js';
+import type { CloseReason, ResyncEvent, TypingEvent } from '../../../common/contract/events.js';
 import type { Database } from '../../db/connect.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { LIVE_EVENTS_CHANNEL } from '../messaging/messaging.repository.js';
-import { eventFor } from './event.policy.js';
-import {
-  liveSessions,
-  messagesSince,
-  newestSeq,
-  type MessageEventRow,
-} from './event.repository.js';
+import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
+import { eventFor, mayHearTyping, type Delivered, type TypingSignal } from './event.policy.js';
+import { eventsSince, liveSessions, newestSeq, type EventRow } from './event.repository.js';
 
-/** A reconnect that missed more than this many messages of its chamber gets "resync". */
+/** A reconnect that missed more than this many events of its chamber gets "resync". */
 export const MAX_CATCH_UP = 1000;
 const BATCH = 500;
 
@@ -27,9 +17,11 @@ export interface EventListener {
   /** The newest seq this stream has passed (delivered or not for this listener). */
   sentSeq: number;
   /** Events held while the stream catches up, then sent in order. */
-  buffer: MessageEventRow[] | null;
-  send(id: number, event: 'message', data: PatientMessageEvent | StaffMessageEvent): void;
+  buffer: EventRow[] | null;
+  send(id: number, event: Delivered['event'], data: Delivered['data']): void;
   send(id: number, event: 'resync', data: ResyncEvent): void;
+  /** A fleeting event: no id, never replayed. */
+  sendFleeting(event: 'conversation.typing', data: TypingEvent): void;
   /** A comment line that keeps proxies from closing an idle stream. */
   ping(): void;
   close(reason: CloseReason): void;
@@ -44,9 +36,10 @@ interface ChamberState {
 }
 
 /**
- * Live events for one app process. The durable rows are the truth: on a NOTIFY (from any
+ * Live events for one app process. The durable event log is the truth: on a NOTIFY (from any
  * process), on a reconnect of the listening connection, or every few seconds, the hub reads
- * the chamber's new messages once and hands each listener what SPEC rule 4 lets it see.
+ * the chamber's new events once and hands each listener what SPEC rule 4 lets it hear.
+ * "Is replying…" is fleeting: it comes as a NOTIFY payload and is passed on at once.
  */
 export function createEventHub(ctx: ServiceContext, database: Database, log?: FastifyBaseLogger) {
   const { db, clock, config } = ctx;
@@ -55,15 +48,38 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
   let pollTimer: NodeJS.Timeout | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
-  function deliver(listener: EventListener, row: MessageEventRow): void {
+  function deliver(listener: EventListener, row: EventRow): void {
     if (listener.buffer) {
       listener.buffer.push(row);
       return;
     }
     if (row.seq <= listener.sentSeq) return;
     listener.sentSeq = row.seq;
-    const event = eventFor(listener.actor, row);
-    if (event) listener.send(row.seq, 'message', event);
+    const delivered = eventFor(listener.actor, row, clock());
+    if (delivered) listener.send(row.seq, delivered.event, delivered.data);
+  }
+
+  /** Passes "is replying…" to the listeners of its chamber who may hear it. */
+  function typing(signal: TypingSignal): void {
+    const state = chambers.get(signal.chamberId);
+    if (!state) return;
+    for (const listener of state.listeners) {
+      if (!listener.buffer && mayHearTyping(listener.actor, signal))
+        listener.sendFleeting('conversation.typing', signal.event);
+    }
+  }
+
+  /** A NOTIFY: a chamber id (new events to read) or a typing signal (JSON). */
+  function onNotify(payload: string): void {
+    if (!payload.startsWith('{')) {
+      wake(payload);
+      return;
+    }
+    try {
+      typing(JSON.parse(payload) as TypingSignal);
+    } catch (error) {
+      log?.warn({ err: error }, 'live events: unreadable typing signal');
+    }
   }
 
   /** Closes streams whose session ended and gives staff listeners their current roles. */
@@ -93,7 +109,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       do {
         state.again = false;
         for (;;) {
-          const rows = await messagesSince(db, chamberId, state.lastSeq, BATCH);
+          const rows = await eventsSince(db, chamberId, state.lastSeq, BATCH);
           if (rows.length === 0) break;
           await refresh(chamberId, state);
           for (const row of rows) {
@@ -104,7 +120,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
         }
       } while (state.again);
     } catch (error) {
-      log?.warn({ err: error }, 'live events: reading new messages failed; will retry');
+      log?.warn({ err: error }, 'live events: reading new events failed; will retry');
     } finally {
       state.running = false;
     }
@@ -121,7 +137,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     void drain(chamberId, state);
   }
 
-  /** Starts following a chamber from its newest message. */
+  /** Starts following a chamber from its newest event. */
   function startChamber(chamberId: string): ChamberState {
     const created: ChamberState = {
       listeners: new Set(),
@@ -152,11 +168,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
   return {
     /** Starts listening for NOTIFY, the safety-net poll and the heartbeats. */
     async start(): Promise<void> {
-      stopListening = await database.listen(
-        LIVE_EVENTS_CHANNEL,
-        (payload) => wake(payload),
-        wakeAll,
-      );
+      stopListening = await database.listen(LIVE_EVENTS_CHANNEL, onNotify, wakeAll);
       pollTimer = setInterval(wakeAll, config.eventsPollMs);
       heartbeatTimer = setInterval(() => {
         for (const [chamberId, state] of chambers) {
@@ -192,7 +204,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
         const missed =
           lastEventId > state.lastSeq + BATCH
             ? []
-            : await messagesSince(db, chamberId, lastEventId, MAX_CATCH_UP + 1);
+            : await eventsSince(db, chamberId, lastEventId, MAX_CATCH_UP + 1);
         if (lastEventId > state.lastSeq + BATCH || missed.length > MAX_CATCH_UP) {
           const newest = await newestSeq(db, chamberId);
           listener.sentSeq = newest;

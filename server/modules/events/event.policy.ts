@@ -1,38 +1,99 @@
-import type { PatientMessageEvent, StaffMessageEvent } from '../../../common/contract/events.js';
+import type {
+  PatientConversationEvent,
+  PatientMessageEvent,
+  StaffConversationEvent,
+  StaffMessageEvent,
+  TypingEvent,
+} from '../../../common/contract/events.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { maySee, readerOf } from '../messaging/visibility.policy.js';
-import type { MessageEventRow } from './event.repository.js';
+import { presentConversationState } from '../messaging/messaging.presenter.js';
+import { notificationTitle } from '../notifications/notification.presenter.js';
+import type { EventAudience, EventRow } from './event.repository.js';
+
+/** An event as one listener receives it: its name and data. */
+export type Delivered =
+  | { event: 'message'; data: PatientMessageEvent | StaffMessageEvent }
+  | { event: 'conversation.updated'; data: PatientConversationEvent | StaffConversationEvent };
 
 /**
- * What one listener may hear of a new message, or null: exactly the messages SPEC rule 4 lets
- * them see (`maySee`, the predicate the lists use in SQL), staff with the roles they hold now.
+ * Whether a listener may hear an event (rule 4): a patient the events of their own
+ * conversations meant for them; a staff user those of a role they hold now, or naming them.
+ * For a message this is exactly `maySee` (the message's audience is the event's).
  */
+export function mayHear(listener: StaffActor | PatientActor, e: EventAudience): boolean {
+  if (listener.kind === 'patient') return e.toPatient && e.patientId === listener.patientId;
+  return e.userIds.includes(listener.userId) || e.roleIds.some((r) => listener.roleIds.includes(r));
+}
+
+/** What one listener may hear of an event, or null. */
 export function eventFor(
   listener: StaffActor | PatientActor,
-  m: MessageEventRow,
-): PatientMessageEvent | StaffMessageEvent | null {
-  if (!maySee(readerOf(listener), m)) return null;
-  if (listener.kind === 'patient') {
+  e: EventRow,
+  now: Date,
+): Delivered | null {
+  if (!mayHear(listener, e)) return null;
+  if (e.kind === 'conversation.updated') {
+    if (listener.kind === 'patient') {
+      const replyBy = e.state.awaitingReply && e.state.replyBy ? e.state.replyBy : null;
+      return {
+        event: 'conversation.updated',
+        data: {
+          conversationId: e.conversationId,
+          status: e.state.status,
+          replyBy: replyBy?.toISOString() ?? null,
+        },
+      };
+    }
     return {
-      conversationId: m.conversationId,
-      messageId: m.messageId,
-      createdAt: m.createdAt,
-      fromClinic: m.authorKind === 'staff',
+      event: 'conversation.updated',
+      data: { conversation: presentConversationState(e.state, now), by: e.by },
     };
   }
-  const notificationId = m.notified.get(listener.userId);
+  if (listener.kind === 'patient') {
+    return {
+      event: 'message',
+      data: {
+        conversationId: e.conversationId,
+        messageId: e.messageId,
+        createdAt: e.createdAt,
+        fromClinic: e.authorKind === 'staff',
+      },
+    };
+  }
+  const notification = e.notified.get(listener.userId);
   return {
-    conversationId: m.conversationId,
-    messageId: m.messageId,
-    patientId: m.patientId,
-    createdAt: m.createdAt,
-    mine: m.authorUserId === listener.userId,
-    notification: notificationId
-      ? {
-          id: notificationId,
-          title: `New message from ${m.authorKind === 'patient' ? m.patientName : m.authorName}`,
-          patientName: m.patientName,
-        }
-      : null,
+    event: 'message',
+    data: {
+      conversationId: e.conversationId,
+      messageId: e.messageId,
+      patientId: e.patientId,
+      createdAt: e.createdAt,
+      authorId: e.authorUserId,
+      mine: e.authorUserId === listener.userId,
+      notification: notification
+        ? {
+            id: notification.id,
+            title: notificationTitle(
+              notification.kind,
+              notification.count,
+              e.patientName,
+              e.authorName,
+            ),
+            patientName: e.patientName,
+            count: notification.count,
+          }
+        : null,
+    },
   };
+}
+
+/** "Is replying…" as the hub passes it between app processes (NOTIFY payload). */
+export interface TypingSignal extends EventAudience {
+  chamberId: string;
+  event: TypingEvent;
+}
+
+/** Who hears "is replying…": staff who can see the conversation, never its writer (rule 11). */
+export function mayHearTyping(listener: StaffActor | PatientActor, t: TypingSignal): boolean {
+  return listener.kind === 'staff' && listener.userId !== t.event.user.id && mayHear(listener, t);
 }

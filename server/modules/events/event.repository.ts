@@ -1,95 +1,207 @@
-import { and, asc, eq, gt, max, or, sql } from 'drizzle-orm';
+import { aliasedTable, and, asc, eq, gt, max, or, sql } from 'drizzle-orm';
+import type { NotificationKind } from '../../../common/contract/notifications.js';
 import type { Db } from '../../db/connect.js';
 import {
-  messageRoles,
+  conversations,
+  liveEvents,
   messages,
   notifications,
   patients,
   roleMembers,
   roles,
   sessions,
+  topics,
   users,
 } from '../../db/schema.js';
-import { patientName } from '../messaging/messaging.repository.js';
-import type { MessageAudience } from '../messaging/visibility.policy.js';
+import {
+  answerer,
+  assignee,
+  stateFields,
+  type ConversationStateRow,
+} from '../messaging/conversation.repository.js';
 
 type MessageRecord = typeof messages.$inferSelect;
 
+/** Who may hear an event (rule 4): the patient, members of these roles, these staff users. */
+export interface EventAudience {
+  patientId: string | null;
+  toPatient: boolean;
+  roleIds: string[];
+  userIds: string[];
+}
+
 /** A new message of a chamber with what is needed to decide who may hear of it (rule 4). */
-export type MessageEventRow = MessageAudience &
-  Pick<MessageRecord, 'seq' | 'conversationId' | 'authorKind'> & {
+export type MessageEventRow = EventAudience &
+  Pick<MessageRecord, 'conversationId' | 'authorKind' | 'authorUserId'> & {
+    kind: 'message';
+    seq: number;
+    patientId: string;
     messageId: string;
     patientName: string;
     authorName: string;
     /** ISO 8601, as the event sends it. */
     createdAt: string;
-    /** The notification each user got for this message: user id → notification id. */
-    notified: Map<string, string>;
+    /** The notification each user has for this message: user id → its id and count. */
+    notified: Map<string, { id: string; count: number; kind: NotificationKind }>;
   };
 
-type Notified = { userId: string; id: string }[];
+/** A change of a conversation's state; the state sent is the conversation's as it is now. */
+export type ConversationEventRow = EventAudience & {
+  kind: 'conversation.updated';
+  seq: number;
+  conversationId: string;
+  state: ConversationStateRow;
+  by: { id: string; name: string } | null;
+};
 
-/** The chamber's messages after a seq, oldest first. */
-export async function messagesSince(
+export type EventRow = MessageEventRow | ConversationEventRow;
+
+type Notified = { userId: string; id: string; count: number; kind: NotificationKind }[];
+
+/** Drivers answer uuid[] as an array (pg with types) or as its text `{a,b}`. */
+function uuidArray(v: string[] | string | null): string[] {
+  if (v === null) return [];
+  if (Array.isArray(v)) return v;
+  return v
+    .replace(/^\{|\}$/g, '')
+    .split(',')
+    .filter(Boolean);
+}
+
+const byUser = aliasedTable(users, 'by_user');
+
+/** The chamber's events after a seq, oldest first. */
+export async function eventsSince(
   db: Db,
   chamberId: string,
   afterSeq: number,
   limit: number,
-): Promise<MessageEventRow[]> {
+): Promise<EventRow[]> {
   const rows = await db
     .select({
-      seq: messages.seq,
-      messageId: messages.id,
-      conversationId: messages.conversationId,
-      patientId: messages.patientId,
-      patientName,
+      seq: liveEvents.seq,
+      kind: liveEvents.kind,
+      patientId: liveEvents.patientId,
+      conversationId: liveEvents.conversationId,
+      messageId: liveEvents.messageId,
+      toPatient: liveEvents.toPatient,
+      roleIds: sql<string[] | string | null>`${liveEvents.roleIds}::text[]`,
+      userIds: sql<string[] | string | null>`${liveEvents.userIds}::text[]`,
+      createdAt: liveEvents.createdAt,
+      byId: byUser.id,
+      byName: byUser.name,
       authorKind: messages.authorKind,
       authorUserId: messages.authorUserId,
-      userName: users.name,
-      sharedWithPatient: messages.sharedWithPatient,
-      createdAt: messages.createdAt,
-      roleIds: sql<
-        string[] | null
-      >`(select coalesce(array_agg(${messageRoles.roleId}::text), '{}') from ${messageRoles}
-         where ${messageRoles.chamberId} = ${messages.chamberId} and ${messageRoles.messageId} = ${messages.id})`,
+      authorName: sql<
+        string | null
+      >`(select ${users.name} from ${users} where ${users.chamberId} = ${messages.chamberId} and ${users.id} = ${messages.authorUserId})`,
       // Drivers answer json as parsed JSON or as its text.
       notified: sql<
         Notified | string | null
-      >`(select coalesce(json_agg(json_build_object('userId', ${notifications.userId}, 'id', ${notifications.id})), '[]'::json) from ${notifications}
-         where ${notifications.chamberId} = ${messages.chamberId} and ${notifications.messageId} = ${messages.id})`,
+      >`(select coalesce(json_agg(json_build_object('userId', ${notifications.userId}, 'id', ${notifications.id}, 'count', ${notifications.messageCount}, 'kind', ${notifications.kind})), '[]'::json) from ${notifications}
+         where ${notifications.chamberId} = ${liveEvents.chamberId} and ${notifications.messageId} = ${liveEvents.messageId}
+           and ${liveEvents.kind} = 'message')`,
+      state: stateFields,
     })
-    .from(messages)
-    .innerJoin(
-      patients,
-      and(eq(patients.chamberId, messages.chamberId), eq(patients.id, messages.patientId)),
+    .from(liveEvents)
+    .leftJoin(
+      messages,
+      and(eq(messages.chamberId, liveEvents.chamberId), eq(messages.id, liveEvents.messageId)),
     )
     .leftJoin(
-      users,
-      and(eq(users.chamberId, messages.chamberId), eq(users.id, messages.authorUserId)),
-    )
-    .where(and(eq(messages.chamberId, chamberId), gt(messages.seq, afterSeq)))
-    .orderBy(asc(messages.seq))
-    .limit(limit);
-  return rows.map(({ userName, roleIds, notified, createdAt, ...row }) => ({
-    ...row,
-    authorName: row.authorKind === 'patient' ? row.patientName : (userName ?? ''),
-    createdAt: createdAt.toISOString(),
-    roleIds: roleIds ?? [],
-    // A map, so that handing a message to each of n listeners costs n lookups, not n × n.
-    notified: new Map(
-      (typeof notified === 'string' ? (JSON.parse(notified) as Notified) : (notified ?? [])).map(
-        (n) => [n.userId, n.id],
+      conversations,
+      and(
+        eq(conversations.chamberId, liveEvents.chamberId),
+        eq(conversations.id, liveEvents.conversationId),
       ),
-    ),
-  }));
+    )
+    .leftJoin(
+      patients,
+      and(
+        eq(patients.chamberId, conversations.chamberId),
+        eq(patients.id, conversations.patientId),
+      ),
+    )
+    .leftJoin(
+      topics,
+      and(eq(topics.chamberId, conversations.chamberId), eq(topics.id, conversations.topicId)),
+    )
+    .leftJoin(
+      assignee,
+      and(
+        eq(assignee.chamberId, conversations.chamberId),
+        eq(assignee.id, conversations.assigneeUserId),
+      ),
+    )
+    .leftJoin(
+      answerer,
+      and(
+        eq(answerer.chamberId, conversations.chamberId),
+        eq(answerer.id, conversations.answeredByUserId),
+      ),
+    )
+    .leftJoin(
+      byUser,
+      and(
+        eq(byUser.chamberId, liveEvents.chamberId),
+        sql`${byUser.id}::text = ${liveEvents.data} ->> 'by'`,
+      ),
+    )
+    .where(and(eq(liveEvents.chamberId, chamberId), gt(liveEvents.seq, afterSeq)))
+    .orderBy(asc(liveEvents.seq))
+    .limit(limit);
+  return rows.map((row): EventRow => {
+    const audience: EventAudience = {
+      patientId: row.patientId,
+      toPatient: row.toPatient,
+      roleIds: uuidArray(row.roleIds),
+      userIds: uuidArray(row.userIds),
+    };
+    const state = row.state as unknown as ConversationStateRow;
+    if (row.kind === 'message') {
+      const notified =
+        typeof row.notified === 'string'
+          ? (JSON.parse(row.notified) as Notified)
+          : (row.notified ?? []);
+      return {
+        ...audience,
+        kind: 'message',
+        seq: row.seq,
+        patientId: row.patientId!,
+        conversationId: row.conversationId!,
+        messageId: row.messageId!,
+        patientName: state.patientName,
+        authorKind: row.authorKind!,
+        authorUserId: row.authorUserId,
+        authorName: row.authorKind === 'patient' ? state.patientName : (row.authorName ?? ''),
+        createdAt: row.createdAt.toISOString(),
+        // A map, so that handing a message to each of n listeners costs n lookups, not n × n.
+        notified: new Map(
+          notified.map((n) => [n.userId, { id: n.id, count: Number(n.count), kind: n.kind }]),
+        ),
+      };
+    }
+    return {
+      ...audience,
+      kind: 'conversation.updated',
+      seq: row.seq,
+      conversationId: row.conversationId!,
+      state: {
+        ...state,
+        staffRoleIds: uuidArray(state.staffRoleIds as unknown as string[] | string | null),
+        staffAuthorIds: uuidArray(state.staffAuthorIds as unknown as string[] | string | null),
+      },
+      by: row.byId ? { id: row.byId, name: row.byName ?? '' } : null,
+    };
+  });
 }
 
-/** The newest message seq of the chamber (0 when it has none). */
+/** The newest event seq of the chamber (0 when it has none). */
 export async function newestSeq(db: Db, chamberId: string): Promise<number> {
   const rows = await db
-    .select({ seq: max(messages.seq) })
-    .from(messages)
-    .where(eq(messages.chamberId, chamberId));
+    .select({ seq: max(liveEvents.seq) })
+    .from(liveEvents)
+    .where(eq(liveEvents.chamberId, chamberId));
   return rows[0]?.seq ?? 0;
 }
 

@@ -16,7 +16,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (
       schema: {
         tags: ['Live events'],
         summary:
-          'Server-Sent Events: `message` (a new message you may see, with your notification if any), `resync` (too much missed: reload), heartbeats. Reconnect with Last-Event-ID to get exactly what was missed.',
+          'Server-Sent Events: `message` (a new message you may see, with your notification if any), `conversation.updated` (a conversation you can see changed status, assignee, red flag or reply-by; patients: status and reply-by of their own), `conversation.typing` (a colleague is replying; no id), `resync` (too much missed: reload), heartbeats. Reconnect with Last-Event-ID to get exactly what was missed.',
         querystring: EventsQuery,
         response: withErrors({ 200: EventStream }),
       },
@@ -51,6 +51,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (
           if (!open) return;
           res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
           if (res.writableLength > MAX_BUFFERED_BYTES) listener.close('slow_reader');
+        },
+        sendFleeting(event, data) {
+          if (!open) return;
+          res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         },
         ping() {
           if (open) res.write(': heartbeat\n\n');

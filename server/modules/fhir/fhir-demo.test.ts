@@ -36,9 +36,13 @@ describe('the demo chamber', () => {
     expect(fhirProblems(messages.body)).toEqual([]);
     const texts = entriesOf(messages.body).map((c) => c.payload[0].contentString);
     expect(texts).toHaveLength(6);
+    // What each thread is about: its topic as category, its subject as topic.text.
+    const about = entriesOf(messages.body).map((c) => [c.category?.[0]?.text, c.topic?.text]);
+    expect(about).toContainEqual(['Appointments', 'Thursday appointment']);
+    expect(about).toContainEqual(['Prescriptions', undefined]);
     // The internal note of the demo is served: the client holds the internal scope.
     expect(texts).toContain(
-      'Passing this to the nurses: patient reports morning dizziness since the new prescription.',
+      'Morning dizziness since the new prescription: usual in the first weeks at this dose. Doctors, please review at her next visit.',
     );
   });
 });

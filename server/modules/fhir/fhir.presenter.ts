@@ -18,6 +18,26 @@ export const PATIENT_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
 
 const iso = (d: Date) => d.toISOString();
 
+/** The code system of the chamber's Message Topics (a topic's id is its code). */
+export const TOPIC_CODE_SYSTEM = 'urn:patient-portal:message-topic';
+
+/** What a conversation is about: its topic as `category`, its subject as `topic.text`. */
+function about(m: Pick<MessageRow, 'topicId' | 'topicName' | 'subject'>) {
+  return {
+    ...(m.topicId
+      ? {
+          category: [
+            {
+              coding: [{ system: TOPIC_CODE_SYSTEM, code: m.topicId, display: m.topicName ?? '' }],
+              text: m.topicName ?? '',
+            },
+          ],
+        }
+      : {}),
+    ...(m.subject ? { topic: { text: m.subject } } : {}),
+  };
+}
+
 /** A conversation: the thread header its messages point at with `partOf`; no payload. */
 export function presentThread(first: MessageRow): Resource {
   return {
@@ -25,6 +45,7 @@ export function presentThread(first: MessageRow): Resource {
     id: first.conversationId,
     meta: { lastUpdated: iso(first.createdAt) },
     status: 'in-progress',
+    ...about(first),
     subject: { reference: `Patient/${first.patientId}` },
     sent: iso(first.createdAt),
   };
@@ -47,6 +68,7 @@ export function presentMessage(
     meta: { lastUpdated: iso(m.createdAt) },
     partOf: [{ reference: `Communication/${m.conversationId}` }],
     status: 'completed',
+    ...about(m),
     subject: { reference: `Patient/${m.patientId}` },
     sent: iso(m.createdAt),
     ...(recipient.length > 0 ? { recipient } : {}),

@@ -15,12 +15,14 @@ import {
 } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import {
+  conversations,
   documents,
   messageAttachments,
   messages,
   patients,
   roleMembers,
   roles,
+  topics,
   users,
 } from '../../db/schema.js';
 import { patientName } from '../messaging/messaging.repository.js';
@@ -68,6 +70,10 @@ export type MessageRow = Pick<
   | 'createdAt'
 > & {
   authorName: UserRecord['name'] | null;
+  /** What its conversation is about (SPEC rule 9). */
+  topicId: string | null;
+  topicName: string | null;
+  subject: string | null;
   /** The first message of its conversation that the client may read: it carries the header. */
   firstVisible: boolean;
 };
@@ -103,12 +109,26 @@ const selectMessages = (db: Db, internal: boolean) =>
       text: messages.text,
       sharedWithPatient: messages.sharedWithPatient,
       createdAt: messages.createdAt,
+      topicId: conversations.topicId,
+      topicName: topics.name,
+      subject: conversations.subject,
       firstVisible: firstVisible(db, internal),
     })
     .from(messages)
     .leftJoin(
       users,
       and(eq(users.chamberId, messages.chamberId), eq(users.id, messages.authorUserId)),
+    )
+    .innerJoin(
+      conversations,
+      and(
+        eq(conversations.chamberId, messages.chamberId),
+        eq(conversations.id, messages.conversationId),
+      ),
+    )
+    .leftJoin(
+      topics,
+      and(eq(topics.chamberId, conversations.chamberId), eq(topics.id, conversations.topicId)),
     );
 
 export interface MessageSearch {

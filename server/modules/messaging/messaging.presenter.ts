@@ -1,11 +1,14 @@
 import type {
   Attachment,
   Author,
+  ConversationState,
   FeedLine,
   InboxLine,
   PatientMessage,
   StaffMessage,
+  TeamInboxLine,
 } from '../../../common/contract/messaging.js';
+import type { ConversationStateRow, TeamInboxRow } from './conversation.repository.js';
 import type { AttachmentRow, ConversationSummaryRow, MessageRow } from './messaging.repository.js';
 
 const PREVIEW_LENGTH = 140;
@@ -68,6 +71,9 @@ export function presentInboxLine(s: ConversationSummaryRow): InboxLine {
   return {
     id: s.id,
     createdAt: s.createdAt.toISOString(),
+    ...about(s),
+    status: s.status,
+    replyBy: s.awaitingReply && s.replyBy ? s.replyBy.toISOString() : null,
     unreadCount: s.unreadCount,
     lastMessage: lastMessageOf(s),
   };
@@ -88,8 +94,56 @@ export function presentFeedLine(s: ConversationSummaryRow): FeedLine {
   return {
     id: s.id,
     createdAt: s.createdAt.toISOString(),
+    ...about(s),
+    status: s.status,
+    assignee: named(s.assigneeId, s.assigneeName),
     awaitingReply: s.awaitingReply,
     unreadCount: s.unreadCount,
     lastMessage: { ...lastMessageOf(s), internalNote: !s.last.sharedWithPatient },
+  };
+}
+
+/** `{ id, name }`, or null when there is no id. */
+function named(id: string | null, name: string | null) {
+  return id ? { id, name: name ?? '' } : null;
+}
+
+/** What a conversation is about: its subject and topic (rule 9). */
+function about(c: { subject: string | null; topicId: string | null; topicName: string | null }) {
+  return { subject: c.subject, topic: named(c.topicId, c.topicName) };
+}
+
+/**
+ * A conversation's state as every staff reader of it sees it (rule 10). Overdue: still
+ * awaiting reply after its reply-by.
+ */
+export function presentConversationState(c: ConversationStateRow, now: Date): ConversationState {
+  const replyBy = c.awaitingReply && c.replyBy ? c.replyBy : null;
+  return {
+    id: c.id,
+    patient: { id: c.patientId, name: c.patientName },
+    ...about(c),
+    status: c.status,
+    awaitingReply: c.awaitingReply,
+    overdue: replyBy !== null && replyBy.getTime() <= now.getTime(),
+    redFlag: c.redFlag,
+    replyBy: replyBy?.toISOString() ?? null,
+    assignee: named(c.assigneeId, c.assigneeName),
+    answeredBy: named(c.answeredById, c.answeredByName),
+  };
+}
+
+/** One row of the team inbox: the state, the last message the viewer may see, their unread. */
+export function presentTeamInboxLine(r: TeamInboxRow, now: Date): TeamInboxLine {
+  return {
+    ...presentConversationState(r, now),
+    lastMessage: {
+      id: r.last.id,
+      author: author(r.last),
+      createdAt: r.last.createdAt.toISOString(),
+      preview: preview(r.last.text),
+      internalNote: !r.last.sharedWithPatient,
+    },
+    unread: r.unread,
   };
 }

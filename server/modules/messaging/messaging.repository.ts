@@ -28,6 +28,7 @@ import {
   notifications,
   patients,
   roles,
+  topics,
   users,
 } from '../../db/schema.js';
 import {
@@ -69,12 +70,16 @@ export interface ConversationSummaryRow {
   id: string;
   awaitingReply: boolean;
   createdAt: Date;
+  subject: string | null;
+  topicId: string | null;
+  topicName: string | null;
+  status: 'open' | 'closed';
+  replyBy: Date | null;
+  assigneeId: string | null;
+  assigneeName: string | null;
   unreadCount: number;
   last: MessageRow;
 }
-
-/** The channel every app process LISTENs on for new messages; the payload is the chamber id. */
-export const LIVE_EVENTS_CHANNEL = 'portal_events';
 
 /** The patient's full name (`patients` joined). */
 export const patientName = sql<string>`${patients.givenName} || ' ' || ${patients.familyName}`;
@@ -85,7 +90,7 @@ export const authorName = sql<
 >`case when ${messages.authorKind} = 'patient' then ${patientName} else ${users.name} end`;
 
 /** A message's columns with its author's name (`patients` and `users` joined). */
-const messageFields = {
+export const messageFields = {
   id: messages.id,
   seq: messages.seq,
   conversationId: messages.conversationId,
@@ -107,22 +112,41 @@ const attachmentFields = {
   createdAt: documents.createdAt,
 };
 
-type MessageFields = Omit<MessageRow, 'authorName' | 'attachments'> & {
+export type MessageFields = Omit<MessageRow, 'authorName' | 'attachments'> & {
   authorName: string | null;
 };
 
-function toMessage(r: MessageFields): MessageRow {
+export function toMessage(r: MessageFields): MessageRow {
   return { ...r, authorName: r.authorName ?? '', attachments: [] };
 }
+
+/** The assignee of a list line's conversation. */
+const lineAssignee = aliasedTable(users, 'line_assignee');
 
 const conversationFields = {
   id: conversations.id,
   awaitingReply: conversations.awaitingReply,
   createdAt: conversations.createdAt,
+  subject: conversations.subject,
+  topicId: conversations.topicId,
+  topicName: topics.name,
+  status: conversations.status,
+  replyBy: conversations.replyBy,
+  assigneeId: conversations.assigneeUserId,
+  assigneeName: lineAssignee.name,
+};
+
+/** The topic and the assignee of a list line (`conversationFields`). */
+const lineJoins = {
+  topic: and(eq(topics.chamberId, conversations.chamberId), eq(topics.id, conversations.topicId)),
+  assignee: and(
+    eq(lineAssignee.chamberId, conversations.chamberId),
+    eq(lineAssignee.id, conversations.assigneeUserId),
+  ),
 };
 
 function toSummary(r: {
-  conversation: Pick<ConversationSummaryRow, 'id' | 'awaitingReply' | 'createdAt'>;
+  conversation: Omit<ConversationSummaryRow, 'unreadCount' | 'last'>;
   unreadCount: number;
   last: MessageFields;
 }): ConversationSummaryRow {
@@ -181,6 +205,63 @@ export async function resolveRoleForNewMessages(
   return rows[0]?.id;
 }
 
+/**
+ * Where a patient's message goes (rules 2 and 9): the role of the conversation's topic (or of
+ * the topic it starts with), else the Role for new messages, else the built-in role; for a
+ * reply also the roles of the last staff message shared with the patient, and the assignee.
+ * `topicFound` is false when a new conversation names a topic that is not offered (unknown,
+ * of another chamber, inactive or deleted). One statement.
+ */
+export async function routeOfPatientMessage(
+  db: Db,
+  chamberId: string,
+  to: { conversationId: string } | { topicId: string | null },
+): Promise<{ roleIds: string[]; topicFound: boolean; assigneeUserId: string | null }> {
+  const conversationId = 'conversationId' in to ? to.conversationId : null;
+  const startTopicId = 'topicId' in to ? to.topicId : null;
+  const rows = await db.execute<{
+    role_ids: string[] | string | null;
+    topic_found: boolean;
+    assignee_user_id: string | null;
+  }>(sql`
+    with conv as (
+      select topic_id, answered_seq, assignee_user_id from conversations
+       where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
+    ), topic as (
+      select t.role_id from topics t
+       where t.chamber_id = ${chamberId}::uuid
+         and ${
+           conversationId
+             ? sql`t.id = (select topic_id from conv)`
+             : sql`t.id = ${startTopicId}::uuid and t.active and t.deleted_at is null`
+         }
+    ), main as (
+      select r.id from roles r join chambers ch on ch.id = r.chamber_id
+       where r.chamber_id = ${chamberId}::uuid and r.deleted_at is null
+         and (r.id = (select role_id from topic) or r.id = ch.role_for_new_messages_id or r.is_built_in)
+       order by (r.id = (select role_id from topic)) desc nulls last,
+                (r.id = ch.role_for_new_messages_id) desc nulls last
+       limit 1
+    ), answered as (
+      select mr.role_id as id from message_roles mr
+        join messages m on m.chamber_id = mr.chamber_id and m.id = mr.message_id
+        join roles r on r.chamber_id = mr.chamber_id and r.id = mr.role_id and r.deleted_at is null
+       where m.chamber_id = ${chamberId}::uuid and m.seq = (select answered_seq from conv)
+    )
+    select array(select id::text from main union select id::text from answered) as role_ids,
+           ${startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`} as topic_found,
+           (select assignee_user_id from conv)::text as assignee_user_id`);
+  const row = rows.rows[0]!;
+  const roleIds =
+    typeof row.role_ids === 'string'
+      ? row.role_ids
+          .replace(/^\{|\}$/g, '')
+          .split(',')
+          .filter(Boolean)
+      : (row.role_ids ?? []);
+  return { roleIds, topicFound: row.topic_found, assigneeUserId: row.assignee_user_id };
+}
+
 /** The names of the author's roles as shown beside their messages (built-in role only if alone). */
 export async function authorRoleLabel(
   db: Db,
@@ -205,6 +286,8 @@ export async function insertConversation(
     id: string;
     patientId: string;
     startedByKind: 'patient' | 'staff';
+    topicId: string | null;
+    subject: string | null;
     now: Date;
   },
 ): Promise<void> {
@@ -213,23 +296,13 @@ export async function insertConversation(
     id: row.id,
     patientId: row.patientId,
     startedByKind: row.startedByKind,
+    topicId: row.topicId,
+    subject: row.subject,
     lastMessageAt: row.now,
     awaitingReply: false,
     createdAt: row.now,
+    updatedAt: row.now,
   });
-}
-
-/**
- * Takes the chamber's message order until the transaction ends, and queues the wake-up of
- * every app process's live events: PostgreSQL delivers a NOTIFY only when its transaction
- * commits (and drops it on rollback), so the wake-up rides in this statement for free.
- */
-export async function lockMessageOrderAndNotifyOnCommit(db: Db, chamberId: string): Promise<void> {
-  // Messages of one chamber commit in the order of their seq, so a live-events reader that
-  // has seen seq N has seen every earlier message of the chamber (no late, lower seq).
-  await db.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${chamberId}, 0)), pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId})`,
-  );
 }
 
 export interface NewMessage {
@@ -243,13 +316,17 @@ export interface NewMessage {
   text: string;
   sharedWithPatient: boolean;
   roleIds: string[];
+  /** Send and close (rule 10). */
+  close: boolean;
   now: Date;
 }
 
 /**
  * Writes a message with its audience and moves the conversation on: its order, the patient's
- * Inbox order when the patient may see it, and "awaiting reply". Returns the message's seq.
- * Runs under `lockMessageOrderAndNotifyOnCommit`.
+ * Inbox order when the patient may see it, "awaiting reply", its status (a patient's message
+ * reopens it; Send and close closes it), who can see it and "Answered by"; and logs the
+ * message (and the conversation's change, when its state changed) as live events. Returns the
+ * message's seq. Runs under `lockEventOrderAndNotifyOnCommit`.
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   // The message, its audience and the conversation's new order in one statement: they run
@@ -257,8 +334,20 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   // senders of the chamber wait. (Data-modifying CTEs: raw SQL.)
   const roleIds = [...new Set(m.roleIds)];
   const patientSees = maySee({ kind: 'patient', patientId: m.patientId }, { ...m, roleIds });
-  const awaiting =
-    m.authorKind === 'patient' ? sql`true` : patientSees ? sql`false` : sql`awaiting_reply`;
+  const awaiting = m.close
+    ? sql`false`
+    : m.authorKind === 'patient'
+      ? sql`true`
+      : patientSees
+        ? sql`false`
+        : sql`awaiting_reply`;
+  const status = m.close ? sql`'closed'` : m.authorKind === 'patient' ? sql`'open'` : sql`status`;
+  const now = sql`${m.now.toISOString()}::timestamptz`;
+  const roleArray = sql`array[${sql.join(
+    roleIds.map((r) => sql`${r}`),
+    sql`, `,
+  )}]::uuid[]`;
+  const authors = m.authorUserId ? sql`array[${m.authorUserId}]::uuid[]` : sql`'{}'::uuid[]`;
   const inserted = await db.execute<Pick<MessageRecord, 'seq'>>(sql`
     with message as (
       insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, created_at)
@@ -275,24 +364,56 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
       )}
     )`
         : sql``
-    }, moved as (
-      update conversations
-         set last_message_at = ${m.now.toISOString()}::timestamptz,
-             last_patient_visible_seq = ${patientSees ? sql`(select seq from message)` : sql`last_patient_visible_seq`},
-             awaiting_reply = ${awaiting}
+    }, before as (
+      select status, awaiting_reply, reply_by, answered_by_user_id from conversations
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
+    ), moved as (
+      update conversations
+         set last_message_at = ${now},
+             last_seq = (select seq from message),
+             last_patient_visible_seq = ${patientSees ? sql`(select seq from message)` : sql`last_patient_visible_seq`},
+             awaiting_reply = ${awaiting},
+             status = ${status},
+             reply_by = case when ${awaiting} then reply_by end,
+             staff_role_ids = array(select distinct unnest(staff_role_ids || ${roleArray})),
+             staff_author_ids = array(select distinct unnest(staff_author_ids || ${authors})),
+             ${
+               m.authorKind === 'staff' && patientSees
+                 ? sql`answered_by_user_id = ${m.authorUserId}::uuid, answered_seq = (select seq from message),`
+                 : sql``
+             }
+             updated_at = ${now}
+       where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
+      returning status, awaiting_reply, reply_by, answered_by_user_id, staff_role_ids, staff_author_ids
+    ), logged as (
+      insert into live_events (chamber_id, kind, patient_id, conversation_id, message_id, to_patient, role_ids, user_ids, created_at)
+      select ${m.chamberId}::uuid, 'message', ${m.patientId}::uuid, ${m.conversationId}::uuid, ${m.id}::uuid,
+             ${m.sharedWithPatient}, ${roleArray}, ${authors}, ${now}
+      union all
+      -- The conversation's state changed: staff who can see it hear of it, the patient only
+      -- of a new status or reply-by (rule 11).
+      select ${m.chamberId}::uuid, 'conversation.updated', ${m.patientId}::uuid, ${m.conversationId}::uuid, null,
+             (moved.status, moved.reply_by) is distinct from (before.status, before.reply_by),
+             moved.staff_role_ids, moved.staff_author_ids, ${now}
+        from moved, before
+       where (moved.status, moved.awaiting_reply, moved.reply_by, moved.answered_by_user_id)
+             is distinct from (before.status, before.awaiting_reply, before.reply_by, before.answered_by_user_id)
     )
     select seq from message`);
   // The driver answers a bigint as text (pg) or a number (PGlite); the schema reads it as a number.
   return Number(inserted.rows[0]!.seq);
 }
 
-/** One notification for every Active member of the roles (each user once), except the author. */
+/**
+ * Notifies every Active member of the roles (each user once) and `alsoUserId` (the assignee),
+ * except the author: one unread item per user and conversation, counting its new messages.
+ */
 export async function insertNotifications(
   db: Db,
   n: {
     chamberId: string;
     roleIds: string[];
+    alsoUserId: string | null;
     exceptUserId: string | null;
     kind: 'patient_message' | 'staff_message';
     patientId: string;
@@ -301,21 +422,31 @@ export async function insertNotifications(
     now: Date;
   },
 ): Promise<void> {
-  if (n.roleIds.length === 0) return;
-  // insert … select with constants and a generated id: raw SQL (the builder's insert-select
-  // wants every column of the table from the select).
+  if (n.roleIds.length === 0 && !n.alsoUserId) return;
+  const now = sql`${n.now.toISOString()}::timestamptz`;
+  // insert … select … on conflict with a partial index: raw SQL.
   await db.execute(sql`
-    insert into notifications (chamber_id, id, user_id, kind, patient_id, conversation_id, message_id, created_at)
-    select ${n.chamberId}::uuid, gen_random_uuid(), x.user_id, ${n.kind}, ${n.patientId}::uuid, ${n.conversationId}::uuid, ${n.messageId}::uuid, ${n.now.toISOString()}::timestamptz
-      from (select distinct rm.user_id
+    insert into notifications (chamber_id, id, user_id, kind, patient_id, conversation_id, message_id, message_count, created_at, updated_at)
+    select ${n.chamberId}::uuid, gen_random_uuid(), x.user_id, ${n.kind}, ${n.patientId}::uuid, ${n.conversationId}::uuid, ${n.messageId}::uuid, 1, ${now}, ${now}
+      from (select rm.user_id
               from role_members rm
               join users u on u.chamber_id = rm.chamber_id and u.id = rm.user_id and u.active
               join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
-             where rm.chamber_id = ${n.chamberId}::uuid and rm.role_id in (${sql.join(
-               n.roleIds.map((r) => sql`${r}::uuid`),
+             where rm.chamber_id = ${n.chamberId}::uuid and rm.role_id = any(${sql`array[${sql.join(
+               n.roleIds.map((r) => sql`${r}`),
                sql`, `,
-             )})
-               ${n.exceptUserId ? sql`and rm.user_id <> ${n.exceptUserId}::uuid` : sql``}) x`);
+             )}]::uuid[]`})
+            union
+            select u.id from users u
+             where u.chamber_id = ${n.chamberId}::uuid and u.id = ${n.alsoUserId}::uuid and u.active) x
+     where x.user_id is distinct from ${n.exceptUserId}::uuid
+    on conflict (chamber_id, user_id, conversation_id)
+       where read_at is null and kind in ('patient_message', 'staff_message')
+    do update set message_count = notifications.message_count + 1,
+                  message_id = excluded.message_id,
+                  kind = case when notifications.kind = excluded.kind then notifications.kind else 'staff_message' end,
+                  seq = default,
+                  updated_at = excluded.updated_at`);
 }
 
 /** Moves a reader's read mark forward (never back). */
@@ -408,6 +539,8 @@ const inboxPages = preparedPages((db, paged) => {
         ),
       )
       .leftJoin(users, authorJoins.user)
+      .leftJoin(topics, lineJoins.topic)
+      .leftJoin(lineAssignee, lineJoins.assignee)
       .leftJoin(
         conversationReads,
         and(
@@ -485,6 +618,8 @@ const feedPages = preparedPages((db, paged) => {
     })
     .from(conversations)
     .innerJoinLateral(last, sql`true`)
+    .leftJoin(topics, lineJoins.topic)
+    .leftJoin(lineAssignee, lineJoins.assignee)
     .leftJoin(
       conversationReads,
       and(
@@ -585,6 +720,46 @@ export async function newestVisibleSeq(
       ),
     );
   return rows[0]?.seq ?? null;
+}
+
+/**
+ * Whether the conversation has a message the reader may see after `afterMessageId` (rule 11);
+ * 'unknown' when that message is not one of the conversation's messages the reader may see.
+ */
+export async function newerVisibleMessage(
+  db: Db,
+  chamberId: string,
+  conversationId: string,
+  reader: Reader,
+  afterMessageId: string,
+): Promise<boolean | 'unknown'> {
+  const seen = aliasedTable(messages, 'seen');
+  const rows = await db
+    .select({
+      seenSeq: sql<number | null>`(${db
+        .select({ seq: seen.seq })
+        .from(seen)
+        .where(
+          and(
+            eq(seen.chamberId, chamberId),
+            eq(seen.conversationId, conversationId),
+            eq(seen.id, afterMessageId),
+            maySeeSql(reader, seen),
+          ),
+        )})`.mapWith(Number),
+      newest: max(messages.seq),
+    })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.chamberId, chamberId),
+        eq(messages.conversationId, conversationId),
+        maySeeSql(reader),
+      ),
+    );
+  const row = rows[0];
+  if (!row || row.seenSeq === null || Number.isNaN(row.seenSeq)) return 'unknown';
+  return (row.newest ?? 0) > row.seenSeq;
 }
 
 /** Marks the user's notifications of a conversation read. */

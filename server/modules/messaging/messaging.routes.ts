@@ -6,9 +6,11 @@ import {
   PatientConversation,
   PatientMessageBody,
   PatientSent,
+  PatientStartBody,
   StaffConversation,
-  StaffMessageBody,
+  StaffReplyBody,
   StaffSent,
+  StaffStartBody,
 } from '../../../common/contract/messaging.js';
 import { patientOf, staffOf } from '../../plugins/auth.js';
 import { CursorQuery, IdParams, Ok, PageQuery, withErrors } from '../../lib/schemas.js';
@@ -43,9 +45,10 @@ export const messagingRoutes: FastifyPluginAsyncTypebox<{ messaging: MessagingSe
       config: { auth: 'patient' },
       schema: {
         tags: ['Portal'],
-        summary: 'New message: start a conversation',
+        summary:
+          'New message: start a conversation, with what it is about (`topicId`, from GET /portal/topics) and an optional subject',
         headers: IdempotencyHeaders,
-        body: PatientMessageBody,
+        body: PatientStartBody,
         response: withErrors({ 201: PatientSent }),
       },
     },
@@ -138,10 +141,10 @@ export const messagingRoutes: FastifyPluginAsyncTypebox<{ messaging: MessagingSe
       config: { auth: 'staff' },
       schema: {
         tags: ['Feed'],
-        summary: 'Start a conversation with the patient',
+        summary: 'Start a conversation with the patient (optional subject)',
         params: IdParams,
         headers: IdempotencyHeaders,
-        body: StaffMessageBody,
+        body: StaffStartBody,
         response: withErrors({ 201: StaffSent }),
       },
     },
@@ -175,10 +178,11 @@ export const messagingRoutes: FastifyPluginAsyncTypebox<{ messaging: MessagingSe
       config: { auth: 'staff' },
       schema: {
         tags: ['Feed'],
-        summary: 'Reply, choosing the audience (patient, roles, or both)',
+        summary:
+          'Reply, choosing the audience (patient, roles, or both); `close` for Send and close; `afterMessageId` refuses the reply with 409 conversation_changed when a newer message arrived',
         params: IdParams,
         headers: IdempotencyHeaders,
-        body: StaffMessageBody,
+        body: StaffReplyBody,
         response: withErrors({ 201: StaffSent }),
       },
     },

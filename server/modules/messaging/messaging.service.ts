@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  Audience,
-  Feed,
-  Inbox,
-  PatientConversation,
-  PatientMessageBody,
-  PatientSent,
-  StaffConversation,
-  StaffMessageBody,
-  StaffSent,
+import {
+  SUBJECT_MAX_LENGTH,
+  type Audience,
+  type Feed,
+  type Inbox,
+  type PatientConversation,
+  type PatientMessageBody,
+  type PatientSent,
+  type PatientStartBody,
+  type StaffConversation,
+  type StaffReplyBody,
+  type StaffSent,
+  type StaffStartBody,
 } from '../../../common/contract/messaging.js';
 import {
   MESSAGE_MAX_LENGTH,
@@ -17,7 +20,8 @@ import {
   textLength,
 } from '../../../common/limits.js';
 import type { Db } from '../../db/connect.js';
-import { forbidden, invalid, notFound } from '../../errors.js';
+import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
+import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
@@ -29,7 +33,9 @@ import { assertRolesOfChamber } from '../roles/role.service.js';
 import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import type { UnitOfWork } from './idempotency.js';
 import { isAudienceEmpty } from './messaging.policy.js';
+import { findConversationState, patientSeen } from './conversation.repository.js';
 import {
+  presentConversationState,
   presentMessageForPatient,
   presentMessageForStaff,
   presentFeedLine,
@@ -40,19 +46,18 @@ import {
   attachmentsOf,
   attachToMessage,
   authorRoleLabel,
-  findConversation,
   insertConversation,
   insertMessage,
   insertNotifications,
   listFeed,
   listInbox,
   listMessages,
-  lockMessageOrderAndNotifyOnCommit,
   markConversationNotificationsRead,
   markRead,
+  newerVisibleMessage,
   newestVisibleSeq,
-  resolveRoleForNewMessages,
   rolesOfMessages,
+  routeOfPatientMessage,
   type AttachmentRow,
   type MessageRow,
 } from './messaging.repository.js';
@@ -74,6 +79,33 @@ export function checkText(text: string): string {
     throw invalid('text_invalid', 'The message contains characters that cannot be stored.', 'text');
   }
   return text.replace(/\r\n?/g, '\n');
+}
+
+/** A conversation's subject: trimmed, empty for none, at most 120 characters (rule 9). */
+export function checkSubject(subject: string | undefined): string | null {
+  const trimmed = subject?.replace(/\s+/g, ' ').trim() ?? '';
+  if (trimmed === '') return null;
+  if (textLength(trimmed) > SUBJECT_MAX_LENGTH) {
+    throw invalid(
+      'subject_too_long',
+      `A subject can be at most ${SUBJECT_MAX_LENGTH} characters long.`,
+      'subject',
+    );
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw invalid(
+      'subject_invalid',
+      'The subject contains characters that cannot be stored.',
+      'subject',
+    );
+  }
+  return trimmed;
+}
+
+/** 409 conversation_changed: what its writer saw is no longer the newest (rule 11). */
+export function conversationChanged(what: string): AppError {
+  return new AppError(409, 'conversation_changed', what);
 }
 
 /** Where a message goes: a reply in a conversation, or the first message of a new one. */
@@ -158,7 +190,7 @@ export function createMessagingService(ctx: ServiceContext) {
    * newest such seq; otherwise 404, the same as missing.
    */
   async function visibleConversation(actor: PatientActor | StaffActor, conversationId: string) {
-    const conv = await findConversation(db, actor.chamberId, conversationId);
+    const conv = await findConversationState(db, actor.chamberId, conversationId);
     // A patient's own conversations only: answered without a second look-up.
     if (!conv || (actor.kind === 'patient' && conv.patientId !== actor.patientId))
       throw notFound('That conversation');
@@ -187,19 +219,19 @@ export function createMessagingService(ctx: ServiceContext) {
   async function sendMessage(
     actor: PatientActor,
     to: Destination,
-    input: PatientMessageBody,
+    input: PatientMessageBody | PatientStartBody,
     unit?: UnitOfWork<PatientSent>,
   ): Promise<PatientSent>;
   async function sendMessage(
     actor: StaffActor,
     to: Destination,
-    input: StaffMessageBody,
+    input: StaffReplyBody | StaffStartBody,
     unit?: UnitOfWork<StaffSent>,
   ): Promise<StaffSent>;
   async function sendMessage(
     actor: PatientActor | StaffActor,
     to: Destination,
-    input: PatientMessageBody | StaffMessageBody,
+    input: PatientMessageBody | PatientStartBody | StaffReplyBody | StaffStartBody,
     unit?: UnitOfWork<PatientSent> | UnitOfWork<StaffSent>,
   ): Promise<PatientSent | StaffSent> {
     const { chamberId } = actor;
@@ -208,13 +240,21 @@ export function createMessagingService(ctx: ServiceContext) {
     //    the chamber's roles for staff), then the destination (rule 4: only a conversation
     //    the author can see).
     const text = checkText(input.text);
+    const starts = !('conversationId' in to);
+    // What a new conversation is about (rule 9); a reply keeps its conversation's.
+    const about = input as { subject?: string; topicId?: string };
+    const subject = starts ? checkSubject(about.subject) : null;
+    const topicId = starts && actor.kind === 'patient' ? (about.topicId ?? null) : null;
+    const reply = input as { close?: boolean; afterMessageId?: string };
+    const close = !starts && actor.kind === 'staff' && reply.close === true;
+    const afterMessageId = !starts && actor.kind === 'staff' ? reply.afterMessageId : undefined;
     let audience: Audience | null = null;
     let attachmentIds: string[] = [];
     if (actor.kind === 'patient') {
       await requirePatientAccess(db, actor, 'messaging');
       attachmentIds = (input as PatientMessageBody).attachmentIds ?? [];
     } else {
-      audience = await checkAudience(actor, input as StaffMessageBody);
+      audience = await checkAudience(actor, input as StaffReplyBody);
     }
     let conversation: Awaited<ReturnType<typeof visibleConversation>> | null = null;
     let patientId: string;
@@ -236,6 +276,10 @@ export function createMessagingService(ctx: ServiceContext) {
           : {}),
       text,
       ...(audience ?? { attachmentIds }),
+      ...(subject !== null ? { subject } : {}),
+      ...(topicId !== null ? { topicId } : {}),
+      ...(close ? { close } : {}),
+      ...(afterMessageId !== undefined ? { afterMessageId } : {}),
     };
 
     const sent = await db.transaction(async (tx) => {
@@ -243,7 +287,36 @@ export function createMessagingService(ctx: ServiceContext) {
       // 2. The Idempotency-Key, claimed first (a retry stops here).
       await unit?.begin(tx, { command, now });
 
-      // 3. A new conversation, if this message starts one.
+      // 3. Who the message is shared with and how its author is labelled: a patient's goes
+      //    to the topic's role, else the Role for new messages as it is now (rules 2 and 9),
+      //    and in a reply also to the roles of the last answer; a staff user's to their choice.
+      const attachments =
+        actor.kind === 'patient' ? await checkAttachments(tx, actor, attachmentIds) : [];
+      let shared: Audience;
+      let assigneeUserId: string | null = null;
+      if (audience) {
+        shared = audience;
+      } else {
+        const route = await routeOfPatientMessage(
+          tx,
+          chamberId,
+          conversation ? { conversationId: conversation.id } : { topicId },
+        );
+        if (!route.topicFound) {
+          throw invalid(
+            'topic_not_found',
+            'That topic is not offered. Please choose what your message is about again.',
+            'topicId',
+          );
+        }
+        if (route.roleIds.length === 0) throw new Error('chamber has no built-in role');
+        shared = { shareWithPatient: true, roleIds: route.roleIds };
+        assigneeUserId = route.assigneeUserId;
+      }
+      const authorRoleName =
+        actor.kind === 'staff' ? await authorRoleLabel(tx, chamberId, actor.roleIds) : null;
+
+      // 4. A new conversation, if this message starts one.
       const conversationId = conversation?.id ?? randomUUID();
       const audits: AuditInput[] = [];
       if (!conversation) {
@@ -252,6 +325,8 @@ export function createMessagingService(ctx: ServiceContext) {
           id: conversationId,
           patientId,
           startedByKind: actor.kind,
+          topicId,
+          subject,
           now,
         });
         audits.push({
@@ -259,23 +334,46 @@ export function createMessagingService(ctx: ServiceContext) {
           ...(actor.kind === 'staff' ? { patientId } : {}),
           subjectType: 'conversation',
           subjectId: conversationId,
+          ...(topicId || subject
+            ? { details: { topicId, subjectLength: subject?.length ?? 0 } }
+            : {}),
         });
       }
 
-      // 4. Who the message is shared with and how its author is labelled: a patient's goes
-      //    to the Role for new messages as it is now (rule 2), a staff user's to their choice.
-      const attachments =
-        actor.kind === 'patient' ? await checkAttachments(tx, actor, attachmentIds) : [];
-      const shared: Audience = audience ?? {
-        shareWithPatient: true,
-        roleIds: [await roleForNewMessages(tx, chamberId)],
-      };
-      const authorRoleName =
-        actor.kind === 'staff' ? await authorRoleLabel(tx, chamberId, actor.roleIds) : null;
-
       // 5. The message, in the chamber's message order. The live-events wake-up is queued in
-      //    the same statement as the lock and delivered by PostgreSQL at commit (step 9).
-      await lockMessageOrderAndNotifyOnCommit(tx, chamberId);
+      //    the same statement as the lock and delivered by PostgreSQL at commit (step 9). A
+      //    staff reply that names the last message its writer saw is refused when a newer one
+      //    they may see exists (rule 11), checked under the lock so two replies cannot both pass.
+      await lockEventOrderAndNotifyOnCommit(tx, chamberId);
+      if (afterMessageId !== undefined && conversation && actor.kind === 'staff') {
+        const newer = await newerVisibleMessage(
+          tx,
+          chamberId,
+          conversation.id,
+          readerOf(actor),
+          afterMessageId,
+        );
+        if (newer === 'unknown') {
+          throw invalid(
+            'validation_failed',
+            'afterMessageId is not a message of this conversation.',
+            'afterMessageId',
+          );
+        }
+        if (newer) {
+          throw conversationChanged(
+            'A new message arrived in this conversation. Read it, then send your reply again.',
+          );
+        }
+      }
+      if (close) {
+        audits.push({
+          action: 'conversation.closed',
+          patientId,
+          subjectType: 'conversation',
+          subjectId: conversationId,
+        });
+      }
       const messageId = randomUUID();
       const authorUserId = actor.kind === 'staff' ? actor.userId : null;
       const seq = await insertMessage(tx, {
@@ -289,6 +387,7 @@ export function createMessagingService(ctx: ServiceContext) {
         text,
         sharedWithPatient: shared.shareWithPatient,
         roleIds: shared.roleIds,
+        close,
         now,
       });
 
@@ -298,6 +397,7 @@ export function createMessagingService(ctx: ServiceContext) {
       await insertNotifications(tx, {
         chamberId,
         roleIds: shared.roleIds,
+        alsoUserId: assigneeUserId,
         exceptUserId: authorUserId,
         kind: actor.kind === 'patient' ? 'patient_message' : 'staff_message',
         patientId,
@@ -388,13 +488,6 @@ export function createMessagingService(ctx: ServiceContext) {
     return sent;
   }
 
-  /** Rule 2's Role for new messages; a chamber always has its built-in role. */
-  async function roleForNewMessages(tx: Db, chamberId: string): Promise<string> {
-    const id = await resolveRoleForNewMessages(tx, chamberId);
-    if (!id) throw new Error('chamber has no built-in role');
-    return id;
-  }
-
   /** One page of the messages of a conversation the actor may see, newest first, with files. */
   async function messagePage(
     actor: PatientActor | StaffActor,
@@ -448,7 +541,7 @@ export function createMessagingService(ctx: ServiceContext) {
       cursor: string | undefined,
     ): Promise<PatientConversation> {
       await requirePatientAccess(db, actor, 'messaging');
-      await visibleConversation(actor, conversationId);
+      const conv = await visibleConversation(actor, conversationId);
       const { page, nextCursor } = await messagePage(actor, conversationId, cursor);
       await audit(db, actor, clock(), {
         action: 'conversation.viewed',
@@ -456,7 +549,13 @@ export function createMessagingService(ctx: ServiceContext) {
         subjectId: conversationId,
       });
       return {
-        conversation: { id: conversationId },
+        conversation: {
+          id: conversationId,
+          subject: conv.subject,
+          topic: conv.topicId ? { id: conv.topicId, name: conv.topicName ?? '' } : null,
+          status: conv.status,
+          replyBy: conv.awaitingReply && conv.replyBy ? conv.replyBy.toISOString() : null,
+        },
         messages: page.map(presentMessageForPatient).reverse(),
         nextCursor,
         canReply: true,
@@ -530,12 +629,14 @@ export function createMessagingService(ctx: ServiceContext) {
           kind: 'patient',
           patientId: conv.patientId,
         })) !== null;
+      const seen = conv.answeredSeq
+        ? await patientSeen(db, actor.chamberId, conversationId, conv.answeredSeq)
+        : null;
       return {
         conversation: {
-          id: conv.id,
-          patient: { id: conv.patientId, name: conv.patientName },
-          awaitingReply: conv.awaitingReply,
+          ...presentConversationState(conv, clock()),
           patientCanSee,
+          seenByPatient: seen ? { messageId: seen.messageId, at: seen.at.toISOString() } : null,
         },
         messages: (await presentForStaff(db, page, actor)).reverse(),
         nextCursor,

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messages } from '../../db/schema.js';
 import { createWorld, type World } from '../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
-import { messagesSince } from '../events/event.repository.js';
+import { mayHear } from '../events/event.policy.js';
+import { eventsSince, type MessageEventRow } from '../events/event.repository.js';
 import { maySee, maySeeSql, type Reader } from './visibility.policy.js';
 
 // Rule 4 is written once in two forms: `maySee` decides what a live stream hears, `maySeeSql`
@@ -71,7 +72,10 @@ describe('rule 4: the SQL predicate and the TypeScript predicate agree', () => {
   ];
 
   it('for every reader, the same messages', async () => {
-    const all = await messagesSince(t.db, w.chamber.id, 0, 1000);
+    // The messages as the live-event log holds them, with the audience each event was logged for.
+    const all = (await eventsSince(t.db, w.chamber.id, 0, 1000))
+      .filter((e): e is MessageEventRow => e.kind === 'message')
+      .map((e) => ({ ...e, sharedWithPatient: e.toPatient }));
     expect(all.length).toBe(11);
     for (const [who, reader] of readers()) {
       const inSql = await t.db
@@ -80,6 +84,13 @@ describe('rule 4: the SQL predicate and the TypeScript predicate agree', () => {
         .where(and(eq(messages.chamberId, w.chamber.id), maySeeSql(reader)));
       const inTs = all.filter((m) => maySee(reader, m)).map((m) => m.messageId);
       expect(inSql.map((r) => r.id).sort(), who).toEqual(inTs.sort());
+      // A live stream hears exactly the messages its reader may see.
+      const listener =
+        reader.kind === 'patient'
+          ? { ...reader, chamberId: w.chamber.id }
+          : { ...reader, chamberId: w.chamber.id };
+      const heard = all.filter((m) => mayHear(listener as never, m)).map((m) => m.messageId);
+      expect(heard.sort(), who).toEqual(inTs.sort());
     }
     // Not trivially equal: each kind of reader sees some and misses some.
     const counts = readers().map(([, reader]) => all.filter((m) => maySee(reader, m)).length);

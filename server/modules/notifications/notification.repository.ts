@@ -1,10 +1,16 @@
-import { and, count, desc, eq, isNull, lt, sql } from 'drizzle-orm';
+import { aliasedTable, and, count, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { messages, notifications, patients, users } from '../../db/schema.js';
+import { conversations, messages, notifications, patients, users } from '../../db/schema.js';
 import { authorName, patientName } from '../messaging/messaging.repository.js';
 import { maySeeSql } from '../messaging/visibility.policy.js';
 
-/** The user's notifications, newest first; the message's text only where they may still see it (rule 4). */
+const answerer = aliasedTable(users, 'answerer');
+
+/**
+ * The user's notifications, newest first: one per conversation while unread, with the newest
+ * message's text only where they may still see it (rule 4), and "Answered by" a colleague who
+ * replied to the patient after it.
+ */
 export async function listNotifications(
   db: Db,
   chamberId: string,
@@ -12,49 +18,74 @@ export async function listNotifications(
   opts: { unreadOnly: boolean; beforeSeq?: number; limit: number },
 ) {
   const reader = { kind: 'staff' as const, userId: viewer.userId, roleIds: viewer.roleIds };
-  return db
-    .select({
-      id: notifications.id,
-      seq: notifications.seq,
-      kind: notifications.kind,
-      patientId: notifications.patientId,
-      patientName,
-      conversationId: notifications.conversationId,
-      messageId: notifications.messageId,
-      createdAt: notifications.createdAt,
-      readAt: notifications.readAt,
-      text: sql<string | null>`case when ${maySeeSql(reader)} then ${messages.text} end`,
-      authorName,
-    })
-    .from(notifications)
-    .innerJoin(
-      patients,
-      and(
-        eq(patients.chamberId, notifications.chamberId),
-        eq(patients.id, notifications.patientId),
-      ),
-    )
-    .innerJoin(
-      messages,
-      and(
-        eq(messages.chamberId, notifications.chamberId),
-        eq(messages.id, notifications.messageId),
-      ),
-    )
-    .leftJoin(
-      users,
-      and(eq(users.chamberId, messages.chamberId), eq(users.id, messages.authorUserId)),
-    )
-    .where(
-      and(
-        eq(notifications.chamberId, chamberId),
-        eq(notifications.userId, viewer.userId),
-        opts.unreadOnly ? isNull(notifications.readAt) : undefined,
-        opts.beforeSeq !== undefined ? lt(notifications.seq, opts.beforeSeq) : undefined,
-      ),
-    )
-    .orderBy(desc(notifications.seq))
-    .limit(opts.limit);
+  return (
+    db
+      .select({
+        id: notifications.id,
+        seq: notifications.seq,
+        kind: notifications.kind,
+        patientId: notifications.patientId,
+        patientName: sql<string | null>`${patientName}`,
+        conversationId: notifications.conversationId,
+        messageId: notifications.messageId,
+        count: notifications.messageCount,
+        createdAt:
+          sql<Date>`coalesce(${notifications.updatedAt}, ${notifications.createdAt})`.mapWith(
+            notifications.createdAt,
+          ),
+        readAt: notifications.readAt,
+        text: sql<string | null>`case when ${maySeeSql(reader)} then ${messages.text} end`,
+        authorName,
+        answeredById: answerer.id,
+        answeredByName: answerer.name,
+      })
+      .from(notifications)
+      .leftJoin(
+        patients,
+        and(
+          eq(patients.chamberId, notifications.chamberId),
+          eq(patients.id, notifications.patientId),
+        ),
+      )
+      .leftJoin(
+        messages,
+        and(
+          eq(messages.chamberId, notifications.chamberId),
+          eq(messages.id, notifications.messageId),
+        ),
+      )
+      .leftJoin(
+        users,
+        and(eq(users.chamberId, messages.chamberId), eq(users.id, messages.authorUserId)),
+      )
+      .leftJoin(
+        conversations,
+        and(
+          eq(conversations.chamberId, notifications.chamberId),
+          eq(conversations.id, notifications.conversationId),
+        ),
+      )
+      // "Answered by": a colleague's reply to the patient after the newest notified message.
+      .leftJoin(
+        answerer,
+        and(
+          eq(answerer.chamberId, conversations.chamberId),
+          eq(answerer.id, conversations.answeredByUserId),
+          gt(conversations.answeredSeq, messages.seq),
+          ne(answerer.id, viewer.userId),
+        ),
+      )
+      .where(
+        and(
+          eq(notifications.chamberId, chamberId),
+          eq(notifications.userId, viewer.userId),
+          opts.unreadOnly ? isNull(notifications.readAt) : undefined,
+          opts.beforeSeq !== undefined ? lt(notifications.seq, opts.beforeSeq) : undefined,
+        ),
+      )
+      .orderBy(desc(notifications.seq))
+      .limit(opts.limit)
+  );
 }
 
 const unreadOf = (chamberId: string, userId: string) =>

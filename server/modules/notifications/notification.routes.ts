@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   IdempotencyHeaders,
-  StaffMessageBody,
+  StaffReplyBody,
   StaffSent,
 } from '../../../common/contract/messaging.js';
 import {
@@ -85,7 +85,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{
         summary: 'Reply straight from a notification',
         params: IdParams,
         headers: IdempotencyHeaders,
-        body: StaffMessageBody,
+        body: StaffReplyBody,
         response: withErrors({ 201: StaffSent }),
       },
     },

@@ -1,4 +1,4 @@
-import type { StaffMessageBody, StaffSent } from '../../../common/contract/messaging.js';
+import type { StaffReplyBody, StaffSent } from '../../../common/contract/messaging.js';
 import type { NotificationList, UnreadCount } from '../../../common/contract/notifications.js';
 import { PAGE_SIZE } from '../../../common/limits.js';
 import { notFound } from '../../errors.js';
@@ -8,6 +8,7 @@ import type { StaffActor } from '../auth/actor.js';
 import type { UnitOfWork } from '../messaging/idempotency.js';
 import { preview } from '../messaging/messaging.presenter.js';
 import type { MessagingService } from '../messaging/messaging.service.js';
+import { notificationTitle } from './notification.presenter.js';
 import {
   countUnread,
   findNotification,
@@ -36,11 +37,13 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
         notifications: page.map((n) => ({
           id: n.id,
           kind: n.kind,
-          title: `New message from ${n.kind === 'patient_message' ? n.patientName : (n.authorName ?? 'a colleague')}`,
-          patient: { id: n.patientId, name: n.patientName },
+          title: notificationTitle(n.kind, n.count, n.patientName ?? '', n.authorName),
+          patient: n.patientId ? { id: n.patientId, name: n.patientName ?? '' } : null,
           conversationId: n.conversationId,
           messageId: n.messageId,
+          count: n.count,
           preview: n.text === null ? null : preview(n.text),
+          answeredBy: n.answeredById ? { id: n.answeredById, name: n.answeredByName ?? '' } : null,
           createdAt: n.createdAt.toISOString(),
           read: n.readAt !== null,
         })),
@@ -68,11 +71,11 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
     async reply(
       actor: StaffActor,
       id: string,
-      input: StaffMessageBody,
+      input: StaffReplyBody,
       unit?: UnitOfWork<StaffSent>,
     ): Promise<StaffSent> {
       const n = await findNotification(db, actor.chamberId, actor.userId, id);
-      if (!n) throw notFound('That notification');
+      if (!n?.conversationId) throw notFound('That notification');
       return messaging.sendMessage(actor, { conversationId: n.conversationId }, input, unit);
     },
   };

@@ -130,3 +130,37 @@ export async function removeMember(
     .returning({ userId: roleMembers.userId });
   return rows.length > 0;
 }
+
+/**
+ * Unassigns the user from the conversations they can no longer see, or from all of them when
+ * they are Inactive (rule 10), logging `conversation.updated` for each. Runs under the
+ * chamber's event order (`lockEventOrderAndNotifyOnCommit`).
+ */
+export async function unassignWhereUnseen(
+  db: Db,
+  chamberId: string,
+  userId: string,
+  now: Date,
+): Promise<number> {
+  const result = await db.execute<{ id: string }>(sql`
+    with who as (
+      select u.active,
+             coalesce((select array_agg(rm.role_id) from role_members rm
+                         join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
+                        where rm.chamber_id = u.chamber_id and rm.user_id = u.id), '{}'::uuid[]) as role_ids
+        from users u where u.chamber_id = ${chamberId}::uuid and u.id = ${userId}::uuid
+    ), changed as (
+      update conversations c set assignee_user_id = null, updated_at = ${now.toISOString()}::timestamptz
+        from who
+       where c.chamber_id = ${chamberId}::uuid and c.assignee_user_id = ${userId}::uuid
+         and (not who.active or not (c.staff_role_ids && who.role_ids or ${userId}::uuid = any(c.staff_author_ids)))
+      returning c.id, c.patient_id, c.staff_role_ids, c.staff_author_ids
+    ), logged as (
+      insert into live_events (chamber_id, kind, patient_id, conversation_id, to_patient, role_ids, user_ids, data, created_at)
+      select ${chamberId}::uuid, 'conversation.updated', patient_id, id, false, staff_role_ids, staff_author_ids,
+             jsonb_build_object('by', null), ${now.toISOString()}::timestamptz
+        from changed
+    )
+    select id from changed`);
+  return result.rows.length;
+}

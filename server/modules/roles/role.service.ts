@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -15,6 +16,7 @@ import {
   markRoleDeleted,
   removeMember,
   renameRole,
+  unassignWhereUnseen,
 } from './role.repository.js';
 
 /** Refuses role ids that are not live roles of the actor's chamber (another chamber's, deleted, unknown). */
@@ -94,8 +96,12 @@ export function createRoleService(ctx: ServiceContext) {
       if (!role) throw roleNotFound();
       if (role.isBuiltIn) throw conflict('role_built_in', 'The built-in role cannot be deleted.');
       const now = clock();
+      const members = await listMembers(db, actor.chamberId, roleId);
       await db.transaction(async (tx) => {
         await markRoleDeleted(tx, actor.chamberId, roleId, now);
+        // Its members' assignments they can no longer see end (rule 10).
+        if (members.length > 0) await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+        for (const m of members) await unassignWhereUnseen(tx, actor.chamberId, m.id, now);
         await audit(tx, actor, now, {
           action: 'role.deleted',
           subjectType: 'role',
@@ -132,6 +138,8 @@ export function createRoleService(ctx: ServiceContext) {
       await db.transaction(async (tx) => {
         if (!(await removeMember(tx, actor.chamberId, roleId, userId)))
           throw notFound('That member');
+        await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+        await unassignWhereUnseen(tx, actor.chamberId, userId, now);
         await audit(tx, actor, now, {
           action: 'role.member_removed',
           subjectType: 'role',

@@ -298,7 +298,10 @@ describe('role members', () => {
       text: 'Second message',
     });
     expect(second.status).toBe(201);
-    expect(await unread(asStays)).toBe(2);
+    // One conversation, one notification item counting its two new messages.
+    expect(await unread(asStays)).toBe(1);
+    const items = (await asStays.get('/api/v1/notifications')).body.notifications;
+    expect(items.map((n: { count: number }) => n.count)).toEqual([2]);
     const staffNote = await asStays.post(`/api/v1/conversations/${conversationId}/messages`, {
       text: 'Internal note for the nurses',
       shareWithPatient: false,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { assertAcceptablePassword, hashPassword } from '../../lib/passwords.js';
@@ -6,6 +7,7 @@ import type { StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
 import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
+import { unassignWhereUnseen } from '../roles/role.repository.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import { findUser, insertUser, listUsers, setUserRoles, updateUser } from './user.repository.js';
 
@@ -108,6 +110,11 @@ export function createUserService(ctx: ServiceContext) {
         );
         if (changes.roleIds) await setUserRoles(tx, actor.chamberId, userId, changes.roleIds);
         if (changes.active === false) await deleteSessionsOf(tx, actor.chamberId, { userId });
+        // An assignee made Inactive, or who can no longer see a conversation, is unassigned.
+        if (changes.active === false || changes.roleIds) {
+          await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+          await unassignWhereUnseen(tx, actor.chamberId, userId, now);
+        }
         await audit(tx, actor, now, {
           action: 'user.updated',
           subjectType: 'user',

@@ -20,6 +20,7 @@ import {
 export const SCENARIOS = [
   'send',
   'read',
+  'inbox',
   'live',
   'idle',
   'embedded',

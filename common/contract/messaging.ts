@@ -360,3 +360,7 @@ export const ConversationChange = Type.Object(
   { additionalProperties: false },
 );
 export type ConversationChange = Static<typeof ConversationChange>;
+
+/** GET /api/v1/conversations/:id/assignees: the Active users who can see it, for **Assign**. */
+export const Assignees = Type.Object({ users: Type.Array(Named) });
+export type Assignees = Static<typeof Assignees>;

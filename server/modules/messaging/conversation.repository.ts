@@ -167,6 +167,30 @@ function staffCanSeeSql(reader: Extract<PreparedReader, { kind: 'staff' }>): SQL
   return sql`(${conversations.staffRoleIds} && ${reader.roleIds}::uuid[] or ${reader.userId}::uuid = any(${conversations.staffAuthorIds}))`;
 }
 
+/** The Active users who can see the conversation (rule 10: who it may be assigned to), by name. */
+export async function usersWhoCanSee(
+  db: Db,
+  chamberId: string,
+  c: Pick<ConversationRecord, 'staffRoleIds' | 'staffAuthorIds'>,
+): Promise<{ id: string; name: string }[]> {
+  const roleIds = sql`${`{${c.staffRoleIds.join(',')}}`}::uuid[]`;
+  const authorIds = sql`${`{${c.staffAuthorIds.join(',')}}`}::uuid[]`;
+  return db
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(
+      and(
+        eq(users.chamberId, chamberId),
+        sql`${users.active}`,
+        sql`(${users.id} = any(${authorIds}) or exists (select 1 from ${roleMembers}
+              join ${roles} on ${roles.chamberId} = ${roleMembers.chamberId} and ${roles.id} = ${roleMembers.roleId} and ${roles.deletedAt} is null
+             where ${roleMembers.chamberId} = ${users.chamberId} and ${roleMembers.userId} = ${users.id}
+               and ${roleMembers.roleId} = any(${roleIds})))`,
+      ),
+    )
+    .orderBy(asc(users.name), asc(users.id));
+}
+
 /** The roles an Active user of the chamber holds now (undefined: no such Active user). */
 export async function activeUserRoles(
   db: Db,

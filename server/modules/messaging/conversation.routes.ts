@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
+  Assignees,
   ConversationChange,
   ConversationState,
   TeamInbox,
@@ -42,6 +43,20 @@ export const conversationRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request) => conversations.change(staffOf(request), request.params.id, request.body),
+  );
+
+  app.get(
+    '/api/v1/conversations/:id/assignees',
+    {
+      config: { auth: 'staff' },
+      schema: {
+        tags: ['Team inbox'],
+        summary: 'Who the conversation may be assigned to: the Active users who can see it',
+        params: IdParams,
+        response: withErrors({ 200: Assignees }),
+      },
+    },
+    async (request) => conversations.assignees(staffOf(request), request.params.id),
   );
 
   app.post(

@@ -1,5 +1,6 @@
 import { TYPING_SECONDS } from '../../../common/contract/events.js';
 import type {
+  Assignees,
   ConversationChange,
   ConversationState,
   TeamInbox,
@@ -18,6 +19,7 @@ import {
   notifyTyping,
   staffCanSee,
   updateConversation,
+  usersWhoCanSee,
   type ConversationUpdate,
   type InboxCursor,
   type TeamInboxRow,
@@ -189,6 +191,12 @@ export function createConversationService(ctx: ServiceContext) {
         return (await findConversationState(tx, actor.chamberId, conversationId))!;
       });
       return presentConversationState(state, now);
+    },
+
+    /** Who the conversation may be assigned to: the Active users who can see it. */
+    async assignees(actor: StaffActor, conversationId: string): Promise<Assignees> {
+      const conv = await seenConversation(actor, conversationId);
+      return { users: await usersWhoCanSee(db, actor.chamberId, conv) };
     },
 
     /** "Is replying…": tells the staff who can see the conversation, for 30 seconds (rule 11). */

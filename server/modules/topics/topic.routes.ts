@@ -29,6 +29,19 @@ export const topicRoutes: FastifyPluginAsyncTypebox<{ topics: TopicService }> = 
   );
 
   app.get(
+    '/api/v1/topics',
+    {
+      config: { auth: 'staff' },
+      schema: {
+        tags: ['Team inbox'],
+        summary: "The chamber's topics (active and inactive), for the Messages page's topic filter",
+        response: withErrors({ 200: TopicList }),
+      },
+    },
+    async (request) => topics.list(staffOf(request)),
+  );
+
+  app.get(
     '/api/v1/admin/topics',
     {
       config: { auth: 'admin' },

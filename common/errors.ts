@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'request_in_progress', // 409: the same Idempotency-Key is still being processed
   'conversation_changed', // 409: a newer message or another assignee than its writer saw (rule 11)
   'assignee_cannot_see', // 422: the chosen assignee cannot see the conversation
+  'role_not_held', // 422: the team inbox filtered by a role the viewer does not hold
   'topic_not_found', // 422: a topic that is not offered (unknown, inactive, deleted)
   'topic_name_taken', // 409: a topic of that name exists
   'subject_too_long', // 422: a subject over 120 characters

@@ -46,11 +46,17 @@ const MATRIX: Record<string, AuthRequirement> = {
   'GET /api/v1/portal/conversations/:id': 'patient',
   'POST /api/v1/portal/conversations/:id/messages': 'patient',
   'POST /api/v1/portal/conversations/:id/read': 'patient',
+  'GET /api/v1/portal/topics': 'patient',
   'GET /api/v1/patients/:id/feed': 'staff',
   'POST /api/v1/patients/:id/conversations': 'staff',
   'GET /api/v1/conversations/:id': 'staff',
+  'GET /api/v1/conversations/:id/assignees': 'staff',
   'POST /api/v1/conversations/:id/messages': 'staff',
   'POST /api/v1/conversations/:id/read': 'staff',
+  'PATCH /api/v1/conversations/:id': 'staff',
+  'POST /api/v1/conversations/:id/typing': 'staff',
+  'GET /api/v1/inbox': 'staff',
+  'GET /api/v1/topics': 'staff',
   'GET /api/v1/notifications': 'staff',
   'GET /api/v1/notifications/unread-count': 'staff',
   'POST /api/v1/notifications/:id/read': 'staff',
@@ -80,6 +86,10 @@ const MATRIX: Record<string, AuthRequirement> = {
   'POST /api/v1/admin/charge-bands': 'admin',
   'PATCH /api/v1/admin/charge-bands/:id': 'admin',
   'PUT /api/v1/admin/charge-bands/:id/online-access': 'admin',
+  'GET /api/v1/admin/topics': 'admin',
+  'POST /api/v1/admin/topics': 'admin',
+  'PATCH /api/v1/admin/topics/:id': 'admin',
+  'DELETE /api/v1/admin/topics/:id': 'admin',
   'GET /api/v1/admin/settings': 'admin',
   'PATCH /api/v1/admin/settings': 'admin',
   'GET /api/v1/admin/audit': 'admin',
@@ -133,6 +143,9 @@ const BODY: Record<string, unknown> = {
     roleIds: [],
   },
   'POST /api/v1/notifications/:id/reply': { text: 'matrix', shareWithPatient: true, roleIds: [] },
+  // A change that would show (a status, an audit row, a live event) if a refusal let it through.
+  'PATCH /api/v1/conversations/:id': { status: 'closed' },
+  'PATCH /api/v1/admin/topics/:id': { name: 'Matrix topic', active: false },
   'PATCH /api/v1/patients/:id': { mobile: '0123' },
   'PATCH /api/v1/admin/roles/:id': { name: 'Matrix role' },
   'PATCH /api/v1/admin/users/:id': { name: 'Matrix user' },
@@ -152,6 +165,7 @@ let t: TestApp;
 let w: World;
 let other: {
   cookie: Client;
+  admin: Client;
   patient: Client;
   ids: Record<string, string>;
   chamber: TestChamber;
@@ -174,6 +188,7 @@ async function tableCounts(): Promise<Record<string, number>> {
     'documents',
     'medical_items',
     'sessions',
+    'topics',
   ]) {
     out[table] = Number(
       (await t.db.execute<{ n: string }>(sql.raw(`select count(*) as n from ${table}`))).rows[0]?.n,
@@ -188,6 +203,7 @@ beforeAll(async () => {
   // A second chamber with one of everything, whose ids chamber 1 must never reach.
   const c2 = await createChamber(t);
   const role = await createRole(t, c2, 'Other role');
+  const topic = await t.services.topics.create(c2.admin, { name: 'Other topic', roleId: role });
   const band = await createBand(t, c2, { name: 'Other band' });
   const staff = await createStaff(t, c2, { name: 'Other Staff', roleIds: [c2.builtInRoleId] });
   const patient = await createPatient(t, c2, { bandId: band, given: 'Olga', family: 'Other' });
@@ -204,6 +220,7 @@ beforeAll(async () => {
   });
   other = {
     cookie: asStaff,
+    admin: await staffClient(t, c2, c2.admin.email),
     patient: asPatient,
     chamber: c2,
     ids: {
@@ -214,8 +231,10 @@ beforeAll(async () => {
       user: staff.id,
       band,
       medical: item.id,
+      topic: topic.id,
     },
   };
+  BODY['POST /api/v1/admin/topics'] = { name: 'Matrix topic', roleId: w.roles.nurses };
 });
 afterAll(() => t?.close());
 
@@ -227,6 +246,7 @@ function foreignIdFor(url: string): string {
   if (url.includes('/roles/:id')) return other.ids.role!;
   if (url.includes('/users/:id')) return other.ids.user!;
   if (url.includes('/charge-bands/:id')) return other.ids.band!;
+  if (url.includes('/topics/:id')) return other.ids.topic!;
   return '00000000-0000-4000-8000-000000000000';
 }
 
@@ -329,8 +349,28 @@ describe('access matrix, from the route table', () => {
     expect(await tableCounts()).toEqual(before);
   });
 
+  /** Chamber 2's topic and conversation as stored, to show that no refused call changed them. */
+  const otherRows = async () => ({
+    topic: (
+      await t.db.execute(
+        sql`select name, role_id, active, deleted_at from topics where id = ${other.ids.topic}::uuid`,
+      )
+    ).rows,
+    conversation: (
+      await t.db.execute(
+        sql`select status, assignee_user_id, awaiting_reply, last_seq from conversations where id = ${other.ids.conversation}::uuid`,
+      )
+    ).rows,
+  });
+
   it('another chamber’s ids answer 404 on every route that takes one, for staff, admins and patients, changing nothing', async () => {
+    const topic = await w.as.admin.post('/api/v1/admin/topics', {
+      name: 'Chamber 1 topic',
+      roleId: w.roles.reception,
+    });
+    expect(topic.status).toBe(201);
     const before = await tableCounts();
+    const otherBefore = await otherRows();
     const multipart = new Set(['POST /api/v1/patients/:id/documents']);
     for (const route of t.app.routeAuth.filter(
       (r) => r.url.includes(':id') && r.auth !== 'public',
@@ -360,6 +400,40 @@ describe('access matrix, from the route table', () => {
       (await other.cookie.get(`/api/v1/conversations/${mine.body.conversation.id}`)).status,
     ).toBe(404);
     expect((await other.cookie.get(`/api/v1/patients/${w.alice.id}/feed`)).status).toBe(404);
+    const theirs = `/api/v1/conversations/${mine.body.conversation.id}`;
+    expect((await other.cookie.patch(theirs, { status: 'closed' })).status).toBe(404);
+    expect((await other.cookie.post(`${theirs}/typing`)).status).toBe(404);
+    for (const view of ['open', 'closed', 'mine', 'unassigned']) {
+      const inbox = await other.cookie.get(`/api/v1/inbox?view=${view}&limit=100`);
+      expect(inbox.status).toBe(200);
+      expect(JSON.stringify(inbox.body), view).not.toContain(mine.body.conversation.id);
+    }
+    // A topic of chamber 1 as a filter of chamber 2's inbox finds nothing; a role of chamber 1
+    // is not one of theirs.
+    expect(
+      (await other.cookie.get(`/api/v1/inbox?topicId=${topic.body.id}`)).body.conversations,
+    ).toEqual([]);
+    const roleOfOurs = await other.cookie.get(`/api/v1/inbox?roleId=${w.roles.builtIn}`);
+    expect([roleOfOurs.status, roleOfOurs.body.error.code]).toEqual([422, 'role_not_held']);
+    const ourTopic = `/api/v1/admin/topics/${topic.body.id}`;
+    expect((await other.admin.patch(ourTopic, { name: 'Taken over' })).status).toBe(404);
+    expect((await other.admin.delete(ourTopic)).status).toBe(404);
+    expect(
+      (await other.admin.get('/api/v1/admin/topics')).body.topics.map((x: { id: string }) => x.id),
+    ).toEqual([other.ids.topic]);
+    expect(
+      (await other.patient.get('/api/v1/portal/topics')).body.topics.map(
+        (x: { id: string }) => x.id,
+      ),
+    ).toEqual([other.ids.topic]);
+    // Chamber 1's admin routes a topic to chamber 2's role: refused as an unknown role.
+    const foreignRole = await w.as.admin.post('/api/v1/admin/topics', {
+      name: 'Foreign role',
+      roleId: other.ids.role,
+    });
+    expect(foreignRole.status).toBe(422);
+    expect(foreignRole.body.error).toMatchObject({ code: 'role_not_found', field: 'roleId' });
+    expect(await otherRows()).toEqual(otherBefore);
     const after = await tableCounts();
     expect(after).toEqual({
       ...before,
@@ -443,6 +517,8 @@ const NOT_MESSAGE_BEARING = new Set([
   'charge-bands',
   'documents',
   'integrations',
+  // A Message Topic: a name and a role (checked below and in the cross-chamber test above).
+  'topics',
   'Communication',
   'Binary',
   'Patient',
@@ -569,6 +645,16 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
       text: row.text,
     }));
   }
+
+  /** The notes' author as an actor of chamber 1 (in the built-in role and R). */
+  const noteAuthorActor = (c?: Client): Actor => ({
+    name: 'the notes’ author',
+    kind: 'staff',
+    chamber: 1,
+    client: c ?? client(t.app),
+    userId: noteAuthor.id,
+    roleIds: [w.roles.builtIn, R],
+  });
 
   const messagesOf = (conversationId: string) =>
     model.filter((m) => m.conversationId === conversationId);
@@ -828,7 +914,25 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
               : notes.find((n) => n.id === object.id)!.conversationId;
           const url = route.url.replace(':id', object.id);
           calls += 1;
-          if (route.method === 'GET') {
+          if (route.method === 'GET' && url.endsWith('/assignees')) {
+            // Who it may be assigned to: exactly the chamber's Active staff who can see it.
+            const res = await send(actor, 'GET', url);
+            expect(res.status, label).toBe(200);
+            const staff = [...actors, noteAuthorActor()].filter(
+              (a) => a.kind === 'staff' && a.chamber === actor.chamber,
+            );
+            expect(
+              JSON.parse(res.payload)
+                .users.map((u: { id: string }) => u.id)
+                .sort(),
+              label,
+            ).toEqual(
+              staff
+                .filter((a) => visibleIn(a, conversationId).length > 0)
+                .map((a) => a.userId)
+                .sort(),
+            );
+          } else if (route.method === 'GET') {
             const res = await send(actor, 'GET', url);
             expect(res.status, label).toBe(200);
             const shown = JSON.parse(res.payload).messages.map((m: { id: string }) => m.id);
@@ -860,6 +964,22 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
                   }
                 : { shared: true, roles: [roleForNew[actor.chamber]], conv: conversationId },
             );
+          } else if (route.method === 'PATCH') {
+            // Assign to me (the compare-and-set of rule 11), then unassign: the state is kept.
+            const mine = await send(actor, 'PATCH', url, {
+              assigneeId: actor.userId,
+              expectedAssigneeId: null,
+            });
+            expect(mine.status, `${label}: ${mine.payload}`).toBe(200);
+            expect(JSON.parse(mine.payload).assignee, label).toEqual({
+              id: actor.userId,
+              name: expect.any(String),
+            });
+            const none = await send(actor, 'PATCH', url, {
+              assigneeId: null,
+              expectedAssigneeId: actor.userId,
+            });
+            expect(JSON.parse(none.payload).assignee, label).toBeNull();
           } else {
             const res = await send(actor, 'POST', url, {});
             expect(res.status, `${label}: ${res.payload}`).toBe(200);
@@ -1055,11 +1175,32 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     'GET /api/v1/portal/conversations/:id': 'messaging',
     'POST /api/v1/portal/conversations/:id/messages': 'messaging',
     'POST /api/v1/portal/conversations/:id/read': 'messaging',
+    // What the New message form asks ("What is your message about?"): messaging's own.
+    'GET /api/v1/portal/topics': 'messaging',
     'POST /api/v1/portal/documents': 'messaging',
     'GET /api/v1/portal/documents': 'portal',
     'GET /api/v1/portal/documents/:id/content': 'portal',
     'GET /api/v1/portal/medical-data': 'portal',
   };
+
+  /** The app's address, listening on loopback from the first call on. */
+  async function listening(): Promise<string> {
+    if (!t.app.server.listening) await t.app.listen({ host: '127.0.0.1', port: 0 });
+    return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  }
+
+  /** The newest id of a chamber's event log (an event's id is its place in it), for Last-Event-ID. */
+  const newestEvent = async (chamberId: string) =>
+    String(
+      (
+        await t.db.execute<{ seq: string | number | null }>(
+          sql`select max(seq) as seq from live_events where chamber_id = ${chamberId}::uuid`,
+        )
+      ).rows[0]?.seq ?? 0,
+    );
+
+  /** Routes that do not yet refuse as RULE1 says: each has its own failing test below. */
+  let rule1Cases: { actor: Actor; code: EligibilityCode }[] = [];
 
   it('rule 1: a patient who may not message gets 403 with the reason on every messaging route, whatever the id, storing nothing', async () => {
     expect(Object.keys(RULE1).sort(), 'every portal route says what rule 1 asks of it').toEqual(
@@ -1157,6 +1298,7 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
         refusals += answers.length;
       }
     }
+    rule1Cases = cases;
     expect(await allCounts()).toEqual(before);
     // The send and reply routes are among them, for both reasons.
     expect(refusals).toBeGreaterThanOrEqual(2 * 12);
@@ -1177,18 +1319,18 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
       expect((await carolClient.get(url)).status, url).toBe(200);
   });
 
+  it('rule 1: GET /api/v1/portal/topics refuses a patient who may not message, with the reason', async () => {
+    expect(rule1Cases).toHaveLength(2);
+    for (const { actor, code } of rule1Cases) {
+      const res = await send(actor, 'GET', '/api/v1/portal/topics');
+      expect(res.status, `${actor.name}: ${res.payload}`).toBe(403);
+      expect(JSON.parse(res.payload).error.code, actor.name).toBe(code);
+    }
+  });
+
   it('live events: a message for R reaches R’s members, never staff outside R, the admin or the patient', async () => {
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-    const newest = async (chamberId: string) =>
-      String(
-        (
-          await t.db.execute<{ seq: string | number | null }>(
-            sql`select max(seq) as seq from messages where chamber_id = ${chamberId}::uuid`,
-          )
-        ).rows[0]?.seq ?? 0,
-      );
-    const from = { 1: await newest(w.chamber.id), 2: await newest(other.chamber.id) };
+    const base = await listening();
+    const from = { 1: await newestEvent(w.chamber.id), 2: await newestEvent(other.chamber.id) };
     const listeners = actors.filter((a) => a.kind !== 'anonymous');
     // From a known position (Last-Event-ID), so no message can slip by before a stream is open.
     const streams = new Map(
@@ -1260,6 +1402,296 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
         expect(expected(by[name]!).length, name).toBeGreaterThan(0);
     } finally {
       for (const s of streams.values()) s.close();
+    }
+  });
+
+  it('the team inbox: each staff user’s views and filters hold exactly the conversations rule 4 lets them see, each with the last message they may see', async () => {
+    model = await storedMessages();
+    let rows = 0;
+    for (const actor of actors.filter((a) => a.kind === 'staff')) {
+      const expected = new Map<string, string>();
+      for (const m of model.filter((x) => sees(actor, x))) expected.set(m.conversationId, m.id);
+      const lists: Record<string, Map<string, string>> = {};
+      for (const query of [
+        'view=open',
+        'view=closed',
+        'view=mine',
+        'view=unassigned',
+        ...[w.roles.builtIn, w.roles.reception, R].map((r) => `roleId=${r}`),
+        `roleId=${roleForNew[2]}`,
+      ]) {
+        const role = /^roleId=(.+)$/.exec(query)?.[1];
+        if (role && !actor.roleIds.includes(role)) {
+          // Filtering by a role they do not hold would tell which conversations have a
+          // message shared with it: refused, whatever the role.
+          const refused = await send(actor, 'GET', `/api/v1/inbox?${query}`);
+          expect(refused.status, `${query} by ${actor.name}`).toBe(422);
+          expect(JSON.parse(refused.payload).error).toMatchObject({
+            code: 'role_not_held',
+            field: 'roleId',
+          });
+          continue;
+        }
+        const shown = new Map<string, string>();
+        let cursor: string | null = null;
+        do {
+          const url: string = `/api/v1/inbox?${query}&limit=3${cursor ? `&cursor=${cursor}` : ''}`;
+          const res = await send(actor, 'GET', url);
+          expect(res.status, `${url} by ${actor.name}`).toBe(200);
+          if (actor !== by['staff in R'])
+            expect(res.payload, `${url} by ${actor.name}`).not.toContain(NOTE);
+          const body = JSON.parse(res.payload) as {
+            conversations: { id: string; lastMessage: { id: string } }[];
+            nextCursor: string | null;
+          };
+          for (const c of body.conversations) {
+            expect(shown.has(c.id), `${url}: ${c.id} twice`).toBe(false);
+            shown.set(c.id, c.lastMessage.id);
+          }
+          cursor = body.nextCursor;
+        } while (cursor);
+        lists[query] = shown;
+        // Every row is a conversation they may see, showing the last message they may see.
+        for (const [id, last] of shown)
+          expect(last, `${query} by ${actor.name}: ${id}`).toBe(expected.get(id));
+        rows += shown.size;
+      }
+      // Open and Closed together are every conversation in which they may see a message.
+      expect(new Map([...lists['view=open']!, ...lists['view=closed']!]), actor.name).toEqual(
+        expected,
+      );
+    }
+    // Not vacuous: R's inbox shows a note's preview and the note's conversation; reception's neither.
+    const inR = await by['staff in R']!.client.get('/api/v1/inbox?limit=100');
+    expect(JSON.stringify(inR.body)).toContain(NOTE);
+    expect(inR.body.conversations.map((c: { id: string }) => c.id)).toContain(convs[2]!.id);
+    const outside = await by['staff outside R']!.client.get('/api/v1/inbox?limit=100');
+    expect(outside.body.conversations.map((c: { id: string }) => c.id)).not.toContain(convs[2]!.id);
+    expect(rows).toBeGreaterThan(20);
+  });
+
+  it('topic ids: another chamber’s, a deleted one and a missing one answer the same 404, byte for byte, changing nothing', async () => {
+    const made = await w.as.admin.post('/api/v1/admin/topics', {
+      name: 'Soon deleted',
+      roleId: R,
+    });
+    expect(made.status).toBe(201);
+    expect((await w.as.admin.delete(`/api/v1/admin/topics/${made.body.id}`)).status).toBe(200);
+    const admin = by['admin outside R']!;
+    const before = await allCounts();
+    let calls = 0;
+    for (const route of t.app.routeAuth.filter((r) => resourceOf(r.url) === 'topics')) {
+      const k = key(route.method, route.url);
+      const body = bodyOf(route.method) ? (BODY[k] ?? {}) : undefined;
+      const missing = await send(admin, route.method, route.url.replace(':id', randomUUID()), body);
+      expect(missing.status, k).toBe(404);
+      for (const id of [other.ids.topic!, made.body.id as string]) {
+        expect(await send(admin, route.method, route.url.replace(':id', id), body), k).toEqual(
+          missing,
+        );
+        calls += 1;
+      }
+    }
+    expect(calls).toBe(4);
+    expect(await allCounts()).toEqual(before);
+  });
+
+  it('live events: conversation.updated reaches the staff who can see the conversation, and its patient only for a change of status', async () => {
+    const base = await listening();
+    const asNoteAuthor = await staffClient(t, w.chamber, noteAuthor.email);
+    const author = noteAuthorActor(asNoteAuthor);
+    const listeners = [...actors.filter((a) => a.kind !== 'anonymous'), author];
+    const from = { 1: await newestEvent(w.chamber.id), 2: await newestEvent(other.chamber.id) };
+    const streams = new Map(
+      listeners.map((a) => [
+        a.name,
+        openEventStream(`${base}/api/v1/events`, {
+          cookie: a.client.cookie!,
+          'last-event-id': from[a.chamber],
+        }),
+      ]),
+    );
+    try {
+      model = await storedMessages();
+      const a = convs[0]!.id;
+      const b = convs[1]!.id;
+      const note = convs[2]!.id;
+      // Each change: the conversation, who makes it, and whether its status changes.
+      const changes: { conv: string; by: Client; body: object; status: boolean }[] = [
+        { conv: note, by: asNoteAuthor, body: { assigneeId: noteAuthor.id }, status: false },
+        { conv: note, by: asNoteAuthor, body: { assigneeId: null }, status: false },
+        { conv: a, by: w.as.receptionist, body: { assigneeId: w.receptionist.id }, status: false },
+        { conv: a, by: w.as.receptionist, body: { status: 'closed' }, status: true },
+        {
+          conv: a,
+          by: w.as.receptionist,
+          body: { status: 'open', assigneeId: null },
+          status: true,
+        },
+        { conv: b, by: w.as.receptionist, body: { status: 'closed' }, status: true },
+        { conv: b, by: w.as.receptionist, body: { status: 'open' }, status: true },
+      ];
+      for (const c of changes) {
+        const res = await c.by.patch(`/api/v1/conversations/${c.conv}`, c.body);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+      const expected = (l: Actor) =>
+        changes
+          .filter((c) => visibleIn(l, c.conv).length > 0 && (l.kind === 'staff' || c.status))
+          .map((c) => c.conv);
+      for (const l of listeners) {
+        const want = expected(l);
+        if (want.length > 0)
+          await streams
+            .get(l.name)!
+            .waitFor(
+              (e) => e.filter((x) => x.event === 'conversation.updated').length >= want.length,
+            );
+      }
+      // The last change went to every stream in the same pass; give the sockets a moment.
+      await new Promise((r) => setTimeout(r, 300));
+      for (const l of listeners) {
+        const heard = streams
+          .get(l.name)!
+          .events.filter((e) => e.event === 'conversation.updated')
+          .map((e) => (l.kind === 'patient' ? e.data.conversationId : e.data.conversation.id));
+        expect(heard, l.name).toEqual(expected(l));
+        expect(JSON.stringify(streams.get(l.name)!.events), l.name).not.toContain(NOTE);
+      }
+      // Not vacuous: R heard the note's conversation, reception and both patients heard theirs.
+      expect(expected(by['staff in R']!)).toContain(note);
+      expect(expected(by['staff outside R']!)).toEqual([a, a, a, b, b]);
+      expect(expected(by['patient A']!)).toEqual([a, a]);
+      expect(expected(by['admin outside R']!)).toEqual([]);
+      // A patient's event is status and reply-by only.
+      const patientEvent = streams
+        .get('patient A')!
+        .events.find((e) => e.event === 'conversation.updated')!;
+      expect(Object.keys(patientEvent.data).sort()).toEqual([
+        'conversationId',
+        'replyBy',
+        'status',
+      ]);
+    } finally {
+      for (const s of streams.values()) s.close();
+    }
+  });
+
+  it('live events: "is replying…" reaches, within a second, the staff who can see the conversation, never its writer, a patient or anyone else', async () => {
+    const base = await listening();
+    const asNoteAuthor = await staffClient(t, w.chamber, noteAuthor.email);
+    const author = noteAuthorActor(asNoteAuthor);
+    const listeners = [...actors.filter((a) => a.kind !== 'anonymous'), author];
+    const streams = new Map(
+      listeners.map((a) => [
+        a.name,
+        openEventStream(`${base}/api/v1/events`, { cookie: a.client.cookie! }),
+      ]),
+    );
+    try {
+      // Typing is fleeting: every stream must be subscribed before anyone types.
+      for (const s of streams.values()) await s.waitFor(() => s.status === 200);
+      await new Promise((r) => setTimeout(r, 300));
+      model = await storedMessages();
+      const typists: { actor: Actor; conv: string }[] = [
+        { actor: author, conv: convs[2]!.id },
+        { actor: by['staff outside R']!, conv: convs[0]!.id },
+        { actor: by['staff in R']!, conv: convs[0]!.id },
+      ];
+      const started = new Map<string, number>();
+      for (const { actor, conv } of typists) {
+        started.set(`${actor.userId}:${conv}`, Date.now());
+        const res = await actor.client.post(`/api/v1/conversations/${conv}/typing`);
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+      const expected = (l: Actor) =>
+        typists
+          .filter(
+            ({ actor, conv }) =>
+              l.kind === 'staff' && l.userId !== actor.userId && visibleIn(l, conv).length > 0,
+          )
+          .map(({ actor, conv }) => `${actor.userId}:${conv}`);
+      const arrived = new Map<string, number>();
+      for (const l of listeners) {
+        const want = expected(l);
+        const s = streams.get(l.name)!;
+        for (const k of want) {
+          await s.waitFor(
+            (e) =>
+              e.some(
+                (x) =>
+                  x.event === 'conversation.typing' &&
+                  `${x.data.user.id}:${x.data.conversationId}` === k,
+              ),
+            1000,
+          );
+          arrived.set(k, Math.max(arrived.get(k) ?? 0, Date.now() - started.get(k)!));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      for (const l of listeners) {
+        const heard = streams
+          .get(l.name)!
+          .events.filter((e) => e.event === 'conversation.typing')
+          .map((e) => `${e.data.user.id}:${e.data.conversationId}`);
+        expect(heard, l.name).toEqual(expected(l));
+        expect(JSON.stringify(streams.get(l.name)!.events), l.name).not.toContain(NOTE);
+      }
+      // Not vacuous: R heard the note's author in the note; reception heard the nurse in A's.
+      expect(expected(by['staff in R']!)).toHaveLength(2);
+      expect(expected(by['staff outside R']!)).toHaveLength(1);
+      expect(expected(by['patient A']!)).toEqual([]);
+      for (const [k, ms] of arrived) expect(ms, k).toBeLessThan(1000);
+    } finally {
+      for (const s of streams.values()) s.close();
+    }
+  });
+
+  it('live events: a patient hears nothing of a conversation they cannot see, even of its closing', async () => {
+    const base = await listening();
+    const asNoteAuthor = await staffClient(t, w.chamber, noteAuthor.email);
+    const alice = openEventStream(`${base}/api/v1/events?as=patient`, {
+      cookie: w.as.alice.cookie!,
+    });
+    const nurse = openEventStream(`${base}/api/v1/events`, { cookie: w.as.nurse.cookie! });
+    try {
+      await alice.waitFor(() => alice.status === 200);
+      await nurse.waitFor(() => nurse.status === 200);
+      await new Promise((r) => setTimeout(r, 300));
+      const note = convs[2]!.id;
+      // Closed, reopened, and closed by Send and close: all inside the nurses' note.
+      for (const body of [{ status: 'closed' }, { status: 'open' }]) {
+        expect((await asNoteAuthor.patch(`/api/v1/conversations/${note}`, body)).status).toBe(200);
+      }
+      const sent = await asNoteAuthor.post(`/api/v1/conversations/${note}/messages`, {
+        text: `${NOTE} and close`,
+        shareWithPatient: false,
+        roleIds: [R],
+        close: true,
+      });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+      // Then something she may hear, so that hearing it proves the rest went by.
+      const own = await w.as.receptionist.patch(`/api/v1/conversations/${convs[0]!.id}`, {
+        status: 'closed',
+      });
+      expect(own.status).toBe(200);
+      await alice.waitFor((e) => e.some((x) => x.data?.conversationId === convs[0]!.id));
+      await nurse.waitFor((e) => e.some((x) => x.data?.messageId === sent.body.message.id));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(JSON.stringify(alice.events)).not.toContain(note);
+      expect(alice.events.map((e) => [e.event, e.data?.conversationId])).toEqual([
+        ['conversation.updated', convs[0]!.id],
+      ]);
+      // The nurses heard every change of their note's conversation.
+      expect(
+        nurse.events.filter(
+          (e) => e.event === 'conversation.updated' && e.data.conversation.id === note,
+        ).length,
+      ).toBeGreaterThanOrEqual(1);
+    } finally {
+      alice.close();
+      nurse.close();
+      await w.as.receptionist.patch(`/api/v1/conversations/${convs[0]!.id}`, { status: 'open' });
     }
   });
 });

@@ -256,11 +256,12 @@ export async function updateConversation(
     ), changed as (
       update conversations set ${sql.join(sets, sql`, `)}
        where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
-      returning patient_id, status, reply_by, staff_role_ids, staff_author_ids
+      returning patient_id, status, reply_by, staff_role_ids, staff_author_ids, last_patient_visible_seq
     )
     insert into live_events (chamber_id, kind, patient_id, conversation_id, to_patient, role_ids, user_ids, data, created_at)
     select ${chamberId}::uuid, 'conversation.updated', changed.patient_id, ${conversationId}::uuid,
-           (changed.status, changed.reply_by) is distinct from (before.status, before.reply_by),
+           changed.last_patient_visible_seq is not null
+             and (changed.status, changed.reply_by) is distinct from (before.status, before.reply_by),
            changed.staff_role_ids, changed.staff_author_ids,
            jsonb_build_object('by', ${by.userId}::text), ${by.now.toISOString()}::timestamptz
       from changed, before`);

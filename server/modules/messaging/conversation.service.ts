@@ -27,6 +27,9 @@ import {
 import { presentConversationState, presentTeamInboxLine } from './messaging.presenter.js';
 import { conversationChanged } from './messaging.service.js';
 
+/** A timestamp as PostgreSQL writes one as text (`2026-01-02 08:30:00.123+00`). */
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
 /** A team inbox cursor: the last row's place in the inbox order, opaque to clients. */
 function encodeInboxCursor(r: TeamInboxRow): string {
   return Buffer.from(
@@ -43,7 +46,7 @@ function decodeInboxCursor(cursor: string): InboxCursor {
       v.length === 3 &&
       (v[0] === 0 || v[0] === 1) &&
       typeof v[1] === 'string' &&
-      (v[1] === 'infinity' || !Number.isNaN(Date.parse(v[1]))) &&
+      (v[1] === 'infinity' || TIMESTAMP_TEXT.test(v[1])) &&
       Number.isSafeInteger(v[2]) &&
       (v[2] as number) >= 0
     ) {
@@ -77,6 +80,11 @@ export function createConversationService(ctx: ServiceContext) {
   return {
     /** Start Page > Messages: conversations, one row each, in the inbox order. */
     async teamInbox(actor: StaffActor, query: TeamInboxQuery): Promise<TeamInbox> {
+      // A role filter names one of the viewer's roles: which conversations have a message
+      // shared with a role they do not hold is not theirs to know (rule 4).
+      if (query.roleId && !actor.roleIds.includes(query.roleId)) {
+        throw invalid('role_not_held', 'Filter by one of your own roles.', 'roleId');
+      }
       const limit = query.limit ? Number(query.limit) : PAGE_SIZE;
       const rows = await listTeamInbox(db, actor.chamberId, actor, {
         view: query.view ?? 'open',

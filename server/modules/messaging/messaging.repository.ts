@@ -384,16 +384,17 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
              }
              updated_at = ${now}
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
-      returning status, awaiting_reply, reply_by, answered_by_user_id, staff_role_ids, staff_author_ids
+      returning status, awaiting_reply, reply_by, answered_by_user_id, staff_role_ids, staff_author_ids, last_patient_visible_seq
     ), logged as (
       insert into live_events (chamber_id, kind, patient_id, conversation_id, message_id, to_patient, role_ids, user_ids, created_at)
       select ${m.chamberId}::uuid, 'message', ${m.patientId}::uuid, ${m.conversationId}::uuid, ${m.id}::uuid,
              ${m.sharedWithPatient}, ${roleArray}, ${authors}, ${now}
       union all
       -- The conversation's state changed: staff who can see it hear of it, the patient only
-      -- of a new status or reply-by (rule 11).
+      -- of a new status or reply-by of a conversation they can see (rule 11).
       select ${m.chamberId}::uuid, 'conversation.updated', ${m.patientId}::uuid, ${m.conversationId}::uuid, null,
-             (moved.status, moved.reply_by) is distinct from (before.status, before.reply_by),
+             moved.last_patient_visible_seq is not null
+               and (moved.status, moved.reply_by) is distinct from (before.status, before.reply_by),
              moved.staff_role_ids, moved.staff_author_ids, ${now}
         from moved, before
        where (moved.status, moved.awaiting_reply, moved.reply_by, moved.answered_by_user_id)

@@ -366,6 +366,14 @@ export function createMessagingService(ctx: ServiceContext) {
           );
         }
       }
+      if (actor.kind === 'patient' && conversation?.status === 'closed') {
+        // A patient's message reopens a closed conversation (rule 10).
+        audits.push({
+          action: 'conversation.reopened',
+          subjectType: 'conversation',
+          subjectId: conversationId,
+        });
+      }
       if (close) {
         audits.push({
           action: 'conversation.closed',

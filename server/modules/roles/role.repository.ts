@@ -141,8 +141,8 @@ export async function unassignWhereUnseen(
   chamberId: string,
   userId: string,
   now: Date,
-): Promise<number> {
-  const result = await db.execute<{ id: string }>(sql`
+): Promise<{ id: string; patientId: string }[]> {
+  const result = await db.execute<{ id: string; patient_id: string }>(sql`
     with who as (
       select u.active,
              coalesce((select array_agg(rm.role_id) from role_members rm
@@ -161,6 +161,6 @@ export async function unassignWhereUnseen(
              jsonb_build_object('by', null), ${now.toISOString()}::timestamptz
         from changed
     )
-    select id from changed`);
-  return result.rows.length;
+    select id, patient_id from changed`);
+  return result.rows.map((r) => ({ id: r.id, patientId: r.patient_id }));
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Db } from '../../db/connect.js';
 import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -30,6 +31,29 @@ export async function assertRolesOfChamber(
   if ((await countLiveRoles(ctx.db, chamberId, unique)) !== unique.length) {
     throw invalid('role_not_found', 'One of the chosen roles does not exist.', field);
   }
+}
+
+/**
+ * Unassigns the user from the conversations they can no longer see (or all, when Inactive),
+ * each change audited (rule 10). Runs inside the caller's transaction.
+ */
+export async function unassignAndAudit(
+  tx: Db,
+  actor: StaffActor,
+  userId: string,
+  now: Date,
+  reason: 'inactive' | 'cannot_see',
+): Promise<void> {
+  await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+  const unassigned = await unassignWhereUnseen(tx, actor.chamberId, userId, now);
+  const [first, ...rest] = unassigned.map((c) => ({
+    action: 'conversation.unassigned' as const,
+    patientId: c.patientId,
+    subjectType: 'conversation',
+    subjectId: c.id,
+    details: { previousAssigneeId: userId, reason },
+  }));
+  if (first) await audit(tx, actor, now, first, ...rest);
 }
 
 export function createRoleService(ctx: ServiceContext) {
@@ -100,8 +124,7 @@ export function createRoleService(ctx: ServiceContext) {
       await db.transaction(async (tx) => {
         await markRoleDeleted(tx, actor.chamberId, roleId, now);
         // Its members' assignments they can no longer see end (rule 10).
-        if (members.length > 0) await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
-        for (const m of members) await unassignWhereUnseen(tx, actor.chamberId, m.id, now);
+        for (const m of members) await unassignAndAudit(tx, actor, m.id, now, 'cannot_see');
         await audit(tx, actor, now, {
           action: 'role.deleted',
           subjectType: 'role',
@@ -138,8 +161,7 @@ export function createRoleService(ctx: ServiceContext) {
       await db.transaction(async (tx) => {
         if (!(await removeMember(tx, actor.chamberId, roleId, userId)))
           throw notFound('That member');
-        await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
-        await unassignWhereUnseen(tx, actor.chamberId, userId, now);
+        await unassignAndAudit(tx, actor, userId, now, 'cannot_see');
         await audit(tx, actor, now, {
           action: 'role.member_removed',
           subjectType: 'role',

@@ -10,6 +10,7 @@ import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
+import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import {
   findTopic,
@@ -60,6 +61,7 @@ export function createTopicService(ctx: ServiceContext) {
 
     /** What the portal's New message offers under "What is your message about?". */
     async offered(actor: PatientActor): Promise<PortalTopics> {
+      await requirePatientAccess(db, actor, 'messaging');
       return { topics: await listOfferedTopics(db, actor.chamberId) };
     },
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { assertAcceptablePassword, hashPassword } from '../../lib/passwords.js';
@@ -7,8 +6,7 @@ import type { StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
 import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
-import { unassignWhereUnseen } from '../roles/role.repository.js';
-import { assertRolesOfChamber } from '../roles/role.service.js';
+import { assertRolesOfChamber, unassignAndAudit } from '../roles/role.service.js';
 import { findUser, insertUser, listUsers, setUserRoles, updateUser } from './user.repository.js';
 
 export interface NewUserInput {
@@ -112,8 +110,13 @@ export function createUserService(ctx: ServiceContext) {
         if (changes.active === false) await deleteSessionsOf(tx, actor.chamberId, { userId });
         // An assignee made Inactive, or who can no longer see a conversation, is unassigned.
         if (changes.active === false || changes.roleIds) {
-          await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
-          await unassignWhereUnseen(tx, actor.chamberId, userId, now);
+          await unassignAndAudit(
+            tx,
+            actor,
+            userId,
+            now,
+            changes.active === false ? 'inactive' : 'cannot_see',
+          );
         }
         await audit(tx, actor, now, {
           action: 'user.updated',

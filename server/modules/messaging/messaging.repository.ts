@@ -208,7 +208,8 @@ export async function resolveRoleForNewMessages(
 /**
  * Where a patient's message goes (rules 2 and 9): the role of the conversation's topic (or of
  * the topic it starts with), else the Role for new messages, else the built-in role; for a
- * reply also the roles of the last staff message shared with the patient, and the assignee.
+ * reply also the roles of the last staff message shared with the patient, and the assignee
+ * (with one of their roles that sees the conversation, when they hold none of the others).
  * `topicFound` is false when a new conversation names a topic that is not offered (unknown,
  * of another chamber, inactive or deleted). One statement.
  */
@@ -225,7 +226,7 @@ export async function routeOfPatientMessage(
     assignee_user_id: string | null;
   }>(sql`
     with conv as (
-      select topic_id, answered_seq, assignee_user_id from conversations
+      select topic_id, answered_seq, assignee_user_id, staff_role_ids from conversations
        where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
     ), topic as (
       select t.role_id from topics t
@@ -247,8 +248,23 @@ export async function routeOfPatientMessage(
         join messages m on m.chamber_id = mr.chamber_id and m.id = mr.message_id
         join roles r on r.chamber_id = mr.chamber_id and r.id = mr.role_id and r.deleted_at is null
        where m.chamber_id = ${chamberId}::uuid and m.seq = (select answered_seq from conv)
+    ), routed as (
+      select id from main union select id from answered
+    ), assignee_role as (
+      -- The assignee must be able to read what they are told of: when they hold none of the
+      -- roles above, the message is also shared with one of theirs that already sees the
+      -- conversation (the first by name).
+      select r.id from role_members rm
+        join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
+       where rm.chamber_id = ${chamberId}::uuid and rm.user_id = (select assignee_user_id from conv)
+         and rm.role_id = any(coalesce((select staff_role_ids from conv), '{}'::uuid[]))
+         and not exists (select 1 from role_members held
+                          where held.chamber_id = rm.chamber_id and held.user_id = rm.user_id
+                            and held.role_id in (select id from routed))
+       order by r.name, r.id
+       limit 1
     )
-    select array(select id::text from main union select id::text from answered) as role_ids,
+    select array(select id::text from routed union select id::text from assignee_role) as role_ids,
            ${startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`} as topic_found,
            (select assignee_user_id from conv)::text as assignee_user_id`);
   const row = rows.rows[0]!;

@@ -208,6 +208,19 @@ function patientAudience(m: Model, conv: number): RoleKey[] {
   const roles = new Set<RoleKey>([mainRole(m, c.topic)]);
   if (c.answered !== null)
     for (const r of m.messages[c.answered]!.roles) if (!m.deleted.has(r)) roles.add(r);
+  // The assignee must be able to read what they are told of: when they hold none of those
+  // roles, also one of theirs (the first by name) that a message of the conversation has.
+  if (c.assignee) {
+    const held = liveRoles(m, c.assignee);
+    if (!held.some((r) => roles.has(r))) {
+      const seen = new Set(m.messages.filter((x) => x.conv === conv).flatMap((x) => x.roles));
+      const via = held.filter((r) => seen.has(r)).sort(byName)[0];
+      if (via) {
+        roles.add(via);
+        met('patient reply shared with a role of the assignee');
+      }
+    }
+  }
   return [...roles];
 }
 
@@ -742,6 +755,7 @@ async function checkReader(m: Model, r: Real, reader: Reader, filters = false) {
   if (isPatient(reader) && !m.messagingAllowed) {
     // No Inbox, and no conversation either: refused before anything is looked up.
     expectNoMessaging(await client.get('/api/v1/portal/conversations'), reader, m);
+    expectNoMessaging(await client.get('/api/v1/portal/topics'), reader, m);
     for (const c of m.convs)
       expectNoMessaging(await client.get(`/api/v1/portal/conversations/${c.id}`), reader, m);
     return;
@@ -870,13 +884,26 @@ async function checkReader(m: Model, r: Real, reader: Reader, filters = false) {
       `Messages (open, topic Appointments) of ${reader}`,
       m,
     );
-    const byRole = await allLines(client, `/api/v1/inbox?view=open&roleId=${r.roleIds.nurses}`, 5);
-    same(
-      byRole.map((x: any) => x.id),
-      expectedTeamInbox(m, r, reader, 'open', { role: 'nurses' }).map((x) => x.id),
-      `Messages (open, role Nurses) of ${reader}`,
-      m,
-    );
+    // A role filter names one of the viewer's own roles; any other is refused (rule 4).
+    const own = liveRoles(m, reader).sort(byName);
+    for (const role of new Set<RoleKey>(['nurses', ...own.slice(0, 1)])) {
+      const url = `/api/v1/inbox?view=open&roleId=${r.roleIds[role]}`;
+      if (!own.includes(role)) {
+        same(
+          errorOf(await client.get(url)),
+          { status: 422, code: 'role_not_held', field: 'roleId' },
+          `Messages (open, role ${ROLE_NAMES[role]}) of ${reader}`,
+          m,
+        );
+        continue;
+      }
+      same(
+        (await allLines(client, url, 5)).map((x: any) => x.id),
+        expectedTeamInbox(m, r, reader, 'open', { role }).map((x) => x.id),
+        `Messages (open, role ${ROLE_NAMES[role]}) of ${reader}`,
+        m,
+      );
+    }
   }
   const notes = await allNotifications(client);
   expect(notes.status).toBe(200);
@@ -1056,15 +1083,14 @@ interface ReplyChoice {
   close: boolean;
   after: AfterChoice;
 }
+const AFTER_TEXT: Record<AfterChoice['kind'], string> = {
+  none: '',
+  newest: ', after the newest message',
+  older: ', after an older message',
+  hidden: ', after a message they cannot see',
+};
 const replyText = (x: ReplyChoice) =>
-  [
-    ...(x.close ? ['Send and close'] : []),
-    ...(x.after.kind === 'none'
-      ? []
-      : [`after ${x.after.kind === 'older' ? `${x.after.back + 1} older` : x.after.kind}`]),
-  ]
-    .map((w) => `, ${w}`)
-    .join('');
+  `${x.close ? ', Send and close' : ''}${AFTER_TEXT[x.after.kind]}`;
 
 /** Subjects as typed: none, blank, whitespace to fold, plain, and one over 120 characters. */
 const SUBJECTS: (string | undefined)[] = [

@@ -17,3 +17,12 @@ export function textLength(text: string): number {
 export const PAGE_SIZE = 20;
 export const MESSAGE_PAGE_SIZE = 50;
 export const MAX_PAGE_LIMIT = 100;
+
+/** The most characters of a conversation's subject (rule 9). */
+export const SUBJECT_MAX_LENGTH = 120;
+
+/** The most characters of a Message Topic's name (rule 9). */
+export const TOPIC_NAME_MAX = 100;
+
+/** How long "<name> is replying…" lasts after the last keystroke, in seconds (rule 11). */
+export const TYPING_SECONDS = 30;

@@ -51,9 +51,19 @@ export const AuditEvent = Type.Object(
     patientId: Nullable(
       Type.String({ format: 'uuid', description: 'the patient concerned, if any' }),
     ),
+    patientName: Nullable(Type.String({ description: "the patient's name, when there is one" })),
     subject: Nullable(
       Type.Object(
-        { type: Type.String(), id: Nullable(Type.String()) },
+        {
+          type: Type.String(),
+          id: Nullable(Type.String()),
+          label: Nullable(
+            Type.String({
+              description:
+                "what the row is about in words: a conversation's subject or topic (only for a viewer who may see the conversation), a document's title, a role's, user's or topic's name",
+            }),
+          ),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -92,8 +102,15 @@ export const AuditQuery = Type.Object(
     ),
     userId: Type.Optional(Id),
     patientId: Type.Optional(Id),
+    hideViews: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'true: leave out reads (see isViewAction), so changes stand out',
+      }),
+    ),
     cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );
 export type AuditQuery = Static<typeof AuditQuery>;
+
+export { isViewAction, VIEW_ACTION_RULE } from '../audit-actions.js';

@@ -90,8 +90,7 @@ export const PatientConversationEvent = Type.Object({
 });
 export type PatientConversationEvent = Static<typeof PatientConversationEvent>;
 
-/** How long "<name> is replying…" lasts after the last keystroke (rule 11). */
-export const TYPING_SECONDS = 30;
+export { TYPING_SECONDS } from '../limits.js';
 
 /** `conversation.typing`: a colleague writes in a conversation you can see. */
 export const TypingEvent = Type.Object({

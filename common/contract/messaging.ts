@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ELIGIBILITY_CODES } from '../labels.js';
-import { MESSAGE_MAX_LENGTH } from '../limits.js';
+import { MESSAGE_MAX_LENGTH, SUBJECT_MAX_LENGTH } from '../limits.js';
 import { Cursor, Id, Limit, Named, NextCursor, Nullable, Timestamp } from './common.js';
 
 /**
@@ -33,8 +33,7 @@ export const PatientMessageBody = Type.Object(
 );
 export type PatientMessageBody = Static<typeof PatientMessageBody>;
 
-/** The most characters of a conversation's subject. */
-export const SUBJECT_MAX_LENGTH = 120;
+export { SUBJECT_MAX_LENGTH } from '../limits.js';
 
 /** A conversation's optional short title, seen by everyone who sees the conversation. */
 export const Subject = Type.String({

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { TOPIC_NAME_MAX } from '../limits.js';
 import { Id, Named } from './common.js';
 
 /**
@@ -6,7 +7,7 @@ import { Id, Named } from './common.js';
  * keep the list; the portal's New message offers the active ones.
  */
 
-export const TOPIC_NAME_MAX = 100;
+export { TOPIC_NAME_MAX } from '../limits.js';
 
 /** A topic as admins see it. */
 export const Topic = Type.Object(

@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, lte, not, or, sql, type SQL } from 'drizzle-orm';
+import { VIEW_ACTION_RULE } from '../../../common/contract/audit.js';
 import type { Db, Rows } from '../../db/connect.js';
 import { auditEvents, chambers, patients } from '../../db/schema.js';
 
@@ -49,12 +50,14 @@ export interface AuditFilter {
   action?: string;
   userId?: string;
   patientId?: string;
+  /** Leave out reads (`isViewAction`). */
+  hideViews?: boolean;
   beforeId?: number;
   limit: number;
 }
 
-/** Newest first, filtered by chamber and the given criteria. */
-export async function findAuditEvents(db: Db, chamberId: string, f: AuditFilter) {
+/** The filter's conditions on audit_events. */
+function auditWhere(chamberId: string, f: AuditFilter): SQL | undefined {
   const where: SQL[] = [eq(auditEvents.chamberId, chamberId)];
   if (f.from) where.push(gte(auditEvents.at, f.from));
   if (f.to) where.push(lte(auditEvents.at, f.to));
@@ -63,12 +66,96 @@ export async function findAuditEvents(db: Db, chamberId: string, f: AuditFilter)
   if (f.userId) where.push(eq(auditEvents.actorUserId, f.userId));
   if (f.patientId) where.push(eq(auditEvents.patientId, f.patientId));
   if (f.beforeId !== undefined) where.push(lt(auditEvents.id, f.beforeId));
+  if (f.hideViews) {
+    const view = or(
+      inArray(auditEvents.action, VIEW_ACTION_RULE.actions),
+      ...VIEW_ACTION_RULE.likePatterns.map((p) => sql`${auditEvents.action} like ${p}`),
+    );
+    if (view) where.push(not(view));
+  }
+  return and(...where);
+}
+
+/** Newest first, filtered by chamber and the given criteria. */
+export async function findAuditEvents(db: Db, chamberId: string, f: AuditFilter) {
   return db
     .select()
     .from(auditEvents)
-    .where(and(...where))
+    .where(auditWhere(chamberId, f))
     .orderBy(desc(auditEvents.id))
     .limit(f.limit);
+}
+
+/** Who reads System Activity or a patient's Activity: conversation labels follow rule 4. */
+export interface AuditReader {
+  userId: string;
+  roleIds: string[];
+}
+
+/** Tables whose rows a subject id names, with the column that says what the row is. */
+const SUBJECT_NAMES: Record<string, { table: string; column: string }> = {
+  document: { table: 'documents', column: 'title' },
+  medical_item: { table: 'medical_items', column: 'title' },
+  role: { table: 'roles', column: 'name' },
+  user: { table: 'users', column: 'name' },
+  topic: { table: 'topics', column: 'name' },
+  charge_band: { table: 'charge_bands', column: 'name' },
+  integration: { table: 'integration_clients', column: 'name' },
+};
+
+const UUID_TEXT = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+/**
+ * `findAuditEvents` with what each row is about in words: the patient's name and the subject's
+ * label. A conversation (or a message's conversation) is labelled by its subject, else its
+ * topic, and only for a reader who sees at least one of its messages (rule 4 at conversation
+ * level); the message text never. The page is cut first, so the look-ups run for its rows only.
+ */
+export async function findLabelledAuditEvents(
+  db: Db,
+  chamberId: string,
+  f: AuditFilter,
+  reader: AuditReader,
+) {
+  const e = db
+    .select()
+    .from(auditEvents)
+    .where(auditWhere(chamberId, f))
+    .orderBy(desc(auditEvents.id))
+    .limit(f.limit)
+    .as('e');
+  const subjectUuid = sql`${e.subjectId}::uuid`;
+  const conversationId = sql`case when ${e.subjectType} = 'conversation' then ${subjectUuid}
+    else (select m.conversation_id from messages m
+           where m.chamber_id = ${e.chamberId} and m.id = ${subjectUuid}) end`;
+  const roleIds = `{${reader.roleIds.join(',')}}`;
+  const conversationLabel = sql`(select case when c.staff_role_ids && ${roleIds}::uuid[]
+                                           or ${reader.userId}::uuid = any(c.staff_author_ids)
+                                         then coalesce(c.subject, t.name) end
+      from conversations c
+      left join topics t on t.chamber_id = c.chamber_id and t.id = c.topic_id
+     where c.chamber_id = ${e.chamberId} and c.id = ${conversationId})`;
+  const named = Object.entries(SUBJECT_NAMES).map(
+    ([type, { table, column }]) =>
+      sql`when ${e.subjectType} = ${type} then (select x.${sql.raw(column)} from ${sql.raw(table)} x
+             where x.chamber_id = ${e.chamberId} and x.id = ${subjectUuid})`,
+  );
+  // The uuid test comes first: a CASE evaluates a branch only when its condition holds, so a
+  // subject id that is not a uuid (the team inbox's view name) is never cast.
+  const subjectLabel = sql<string | null>`case
+      when ${e.subjectId} is null or ${e.subjectId} !~ ${UUID_TEXT} then null
+      when ${e.subjectType} in ('conversation', 'message') then ${conversationLabel}
+      ${sql.join(named, sql` `)}
+    end`;
+  return db
+    .select({
+      ...e._.selectedFields,
+      patientName: sql<string | null>`(select p.given_name || ' ' || p.family_name from patients p
+         where p.chamber_id = ${e.chamberId} and p.id = ${e.patientId})`,
+      subjectLabel,
+    })
+    .from(e)
+    .orderBy(desc(e.id));
 }
 
 /** The value the first row of a chamber chains from. */

@@ -7,6 +7,7 @@ import {
   patientExists,
   chambersByKey,
   findAuditEvents,
+  findLabelledAuditEvents,
   insertAuditEvents,
   verifyAuditChain,
   type AuditChainAnchor,
@@ -143,8 +144,8 @@ export async function verifyAuditChains(
   return results;
 }
 
-/** One audit row as System Activity shows it. */
-export function presentAuditEvent(e: Awaited<ReturnType<typeof findAuditEvents>>[number]) {
+/** One audit row as System Activity shows it, with the patient's name and the subject in words. */
+export function presentAuditEvent(e: Awaited<ReturnType<typeof findLabelledAuditEvents>>[number]) {
   return {
     id: String(e.id),
     at: new Date(e.at).toISOString(),
@@ -156,7 +157,8 @@ export function presentAuditEvent(e: Awaited<ReturnType<typeof findAuditEvents>>
       label: e.actorLabel,
     },
     patientId: e.patientId,
-    subject: e.subjectType ? { type: e.subjectType, id: e.subjectId } : null,
+    patientName: e.patientName,
+    subject: e.subjectType ? { type: e.subjectType, id: e.subjectId, label: e.subjectLabel } : null,
     ip: e.ip,
     details: e.details,
   };
@@ -180,6 +182,7 @@ export interface AuditQuery {
   action?: string;
   userId?: string;
   patientId?: string;
+  hideViews?: 'true' | 'false';
   cursor?: string;
 }
 
@@ -209,6 +212,7 @@ export function createAuditService(ctx: ServiceContext) {
       action: q.action,
       userId: q.userId,
       patientId: q.patientId,
+      hideViews: q.hideViews === 'true',
       beforeId: before,
       limit,
     };
@@ -217,7 +221,7 @@ export function createAuditService(ctx: ServiceContext) {
   return {
     /** System Activity: newest first, filtered by date, type, user and patient. */
     async list(actor: StaffActor, q: AuditQuery) {
-      const rows = await findAuditEvents(db, actor.chamberId, filter(q, 51));
+      const rows = await findLabelledAuditEvents(db, actor.chamberId, filter(q, 51), actor);
       const page = rows.slice(0, 50);
       await audit(db, actor, clock(), {
         action: 'audit.viewed',
@@ -234,7 +238,12 @@ export function createAuditService(ctx: ServiceContext) {
     /** The patient's Activity tab. */
     async forPatient(actor: StaffActor, patientId: string, cursor?: string) {
       if (!(await patientExists(db, actor.chamberId, patientId))) throw notFound('That patient');
-      const rows = await findAuditEvents(db, actor.chamberId, filter({ patientId, cursor }, 51));
+      const rows = await findLabelledAuditEvents(
+        db,
+        actor.chamberId,
+        filter({ patientId, cursor }, 51),
+        actor,
+      );
       const page = rows.slice(0, 50);
       const last = page[page.length - 1];
       return {

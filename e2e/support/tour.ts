@@ -147,6 +147,33 @@ export async function tour(
   await notifications.getByRole('textbox', { name: 'Message' }).first().waitFor();
   await visit(s, staff('start-page-reply', 'staff Start Page with a reply form open'));
 
+  // Start Page > Messages: the team inbox, a conversation, Assign and the shortcuts.
+  await s.getByRole('link', { name: 'Messages', exact: true }).first().click();
+  await s.getByTestId('team-inbox-list').waitFor();
+  await visit(s, staff('messages', 'staff Messages, Open view'));
+
+  await s.getByTestId('team-inbox-row').first().getByRole('link').first().click();
+  await s.getByTestId('conversation-panel').getByRole('log', { name: 'Messages' }).waitFor();
+  await visit(s, staff('messages-conversation', 'staff Messages with a conversation open'));
+
+  await s
+    .getByTestId('conversation-actions')
+    .getByRole('button', { name: 'Assign', exact: true })
+    .click();
+  await s.getByRole('dialog', { name: 'Assign' }).waitFor();
+  await visit(s, staff('assign', 'staff Assign dialog'));
+  await s.keyboard.press('Escape');
+  await s.getByRole('dialog').waitFor({ state: 'detached' });
+
+  await s.getByRole('link', { name: 'Messages', exact: true }).first().click();
+  await s.getByTestId('team-inbox-list').waitFor();
+  await s.locator('body').click({ position: { x: 5, y: 5 } });
+  await s.keyboard.press('?');
+  await s.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await visit(s, staff('keyboard-shortcuts', 'staff Messages keyboard shortcuts'));
+  await s.keyboard.press('Escape');
+  await s.getByRole('dialog').waitFor({ state: 'detached' });
+
   await s.getByRole('link', { name: 'Patient', exact: true }).click();
   await s.getByRole('searchbox', { name: 'Search patients' }).fill('Archer');
   await s.getByRole('link', { name: /Archer, Alice/ }).waitFor();
@@ -177,6 +204,12 @@ export async function tour(
   await s.getByRole('link', { name: 'Configuration' }).click();
   await s.getByRole('combobox', { name: 'Role for new messages' }).waitFor();
   await visit(s, staff('configuration', 'staff Configuration'));
+
+  await s.getByRole('button', { name: 'New Topic' }).click();
+  await s.getByRole('dialog', { name: 'New Topic' }).waitFor();
+  await visit(s, staff('new-topic', 'staff New Topic dialog'));
+  await s.keyboard.press('Escape');
+  await s.getByRole('dialog').waitFor({ state: 'detached' });
 
   await s.getByRole('link', { name: 'Billing Rules' }).click();
   const standard = s.getByRole('region', { name: 'Charge band Standard' });

@@ -7,6 +7,7 @@ import { AdminConfigurationPage } from './routes/admin-configuration-page';
 import { AdminSystemActivityPage } from './routes/admin-system-activity-page';
 import { AdminUserManagementPage } from './routes/admin-user-management-page';
 import { StaffLayout } from './routes/layout';
+import { MessagesPage } from './routes/messages-page';
 import { PatientRecordPage } from './routes/patient-record-page';
 import { PatientSearchPage } from './routes/patient-search-page';
 import { StartPage } from './routes/start-page';
@@ -22,6 +23,8 @@ mountApp(
       element: <StaffLayout />,
       children: [
         { index: true, element: <StartPage /> },
+        { path: 'messages', element: <MessagesPage /> },
+        { path: 'messages/:conversationId', element: <MessagesPage /> },
         { path: 'patients', element: <PatientSearchPage /> },
         { path: 'patients/:id', element: <PatientRecordPage /> },
         { path: 'patients/:id/conversations/:conversationId', element: <PatientRecordPage /> },

@@ -2,6 +2,7 @@ import { Card, Group, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatShort } from '../lib/format';
+import { conversationTitle } from '../../common/conversation-title.js';
 import { CardList } from './card-list';
 
 /** One conversation of a list, as its last message shows it. */
@@ -15,6 +16,9 @@ export interface ConversationListItem {
   /** When the last message was written. */
   at: string;
   unread: boolean;
+  /** What the conversation is about (rule 9): its title is the subject, else the topic. */
+  subject?: string | null;
+  topic?: { name: string } | null;
   /** Beside the time, e.g. "2 new". */
   badges?: ReactNode;
   /** A row under the preview, e.g. "Awaiting reply". */
@@ -22,8 +26,9 @@ export interface ConversationListItem {
 }
 
 /**
- * Conversations newest first, each a card linking to it: who wrote last, when, and the start of
- * the text; unread ones stand out. The open one (`selectedId`) is outlined.
+ * Conversations newest first, each a card linking to it: its title (subject, else topic, else
+ * the start of the text: `conversationTitle`), who wrote last, when, and the start of the text;
+ * unread ones stand out. The open one (`selectedId`) is outlined.
  */
 export function ConversationList(props: {
   items: ConversationListItem[];
@@ -34,6 +39,13 @@ export function ConversationList(props: {
     <CardList label="Conversations" items={props.items}>
       {(c) => {
         const selected = c.id === props.selectedId;
+        // Without a subject or topic the title would be the preview itself: shown once.
+        const titled = Boolean(c.subject || c.topic);
+        const title = conversationTitle({
+          subject: c.subject || null,
+          topic: c.topic ?? null,
+          lastMessage: { preview: c.preview },
+        });
         return (
           <Card
             component={Link}
@@ -47,9 +59,9 @@ export function ConversationList(props: {
               outline: selected ? '2px solid var(--mantine-color-teal-7)' : undefined,
             }}
           >
-            <Group justify="space-between" wrap="nowrap" gap="xs">
-              <Text size="sm" fw={c.unread ? 700 : 500} lineClamp={1}>
-                {c.author}
+            <Group justify="space-between" wrap="nowrap" gap="xs" align="flex-start">
+              <Text size="sm" fw={c.unread ? 700 : 600} lineClamp={1}>
+                {titled ? title : c.author}
               </Text>
               <Group gap={6} wrap="nowrap">
                 {c.badges}
@@ -64,7 +76,7 @@ export function ConversationList(props: {
               fw={c.unread ? 600 : 400}
               lineClamp={2}
             >
-              {c.preview}
+              {titled ? `${c.author}: ${c.preview}` : c.preview}
             </Text>
             {c.tags && (
               <Group gap={4} mt={4}>

@@ -1,11 +1,17 @@
 import { Button, Group, Stack, Textarea } from '@mantine/core';
-import { useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
+import { useRef, useState, type ReactNode, type Ref } from 'react';
 import { MESSAGE_MAX_LENGTH, textLength } from '../../common/limits.js';
 import { fieldError, sessionEnded } from '../lib/api';
 import { useFocusOnError } from './focus-on-error';
 import { FormAlert } from './form-alert';
 
 const MAX = MESSAGE_MAX_LENGTH.toLocaleString('en-GB');
+
+/** A second way to send the same draft, beside the main button (e.g. "Send and close"). */
+export interface OtherSend {
+  label: string;
+  onSend: (text: string) => Promise<unknown>;
+}
 
 /**
  * A message box with its counter, and Send. The length is counted as the server counts it
@@ -19,8 +25,12 @@ export function MessageForm(props: {
   pending: boolean;
   error: unknown;
   onSend: (text: string) => Promise<unknown>;
+  /** A second send button left of the main one, e.g. "Send and close". */
+  otherSend?: OtherSend;
   /** Above the form, e.g. the emergency notice. */
   notice?: ReactNode;
+  /** Fields above the message box, e.g. a subject. */
+  before?: ReactNode;
   /** Between the box and Send, e.g. who will see the message. */
   children?: ReactNode;
   /** The fields of those children that an error may name. */
@@ -28,29 +38,48 @@ export function MessageForm(props: {
   autoFocus?: boolean;
   /** The message box, for a caller that moves the cursor there. */
   messageRef?: Ref<HTMLTextAreaElement>;
+  /** Hears each change of the draft (e.g. to tell colleagues "is replying…"). */
+  onTextChange?: (text: string) => void;
+  /** Lines the box shows before it grows (3 unless told). */
+  minRows?: number;
+  /** The message is an internal note: the box looks like one. */
+  note?: boolean;
 }) {
   const [text, setText] = useState('');
+  const [sending, setSending] = useState<'main' | 'other' | null>(null);
   const form = useRef<HTMLFormElement>(null);
   useFocusOnError(form, props.error);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const send = async (how: 'main' | 'other', onSend: (text: string) => Promise<unknown>) => {
+    setSending(how);
     try {
-      await props.onSend(text);
+      await onSend(text);
       setText('');
     } catch {
       // The error is shown below; the draft is kept.
+    } finally {
+      setSending(null);
     }
   };
   const length = textLength(text);
   const tooLong = length > MESSAGE_MAX_LENGTH;
+  const cannotSend = text.trim().length === 0 || tooLong;
+  const other = props.otherSend;
   return (
-    <form ref={form} onSubmit={submit} noValidate>
+    <form
+      ref={form}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send('main', props.onSend);
+      }}
+      noValidate
+    >
       <Stack gap="xs">
         {props.notice}
         <FormAlert
           error={sessionEnded(props.error) ? null : props.error}
           fields={['text', ...(props.fields ?? [])]}
         />
+        {props.before}
         <Textarea
           ref={props.messageRef}
           label={props.label}
@@ -58,22 +87,39 @@ export function MessageForm(props: {
           data-autofocus
           autoFocus={props.autoFocus}
           autosize
-          minRows={3}
+          minRows={props.minRows ?? 3}
           maxRows={12}
           value={text}
-          onChange={(e) => setText(e.currentTarget.value)}
+          onChange={(e) => {
+            setText(e.currentTarget.value);
+            props.onTextChange?.(e.currentTarget.value);
+          }}
           error={
             fieldError(props.error, 'text') ??
             (tooLong ? `A message can be at most ${MAX} characters long.` : undefined)
           }
           description={`${length.toLocaleString('en-GB')} / ${MAX}`}
+          styles={
+            props.note ? { input: { background: 'var(--mantine-color-yellow-0)' } } : undefined
+          }
         />
         {props.children}
-        <Group justify="flex-end">
+        <Group justify="flex-end" gap="xs">
+          {other && (
+            <Button
+              type="button"
+              variant="default"
+              loading={props.pending && sending === 'other'}
+              disabled={cannotSend || (props.pending && sending !== 'other')}
+              onClick={() => void send('other', other.onSend)}
+            >
+              {other.label}
+            </Button>
+          )}
           <Button
             type="submit"
-            loading={props.pending}
-            disabled={text.trim().length === 0 || tooLong}
+            loading={props.pending && sending !== 'other'}
+            disabled={cannotSend || (props.pending && sending === 'other')}
           >
             {props.submitLabel}
           </Button>

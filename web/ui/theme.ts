@@ -44,6 +44,8 @@ export const cssVariablesResolver: CSSVariablesResolver = (t) => {
     variables: {},
     light: {
       '--mantine-color-dimmed': t.colors.gray[7]!,
+      // Field errors: Mantine's red on white is about 3.3:1; AA needs 4.5:1.
+      '--mantine-color-error': darken(t.colors.red[9]!, 0.2),
       ...each('light-color', (c) => darken(c[9]!, 0.4)),
       ...each('text', (c) => darken(c[9]!, 0.3)),
       ...each('light', (c) => c[0]!),

@@ -1,12 +1,14 @@
-import { Anchor, Divider, Stack, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Divider, Group, Stack, Text, Title } from '@mantine/core';
 import { useEffect } from 'react';
 import { Link, useOutletContext, useParams } from 'react-router';
 import { ApiError } from '../../lib/api';
 import { ErrorState, Loading } from '../../ui/states';
+import { conversationTitle } from '../../../common/conversation-title.js';
 import { LABELS } from '../../../common/labels';
 import { useConversation, useMarkRead, useSend } from '../features/inbox/api';
 import { ComposeForm, MessageBubble } from '../features/inbox/components';
 import type { PortalSession } from '../../../common/contract/auth.js';
+import type { PatientConversation } from '../../../common/contract/messaging.js';
 import { MessagingUnavailable } from './home-page';
 
 /** One conversation: its messages oldest first, and the reply box below. */
@@ -28,12 +30,22 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [newest]);
 
+  const closed = conversation.data?.conversation.status === 'closed';
   return (
     <Stack>
       <Anchor component={Link} to="/inbox" size="sm">
         ← {LABELS.inbox}
       </Anchor>
-      <Title order={2}>Conversation</Title>
+      <Group gap="xs" wrap="wrap" align="center">
+        <Title order={2} style={{ overflowWrap: 'anywhere' }}>
+          {conversation.data ? titleOf(conversation.data) : 'Conversation'}
+        </Title>
+        {closed && (
+          <Badge color="gray" variant="light">
+            {LABELS.viewClosed}
+          </Badge>
+        )}
+      </Group>
       {conversation.isPending ? (
         <Loading />
       ) : conversation.isError ? (
@@ -50,13 +62,21 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
             ))}
           </Stack>
           <Divider />
+          {closed && (
+            <Alert color="gray" variant="light" p="xs" role="status">
+              <Text size="sm">
+                {session.chamber.name} closed this conversation. You can still reply: your message
+                opens it again.
+              </Text>
+            </Alert>
+          )}
           {conversation.data.canReply ? (
             <ComposeForm
               label="Your reply"
               submitLabel="Send reply"
               pending={send.isPending}
               error={send.error}
-              onSend={(text) => send.mutateAsync(text)}
+              onSend={(text) => send.mutateAsync({ text })}
             />
           ) : (
             <Text size="sm" c="dimmed">
@@ -67,4 +87,19 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
       )}
     </Stack>
   );
+}
+
+/** How long the first message's start may be when it titles the conversation. */
+const TITLE_PREVIEW = 80;
+
+/** The heading: the subject, else the topic, else the start of the first message shown. */
+function titleOf({ conversation, messages, nextCursor }: PatientConversation): string {
+  const first = nextCursor === null ? messages[0] : undefined;
+  const flat = first?.text.replace(/\s+/g, ' ').trim() ?? '';
+  const start = flat.length > TITLE_PREVIEW ? `${flat.slice(0, TITLE_PREVIEW).trimEnd()}…` : flat;
+  return conversationTitle({
+    subject: conversation.subject,
+    topic: conversation.topic,
+    ...(start ? { lastMessage: { preview: start } } : {}),
+  });
 }

@@ -1,17 +1,57 @@
-import { Anchor, Stack, Title } from '@mantine/core';
+import { Anchor, Radio, Select, Stack, TextInput, Title } from '@mantine/core';
+import { useRef, useState } from 'react';
 import { Link, useNavigate, useOutletContext } from 'react-router';
+import { ApiError, fieldError } from '../../lib/api';
+import { Loading } from '../../ui/states';
+import { textLength } from '../../../common/limits.js';
 import { LABELS } from '../../../common/labels';
-import { useSend } from '../features/inbox/api';
+import { usePortalTopics, useSend } from '../features/inbox/api';
 import { ComposeForm } from '../features/inbox/components';
 import type { PortalSession } from '../../../common/contract/auth.js';
+import type { Named } from '../../../common/contract/common.js';
+import { SUBJECT_MAX_LENGTH } from '../../../common/limits.js';
 import { MessagingUnavailable } from './home-page';
 
-/** New message: starts a conversation with the clinic. */
+/** Up to this many topics are offered as radio buttons; more as a list to choose from. */
+const MAX_RADIOS = 8;
+
+/** The subject as the server stores it: spaces collapsed, trimmed. */
+const cleanSubject = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * New message: starts a conversation with the clinic. When the clinic has topics, it asks what
+ * the message is about (required) and offers a subject (optional).
+ */
 export function NewMessagePage() {
   const session = useOutletContext<PortalSession>();
+  if (!session.messaging.allowed) return <MessagingUnavailable session={session} />;
+  return <NewMessage session={session} />;
+}
+
+function NewMessage({ session }: { session: PortalSession }) {
   const navigate = useNavigate();
   const send = useSend();
-  if (!session.messaging.allowed) return <MessagingUnavailable session={session} />;
+  const topics = usePortalTopics();
+  const [topicId, setTopicId] = useState<string | null>(null);
+  const [subject, setSubject] = useState('');
+  // A choice missing or too long, found before sending: shown like the server's refusals.
+  const [checkError, setCheckError] = useState<ApiError | null>(null);
+  const about = useRef<HTMLDivElement>(null);
+  // Without topics (or if they cannot be loaded) the patient is not asked: the API does not
+  // require a topic, and the clinic's Role for new messages reads the message.
+  const offered = topics.data?.topics ?? [];
+  const asking = offered.length > 0;
+  const error = checkError ?? send.error;
+  const subjectLength = textLength(cleanSubject(subject));
+
+  if (topics.isPending) return <Loading />;
+
+  const refuse = (field: string, message: string): never => {
+    const refusal = new ApiError(422, 'validation_failed', message, field);
+    setCheckError(refusal);
+    throw refusal;
+  };
+
   return (
     <Stack>
       <Anchor component={Link} to="/inbox" size="sm">
@@ -22,13 +62,97 @@ export function NewMessagePage() {
         label={`Your message to ${session.chamber.name}`}
         submitLabel="Send"
         pending={send.isPending}
-        error={send.error}
-        autoFocus
+        error={error}
+        fields={['topicId', 'subject']}
+        autoFocus={!asking}
+        before={
+          asking && (
+            <Stack gap="sm" ref={about}>
+              <TopicChoice
+                topics={offered}
+                value={topicId}
+                onChange={(id) => {
+                  setTopicId(id);
+                  if (checkError?.field === 'topicId') setCheckError(null);
+                }}
+                error={fieldError(error, 'topicId')}
+              />
+              <TextInput
+                label={LABELS.subject}
+                value={subject}
+                onChange={(e) => {
+                  setSubject(e.currentTarget.value);
+                  if (checkError?.field === 'subject') setCheckError(null);
+                }}
+                description={`Optional: a few words, e.g. “Repeat prescription”. ${subjectLength} / ${SUBJECT_MAX_LENGTH}`}
+                inputWrapperOrder={['label', 'input', 'description', 'error']}
+                error={
+                  fieldError(error, 'subject') ??
+                  (subjectLength > SUBJECT_MAX_LENGTH
+                    ? `A subject can be at most ${SUBJECT_MAX_LENGTH} characters long.`
+                    : undefined)
+                }
+              />
+            </Stack>
+          )
+        }
         onSend={async (text) => {
-          const result = await send.mutateAsync(text);
+          if (asking) {
+            if (!topicId || !offered.some((t) => t.id === topicId)) {
+              // The first choice takes the cursor, so the question is read out with its error.
+              setTimeout(() => about.current?.querySelector<HTMLElement>('input')?.focus());
+              refuse('topicId', 'Please choose what your message is about.');
+            }
+            if (subjectLength > SUBJECT_MAX_LENGTH)
+              refuse('subject', `A subject can be at most ${SUBJECT_MAX_LENGTH} characters long.`);
+          }
+          setCheckError(null);
+          const result = await send.mutateAsync({
+            text,
+            ...(asking && topicId ? { topicId } : {}),
+            ...(asking && cleanSubject(subject) ? { subject: cleanSubject(subject) } : {}),
+          });
           void navigate(`/inbox/${result.conversation.id}`);
         }}
       />
     </Stack>
+  );
+}
+
+/** "What is your message about?": radio buttons, or a list to choose from when there are many. */
+function TopicChoice(props: {
+  topics: Named[];
+  value: string | null;
+  onChange: (id: string) => void;
+  error: string | undefined;
+}) {
+  if (props.topics.length > MAX_RADIOS) {
+    return (
+      <Select
+        label={LABELS.whatIsYourMessageAbout}
+        required
+        placeholder="Choose one"
+        data={props.topics.map((t) => ({ value: t.id, label: t.name }))}
+        value={props.value}
+        onChange={(v) => v && props.onChange(v)}
+        allowDeselect={false}
+        error={props.error}
+      />
+    );
+  }
+  return (
+    <Radio.Group
+      label={LABELS.whatIsYourMessageAbout}
+      required
+      value={props.value}
+      onChange={props.onChange}
+      error={props.error}
+    >
+      <Stack gap={6} mt={6}>
+        {props.topics.map((t) => (
+          <Radio key={t.id} value={t.id} label={t.name} />
+        ))}
+      </Stack>
+    </Radio.Group>
   );
 }

@@ -7,6 +7,7 @@ import { LABELS } from '../../../common/labels';
 import { useSaveSettings, useSettings } from '../features/admin/api';
 import { useRoles } from '../features/session/api';
 import { IntegrationsSection } from '../features/admin/integrations-section';
+import { noActiveMembersWarning, TopicsSection } from '../features/admin/topics-section';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -25,6 +26,13 @@ export function AdminConfigurationPage() {
     setEmail(settings.data.sharedItemsEmailEnabled);
     setTimeZone(settings.data.timeZone);
   }, [settings.data]);
+
+  const chosenRole = roles.data?.roles.find((r) => r.id === roleId);
+  // The saved role's warning comes from the server; a newly chosen one warns at once.
+  const roleWarning =
+    roleId === (settings.data?.roleForNewMessages?.id ?? null)
+      ? settings.data?.roleForNewMessagesWarning
+      : noActiveMembersWarning(chosenRole);
 
   if (settings.isPending) return <Loading />;
   if (settings.isError)
@@ -74,9 +82,9 @@ export function AdminConfigurationPage() {
               allowDeselect={false}
               error={fieldError(save.error, 'roleForNewMessagesId')}
             />
-            {settings.data.roleForNewMessagesWarning && (
+            {roleWarning && (
               <Alert color="orange" mt="xs" role="alert">
-                {settings.data.roleForNewMessagesWarning}
+                {roleWarning}
               </Alert>
             )}
             <Text fw={600} size="sm" mt="md" mb={4}>
@@ -114,6 +122,8 @@ export function AdminConfigurationPage() {
           </Group>
         </Stack>
       </form>
+      {/* Outside the settings form: the topics have their own forms and dialogs. */}
+      <TopicsSection />
       <IntegrationsSection timeZone={settings.data.timeZone} />
     </Stack>
   );

@@ -1,4 +1,4 @@
-import { Button, Card, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Card, Group, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useOutletContext } from 'react-router';
@@ -7,7 +7,7 @@ import { LoadMore, QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useUsers } from '../features/admin/api';
 import { useAuditEvents } from '../features/audit/api';
-import { AuditEvents } from '../features/audit/components';
+import { AuditEvents, HideViewsSwitch } from '../features/audit/components';
 import { usePatientSearch } from '../features/patients/api';
 import type { StaffSession } from '../../../common/contract/auth.js';
 
@@ -17,13 +17,19 @@ const TYPES = Object.entries({
   'portal.': 'Patient sign-ins',
   'message.': 'Messages written',
   'conversation.': 'Conversations',
+  'inbox.': 'Inboxes read',
   'feed.': 'Feeds read',
   'patient.': 'Patients',
   'portal_account.': 'Portal accounts',
+  'document.': 'Documents',
+  'medical_item.': 'Medical data',
   'settings.': 'Settings',
+  'topic.': 'Message topics',
   'charge_band.': 'Charge bands',
   'role.': 'Roles',
   'user.': 'Users',
+  'integration.': 'Integrations',
+  'fhir.': 'FHIR requests',
   'audit.': 'System Activity',
 }).map(([value, label]) => ({ value, label }));
 
@@ -37,6 +43,7 @@ export function AdminSystemActivityPage() {
   const [userId, setUserId] = useState<string | null>(null);
   const [patient, setPatient] = useState<{ value: string; label: string } | null>(null);
   const [patientSearch, setPatientSearch] = useState('');
+  const [hideViews, setHideViews] = useState(true);
   const [debouncedSearch] = useDebouncedValue(patientSearch.trim(), 250);
   const patients = usePatientSearch(patient ? '' : debouncedSearch);
   const patientOptions = [
@@ -51,7 +58,9 @@ export function AdminSystemActivityPage() {
   if (action) params.set('action', action);
   if (userId) params.set('userId', userId);
   if (patient) params.set('patientId', patient.value);
+  if (hideViews) params.set('hideViews', 'true');
   const query = params.toString();
+  const userNames = new Map((users.data?.users ?? []).map((u) => [u.id, u.name]));
   const events = useAuditEvents(query);
   const rows = events.data?.pages.flatMap((p) => p.events) ?? [];
   return (
@@ -114,6 +123,13 @@ export function AdminSystemActivityPage() {
             Export CSV
           </Button>
         </SimpleGrid>
+        <Group mt="sm">
+          <HideViewsSwitch
+            checked={hideViews}
+            onChange={setHideViews}
+            description="Leaves out reads (records, lists and conversations opened), so changes stand out."
+          />
+        </Group>
       </Card>
       <QueryState
         query={events}
@@ -126,6 +142,7 @@ export function AdminSystemActivityPage() {
             timeZone={session.chamber.timeZone}
             label="System Activity events"
             withPatient
+            users={userNames}
           />
         )}
       </QueryState>

@@ -18,12 +18,16 @@ import { SkipLink } from '../../ui/skip-link';
 import { LABELS } from '../../../common/labels';
 import { useFeedLiveEvents } from '../features/feed/api';
 import { useUnreadCount } from '../features/notifications/api';
+import { showDesktopAlert, useTabTitle } from '../features/notifications/desktop-alerts';
 import type { StaffSession } from '../../../common/contract/auth.js';
 import { staffSession } from '../features/session/api';
 
 const SIGN_IN = { title: 'Staff sign-in', subtitle: 'Patient messaging for clinic staff.' };
 
-/** The staff app: sign-in, or the frame with Start Page, Patient, Admin, unread count, sign out. */
+/**
+ * The staff app: sign-in, or the frame with Start Page, Messages, Patient, Admin, unread count,
+ * sign out; the tab title and desktop notifications tell of new messages in a background tab.
+ */
 export const StaffLayout = () => (
   <SessionFrame api={staffSession} signIn={SIGN_IN} shell={StaffShell} />
 );
@@ -33,10 +37,15 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
   const location = useLocation();
   const unread = useUnreadCount(!expired);
   const [announcement, setAnnouncement] = useState('');
-  useFeedLiveEvents(!expired, (n) => setAnnouncement(`${n.title} (about ${n.patientName})`));
+  useFeedLiveEvents(!expired, (n) => {
+    setAnnouncement(`${n.title} (about ${n.patientName})`);
+    showDesktopAlert(n, s.chamber.name);
+  });
   useEffect(close, [location.pathname, close]);
 
+  // The unread count is of conversations (one notification each).
   const count = unread.data?.unreadCount ?? 0;
+  useTabTitle(count, s.chamber.name);
   const link = (to: string, label: string, extra?: React.ReactNode) => (
     <MantineNavLink
       component={NavLink}
@@ -96,6 +105,7 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
               </Badge>
             ) : undefined,
           )}
+          {link('/messages', LABELS.messages)}
           {link('/patients', LABELS.patient)}
           {s.user.isAdmin && (
             <>

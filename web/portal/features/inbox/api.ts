@@ -1,15 +1,20 @@
 import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
 import { useRef } from 'react';
-import { get, newIdempotencyKey, pagedList, post } from '../../../lib/api';
-import { useLiveEvents, usePollInterval } from '../../../lib/live';
+import { ApiError, get, newIdempotencyKey, pagedList, post } from '../../../lib/api';
+import { useLiveEvent, useLiveEvents, usePollInterval } from '../../../lib/live';
 import { useInvalidate } from '../../../lib/query';
-import type { PatientMessageEvent } from '../../../../common/contract/events.js';
+import type {
+  PatientConversationEvent,
+  PatientMessageEvent,
+} from '../../../../common/contract/events.js';
 import type {
   Inbox,
   PatientConversation,
   PatientMessageBody,
   PatientSent,
+  PatientStartBody,
 } from '../../../../common/contract/messaging.js';
+import type { PortalTopics } from '../../../../common/contract/topics.js';
 
 const inboxKey = ['inbox'];
 const conversationKey = (id?: string) => (id ? ['conversation', id] : ['conversation']);
@@ -44,22 +49,39 @@ function useRefreshConversation() {
   return (conversationId?: string) => invalidate(inboxKey, conversationKey(conversationId));
 }
 
+const topicsKey = ['portal', 'topics'];
+
+/** What "What is your message about?" offers: the chamber's active topics (none: not asked). */
+export function usePortalTopics() {
+  return useQuery({
+    queryKey: topicsKey,
+    queryFn: () => get<PortalTopics>('/portal/topics'),
+    staleTime: 60_000,
+  });
+}
+
 /**
- * Sends a new message or a reply. One Idempotency-Key per draft: pressing Send again after a
- * lost answer cannot store the message twice.
+ * Sends a reply, or (without a conversation) starts a conversation with its topic and
+ * subject. One Idempotency-Key per draft: pressing Send again after a lost answer cannot store
+ * the message twice.
  */
 export function useSend(conversationId?: string) {
   const refresh = useRefreshConversation();
+  const invalidate = useInvalidate();
   const key = useRef(newIdempotencyKey());
   return useMutation({
-    mutationFn: (text: string) =>
+    mutationFn: (body: PatientStartBody | PatientMessageBody) =>
       post<PatientSent>(
         conversationId
           ? `/portal/conversations/${conversationId}/messages`
           : '/portal/conversations',
-        { text } satisfies PatientMessageBody,
+        conversationId ? ({ text: body.text } satisfies PatientMessageBody) : body,
         { 'idempotency-key': key.current },
       ),
+    // A topic made inactive meanwhile: offer the current list again.
+    onError: (error) => {
+      if (error instanceof ApiError && error.code === 'topic_not_found') void invalidate(topicsKey);
+    },
     onSuccess: async (result) => {
       key.current = newIdempotencyKey();
       await refresh(result.conversation.id);
@@ -68,8 +90,8 @@ export function useSend(conversationId?: string) {
 }
 
 /**
- * Live events: a new message refreshes the Inbox and its own conversation only; after a
- * resync (too much missed) every conversation.
+ * Live events: a new message, or a conversation closed or reopened by the clinic, refreshes
+ * the Inbox and that conversation only; after a resync (too much missed) every conversation.
  */
 export function useInboxLiveEvents(enabled: boolean): void {
   const refresh = useRefreshConversation();
@@ -79,4 +101,8 @@ export function useInboxLiveEvents(enabled: boolean): void {
     onMessage: (event) => void refresh(event.conversationId),
     onResync: () => void refresh(),
   });
+  useLiveEvent<PatientConversationEvent>(
+    'conversation.updated',
+    (event) => void refresh(event.conversationId),
+  );
 }

@@ -1,8 +1,10 @@
 import { Alert, Badge, Box, Text } from '@mantine/core';
+import type { ReactNode } from 'react';
 import type { ConversationListItem } from '../../../ui/conversation-list';
 import { MessageCard } from '../../../ui/message-card';
 import { MessageForm } from '../../../ui/message-form';
 import type { InboxLine, PatientMessage } from '../../../../common/contract/messaging.js';
+import { LABELS } from '../../../../common/labels';
 
 export const EMERGENCY_NOTICE =
   'Not for emergencies: in an emergency call 999. Messages are read during opening hours.';
@@ -36,28 +38,43 @@ export function MessageBubble({
   );
 }
 
-/** Compose box: the emergency notice, the text, Send. The draft stays until it is sent. */
-export function ComposeForm(props: {
+/**
+ * Compose box: the emergency notice, `before` (e.g. what the message is about), the text,
+ * Send. The draft stays until it is sent.
+ */
+export function ComposeForm({
+  before,
+  ...props
+}: {
   label: string;
   submitLabel: string;
   pending: boolean;
   error: unknown;
   onSend: (text: string) => Promise<unknown>;
   autoFocus?: boolean;
+  before?: ReactNode;
+  /** The fields of `before` that an error may name. */
+  fields?: string[];
 }) {
   return (
     <MessageForm
       {...props}
       notice={
-        <Alert color="orange" variant="light" p="xs">
-          <Text size="xs">{EMERGENCY_NOTICE}</Text>
-        </Alert>
+        <>
+          <Alert color="orange" variant="light" p="xs">
+            <Text size="xs">{EMERGENCY_NOTICE}</Text>
+          </Alert>
+          {before}
+        </>
       }
     />
   );
 }
 
-/** An Inbox line for the conversation list: the patient's own messages are "You". */
+/**
+ * An Inbox line for the conversation list: titled by its subject, else its topic, else the
+ * preview (the list decides); the patient's own messages are "You"; a closed one says so.
+ */
 export function inboxItem(c: InboxLine): ConversationListItem {
   const { author } = c.lastMessage;
   return {
@@ -67,9 +84,16 @@ export function inboxItem(c: InboxLine): ConversationListItem {
     preview: c.lastMessage.preview,
     at: c.lastMessage.createdAt,
     unread: c.unreadCount > 0,
+    subject: c.subject,
+    topic: c.topic,
     badges: c.unreadCount > 0 && (
       <Badge color="teal" size="sm">
         {c.unreadCount} new
+      </Badge>
+    ),
+    tags: c.status === 'closed' && (
+      <Badge color="gray" variant="light" size="sm">
+        {LABELS.viewClosed}
       </Badge>
     ),
   };

@@ -16,6 +16,12 @@ import type {
 } from '../../../../common/contract/integrations.js';
 import type { RoleName } from '../../../../common/contract/roles.js';
 import type { Settings, SettingsChanges } from '../../../../common/contract/settings.js';
+import type {
+  NewTopic,
+  Topic,
+  TopicChange,
+  TopicList,
+} from '../../../../common/contract/topics.js';
 import type { NewUser, User, UserChanges, UserList } from '../../../../common/contract/users.js';
 
 export const useSettings = () =>
@@ -94,3 +100,19 @@ export function useRevokeIntegration() {
     onSuccess: () => client.invalidateQueries({ queryKey: integrationsKey }),
   });
 }
+
+/** Message Topics (SPEC rule 9), with the role each routes to. */
+export const useTopics = () =>
+  useQuery({ queryKey: ['admin', 'topics'], queryFn: () => get<TopicList>('/admin/topics') });
+/** A change to the topics: refreshes their list only (not the settings form beside it). */
+export function useTopicMutation<T>(fn: (input: T) => Promise<unknown>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: () => client.invalidateQueries({ queryKey: ['admin', 'topics'] }),
+  });
+}
+export const createTopic = (input: NewTopic) => post<Topic>('/admin/topics', input);
+export const updateTopic = (id: string, changes: TopicChange) =>
+  patch<Topic>(`/admin/topics/${id}`, changes);
+export const deleteTopic = (id: string) => del(`/admin/topics/${id}`);

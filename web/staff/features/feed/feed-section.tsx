@@ -53,7 +53,7 @@ export function FeedSection({
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 7 }}>
         {conversationId ? (
-          <ConversationPanel id={conversationId} timeZone={tz} defaultRoleIds={myRoles} />
+          <ConversationPanel id={conversationId} session={session} patientLink={false} />
         ) : (
           <Empty>Choose a conversation to read it and reply.</Empty>
         )}
@@ -65,6 +65,8 @@ export function FeedSection({
         size="lg"
       >
         <ReplyForm
+          patientName={patient.name}
+          withSubject
           defaultShareWithPatient
           defaultRoleIds={myRoles}
           pending={start.isPending}

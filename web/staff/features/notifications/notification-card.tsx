@@ -1,14 +1,18 @@
-import { Anchor, Button, Card, Collapse, Group, Stack, Text } from '@mantine/core';
-import { useEffect, useRef, useState } from 'react';
+import { Anchor, Badge, Button, Card, Group, Stack, Text } from '@mantine/core';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime } from '../../../lib/format';
 import type { StaffSession } from '../../../../common/contract/auth.js';
 import type { Notification } from '../../../../common/contract/notifications.js';
-import { useStaffSend } from '../feed/api';
-import { ReplyForm } from '../feed/components';
+import { ConversationPanel } from '../feed/conversation-panel';
 import { useMarkNotificationRead } from './api';
 
-/** One notification: its title opens the conversation; Reply answers in place; Mark read. */
+/**
+ * One notification per conversation ("3 new messages from Alice Archer"): its title opens the
+ * conversation; "Answered by <name>" once a colleague replied to the patient; Reply shows the
+ * conversation's messages with the reply form, the cursor in the message box; Mark read. A
+ * notification about no conversation (a kind this app does not know yet) has no Reply.
+ */
 export function NotificationCard({
   n,
   session,
@@ -20,35 +24,38 @@ export function NotificationCard({
 }) {
   const [replying, setReplying] = useState(false);
   const mark = useMarkNotificationRead();
-  const send = useStaffSend({ notificationId: n.id });
-  const message = useRef<HTMLTextAreaElement>(null);
-  // Reply opens the form and puts the cursor in it, ready to type.
-  useEffect(() => {
-    if (replying) message.current?.focus();
-  }, [replying]);
+  const { patient, conversationId } = n;
+  const href =
+    patient && conversationId ? `/patients/${patient.id}/conversations/${conversationId}` : null;
   return (
     <Card
       withBorder
       padding="sm"
-      style={n.read ? undefined : { borderLeft: '4px solid var(--mantine-color-red-7)' }}
+      // Visible overflow lets the reply form stick to the bottom of the window (rule: Send in view).
+      style={{
+        overflow: 'visible',
+        ...(n.read ? {} : { borderLeft: '4px solid var(--mantine-color-red-7)' }),
+      }}
+      data-testid="notification"
     >
       <Group justify="space-between" wrap="wrap" gap="xs" align="baseline">
-        {/* The title opens the conversation in the Patient Record. */}
-        <Anchor
-          component={Link}
-          to={`/patients/${n.patient.id}/conversations/${n.conversationId}`}
-          fw={n.read ? 500 : 700}
-          size="sm"
-        >
-          {n.title}
-        </Anchor>
+        {href ? (
+          // The title opens the conversation in the Patient Record.
+          <Anchor component={Link} to={href} fw={n.read ? 500 : 700} size="sm">
+            {n.title}
+          </Anchor>
+        ) : (
+          <Text fw={n.read ? 500 : 700} size="sm">
+            {n.title}
+          </Text>
+        )}
         <Text size="xs" c="dimmed" component="time" dateTime={n.createdAt}>
           {formatDateTime(n.createdAt, session.chamber.timeZone)}
         </Text>
       </Group>
-      {n.kind === 'staff_message' && (
+      {patient && n.kind !== 'patient_message' && (
         <Text size="xs" c="dimmed">
-          About {n.patient.name}
+          About {patient.name}
         </Text>
       )}
       {n.preview && (
@@ -56,15 +63,22 @@ export function NotificationCard({
           {n.preview}
         </Text>
       )}
+      {n.answeredBy && (
+        <Badge color="teal" variant="light" mt={6} data-testid="answered-by">
+          Answered by {n.answeredBy.name}
+        </Badge>
+      )}
       <Group gap="xs" mt="xs">
-        <Button
-          size="xs"
-          variant="light"
-          onClick={() => setReplying((r) => !r)}
-          aria-expanded={replying}
-        >
-          Reply
-        </Button>
+        {patient && conversationId && (
+          <Button
+            size="xs"
+            variant="light"
+            onClick={() => setReplying((r) => !r)}
+            aria-expanded={replying}
+          >
+            Reply
+          </Button>
+        )}
         {mark.isError && (
           <Text size="xs" c="red.9" role="alert">
             {mark.error.message}
@@ -81,22 +95,19 @@ export function NotificationCard({
           </Button>
         )}
       </Group>
-      <Collapse expanded={replying}>
+      {replying && conversationId && (
         <Stack mt="sm">
-          <ReplyForm
-            messageRef={message}
-            defaultShareWithPatient={n.kind === 'patient_message'}
-            defaultRoleIds={session.user.roles.map((r) => r.id)}
-            pending={send.isPending}
-            error={send.error}
-            onSend={async (input) => {
-              await send.mutateAsync(input);
-              // The notification is read now and may leave the Unread list: confirm above it.
-              onReplied(n.patient.name);
-            }}
+          {/* The thread, not only the last message; the cursor goes to the message box. */}
+          <ConversationPanel
+            id={conversationId}
+            session={session}
+            via={{ notificationId: n.id }}
+            markRead={false}
+            focusOnLoad="composer"
+            onSent={onReplied}
           />
         </Stack>
-      </Collapse>
+      )}
     </Card>
   );
 }

@@ -21,24 +21,54 @@ import { QueryState } from '../../../ui/states';
 import type { MedicalItemKind } from '../../../../common/contract/medical-data.js';
 import {
   useAddMedicalItem,
+  usePatient,
   usePatientDocuments,
   usePatientMedicalData,
   useShareDocument,
   useUploadDocument,
 } from './api';
 
-/** The patient's documents: upload (shared with the patient or not), download, share later. */
+/** A sheet of paper with a folded corner and an arrow up: choose a file to upload. */
+function UploadFileIcon() {
+  return (
+    <svg
+      width={18}
+      height={18}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth={2}
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
+      <path d="M14 3v5h5" />
+      <path d="M12 18v-6" />
+      <path d="m9 15 3-3 3 3" />
+    </svg>
+  );
+}
+
+/**
+ * The patient's documents: upload (not shared with the patient unless ticked: a deliberate
+ * choice that names them), download, share later.
+ */
 export function DocumentsSection({ patientId, timeZone }: { patientId: string; timeZone: string }) {
   const list = usePatientDocuments(patientId);
+  const patient = usePatient(patientId);
   const [file, setFile] = useState<File | null>(null);
   const [title, setTitle] = useState('');
-  const [share, setShare] = useState(true);
+  const [share, setShare] = useState(false);
   const upload = useUploadDocument(patientId);
   const toggle = useShareDocument(patientId);
   const uploaded = () => {
     setFile(null);
     setTitle('');
+    setShare(false);
   };
+  const name = patient.data?.name;
   return (
     <Stack>
       <FormCard
@@ -57,11 +87,42 @@ export function DocumentsSection({ patientId, timeZone }: { patientId: string; t
         <FileInput
           label="File"
           description="PDF, PNG, JPEG, WebP or HEIC"
+          placeholder="Choose file…"
           value={file}
           onChange={setFile}
           accept="application/pdf,image/png,image/jpeg,image/webp,image/heic"
           error={fieldError(upload.error, 'file')}
           clearable
+          leftSection={<UploadFileIcon />}
+          leftSectionPointerEvents="none"
+          rightSection={
+            file ? undefined : (
+              <Text
+                span
+                size="xs"
+                fw={600}
+                c="teal.9"
+                bg="teal.0"
+                px={8}
+                py={2}
+                style={{ borderRadius: 4 }}
+                aria-hidden
+              >
+                Browse
+              </Text>
+            )
+          }
+          rightSectionWidth={file ? undefined : 64}
+          rightSectionPointerEvents="none"
+          styles={{
+            input: {
+              borderStyle: file ? undefined : 'dashed',
+              borderColor: file ? undefined : 'var(--mantine-color-teal-7)',
+              color: file ? undefined : 'var(--mantine-color-teal-9)',
+              cursor: 'pointer',
+            },
+            placeholder: { color: 'var(--mantine-color-teal-9)', fontWeight: 500 },
+          }}
         />
         <TextInput
           label="Title"
@@ -72,6 +133,11 @@ export function DocumentsSection({ patientId, timeZone }: { patientId: string; t
         />
         <Checkbox
           label="Share with the patient"
+          description={
+            share
+              ? `${name ?? 'The patient'} will see this document in the Patient Portal.`
+              : `Only staff will see it; you can share it with ${name ?? 'the patient'} later.`
+          }
           checked={share}
           onChange={(e) => setShare(e.currentTarget.checked)}
         />

@@ -54,10 +54,15 @@ describe('keyboard only', () => {
 
     await tabTo(page, named('New message', 'a'), 'New message');
     await page.keyboard.press('Enter');
-    // The message box has the cursor on arrival.
-    await expect
-      .poll(async () => (await focused(page)).name)
-      .toBe('Your message to Riverside Clinic');
+    // The form has the cursor on arrival: its first field, what the message is about.
+    await expect.poll(async () => (await focused(page)).name).toBe('Appointments');
+    // The arrow keys choose: down to "Something else".
+    for (let i = 0; i < 4 && (await focused(page)).name !== 'Something else'; i++)
+      await page.keyboard.press('ArrowDown');
+    expect(await page.getByRole('radio', { name: 'Something else' }).isChecked()).toBe(true);
+    await tabTo(page, named('Your message to Riverside Clinic', 'textarea'), 'the message box', {
+      max: 2,
+    });
     await page.keyboard.type(PATIENT_TEXT);
     await tabTo(page, named('Send', 'button'), 'Send');
     await page.keyboard.press('Enter');
@@ -97,13 +102,26 @@ describe('keyboard only', () => {
     expect(await inCard()).toBe(true);
     await page.keyboard.type(STAFF_TEXT);
 
+    // Next comes the audience control, which says who will see the message and opens a dialog.
+    const audienceControl = named(/^(Who will see it|Internal note|Nobody yet)/, 'button');
+    await tabTo(page, audienceControl, 'the audience control', { max: 1 });
+    await page.keyboard.press('Enter');
+    const audience = page.getByRole('dialog', { name: 'Who will see the message' });
+    await audience.waitFor();
     // Replying to a patient's message: shared with the patient by default; make sure with Space.
     await tabTo(page, named('also share with the patient', 'input'), 'also share with the patient');
-    const tick = card.getByRole('checkbox', { name: 'also share with the patient' });
+    const tick = audience.getByRole('checkbox', { name: 'also share with the patient' });
     if (!(await tick.isChecked())) await page.keyboard.press('Space');
     expect(await tick.isChecked()).toBe(true);
+    await tabTo(page, named('Done', 'button'), 'Done');
+    await page.keyboard.press('Enter');
+    await audience.waitFor({ state: 'detached' });
+    // The focus is back on the control, which now names the patient.
+    await expect.poll(async () => audienceControl(await focused(page))).toBe(true);
+    expect((await focused(page)).name).toContain('Alice Archer');
 
-    await tabTo(page, named('Send', 'button'), 'Send');
+    // Send and close, then Send.
+    await tabTo(page, named('Send', 'button'), 'Send', { max: 2 });
     expect(await inCard()).toBe(true);
     await page.keyboard.press('Enter');
 

@@ -44,6 +44,8 @@ describe('live notifications across two browsers', () => {
 
     await signIn(alice, server.url, 'portal', 'alice@patient.example');
     await alice.getByRole('link', { name: 'New message' }).last().click();
+    // Appointments go to Reception.
+    await alice.getByRole('radio', { name: 'Appointments' }).check();
     await alice
       .getByRole('textbox', { name: /Your message/ })
       .fill('Live from the portal: can I bring my son to the appointment?');

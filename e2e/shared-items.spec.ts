@@ -34,6 +34,8 @@ describe('documents and medical data in the browser', () => {
       buffer: Buffer.from('%PDF-1.4\n%%EOF\n'),
     });
     await nurse.getByRole('textbox', { name: 'Title' }).fill('Letter from the clinic');
+    // Not shared unless ticked.
+    await nurse.getByRole('checkbox', { name: 'Share with the patient' }).check();
     await nurse.getByRole('button', { name: 'Upload document' }).click();
     await nurse.getByRole('link', { name: 'Letter from the clinic' }).waitFor();
 

@@ -78,7 +78,7 @@ describe('live updates, without reload', () => {
       .filter({ hasText: 'Live: is the clinic open on Saturday?' });
     await card.getByRole('button', { name: 'Reply' }).click();
     await card.getByRole('textbox', { name: 'Message' }).fill('Live: yes, 9 to 12.');
-    await card.getByRole('button', { name: 'Send' }).click();
+    await card.getByRole('button', { name: 'Send', exact: true }).click();
 
     const reply = alice.getByRole('article', { name: 'Message from Ada Admin' });
     await expect.poll(() => reply.count(), LIVE).toBe(1);
@@ -115,6 +115,7 @@ describe('loading and error states', () => {
 
   it('a refused send keeps the draft and shows the server’s message', async () => {
     await alice.goto(`${server.url}/portal/inbox/new`);
+    await alice.getByRole('radio', { name: 'Something else' }).check();
     const box = alice.getByLabel('Your message to Riverside Clinic');
     await box.fill('This draft must survive a refusal.');
     await alice.route(

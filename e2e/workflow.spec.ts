@@ -76,6 +76,8 @@ describe('the SPEC workflow in the browser', () => {
     await expectAccessible(bob, 'portal Inbox');
     await bob.getByRole('link', { name: 'New message' }).last().click();
     await expect.poll(() => bob.getByText(/Not for emergencies/).isVisible()).toBe(true);
+    // "Something else" goes to the Role for new messages (Appointment Reminder Admin).
+    await bob.getByRole('radio', { name: 'Something else' }).check();
     await bob
       .getByLabel('Your message to Riverside Clinic')
       .fill(`Hello, I need a new appointment.\nSecond line.\n${XSS}`);
@@ -104,8 +106,12 @@ describe('the SPEC workflow in the browser', () => {
     await card
       .getByRole('textbox', { name: 'Message' })
       .fill('Thursday at 10:00 is free. See you then!');
-    await card.getByLabel('also share with the patient').check();
-    await card.getByRole('button', { name: 'Send' }).click();
+    // Who will see the message is chosen in the audience control's dialog.
+    await card.getByTestId('audience-control').getByRole('button').click();
+    const audience = reception.getByRole('dialog', { name: 'Who will see the message' });
+    await audience.getByLabel('also share with the patient').check();
+    await audience.getByRole('button', { name: 'Done' }).click();
+    await card.getByRole('button', { name: 'Send', exact: true }).click();
     await expect.poll(() => reception.getByText('Reply sent to Bob Baker.').isVisible()).toBe(true);
   });
 
@@ -120,16 +126,24 @@ describe('the SPEC workflow in the browser', () => {
     await expect
       .poll(() => reception.getByText('Shared with: Patient').first().isVisible())
       .toBe(true);
-    await reception.getByRole('combobox', { name: 'Share' }).click();
-    await reception.getByRole('option', { name: 'exclusively with roles' }).click();
     await reception
       .getByRole('textbox', { name: 'Message' })
       .fill('Internal: please check his blood pressure history.');
-    const roles = reception.getByRole('combobox', { name: 'Roles' });
+    await reception.getByTestId('audience-control').getByRole('button').click();
+    const audience = reception.getByRole('dialog', { name: 'Who will see the message' });
+    await audience.getByRole('combobox', { name: 'Share' }).click();
+    await reception.getByRole('option', { name: 'exclusively with roles' }).click();
+    const roles = audience.getByRole('combobox', { name: 'Roles' });
     await roles.click();
     await reception.getByRole('option', { name: 'Nurses' }).click();
+    // Escape closes the list of roles, not the dialog.
     await reception.keyboard.press('Escape');
-    await reception.getByRole('button', { name: 'Send' }).click();
+    await audience.getByRole('button', { name: 'Done' }).click();
+    await audience.waitFor({ state: 'detached' });
+    expect(
+      await reception.getByTestId('audience-control').getByRole('button').textContent(),
+    ).toContain('Internal note: only');
+    await reception.getByRole('button', { name: 'Send', exact: true }).click();
     await expect
       .poll(() =>
         reception.getByRole('article', { name: /Internal note from Rita Reception/ }).count(),

@@ -49,11 +49,22 @@ export async function tour(
   base: string,
   at: (page: Page, stop: Stop, size: Size) => Promise<void>,
 ): Promise<void> {
-  const visit = async (page: Page, stop: Stop) => {
+  // `open` opens the stop's dialog at each size (and Escape closes it after): for a dialog of a
+  // part of the page that is laid out anew when the window crosses the phone/desktop width.
+  const visit = async (page: Page, stop: Stop, open?: () => Promise<void>) => {
     for (const size of ['phone', 'desktop'] as const) {
       await page.setViewportSize(SIZES[size]);
       await settle(page);
+      if (open) await open();
       await at(page, stop, size);
+      if (open) {
+        // The first Escape may close a list open in the dialog (the Assign picker opens on focus).
+        for (let i = 0; i < 2 && (await page.getByRole('dialog').count()) > 0; i++) {
+          await page.keyboard.press('Escape');
+          await page.waitForTimeout(200);
+        }
+        await page.getByRole('dialog').waitFor({ state: 'detached' });
+      }
     }
     // Left at desktop size, where every navigation link is on screen for the next step.
   };
@@ -103,6 +114,7 @@ export async function tour(
   const draft = 'A draft written while the session ended.';
   await page.getByRole('link', { name: 'Inbox' }).first().click();
   await page.getByRole('link', { name: 'New message' }).first().click();
+  await page.getByRole('radio', { name: 'Something else' }).check();
   await page.getByLabel('Your message to Riverside Clinic').fill(draft);
   await context.clearCookies();
   await page.getByRole('button', { name: 'Send' }).click();
@@ -156,14 +168,28 @@ export async function tour(
   await s.getByTestId('conversation-panel').getByRole('log', { name: 'Messages' }).waitFor();
   await visit(s, staff('messages-conversation', 'staff Messages with a conversation open'));
 
-  await s
-    .getByTestId('conversation-actions')
-    .getByRole('button', { name: 'Assign', exact: true })
-    .click();
-  await s.getByRole('dialog', { name: 'Assign' }).waitFor();
-  await visit(s, staff('assign', 'staff Assign dialog'));
-  await s.keyboard.press('Escape');
-  await s.getByRole('dialog').waitFor({ state: 'detached' });
+  // On a phone the conversation is shown alone, on a desktop beside the list: the dialogs of
+  // the conversation are opened at each size.
+  await visit(
+    s,
+    staff('audience', 'staff Who will see the message (a reply’s audience)'),
+    async () => {
+      await s
+        .getByTestId('conversation-panel')
+        .getByTestId('audience-control')
+        .getByRole('button')
+        .click();
+      await s.getByRole('dialog', { name: 'Who will see the message' }).waitFor();
+    },
+  );
+
+  await visit(s, staff('assign', 'staff Assign dialog'), async () => {
+    await s
+      .getByTestId('conversation-actions')
+      .getByRole('button', { name: 'Assign', exact: true })
+      .click();
+    await s.getByRole('dialog', { name: 'Assign' }).waitFor();
+  });
 
   await s.getByRole('link', { name: 'Messages', exact: true }).first().click();
   await s.getByTestId('team-inbox-list').waitFor();

@@ -69,6 +69,8 @@ function NewMessage({ session }: { session: PortalSession }) {
           asking && (
             <Stack gap="sm" ref={about}>
               <TopicChoice
+                // The question is the first field: the cursor starts there.
+                autoFocus
                 topics={offered}
                 value={topicId}
                 onChange={(id) => {
@@ -125,6 +127,7 @@ function TopicChoice(props: {
   value: string | null;
   onChange: (id: string) => void;
   error: string | undefined;
+  autoFocus?: boolean;
 }) {
   if (props.topics.length > MAX_RADIOS) {
     return (
@@ -137,6 +140,7 @@ function TopicChoice(props: {
         onChange={(v) => v && props.onChange(v)}
         allowDeselect={false}
         error={props.error}
+        autoFocus={props.autoFocus}
       />
     );
   }
@@ -149,8 +153,8 @@ function TopicChoice(props: {
       error={props.error}
     >
       <Stack gap={6} mt={6}>
-        {props.topics.map((t) => (
-          <Radio key={t.id} value={t.id} label={t.name} />
+        {props.topics.map((t, i) => (
+          <Radio key={t.id} value={t.id} label={t.name} autoFocus={props.autoFocus && i === 0} />
         ))}
       </Stack>
     </Radio.Group>

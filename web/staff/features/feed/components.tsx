@@ -132,6 +132,7 @@ function AudienceControl(props: {
 }) {
   const roles = useRoles();
   const errorId = useId();
+  const titleId = useId();
   const roleError = fieldError(props.error, 'roleIds');
   const [opened, setOpened] = useState(false);
   const names = new Map((roles.data?.roles ?? []).map((r) => [r.id, r.name]));
@@ -150,6 +151,8 @@ function AudienceControl(props: {
         width="target"
         trapFocus
         returnFocus
+        // Escape is handled below: an open list of roles closes first, as in a modal dialog.
+        closeOnEscape={false}
         shadow="md"
         withArrow
       >
@@ -178,8 +181,19 @@ function AudienceControl(props: {
             {sentence}
           </Button>
         </Popover.Target>
-        <Popover.Dropdown aria-label="Who will see the message">
+        {/* Named by its title: Mantine would name it by the button that opens it. */}
+        <Popover.Dropdown
+          aria-labelledby={titleId}
+          onKeyDown={(e) => {
+            const target = e.target as HTMLElement;
+            if (e.key === 'Escape' && !target.hasAttribute('data-mantine-stop-propagation'))
+              setOpened(false);
+          }}
+        >
           <Stack gap="xs">
+            <Text id={titleId} size="sm" fw={600}>
+              Who will see the message
+            </Text>
             <Select
               label="Share"
               value={props.mode}

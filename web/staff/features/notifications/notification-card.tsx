@@ -53,7 +53,8 @@ export function NotificationCard({
           {formatDateTime(n.createdAt, session.chamber.timeZone)}
         </Text>
       </Group>
-      {patient && n.kind !== 'patient_message' && (
+      {/* Said once: "3 new messages about Alice Archer" names the patient already. */}
+      {patient && n.kind !== 'patient_message' && !n.title.endsWith(patient.name) && (
         <Text size="xs" c="dimmed">
           About {patient.name}
         </Text>

@@ -40,7 +40,7 @@ try {
       maxHalfP99: 25,
       notes: [
         `${tokens.length} staff users of the built-in role, to which every generated message is shared: each sees all ${Math.floor(bench.size.messages / 10)} generated conversations of ${bench.size.patients} patients.`,
-        'The page is served by conversations_team_inbox_idx (chamber, status, red flag, reply-by, newest) read in order; see "The team inbox query" for EXPLAIN.',
+        'The page is served by conversations_team_inbox_idx (chamber, status, red flag, reply-by, newest) read in order; see "The team inbox (issue 13)" for EXPLAIN.',
       ],
     });
   } finally {

@@ -99,6 +99,15 @@ describe('the team inbox, live across three browsers', () => {
         interval: 50,
       })
       .toBe(1);
+
+    // The draft survives the layout changing under it (a tablet turned round): the panel is
+    // built again at phone width and back, and finds its text.
+    const box = () =>
+      rita.getByTestId('conversation-panel').getByRole('textbox', { name: 'Message' });
+    await rita.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => box().inputValue(), LIVE).toContain('two blue-badge spaces');
+    await rita.setViewportSize({ width: 1280, height: 800 });
+    await expect.poll(() => box().inputValue(), LIVE).toContain('two blue-badge spaces');
   });
 
   it('Send and close: the conversation leaves Open for both, live', async () => {

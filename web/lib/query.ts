@@ -1,12 +1,14 @@
 import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { useCallback, useEffect, useRef } from 'react';
+import { forgetDrafts } from './drafts';
 
 /**
- * After sign-out (or when another person signs in on this device): forget every cached answer
- * and pending change, and set the session. The session query itself is kept, not removed, so
+ * After sign-out (or when another person signs in on this device): forget every cached answer,
+ * pending change and unsent draft, and set the session. The session query itself is kept, not removed, so
  * the app frame watching it re-renders at once instead of at its next refetch.
  */
 export function resetCache(client: QueryClient, session: unknown): void {
+  forgetDrafts();
   void client.cancelQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
   client.getMutationCache().clear();
   client.setQueryData(['session'], session);

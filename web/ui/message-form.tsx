@@ -1,5 +1,6 @@
 import { Button, Group, Stack, Textarea } from '@mantine/core';
 import { useRef, useState, type ReactNode, type Ref } from 'react';
+import { draftOf, keepDraft } from '../lib/drafts';
 import { MESSAGE_MAX_LENGTH, textLength } from '../../common/limits.js';
 import { fieldError, sessionEnded } from '../lib/api';
 import { useFocusOnError } from './focus-on-error';
@@ -44,8 +45,15 @@ export function MessageForm(props: {
   minRows?: number;
   /** The message is an internal note: the box looks like one. */
   note?: boolean;
+  /** Where the draft is kept while unsent, so the form built again finds it (`web/lib/drafts.ts`). */
+  draftKey?: string;
 }) {
-  const [text, setText] = useState('');
+  const { draftKey } = props;
+  const [text, setTextState] = useState(() => (draftKey ? draftOf(draftKey) : ''));
+  const setText = (next: string) => {
+    setTextState(next);
+    if (draftKey) keepDraft(draftKey, next);
+  };
   const [sending, setSending] = useState<'main' | 'other' | null>(null);
   const form = useRef<HTMLFormElement>(null);
   useFocusOnError(form, props.error);

@@ -279,6 +279,8 @@ export function ReplyForm(props: {
   messageRef?: Ref<HTMLTextAreaElement>;
   autoFocus?: boolean;
   minRows?: number;
+  /** Keeps the unsent text when the form is built again (see web/lib/drafts.ts). */
+  draftKey?: string;
 }) {
   const [mode, setMode] = useState<Mode>('standard');
   const [alsoPatient, setAlsoPatient] = useState(props.defaultShareWithPatient);
@@ -311,6 +313,7 @@ export function ReplyForm(props: {
       messageRef={props.messageRef}
       autoFocus={props.autoFocus}
       minRows={props.minRows}
+      draftKey={props.draftKey}
       note={!audience.shareWithPatient}
       onTextChange={(text) => {
         if (text.trim()) props.onType?.();

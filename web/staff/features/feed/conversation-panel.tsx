@@ -249,6 +249,7 @@ export function ConversationPanel({
             pending={send.isPending}
             error={send.error}
             minRows={fill ? 2 : 3}
+            draftKey={`${session.user.id}:${id}`}
             autoFocus={focusOnLoad === 'composer'}
             onType={typingSignal.typing}
             onSend={(input) => reply(input)}

@@ -1,22 +1,20 @@
 import { aliasedTable, and, asc, eq, gt, max, or, sql } from 'drizzle-orm';
 import type { NotificationKind } from '../../../common/contract/notifications.js';
+import { uuidArray } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
 import {
   conversations,
   liveEvents,
   messages,
   notifications,
-  patients,
   roleMembers,
   roles,
   sessions,
-  topics,
   users,
 } from '../../db/schema.js';
 import {
-  answerer,
-  assignee,
   stateFields,
+  withStateJoins,
   type ConversationStateRow,
 } from '../messaging/conversation.repository.js';
 
@@ -58,16 +56,6 @@ export type EventRow = MessageEventRow | ConversationEventRow;
 
 type Notified = { userId: string; id: string; count: number; kind: NotificationKind }[];
 
-/** Drivers answer uuid[] as an array (pg with types) or as its text `{a,b}`. */
-function uuidArray(v: string[] | string | null): string[] {
-  if (v === null) return [];
-  if (Array.isArray(v)) return v;
-  return v
-    .replace(/^\{|\}$/g, '')
-    .split(',')
-    .filter(Boolean);
-}
-
 const byUser = aliasedTable(users, 'by_user');
 
 /** The chamber's events after a seq, oldest first. */
@@ -77,7 +65,7 @@ export async function eventsSince(
   afterSeq: number,
   limit: number,
 ): Promise<EventRow[]> {
-  const rows = await db
+  const query = db
     .select({
       seq: liveEvents.seq,
       kind: liveEvents.kind,
@@ -115,31 +103,8 @@ export async function eventsSince(
         eq(conversations.id, liveEvents.conversationId),
       ),
     )
-    .leftJoin(
-      patients,
-      and(
-        eq(patients.chamberId, conversations.chamberId),
-        eq(patients.id, conversations.patientId),
-      ),
-    )
-    .leftJoin(
-      topics,
-      and(eq(topics.chamberId, conversations.chamberId), eq(topics.id, conversations.topicId)),
-    )
-    .leftJoin(
-      assignee,
-      and(
-        eq(assignee.chamberId, conversations.chamberId),
-        eq(assignee.id, conversations.assigneeUserId),
-      ),
-    )
-    .leftJoin(
-      answerer,
-      and(
-        eq(answerer.chamberId, conversations.chamberId),
-        eq(answerer.id, conversations.answeredByUserId),
-      ),
-    )
+    .$dynamic();
+  const rows = await withStateJoins(query)
     .leftJoin(
       byUser,
       and(

@@ -76,10 +76,13 @@ export type ConversationStateRow = Pick<
   answeredByName: string | null;
 };
 
-/** The joins `stateFields` needs, on a select from `conversations`. */
-function withStateJoins<T extends PgSelect>(query: T) {
+/**
+ * The joins `stateFields` needs, on a select that has `conversations` (left joins: a row
+ * without a conversation keeps its other columns).
+ */
+export function withStateJoins<T extends PgSelect>(query: T) {
   return query
-    .innerJoin(
+    .leftJoin(
       patients,
       and(
         eq(patients.chamberId, conversations.chamberId),

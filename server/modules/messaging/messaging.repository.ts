@@ -16,6 +16,7 @@ import {
   sql,
   type SQL,
 } from 'drizzle-orm';
+import { uuidArray } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
 import {
   chambers,
@@ -268,14 +269,11 @@ export async function routeOfPatientMessage(
            ${startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`} as topic_found,
            (select assignee_user_id from conv)::text as assignee_user_id`);
   const row = rows.rows[0]!;
-  const roleIds =
-    typeof row.role_ids === 'string'
-      ? row.role_ids
-          .replace(/^\{|\}$/g, '')
-          .split(',')
-          .filter(Boolean)
-      : (row.role_ids ?? []);
-  return { roleIds, topicFound: row.topic_found, assigneeUserId: row.assignee_user_id };
+  return {
+    roleIds: uuidArray(row.role_ids),
+    topicFound: row.topic_found,
+    assigneeUserId: row.assignee_user_id,
+  };
 }
 
 /** The names of the author's roles as shown beside their messages (built-in role only if alone). */

@@ -1,10 +1,9 @@
-import { aliasedTable, and, count, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { conversations, messages, notifications, patients, users } from '../../db/schema.js';
+import { answerer } from '../messaging/conversation.repository.js';
 import { authorName, patientName } from '../messaging/messaging.repository.js';
 import { maySeeSql } from '../messaging/visibility.policy.js';
-
-const answerer = aliasedTable(users, 'answerer');
 
 /**
  * The user's notifications, newest first: one per conversation while unread, with the newest

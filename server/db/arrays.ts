@@ -1,0 +1,12 @@
+/**
+ * A uuid[] (or text[]) from raw SQL: node-postgres parses it to an array, PGlite may answer
+ * its text `{a,b}`; both read as a string array.
+ */
+export function uuidArray(v: string[] | string | null | undefined): string[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v;
+  return v
+    .replace(/^\{|\}$/g, '')
+    .split(',')
+    .filter(Boolean);
+}

@@ -428,6 +428,14 @@ export const messages = pgTable(
     authorRoleName: text('author_role_name'),
     text: text('text').notNull(),
     sharedWithPatient: boolean('shared_with_patient').notNull(),
+    /**
+     * The staff roles the message is shared with (rule 4). Roles are never removed, only
+     * marked deleted, and the service checks each is the chamber's before it writes.
+     */
+    roleIds: uuid('role_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
@@ -459,29 +467,6 @@ export const messages = pgTable(
       'messages_author',
       sql`(${t.authorKind} = 'patient' and ${t.authorUserId} is null and ${t.sharedWithPatient}) or (${t.authorKind} = 'staff' and ${t.authorUserId} is not null)`,
     ),
-  ],
-);
-
-export const messageRoles = pgTable(
-  'message_roles',
-  {
-    chamberId: uuid('chamber_id').notNull(),
-    messageId: uuid('message_id').notNull(),
-    roleId: uuid('role_id').notNull(),
-  },
-  (t) => [
-    primaryKey({ name: 'message_roles_pk', columns: [t.chamberId, t.messageId, t.roleId] }),
-    foreignKey({
-      name: 'message_roles_message_fk',
-      columns: [t.chamberId, t.messageId],
-      foreignColumns: [messages.chamberId, messages.id],
-    }),
-    foreignKey({
-      name: 'message_roles_role_fk',
-      columns: [t.chamberId, t.roleId],
-      foreignColumns: [roles.chamberId, roles.id],
-    }),
-    index('message_roles_role_idx').on(t.chamberId, t.roleId, t.messageId),
   ],
 );
 

@@ -628,8 +628,7 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     }>(sql`
       select m.id, m.seq, m.chamber_id, m.conversation_id, m.patient_id, m.shared_with_patient,
              m.author_user_id, m.text,
-             (select coalesce(array_agg(mr.role_id::text order by mr.role_id::text), '{}') from message_roles mr
-               where mr.chamber_id = m.chamber_id and mr.message_id = m.id) as role_ids
+             array(select r::text from unnest(m.role_ids) r order by 1) as role_ids
         from messages m
        where m.chamber_id in (${w.chamber.id}::uuid, ${other.chamber.id}::uuid)
        order by m.seq`);

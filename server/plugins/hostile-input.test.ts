@@ -22,7 +22,6 @@ async function counts(): Promise<string> {
   const tables = [
     'conversations',
     'messages',
-    'message_roles',
     'notifications',
     'jobs',
     'roles',

@@ -5,19 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   fromPglite,
   fromPostgres,
   migrateDatabase,
-  migrationsFolder,
   type Database,
   type Db,
 } from '../../db/connect.js';
 import { createChamber, createWorld, PASSWORD, type World } from '../../test/factories.js';
+import { migrateUpTo } from '../../test/migrations.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import {
   AUDIT_CHAIN_GENESIS,
@@ -641,32 +639,6 @@ async function emptyDatabase(): Promise<{
       removeDirs();
     },
   };
-}
-
-/** Applies the migrations up to and including `lastTag` (a copy of the folder, journal cut). */
-async function migrateUpTo(database: Database, lastTag: string) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-migrations-'));
-  fs.cpSync(migrationsFolder, dir, { recursive: true });
-  const journalFile = path.join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as {
-    entries: { tag: string }[];
-  };
-  const cut = journal.entries.findIndex((e) => e.tag === lastTag);
-  expect(cut).toBeGreaterThanOrEqual(0);
-  journal.entries = journal.entries.slice(0, cut + 1);
-  fs.writeFileSync(journalFile, JSON.stringify(journal));
-  try {
-    if (database.engine === 'pglite')
-      await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], {
-        migrationsFolder: dir,
-      });
-    else
-      await migratePg(database.db as unknown as Parameters<typeof migratePg>[0], {
-        migrationsFolder: dir,
-      });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Writes `n` audit rows as single-row INSERTs in one transaction; answers the milliseconds. */

@@ -1,6 +1,6 @@
 import { aliasedTable, and, asc, eq, gt, max, or, sql } from 'drizzle-orm';
 import type { NotificationKind } from '../../../common/contract/notifications.js';
-import { uuidArray } from '../../db/arrays.js';
+import { uuidArray, uuidArrayParam } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
 import {
   conversations,
@@ -197,7 +197,7 @@ export async function liveSessions(
     .where(
       and(
         eq(sessions.chamberId, chamberId),
-        sql`${sessions.id} = any(${`{${sessionIds.join(',')}}`}::uuid[])`,
+        sql`${sessions.id} = any(${uuidArrayParam(sessionIds)})`,
         gt(sessions.expiresAt, now),
         gt(sessions.lastSeenAt, new Date(now.getTime() - idleMs)),
         or(eq(sessions.kind, 'patient'), sql`${users.active}`),

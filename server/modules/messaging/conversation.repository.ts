@@ -1,6 +1,7 @@
 import { aliasedTable, and, asc, count, desc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/connect.js';
+import { uuidArrayParam } from '../../db/arrays.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
 import {
   conversationReads,
@@ -13,7 +14,7 @@ import {
   users,
 } from '../../db/schema.js';
 import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
-import { patientName, toMessage } from './messaging.repository.js';
+import { patientName, previewSource, toMessage } from './messaging.repository.js';
 import type { MessageRow } from './messaging.repository.js';
 import { maySeeSql, preparedReader, type PreparedReader } from './visibility.policy.js';
 
@@ -75,6 +76,9 @@ export type ConversationStateRow = Pick<
   answeredById: string | null;
   answeredByName: string | null;
 };
+
+/** What a reader is shown of the state (who else can see it is not read for a list). */
+export type ConversationStateShown = Omit<ConversationStateRow, 'staffRoleIds' | 'staffAuthorIds'>;
 
 /**
  * The joins `stateFields` needs, on a select that has `conversations` (left joins: a row
@@ -176,8 +180,8 @@ export async function usersWhoCanSee(
   chamberId: string,
   c: Pick<ConversationRecord, 'staffRoleIds' | 'staffAuthorIds'>,
 ): Promise<{ id: string; name: string }[]> {
-  const roleIds = sql`${`{${c.staffRoleIds.join(',')}}`}::uuid[]`;
-  const authorIds = sql`${`{${c.staffAuthorIds.join(',')}}`}::uuid[]`;
+  const roleIds = uuidArrayParam(c.staffRoleIds);
+  const authorIds = uuidArrayParam(c.staffAuthorIds);
   return db
     .select({ id: users.id, name: users.name })
     .from(users)
@@ -286,7 +290,7 @@ export interface InboxCursor {
 }
 
 /** One row of the team inbox: the state, and the last message the viewer may see. */
-export interface TeamInboxRow extends ConversationStateRow {
+export interface TeamInboxRow extends ConversationStateShown {
   unread: number;
   sortReplyBy: string;
   last: MessageRow;
@@ -348,8 +352,6 @@ function buildTeamInbox(
       answeredById: conversations.answeredByUserId,
       answeredSeq: conversations.answeredSeq,
       lastSeq: conversations.lastSeq,
-      staffRoleIds: conversations.staffRoleIds,
-      staffAuthorIds: conversations.staffAuthorIds,
       createdAt: conversations.createdAt,
       sortReplyBy: sql<string>`${sortReplyBy}::text`.as('sort_reply_by'),
       sortReplyByAt: sql<Date>`${sortReplyBy}`.as('sort_reply_by_at'),
@@ -393,7 +395,7 @@ function buildTeamInbox(
       authorKind: messages.authorKind,
       authorUserId: messages.authorUserId,
       authorRoleName: messages.authorRoleName,
-      text: messages.text,
+      text: previewSource(messages.text),
       sharedWithPatient: messages.sharedWithPatient,
       createdAt: messages.createdAt,
     })
@@ -441,8 +443,6 @@ function buildTeamInbox(
       answeredByName: nameOf(page.answeredById),
       answeredSeq: page.answeredSeq,
       lastSeq: page.lastSeq,
-      staffRoleIds: page.staffRoleIds,
-      staffAuthorIds: page.staffAuthorIds,
       createdAt: page.createdAt,
       sortReplyBy: page.sortReplyBy,
       unread,

@@ -32,7 +32,6 @@ async function snapshot() {
   const tables = [
     'conversations',
     'messages',
-    'message_roles',
     'notifications',
     'conversation_reads',
     'jobs',

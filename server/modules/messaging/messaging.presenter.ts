@@ -8,7 +8,7 @@ import type {
   StaffMessage,
   TeamInboxLine,
 } from '../../../common/contract/messaging.js';
-import type { ConversationStateRow, TeamInboxRow } from './conversation.repository.js';
+import type { ConversationStateShown, TeamInboxRow } from './conversation.repository.js';
 import type { AttachmentRow, ConversationSummaryRow, MessageRow } from './messaging.repository.js';
 
 const PREVIEW_LENGTH = 140;
@@ -117,7 +117,7 @@ function about(c: { subject: string | null; topicId: string | null; topicName: s
  * A conversation's state as every staff reader of it sees it (rule 10). Overdue: still
  * awaiting reply after its reply-by.
  */
-export function presentConversationState(c: ConversationStateRow, now: Date): ConversationState {
+export function presentConversationState(c: ConversationStateShown, now: Date): ConversationState {
   const replyBy = c.awaitingReply && c.replyBy ? c.replyBy : null;
   return {
     id: c.id,

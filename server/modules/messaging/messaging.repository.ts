@@ -24,7 +24,6 @@ import {
   conversations,
   documents,
   messageAttachments,
-  messageRoles,
   messages,
   notifications,
   patients,
@@ -104,6 +103,17 @@ export const messageFields = {
   sharedWithPatient: messages.sharedWithPatient,
   createdAt: messages.createdAt,
 };
+
+/**
+ * A list line shows a preview of its last message (140 characters with spaces collapsed), so
+ * lists read the start of the text only, never a whole 5,000-character message per row. The
+ * first 1,000 characters always hold the preview unless the text opens with hundreds of spaces.
+ */
+export const previewSource = (text: typeof messages.text) =>
+  sql<string>`left(${text}, 1000)`.as('preview_source');
+
+/** `messageFields` for a list line: the text cut to what its preview needs. */
+const lineMessageFields = { ...messageFields, text: previewSource(messages.text) };
 
 const attachmentFields = {
   id: documents.id,
@@ -245,9 +255,8 @@ export async function routeOfPatientMessage(
                 (r.id = ch.role_for_new_messages_id) desc nulls last
        limit 1
     ), answered as (
-      select mr.role_id as id from message_roles mr
-        join messages m on m.chamber_id = mr.chamber_id and m.id = mr.message_id
-        join roles r on r.chamber_id = mr.chamber_id and r.id = mr.role_id and r.deleted_at is null
+      select r.id from messages m
+        join roles r on r.chamber_id = m.chamber_id and r.id = any(m.role_ids) and r.deleted_at is null
        where m.chamber_id = ${chamberId}::uuid and m.seq = (select answered_seq from conv)
     ), routed as (
       select id from main union select id from answered
@@ -343,10 +352,10 @@ export interface NewMessage {
  * message's seq. Runs under `lockEventOrderAndNotifyOnCommit`.
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
-  // The message, its audience and the conversation's new order in one statement: they run
+  // The message with its audience and the conversation's new order in one statement: they run
   // while the chamber's seq lock is held, so every round trip saved shortens the time other
   // senders of the chamber wait. (Data-modifying CTEs: raw SQL.)
-  const roleIds = [...new Set(m.roleIds)];
+  const roleIds = [...new Set(m.roleIds)].sort();
   const patientSees = maySee({ kind: 'patient', patientId: m.patientId }, { ...m, roleIds });
   const awaiting = m.close
     ? sql`false`
@@ -364,21 +373,11 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   const authors = m.authorUserId ? sql`array[${m.authorUserId}]::uuid[]` : sql`'{}'::uuid[]`;
   const inserted = await db.execute<Pick<MessageRecord, 'seq'>>(sql`
     with message as (
-      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, created_at)
+      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, role_ids, created_at)
       values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid,
-              ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${m.now.toISOString()}::timestamptz)
+              ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${roleArray}, ${m.now.toISOString()}::timestamptz)
       returning seq
-    )${
-      roleIds.length > 0
-        ? sql`, audience as (
-      insert into message_roles (chamber_id, message_id, role_id)
-      values ${sql.join(
-        roleIds.map((r) => sql`(${m.chamberId}::uuid, ${m.id}::uuid, ${r}::uuid)`),
-        sql`, `,
-      )}
-    )`
-        : sql``
-    }, before as (
+    ), before as (
       select status, awaiting_reply, reply_by, answered_by_user_id from conversations
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
     ), moved as (
@@ -534,7 +533,7 @@ const inboxPages = preparedPages((db, paged) => {
         conversation: conversationFields,
         // Messages from the clinic after the patient's read mark.
         unreadCount: unreadCount(db, reader, (m) => eq(m.authorKind, 'staff')),
-        last: messageFields,
+        last: lineMessageFields,
       })
       .from(conversations)
       // The Inbox order is the seq of the newest message the patient may see, kept on the
@@ -594,7 +593,7 @@ export async function listInbox(
 const feedPages = preparedPages((db, paged) => {
   const reader = preparedReader('staff');
   const last = db
-    .select(messageFields)
+    .select(lineMessageFields)
     .from(messages)
     .innerJoin(patients, authorJoins.patient)
     .leftJoin(users, authorJoins.user)
@@ -702,17 +701,17 @@ export async function rolesOfMessages(db: Db, chamberId: string, messageIds: str
   if (messageIds.length === 0) return out;
   const rows = await db
     .select({
-      messageId: messageRoles.messageId,
+      messageId: messages.id,
       id: roles.id,
       name: roles.name,
       deleted: sql<boolean>`${roles.deletedAt} is not null`,
     })
-    .from(messageRoles)
+    .from(messages)
     .innerJoin(
       roles,
-      and(eq(roles.chamberId, messageRoles.chamberId), eq(roles.id, messageRoles.roleId)),
+      and(eq(roles.chamberId, messages.chamberId), sql`${roles.id} = any(${messages.roleIds})`),
     )
-    .where(and(eq(messageRoles.chamberId, chamberId), inArray(messageRoles.messageId, messageIds)))
+    .where(and(eq(messages.chamberId, chamberId), inArray(messages.id, messageIds)))
     .orderBy(asc(roles.name), asc(roles.id));
   return groupByMessage(rows, out);
 }

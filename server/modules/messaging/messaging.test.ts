@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { createWorld, type World } from '../../test/factories.js';
+import { preview } from './messaging.presenter.js';
 
 let t: TestApp;
 let w: World;
@@ -244,6 +245,33 @@ describe('staff answer (rule 3) and who sees what (rule 4)', () => {
     expect(res.status).toBe(201);
     const again = await w.as.receptionist.get('/api/v1/notifications');
     expect(again.body.notifications.find((x: any) => x.id === n.id).read).toBe(true);
+  });
+});
+
+describe('list previews', () => {
+  it('preview a 5,000-character message in the Inbox, the Feed and Messages as its whole text would', async () => {
+    const words = Array.from({ length: 900 }, (_, i) => `word${i}`).join('  \n ');
+    const text = `Long   letter: ${words}`.slice(0, 5000);
+    const sent = await w.as.bob.post('/api/v1/portal/conversations', { text });
+    expect(sent.status).toBe(201);
+    const id = sent.body.conversation.id;
+    const expected = preview(text);
+    expect(expected).toMatch(/^Long letter: word0 word1 .*…$/);
+    const inbox = await w.as.bob.get('/api/v1/portal/conversations');
+    expect(inbox.body.conversations.find((c: any) => c.id === id).lastMessage.preview).toBe(
+      expected,
+    );
+    const feed = await w.as.receptionist.get(`/api/v1/patients/${w.bob.id}/feed`);
+    expect(feed.body.conversations.find((c: any) => c.id === id).lastMessage.preview).toBe(
+      expected,
+    );
+    const team = await w.as.receptionist.get('/api/v1/inbox?view=open&limit=100');
+    expect(team.body.conversations.find((c: any) => c.id === id).lastMessage.preview).toBe(
+      expected,
+    );
+    // The conversation itself still gives the whole text.
+    const whole = await w.as.receptionist.get(`/api/v1/conversations/${id}`);
+    expect(whole.body.messages.at(-1).text).toBe(text);
   });
 });
 

@@ -77,7 +77,6 @@ async function counts(chamberId: string) {
   for (const table of [
     'conversations',
     'messages',
-    'message_roles',
     'notifications',
     'live_events',
     'audit_events',
@@ -91,7 +90,7 @@ async function counts(chamberId: string) {
 /** The roles a stored message is shared with, sorted. */
 async function rolesOf(messageId: string): Promise<string[]> {
   const r = await t.db.execute<{ role_id: string }>(
-    sql`select role_id::text as role_id from message_roles where message_id = ${messageId}::uuid order by role_id`,
+    sql`select r::text as role_id from messages, unnest(role_ids) r where id = ${messageId}::uuid order by 1`,
   );
   return r.rows.map((x) => x.role_id);
 }

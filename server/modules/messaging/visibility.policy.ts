@@ -1,5 +1,6 @@
-import { and, eq, inArray, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
-import { messageRoles, messages } from '../../db/schema.js';
+import { and, eq, or, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { uuidArrayParam } from '../../db/arrays.js';
+import { messages } from '../../db/schema.js';
 
 /**
  * SPEC rule 4, who sees which message, written once in its two forms side by side: a
@@ -43,7 +44,7 @@ export function maySee(reader: Reader, m: MessageAudience): boolean {
 /** A table with the columns of `messages` (the table itself or an alias of it). */
 type MessagesTable = Pick<
   typeof messages,
-  'chamberId' | 'id' | 'patientId' | 'sharedWithPatient' | 'authorUserId'
+  'patientId' | 'sharedWithPatient' | 'authorUserId' | 'roleIds'
 >;
 
 /**
@@ -76,15 +77,8 @@ export function maySeeSql(reader: Reader | PreparedReader, m: MessagesTable = me
   }
   const heldRole = Array.isArray(reader.roleIds)
     ? reader.roleIds.length > 0
-      ? inArray(messageRoles.roleId, reader.roleIds)
+      ? sql`${m.roleIds} && ${uuidArrayParam(reader.roleIds)}`
       : sql`false`
-    : sql`${messageRoles.roleId} = any(${reader.roleIds}::uuid[])`;
-  return or(
-    eq(m.authorUserId, reader.userId),
-    sql`exists (select 1 from ${messageRoles} where ${and(
-      eq(messageRoles.chamberId, m.chamberId),
-      eq(messageRoles.messageId, m.id),
-      heldRole,
-    )})`,
-  )!;
+    : sql`${m.roleIds} && ${reader.roleIds}::uuid[]`;
+  return or(eq(m.authorUserId, reader.userId), heldRole)!;
 }

@@ -1,4 +1,5 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { uuidArrayParam } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
 import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
@@ -37,11 +38,7 @@ export async function sharedItemsEmailsWanted(
 ): Promise<Map<string, SharedItemsEmailTarget | null>> {
   const ids = [...new Set(patientIds.filter((id) => UUID.test(id)).map((id) => id.toLowerCase()))];
   if (ids.length === 0) return new Map();
-  const found = await wanted(
-    db,
-    chamberId,
-    sql`${patients.id} = any(${`{${ids.join(',')}}`}::uuid[])`,
-  );
+  const found = await wanted(db, chamberId, sql`${patients.id} = any(${uuidArrayParam(ids)})`);
   return new Map(
     patientIds.filter((id) => UUID.test(id)).map((id) => [id, found.get(id.toLowerCase()) ?? null]),
   );

@@ -21,6 +21,7 @@ export const SCENARIOS = [
   'send',
   'read',
   'inbox',
+  'reports',
   'live',
   'idle',
   'embedded',

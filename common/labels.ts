@@ -53,6 +53,21 @@ export const LABELS = {
   routeToRole: 'Route to role',
   whatIsYourMessageAbout: 'What is your message about?',
   subject: 'Subject',
+  // Part 2: reply times and safety (rules 12 to 14), Message Reports.
+  replyTimes: 'Reply Times',
+  officeHours: 'Office hours',
+  clinicHolidays: 'Clinic holidays',
+  replyWithinWorkingHours: 'Reply within (working hours)',
+  outOfHoursMessage: 'Out-of-hours message',
+  escalationRole: 'Escalation role',
+  patientSafety: 'Patient Safety',
+  redFlagPhrases: 'Red flag phrases',
+  emergencyAdvice: 'Emergency advice',
+  clinicContact: 'Clinic Contact',
+  clinicPhone: 'Clinic phone',
+  messageReports: 'Message Reports',
+  exportCsv: 'Export CSV',
+  clearRedFlag: 'Clear red flag',
 } as const;
 
 /** Eligibility codes of SPEC rule 1, as the API answers them. */

@@ -26,3 +26,12 @@ export const TOPIC_NAME_MAX = 100;
 
 /** How long "<name> is replying…" lasts after the last keystroke, in seconds (rule 11). */
 export const TYPING_SECONDS = 30;
+
+/** Reply Times and Patient Safety (SPEC rules 12 to 14). */
+export const RED_FLAG_PHRASE_MAX = 100;
+export const RED_FLAG_PHRASES_MAX = 200;
+export const OUT_OF_HOURS_MESSAGE_MAX = 1000;
+export const EMERGENCY_ADVICE_MAX = 500;
+export const CLINIC_PHONE_MAX = 40;
+export const CLINIC_HOLIDAYS_MAX = 366;
+export const REPLY_WITHIN_MAX_HOURS = 200;

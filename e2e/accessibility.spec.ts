@@ -39,6 +39,7 @@ describe('every page of both apps, at 390×844 and 1440×900', () => {
       'portal-set-password-no-token',
       'portal-inbox',
       'portal-new-message',
+      'portal-new-message-red-flag',
       'portal-conversation',
       'portal-documents',
       'portal-medical-data',
@@ -67,6 +68,7 @@ describe('every page of both apps, at 390×844 and 1440×900', () => {
       'staff-user-management',
       'staff-new-user',
       'staff-system-activity',
+      'staff-message-reports',
     ]);
     expect(visited).toHaveLength(2 * pages.length);
   }, 180_000);

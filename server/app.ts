@@ -9,6 +9,7 @@ import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
+import { reportRoutes } from './modules/reports/reports.routes.js';
 import { emailJobRoutes } from './modules/email-jobs/email-job.routes.js';
 import { createEmailJobService } from './modules/email-jobs/email-job.service.js';
 import { createEventHub } from './modules/events/event.hub.js';
@@ -43,6 +44,8 @@ import { settingRoutes } from './modules/settings/setting.routes.js';
 import { topicRoutes } from './modules/topics/topic.routes.js';
 import { createTopicService } from './modules/topics/topic.service.js';
 import { createSettingService } from './modules/settings/setting.service.js';
+import { createReplyTimesService } from './modules/reply-times/reply-times.service.js';
+import { replyTimesRoutes } from './modules/reply-times/reply-times.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { createUserService } from './modules/users/user.service.js';
 import { cookieNames, registerAuth } from './plugins/auth.js';
@@ -79,6 +82,7 @@ export function createServices(ctx: ServiceContext) {
     accounts: createPortalAccountService(ctx),
     roles: createRoleService(ctx),
     settings: createSettingService(ctx),
+    replyTimes: createReplyTimesService(ctx),
     topics: createTopicService(ctx),
     users: createUserService(ctx),
   };
@@ -197,7 +201,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(userRoutes, { users: services.users });
   await app.register(chargeBandRoutes, { bands: services.bands });
   await app.register(settingRoutes, { settings: services.settings });
+  await app.register(replyTimesRoutes, { replyTimes: services.replyTimes });
   await app.register(auditRoutes, { audit: services.audit });
+  await app.register(reportRoutes, { ctx });
   await app.register(emailJobRoutes, { emailJobs: services.emailJobs });
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
   await app.register(medicalItemRoutes, { medical: services.medical });

@@ -28,7 +28,7 @@ export const LIVE_STAFF = 1000;
 /** Messages per generated conversation. */
 const PER_CONVERSATION = 10;
 /** Changing the generator changes this, so an old cached data set is not reused. */
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 
 export const BENCH_PASSWORD = 'bench-password-not-secret-1';
 
@@ -125,11 +125,13 @@ export async function generateDataset(db: Db, size: DatasetSize): Promise<void> 
     update conversations cv set last_message_at = s.last_at, last_patient_visible_seq = s.visible,
            awaiting_reply = false, last_seq = s.last_seq, staff_role_ids = array[${lit(builtIn)}]::uuid[],
            staff_author_ids = s.authors, answered_by_user_id = s.answered_by, answered_seq = s.answered_seq,
+           first_reply_at = s.first_reply_at,
            updated_at = s.last_at
     from (select conversation_id, max(created_at) as last_at, max(seq) as last_seq,
                  max(seq) filter (where shared_with_patient) as visible,
                  coalesce(array_agg(distinct author_user_id) filter (where author_user_id is not null), '{}') as authors,
                  max(seq) filter (where author_kind = 'staff' and shared_with_patient) as answered_seq,
+                 min(created_at) filter (where author_kind = 'staff' and shared_with_patient) as first_reply_at,
                  (array_agg(author_user_id order by seq desc) filter (where author_kind = 'staff' and shared_with_patient))[1] as answered_by
           from messages where chamber_id = ${c} and created_at > ${t0} group by conversation_id) s
     where cv.chamber_id = ${c} and cv.id = s.conversation_id;

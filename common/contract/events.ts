@@ -79,6 +79,8 @@ export const StaffConversationEvent = Type.Object({
   conversation: ConversationState,
   /** Who made the change (null: the patient or the clinic's own automation). */
   by: Nullable(Named),
+  /** The notification this user got with the change: "Overdue: message from …" (rule 12). */
+  notification: Nullable(EventNotification),
 });
 export type StaffConversationEvent = Static<typeof StaffConversationEvent>;
 

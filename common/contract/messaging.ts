@@ -117,9 +117,12 @@ export const Attachment = Type.Object({
 });
 export type Attachment = Static<typeof Attachment>;
 
-/** Who wrote a message: the patient, or a staff user with their role label. */
+/**
+ * Who wrote a message: the patient, a staff user with their role label, or the clinic itself
+ * (the automatic out-of-hours message of rule 13: `name` is the clinic's, `role` null).
+ */
 export const Author = Type.Object({
-  kind: Type.Union([Type.Literal('patient'), Type.Literal('staff')]),
+  kind: Type.Union([Type.Literal('patient'), Type.Literal('staff'), Type.Literal('clinic')]),
   name: Type.String(),
   role: Nullable(Type.String()),
 });
@@ -138,6 +141,8 @@ export const PatientMessage = Type.Object({
   author: Author,
   mine: Type.Boolean(),
   attachments: Type.Array(Attachment),
+  /** The text matched a red flag phrase when sent (rule 14). */
+  redFlag: Type.Boolean(),
 });
 export type PatientMessage = Static<typeof PatientMessage>;
 
@@ -153,6 +158,8 @@ export const StaffMessage = Type.Object({
   internalNote: Type.Boolean(),
   mine: Type.Boolean(),
   attachments: Type.Array(Attachment),
+  /** The text matched a red flag phrase when sent (rule 14). */
+  redFlag: Type.Boolean(),
 });
 export type StaffMessage = Static<typeof StaffMessage>;
 

@@ -17,6 +17,8 @@ export type NotificationListQuery = Static<typeof NotificationListQuery>;
 export const NotificationKind = Type.Union([
   Type.Literal('patient_message'),
   Type.Literal('staff_message'),
+  // Rule 12: the conversation's reply-by passed while still awaiting reply (Escalation role).
+  Type.Literal('overdue'),
 ]);
 export type NotificationKind = Static<typeof NotificationKind>;
 
@@ -35,6 +37,8 @@ export const Notification = Type.Object({
   count: Type.Integer(),
   preview: Nullable(Type.String()),
   answeredBy: Nullable(Named),
+  /** The conversation has a red flag (rule 14): the item says so. */
+  redFlag: Type.Boolean(),
   createdAt: Timestamp,
   read: Type.Boolean(),
 });

@@ -98,6 +98,14 @@ export async function tour(
   await page.getByLabel('Your message to Riverside Clinic').waitFor();
   await visit(page, portal('new-message', 'portal New message'));
 
+  // A red flag phrase typed: the Emergency advice and the Clinic phone above Send (rule 14).
+  await page
+    .getByLabel('Your message to Riverside Clinic')
+    .fill('Since this morning I have chest pain');
+  await page.getByText('If this is an emergency, call 999 now.').first().waitFor();
+  await visit(page, portal('new-message-red-flag', 'portal New message, a red flag typed'));
+  await page.getByLabel('Your message to Riverside Clinic').fill('');
+
   await page.getByRole('link', { name: 'Inbox' }).first().click();
   await page.getByRole('list', { name: 'Conversations' }).getByRole('link').last().click();
   await page.getByRole('log', { name: 'Messages' }).waitFor();
@@ -261,5 +269,9 @@ export async function tour(
   await s.getByRole('link', { name: 'System Activity' }).click();
   await s.getByRole('table').waitFor();
   await visit(s, staff('system-activity', 'staff System Activity'));
+
+  await s.getByRole('link', { name: 'Message Reports' }).click();
+  await s.getByRole('heading', { name: 'Message Reports' }).waitFor();
+  await visit(s, staff('message-reports', 'staff Message Reports'));
   await staffContext.close();
 }

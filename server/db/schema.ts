@@ -45,6 +45,32 @@ export const chambers = pgTable(
     /** Whether patients may attach a file (a document) to their messages. */
     patientAttachmentsEnabled: boolean('patient_attachments_enabled').notNull().default(false),
     timeZone: text('time_zone').notNull().default('Europe/London'),
+    /**
+     * Reply Times (rule 12): the office hours per weekday (1 Monday … 7 Sunday, "HH:MM"; a
+     * weekday not listed is closed), the clinic's holidays, and the working hours within which
+     * the clinic promises a first reply.
+     */
+    officeHours: jsonb('office_hours')
+      .$type<{ weekday: number; opens: string; closes: string }[]>()
+      .notNull()
+      .default(
+        sql`'[{"weekday":1,"opens":"08:00","closes":"18:30"},{"weekday":2,"opens":"08:00","closes":"18:30"},{"weekday":3,"opens":"08:00","closes":"18:30"},{"weekday":4,"opens":"08:00","closes":"18:30"},{"weekday":5,"opens":"08:00","closes":"18:30"}]'::jsonb`,
+      ),
+    clinicHolidays: text('clinic_holidays')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    replyWithinWorkingHours: integer('reply_within_working_hours').notNull().default(16),
+    /** Rule 13: the automatic answer outside office hours; empty means none. */
+    outOfHoursMessage: text('out_of_hours_message').notNull().default(''),
+    /** Rule 12: who is told of an overdue conversation; null means nobody. */
+    escalationRoleId: uuid('escalation_role_id'),
+    /** Rule 14: null means the built-in list (`DEFAULT_RED_FLAG_PHRASES`). */
+    redFlagPhrases: text('red_flag_phrases').array(),
+    emergencyAdvice: text('emergency_advice')
+      .notNull()
+      .default('If this is an emergency, call 999 now.'),
+    clinicPhone: text('clinic_phone').notNull().default(''),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -55,6 +81,12 @@ export const chambers = pgTable(
       columns: [t.id, t.roleForNewMessagesId],
       foreignColumns: [roles.chamberId as AnyPgColumn, roles.id as AnyPgColumn],
     }),
+    foreignKey({
+      name: 'chambers_escalation_role_fk',
+      columns: [t.id, t.escalationRoleId],
+      foreignColumns: [roles.chamberId as AnyPgColumn, roles.id as AnyPgColumn],
+    }),
+    check('chambers_reply_within', sql`${t.replyWithinWorkingHours} between 1 and 200`),
     check('chambers_key_format', sql`${t.key} ~ '^[a-z0-9][a-z0-9-]{0,62}$'`),
     check('chambers_name_length', sql`char_length(${t.name}) between 1 and 200`),
   ],
@@ -357,6 +389,15 @@ export const conversations = pgTable(
     redFlag: boolean('red_flag').notNull().default(false),
     /** When the clinic promised a first reply (rule 12); null when not awaiting reply. */
     replyBy: ts('reply_by'),
+    /** A patient-started conversation's first staff message shared with the patient (reports). */
+    firstReplyAt: ts('first_reply_at'),
+    /** The reply-by whose passing was escalated (rule 12: the Escalation role is told once). */
+    escalatedReplyBy: ts('escalated_reply_by'),
+    /**
+     * Rule 13: the end of the closed period (the next opening) an automatic out-of-hours
+     * message was sent for, so it is sent once per conversation per closed period.
+     */
+    outOfHoursAnsweredUntil: ts('out_of_hours_answered_until'),
     /**
      * Who can see the conversation (rule 4 at conversation level), kept by every send in the
      * same statement: the roles any of its messages is shared with, and its staff authors.
@@ -407,6 +448,10 @@ export const conversations = pgTable(
       .where(sql`${t.assigneeUserId} is not null`),
     index('conversations_staff_roles_idx').using('gin', t.staffRoleIds),
     index('conversations_patient_idx').on(t.chamberId, t.patientId, t.lastMessageAt),
+    // Message Reports: the conversations patients started in a date range.
+    index('conversations_reports_idx')
+      .on(t.chamberId, t.createdAt)
+      .where(sql`${t.startedByKind} = 'patient'`),
     index('conversations_inbox_idx')
       .on(t.chamberId, t.patientId, t.lastPatientVisibleSeq)
       .where(sql`${t.lastPatientVisibleSeq} is not null`),
@@ -422,12 +467,15 @@ export const messages = pgTable(
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
     conversationId: uuid('conversation_id').notNull(),
     patientId: uuid('patient_id').notNull(),
-    authorKind: text('author_kind', { enum: ['patient', 'staff'] }).notNull(),
+    /** `clinic`: the automatic out-of-hours message (rule 13), written by no person. */
+    authorKind: text('author_kind', { enum: ['patient', 'staff', 'clinic'] }).notNull(),
     authorUserId: uuid('author_user_id'),
     /** The author's role as shown to readers, fixed when the message was written. */
     authorRoleName: text('author_role_name'),
     text: text('text').notNull(),
     sharedWithPatient: boolean('shared_with_patient').notNull(),
+    /** The text matched a red flag phrase when it was sent (rule 14). */
+    redFlag: boolean('red_flag').notNull().default(false),
     /**
      * The staff roles the message is shared with (rule 4). Roles are never removed, only
      * marked deleted, and the service checks each is the chamber's before it writes.
@@ -459,13 +507,18 @@ export const messages = pgTable(
     index('messages_conversation_idx').on(t.chamberId, t.conversationId, t.seq),
     // Live events read a chamber's messages in seq order from a cursor.
     index('messages_chamber_seq_idx').on(t.chamberId, t.seq),
+    // Message Reports: patients' messages in a date range, with what rule 4 and the count need
+    // (read by an index-only scan).
+    index('messages_patient_time_idx')
+      .on(t.chamberId, t.createdAt, t.conversationId, t.roleIds)
+      .where(sql`${t.authorKind} = 'patient'`),
     check(
       'messages_text_length',
       sql`char_length(${t.text}) between 1 and 5000 and ${t.text} ~ '[^[:space:]]'`,
     ),
     check(
       'messages_author',
-      sql`(${t.authorKind} = 'patient' and ${t.authorUserId} is null and ${t.sharedWithPatient}) or (${t.authorKind} = 'staff' and ${t.authorUserId} is not null)`,
+      sql`(${t.authorKind} in ('patient', 'clinic') and ${t.authorUserId} is null and ${t.sharedWithPatient}) or (${t.authorKind} = 'staff' and ${t.authorUserId} is not null)`,
     ),
   ],
 );
@@ -504,8 +557,9 @@ export const notifications = pgTable(
     /**
      * `patient_message`/`staff_message`: one item per conversation while unread, counting its
      * new messages (`message_id` is the newest; `staff_message` once a colleague's is among them).
+     * `overdue`: the conversation's reply-by passed (rule 12), one per escalation.
      */
-    kind: text('kind', { enum: ['patient_message', 'staff_message'] }).notNull(),
+    kind: text('kind', { enum: ['patient_message', 'staff_message', 'overdue'] }).notNull(),
     patientId: uuid('patient_id'),
     conversationId: uuid('conversation_id'),
     messageId: uuid('message_id'),

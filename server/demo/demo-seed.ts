@@ -17,6 +17,7 @@ import { insertPortalAccount } from '../modules/portal-accounts/portal-account.r
 import { insertRole } from '../modules/roles/role.repository.js';
 import { insertTopic } from '../modules/topics/topic.repository.js';
 import { insertUser, setUserRoles } from '../modules/users/user.repository.js';
+import { updateChamberSettings } from '../modules/settings/setting.repository.js';
 
 export const DEMO_PASSWORD = 'demo-password-1';
 
@@ -203,6 +204,20 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       now: start,
     });
   }
+
+  // Reply Times, Patient Safety and Clinic Contact (SPEC Part 2, demo chamber); office hours
+  // (Monday to Friday 08:00-18:30) and the 16 working hours are the defaults.
+  await updateChamberSettings(
+    db,
+    chamberId,
+    {
+      outOfHoursMessage:
+        'Thank you. The clinic is closed now; we will read your message when we open.',
+      escalationRoleId: roleIds.Reception!,
+      clinicPhone: '020 7946 0000',
+    },
+    start,
+  );
 
   // Conversations written through the real service, so they carry notifications and audit rows.
   let t = start.getTime();

@@ -10,6 +10,7 @@ import {
   type JobKind,
 } from '../modules/email-jobs/email-job.repository.js';
 import { accountLinkEmailHandler } from './handlers/account-link-email.js';
+import { conversationEscalationHandler } from './handlers/conversation-escalation.js';
 import { idempotencyKeySweep } from './handlers/idempotency-key-sweep.js';
 import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
 import {
@@ -35,6 +36,7 @@ export const WORKER_CONCURRENCY = 4 * SMTP_MAX_CONNECTIONS;
 const JOB_HANDLERS: Record<JobKind, JobHandlerFactory> = {
   account_link_email: accountLinkEmailHandler,
   shared_items_email: sharedItemsEmailHandler,
+  conversation_escalation: conversationEscalationHandler,
 };
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */

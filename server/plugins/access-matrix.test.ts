@@ -47,6 +47,9 @@ const MATRIX: Record<string, AuthRequirement> = {
   'POST /api/v1/portal/conversations/:id/messages': 'patient',
   'POST /api/v1/portal/conversations/:id/read': 'patient',
   'GET /api/v1/portal/topics': 'patient',
+  'GET /api/v1/portal/reply-time': 'patient',
+  // Public: what the portal shows where a patient cannot go on (a session gives its clinic).
+  'GET /api/v1/portal/clinic': 'public-or-patient',
   'GET /api/v1/patients/:id/feed': 'staff',
   'POST /api/v1/patients/:id/conversations': 'staff',
   'GET /api/v1/conversations/:id': 'staff',
@@ -91,6 +94,8 @@ const MATRIX: Record<string, AuthRequirement> = {
   'PATCH /api/v1/admin/topics/:id': 'admin',
   'DELETE /api/v1/admin/topics/:id': 'admin',
   'GET /api/v1/admin/settings': 'admin',
+  'GET /api/v1/admin/reports/reply-times': 'admin',
+  'GET /api/v1/admin/reports/reply-times.csv': 'admin',
   'PATCH /api/v1/admin/settings': 'admin',
   'GET /api/v1/admin/audit': 'admin',
   'GET /api/v1/admin/audit.csv': 'admin',
@@ -262,7 +267,9 @@ describe('access matrix, from the route table', () => {
   it('anonymous: 401 on every route that needs a session, in the one error shape, changing nothing', async () => {
     const before = await tableCounts();
     const anon = client(t.app);
-    for (const route of t.app.routeAuth.filter((r) => r.auth !== 'public')) {
+    for (const route of t.app.routeAuth.filter(
+      (r) => r.auth !== 'public' && r.auth !== 'public-or-patient',
+    )) {
       const res = await anon.call(
         route.method,
         fill(route.url, foreignIdFor(route.url)),
@@ -659,7 +666,8 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     model.filter((m) => m.conversationId === conversationId);
   const visibleIn = (a: Actor, conversationId: string) =>
     messagesOf(conversationId).filter((m) => sees(a, m));
-  const sessionKind = (auth: string): ActorKind => (auth === 'patient' ? 'patient' : 'staff');
+  const sessionKind = (auth: string): ActorKind =>
+    auth === 'patient' || auth === 'public-or-patient' ? 'patient' : 'staff';
 
   /** A reply audience that shows the conversation to nobody who does not see it already. */
   function keepAudience(a: Actor, conversationId: string) {
@@ -1063,6 +1071,8 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
   it('the internal note’s text is in no answer of any GET route for anyone outside R, in any search', async () => {
     const QUERY: Record<string, string> = {
       'GET /api/v1/patients': `?query=${encodeURIComponent('Archer')}`,
+      'GET /api/v1/admin/reports/reply-times': '?from=2026-01-01&to=2026-12-31&groupBy=role',
+      'GET /api/v1/admin/reports/reply-times.csv': '?from=2026-01-01&to=2026-12-31&groupBy=topic',
     };
     const ids = (url: string): string[] => {
       const resource = resourceOf(url);
@@ -1176,6 +1186,8 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     'POST /api/v1/portal/conversations/:id/read': 'messaging',
     // What the New message form asks ("What is your message about?"): messaging's own.
     'GET /api/v1/portal/topics': 'messaging',
+    // "The clinic aims to reply by …" is said before sending a message: messaging's own.
+    'GET /api/v1/portal/reply-time': 'messaging',
     'POST /api/v1/portal/documents': 'messaging',
     'GET /api/v1/portal/documents': 'portal',
     'GET /api/v1/portal/documents/:id/content': 'portal',

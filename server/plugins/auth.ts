@@ -4,11 +4,13 @@ import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
 import type { AuthService } from '../modules/auth/auth.service.js';
 
 /**
- * Who may call a route: anyone, a signed-in patient, a signed-in staff user, or a staff user
+ * Who may call a route: anyone, anyone with the patient's session read when there is one
+ * (`public-or-patient`), a signed-in patient, a signed-in staff user, or a staff user
  * with the admin permission. Every route must say which (`config.auth`); a route without it
  * makes the app refuse to start.
  */
-export type AuthRequirement = 'public' | 'patient' | 'staff' | 'admin' | 'stream';
+export type AuthRequirement =
+  'public' | 'public-or-patient' | 'patient' | 'staff' | 'admin' | 'stream';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -71,6 +73,14 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, names: Coo
   const check = (requirement: AuthRequirement) =>
     async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
       if (requirement === 'public') return;
+      if (requirement === 'public-or-patient') {
+        const token = request.cookies[names.patient];
+        const actor = token
+          ? await auth.resolveSession(token, 'patient', request.ip, { touch: false })
+          : null;
+        if (actor?.kind === 'patient') request.patientActor = actor;
+        return;
+      }
       const kind =
         requirement === 'stream'
           ? streamKind(request)

@@ -144,6 +144,11 @@ const EXPECTED: Record<string, string[]> = {
     'insert conversations',
     'select pg_advisory_xact_lock',
     'with',
+    // The reply-by's escalation job (rule 12): one of the four statements Part 2 may add to a
+    // patient's send. Out of office hours the clinic's automatic answer (rule 13) is one more
+    // 'with' (reply-times.test.ts), two in all; a reply to a conversation already awaiting
+    // reply keeps its promise and adds none.
+    'insert jobs',
     'insert notifications',
     'insert conversation_reads',
     'insert audit_events',
@@ -170,7 +175,8 @@ const EXPECTED: Record<string, string[]> = {
     'select role_members',
     'select conversations',
     'select messages',
-    'select messages',
+    // The messages with their authors' names (the clinic's name for its automatic messages).
+    'select chambers',
     'select message_attachments',
     'insert audit_events',
   ],
@@ -194,7 +200,8 @@ const EXPECTED: Record<string, string[]> = {
     'update idempotency_keys',
     'commit',
   ],
-  notifications: ['select role_members', 'select notifications', 'select notifications'],
+  // The list with its authors' names (the clinic's, for its automatic messages), and its count.
+  notifications: ['select role_members', 'select chambers', 'select notifications'],
   patientSignsIn: [
     'select chambers',
     'select portal_accounts',

@@ -66,3 +66,37 @@ export function splitLinks(text: string): TextPart[] {
   if (last < text.length) parts.push({ kind: 'text', value: text.slice(last) });
   return parts;
 }
+
+/**
+ * A promised time in the clinic's time zone, e.g. "Tuesday 8 December, 12:30"; the year is
+ * added when it is not the current one there.
+ */
+export function formatReplyBy(iso: string, timeZone: string, now = new Date()): string {
+  const at = new Date(iso);
+  const year = (d: Date) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric' }).format(d);
+  const date = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    ...(year(at) === year(now) ? {} : { year: 'numeric' }),
+  }).format(at);
+  const time = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(at);
+  return `${date}, ${time}`;
+}
+
+/** Today's office hours in words: "Open today 08:00–18:30", or "Closed today". */
+export function formatTodaysHours(hours: { opens: string; closes: string } | null): string {
+  return hours ? `Open today ${hours.opens}–${hours.closes}` : 'Closed today';
+}
+
+/** A phone number as a `tel:` address: its digits, and a leading + if it has one. */
+export function telHref(phone: string): string {
+  const digits = phone.replace(/[^0-9+]/g, '');
+  return `tel:${digits.startsWith('+') ? '+' : ''}${digits.replace(/\+/g, '')}`;
+}

@@ -1,6 +1,7 @@
 import { ForgottenPasswordPage } from '../ui/forgotten-password-page';
 import { mountApp } from '../ui/mount-app';
 import { SetPasswordPage } from '../ui/set-password-page';
+import { ResetTrouble } from './features/clinic/components';
 import { portalSession } from './features/session/api';
 import { ConversationPage } from './routes/conversation-page';
 import { DocumentsPage } from './routes/documents-page';
@@ -14,7 +15,12 @@ const app = { appName: 'Patient Portal', api: portalSession };
 
 mountApp(
   [
-    { path: '/forgotten-password', element: <ForgottenPasswordPage {...app} /> },
+    {
+      path: '/forgotten-password',
+      element: (
+        <ForgottenPasswordPage {...app} help={(chamber) => <ResetTrouble chamber={chamber} />} />
+      ),
+    },
     { path: '/set-password', element: <SetPasswordPage {...app} /> },
     {
       path: '/',

@@ -4,6 +4,7 @@ import { SetPasswordPage } from '../ui/set-password-page';
 import { staffSession } from './features/session/api';
 import { AdminBillingRulesPage } from './routes/admin-billing-rules-page';
 import { AdminConfigurationPage } from './routes/admin-configuration-page';
+import { AdminMessageReportsPage } from './routes/admin-message-reports-page';
 import { AdminSystemActivityPage } from './routes/admin-system-activity-page';
 import { AdminUserManagementPage } from './routes/admin-user-management-page';
 import { StaffLayout } from './routes/layout';
@@ -32,6 +33,7 @@ mountApp(
         { path: 'admin/billing-rules', element: <AdminBillingRulesPage /> },
         { path: 'admin/user-management', element: <AdminUserManagementPage /> },
         { path: 'admin/system-activity', element: <AdminSystemActivityPage /> },
+        { path: 'admin/message-reports', element: <AdminMessageReportsPage /> },
         { path: '*', element: <StartPage /> },
       ],
     },

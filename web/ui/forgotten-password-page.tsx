@@ -1,6 +1,6 @@
 import { Alert, Anchor, Button, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import { fieldError } from '../lib/api';
 import type { SessionApi } from '../lib/session';
@@ -13,6 +13,8 @@ export function ForgottenPasswordPage<S>(props: {
   /** Which app this is, shown above the title. */
   appName: string;
   api: SessionApi<S>;
+  /** Under the answer, from the clinic code given: e.g. whom to call when no email comes. */
+  help?: (chamber: string) => ReactNode;
 }) {
   const [chamber, setChamber] = useState(() => props.api.rememberedClinic());
   const [email, setEmail] = useState('');
@@ -27,9 +29,12 @@ export function ForgottenPasswordPage<S>(props: {
   return (
     <AuthCard above={props.appName} title="Forgotten password">
       {request.isSuccess ? (
-        <Alert color="teal" role="status">
-          {request.data.message}
-        </Alert>
+        <>
+          <Alert color="teal" role="status">
+            {request.data.message}
+          </Alert>
+          {props.help?.(request.variables.chamber)}
+        </>
       ) : (
         <form ref={form} onSubmit={submit} noValidate>
           <Stack gap="sm">

@@ -34,6 +34,11 @@ export function MessageForm(props: {
   before?: ReactNode;
   /** Between the box and Send, e.g. who will see the message. */
   children?: ReactNode;
+  /**
+   * Right above Send, from the text as it is being written (e.g. a warning that it reads like
+   * an emergency): built again on every keystroke.
+   */
+  beforeSend?: (text: string) => ReactNode;
   /** The fields of those children that an error may name. */
   fields?: string[];
   autoFocus?: boolean;
@@ -112,6 +117,7 @@ export function MessageForm(props: {
           }
         />
         {props.children}
+        {props.beforeSend?.(text)}
         <Group justify="flex-end" gap="xs">
           {other && (
             <Button

@@ -5,6 +5,7 @@ import { resetCache } from '../lib/query';
 import type { SessionApi } from '../lib/session';
 import { IdleWarning } from './idle-warning';
 import { SessionExpired } from './session-expired';
+import type { SignInHelp } from './sign-in-form';
 import { SignInPage } from './sign-in-page';
 import { ErrorState, Loading } from './states';
 
@@ -29,8 +30,8 @@ export interface Frame<S> {
  */
 export function SessionFrame<S extends FramedSession>(props: {
   api: SessionApi<S>;
-  /** The sign-in page's title and the line under it. */
-  signIn: { title: string; subtitle: string };
+  /** The sign-in page's title, the line under it, and what it adds under a refusal. */
+  signIn: { title: string; subtitle: string; help?: SignInHelp };
   /** The app around the page: header, navigation, the page's outlet. */
   shell: ComponentType<Frame<S>>;
 }) {

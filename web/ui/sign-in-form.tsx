@@ -1,17 +1,24 @@
 import { Button, Stack, TextInput } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { fieldError } from '../lib/api';
 import type { SignIn } from '../../common/contract/auth.js';
 import { useFocusOnError } from './focus-on-error';
 import { FormAlert } from './form-alert';
 import { PasswordField } from './password-field';
 
+/**
+ * What an app adds under a refused sign-in, from the clinic code tried and the refusal (e.g.
+ * the clinic's phone when the account is blocked); null for nothing.
+ */
+export type SignInHelp = (attempt: { chamber: string; error: unknown }) => ReactNode;
+
 /** Clinic code, email and password; the error of the last attempt is shown next to its field. */
 export function SignInForm(props: {
   defaultChamber: string;
   defaultEmail?: string;
   signIn: (values: SignIn) => Promise<unknown>;
+  help?: SignInHelp;
 }) {
   const [chamber, setChamber] = useState(props.defaultChamber);
   const [email, setEmail] = useState(props.defaultEmail ?? '');
@@ -57,6 +64,8 @@ export function SignInForm(props: {
         <Button type="submit" loading={attempt.isPending} fullWidth>
           Sign in
         </Button>
+        {attempt.isError &&
+          props.help?.({ chamber: attempt.variables.chamber, error: attempt.error })}
       </Stack>
     </form>
   );

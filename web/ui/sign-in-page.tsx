@@ -4,10 +4,15 @@ import { Link, useLocation } from 'react-router';
 import { resetCache } from '../lib/query';
 import type { SessionApi } from '../lib/session';
 import { AuthCard } from './auth-card';
-import { SignInForm } from './sign-in-form';
+import { SignInForm, type SignInHelp } from './sign-in-form';
 
-/** The sign-in card: title, the form, and the forgotten-password link. */
-export function SignInPage<S>(props: { title: string; subtitle: string; api: SessionApi<S> }) {
+/** The sign-in card: title, the form (with the app's help after a refusal), the forgotten-password link. */
+export function SignInPage<S>(props: {
+  title: string;
+  subtitle: string;
+  api: SessionApi<S>;
+  help?: SignInHelp;
+}) {
   const client = useQueryClient();
   // The clinic code given in the address (?clinic=) goes along to the forgotten-password page.
   const { search } = useLocation();
@@ -16,6 +21,7 @@ export function SignInPage<S>(props: { title: string; subtitle: string; api: Ses
       <SignInForm
         defaultChamber={props.api.rememberedClinic()}
         signIn={async (values) => resetCache(client, await props.api.signIn(values))}
+        help={props.help}
       />
       <Anchor component={Link} to={{ pathname: '/forgotten-password', search }} size="sm">
         Forgotten password?

@@ -44,9 +44,27 @@ export function eventFor(
         },
       };
     }
+    const told = e.notified.get(listener.userId);
     return {
       event: 'conversation.updated',
-      data: { conversation: presentConversationState(e.state, now), by: e.by },
+      data: {
+        conversation: presentConversationState(e.state, now),
+        by: e.by,
+        notification: told
+          ? {
+              id: told.id,
+              title: notificationTitle(
+                told.kind,
+                told.count,
+                e.state.patientName,
+                null,
+                e.state.redFlag,
+              ),
+              patientName: e.state.patientName,
+              count: told.count,
+            }
+          : null,
+      },
     };
   }
   if (listener.kind === 'patient') {
@@ -56,7 +74,7 @@ export function eventFor(
         conversationId: e.conversationId,
         messageId: e.messageId,
         createdAt: e.createdAt,
-        fromClinic: e.authorKind === 'staff',
+        fromClinic: e.authorKind !== 'patient',
       },
     };
   }
@@ -78,6 +96,7 @@ export function eventFor(
               notification.count,
               e.patientName,
               e.authorName,
+              e.redFlag,
             ),
             patientName: e.patientName,
             count: notification.count,

@@ -41,6 +41,8 @@ export type MessageEventRow = EventAudience &
     createdAt: string;
     /** The notification each user has for this message: user id → its id and count. */
     notified: Map<string, { id: string; count: number; kind: NotificationKind }>;
+    /** The conversation has a red flag (rule 14): notifications say so. */
+    redFlag: boolean;
   };
 
 /** A change of a conversation's state; the state sent is the conversation's as it is now. */
@@ -50,6 +52,8 @@ export type ConversationEventRow = EventAudience & {
   conversationId: string;
   state: ConversationStateRow;
   by: { id: string; name: string } | null;
+  /** An escalation (rule 12): the `overdue` notification each told user got. */
+  notified: Map<string, { id: string; count: number; kind: NotificationKind }>;
 };
 
 export type EventRow = MessageEventRow | ConversationEventRow;
@@ -89,6 +93,13 @@ export async function eventsSince(
       >`(select coalesce(json_agg(json_build_object('userId', ${notifications.userId}, 'id', ${notifications.id}, 'count', ${notifications.messageCount}, 'kind', ${notifications.kind})), '[]'::json) from ${notifications}
          where ${notifications.chamberId} = ${liveEvents.chamberId} and ${notifications.messageId} = ${liveEvents.messageId}
            and ${liveEvents.kind} = 'message')`,
+      // An escalation's notifications: written in the same statement as its event.
+      overdueNotified: sql<
+        Notified | string | null
+      >`(select coalesce(json_agg(json_build_object('userId', ${notifications.userId}, 'id', ${notifications.id}, 'count', ${notifications.messageCount}, 'kind', ${notifications.kind})), '[]'::json) from ${notifications}
+         where ${notifications.chamberId} = ${liveEvents.chamberId} and ${notifications.conversationId} = ${liveEvents.conversationId}
+           and ${notifications.kind} = 'overdue' and ${notifications.createdAt} = ${liveEvents.createdAt}
+           and ${liveEvents.data} ->> 'reason' = 'overdue')`,
       state: stateFields,
     })
     .from(liveEvents)
@@ -124,10 +135,6 @@ export async function eventsSince(
     };
     const state = row.state as unknown as ConversationStateRow;
     if (row.kind === 'message') {
-      const notified =
-        typeof row.notified === 'string'
-          ? (JSON.parse(row.notified) as Notified)
-          : (row.notified ?? []);
       return {
         ...audience,
         kind: 'message',
@@ -140,10 +147,8 @@ export async function eventsSince(
         authorUserId: row.authorUserId,
         authorName: row.authorKind === 'patient' ? state.patientName : (row.authorName ?? ''),
         createdAt: row.createdAt.toISOString(),
-        // A map, so that handing a message to each of n listeners costs n lookups, not n × n.
-        notified: new Map(
-          notified.map((n) => [n.userId, { id: n.id, count: Number(n.count), kind: n.kind }]),
-        ),
+        notified: notifiedByUser(row.notified),
+        redFlag: state.redFlag,
       };
     }
     return {
@@ -157,8 +162,18 @@ export async function eventsSince(
         staffAuthorIds: uuidArray(state.staffAuthorIds as unknown as string[] | string | null),
       },
       by: row.byId ? { id: row.byId, name: row.byName ?? '' } : null,
+      notified: notifiedByUser(row.overdueNotified),
     };
   });
+}
+
+/**
+ * The notifications of an event by user: a map, so that handing an event to each of n
+ * listeners costs n lookups, not n × n. Drivers answer json parsed or as its text.
+ */
+function notifiedByUser(v: Notified | string | null) {
+  const list = typeof v === 'string' ? (JSON.parse(v) as Notified) : (v ?? []);
+  return new Map(list.map((n) => [n.userId, { id: n.id, count: Number(n.count), kind: n.kind }]));
 }
 
 /** The newest event seq of the chamber (0 when it has none). */

@@ -75,10 +75,13 @@ export function presentMessage(
     sender:
       m.authorKind === 'patient'
         ? { reference: `Patient/${m.patientId}` }
-        : {
-            reference: `Practitioner/${m.authorUserId}`,
-            ...(m.authorName ? { display: m.authorName } : {}),
-          },
+        : m.authorKind === 'clinic'
+          ? // The clinic's automatic out-of-hours message (rule 13): written by no person.
+            { display: m.authorName ?? 'Clinic' }
+          : {
+              reference: `Practitioner/${m.authorUserId}`,
+              ...(m.authorName ? { display: m.authorName } : {}),
+            },
     payload: [
       { contentString: m.text },
       ...attachments.map((a) => ({

@@ -25,7 +25,7 @@ import {
   topics,
   users,
 } from '../../db/schema.js';
-import { patientName } from '../messaging/messaging.repository.js';
+import { clinicName, patientName } from '../messaging/messaging.repository.js';
 
 /**
  * Queries of the FHIR API. Every one takes the chamber of the calling client and filters on
@@ -105,7 +105,10 @@ const selectMessages = (db: Db, internal: boolean) =>
       patientId: messages.patientId,
       authorKind: messages.authorKind,
       authorUserId: messages.authorUserId,
-      authorName: users.name,
+      // A person's name, or the clinic's for its automatic messages (rule 13).
+      authorName: sql<
+        string | null
+      >`case when ${messages.authorKind} = 'clinic' then ${clinicName(messages.chamberId)} else ${users.name} end`,
       text: messages.text,
       sharedWithPatient: messages.sharedWithPatient,
       createdAt: messages.createdAt,

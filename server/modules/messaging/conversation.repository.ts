@@ -14,7 +14,7 @@ import {
   users,
 } from '../../db/schema.js';
 import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
-import { patientName, previewSource, toMessage } from './messaging.repository.js';
+import { clinicName, patientName, previewSource, toMessage } from './messaging.repository.js';
 import type { MessageRow } from './messaging.repository.js';
 import { maySeeSql, preparedReader, type PreparedReader } from './visibility.policy.js';
 
@@ -397,6 +397,7 @@ function buildTeamInbox(
       authorRoleName: messages.authorRoleName,
       text: previewSource(messages.text),
       sharedWithPatient: messages.sharedWithPatient,
+      redFlag: messages.redFlag,
       createdAt: messages.createdAt,
     })
     .from(messages)
@@ -455,10 +456,11 @@ function buildTeamInbox(
         authorUserId: last.authorUserId,
         authorName: sql<
           string | null
-        >`case when ${last.authorKind} = 'patient' then ${pageName} else ${nameOf(last.authorUserId)} end`,
+        >`case ${last.authorKind} when 'patient' then ${pageName} when 'clinic' then ${clinicName(page.chamberId)} else ${nameOf(last.authorUserId)} end`,
         authorRoleName: last.authorRoleName,
         text: last.text,
         sharedWithPatient: last.sharedWithPatient,
+        redFlag: last.redFlag,
         createdAt: last.createdAt,
       },
     })

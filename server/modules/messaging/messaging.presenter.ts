@@ -23,9 +23,9 @@ export function preview(text: string): string {
 }
 
 function author(m: Pick<MessageRow, 'authorKind' | 'authorName' | 'authorRoleName'>): Author {
-  return m.authorKind === 'patient'
-    ? { kind: 'patient', name: m.authorName, role: null }
-    : { kind: 'staff', name: m.authorName, role: m.authorRoleName };
+  return m.authorKind === 'staff'
+    ? { kind: 'staff', name: m.authorName, role: m.authorRoleName }
+    : { kind: m.authorKind, name: m.authorName, role: null };
 }
 
 /** A file attached to a message, as both readers see it. */
@@ -43,6 +43,7 @@ export function presentMessageForPatient(m: MessageRow): PatientMessage {
     author: author(m),
     mine: m.authorKind === 'patient',
     attachments: m.attachments.map(presentAttachment),
+    redFlag: m.redFlag,
   };
 }
 
@@ -63,6 +64,7 @@ export function presentMessageForStaff(
     internalNote: !m.sharedWithPatient,
     mine: m.authorUserId === viewerUserId,
     attachments: m.attachments.map(presentAttachment),
+    redFlag: m.redFlag,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   or,
   sql,
   type SQL,
+  type SQLWrapper,
 } from 'drizzle-orm';
 import { uuidArray } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
@@ -40,6 +41,7 @@ import {
   type Reader,
 } from './visibility.policy.js';
 import { placeholder, preparedPages } from '../../db/prepared.js';
+import type { ClinicRules } from '../reply-times/clinic-rules.js';
 
 type MessageRecord = typeof messages.$inferSelect;
 type DocumentRecord = typeof documents.$inferSelect;
@@ -62,6 +64,7 @@ export type MessageRow = Pick<
   | 'authorRoleName'
   | 'text'
   | 'sharedWithPatient'
+  | 'redFlag'
   | 'createdAt'
 > & { authorName: string; attachments: AttachmentRow[] };
 
@@ -85,9 +88,13 @@ export interface ConversationSummaryRow {
 export const patientName = sql<string>`${patients.givenName} || ' ' || ${patients.familyName}`;
 
 /** A message's author as readers see them: the patient's name or the staff user's (`users` left-joined). */
+/** The clinic's name, the author of its automatic messages (rule 13). */
+export const clinicName = (chamberId: SQLWrapper) =>
+  sql<string>`(select ${chambers.name} from ${chambers} where ${chambers.id} = ${chamberId})`;
+
 export const authorName = sql<
   string | null
->`case when ${messages.authorKind} = 'patient' then ${patientName} else ${users.name} end`;
+>`case ${messages.authorKind} when 'patient' then ${patientName} when 'clinic' then ${clinicName(messages.chamberId)} else ${users.name} end`;
 
 /** A message's columns with its author's name (`patients` and `users` joined). */
 export const messageFields = {
@@ -101,6 +108,7 @@ export const messageFields = {
   authorRoleName: messages.authorRoleName,
   text: messages.text,
   sharedWithPatient: messages.sharedWithPatient,
+  redFlag: messages.redFlag,
   createdAt: messages.createdAt,
 };
 
@@ -217,6 +225,35 @@ export async function resolveRoleForNewMessages(
 }
 
 /**
+ * What the send of a patient's message needs of the chamber besides routing: its reply times
+ * (rule 12), out-of-hours answer (rule 13) and red flag settings (rule 14), as one JSON value.
+ */
+export type ClinicRow = ClinicRules;
+
+const clinicJson = sql`json_build_object(
+  'name', ch.name, 'timeZone', ch.time_zone, 'officeHours', ch.office_hours,
+  'holidays', to_jsonb(ch.clinic_holidays), 'replyWithinWorkingHours', ch.reply_within_working_hours,
+  'outOfHoursMessage', ch.out_of_hours_message, 'redFlagPhrases', to_jsonb(ch.red_flag_phrases),
+  'emergencyAdvice', ch.emergency_advice, 'clinicPhone', ch.clinic_phone)`;
+
+/** A `ClinicRow` as the driver answers it (JSON parsed, or its text). */
+function toClinic(v: ClinicRow | string): ClinicRow {
+  return typeof v === 'string' ? (JSON.parse(v) as ClinicRow) : v;
+}
+
+/** Where a patient's message goes, and the state and settings its send decides by. */
+export interface PatientRoute {
+  roleIds: string[];
+  topicFound: boolean;
+  assigneeUserId: string | null;
+  clinic: ClinicRow;
+  /** The conversation's state before this message (a new one: not awaiting). */
+  awaitingReply: boolean;
+  replyBy: Date | null;
+  outOfHoursAnsweredUntil: Date | null;
+}
+
+/**
  * Where a patient's message goes (rules 2 and 9): the role of the conversation's topic (or of
  * the topic it starts with), else the Role for new messages, else the built-in role; for a
  * reply also the roles of the last staff message shared with the patient, and the assignee
@@ -228,16 +265,21 @@ export async function routeOfPatientMessage(
   db: Db,
   chamberId: string,
   to: { conversationId: string } | { topicId: string | null },
-): Promise<{ roleIds: string[]; topicFound: boolean; assigneeUserId: string | null }> {
+): Promise<PatientRoute> {
   const conversationId = 'conversationId' in to ? to.conversationId : null;
   const startTopicId = 'topicId' in to ? to.topicId : null;
   const rows = await db.execute<{
     role_ids: string[] | string | null;
     topic_found: boolean;
     assignee_user_id: string | null;
+    clinic: ClinicRow | string;
+    awaiting_reply: boolean | null;
+    reply_by_ms: number | string | null;
+    out_of_hours_answered_until_ms: number | string | null;
   }>(sql`
     with conv as (
-      select topic_id, answered_seq, assignee_user_id, staff_role_ids from conversations
+      select topic_id, answered_seq, assignee_user_id, staff_role_ids, awaiting_reply, reply_by,
+             out_of_hours_answered_until from conversations
        where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
     ), topic as (
       select t.role_id from topics t
@@ -276,12 +318,23 @@ export async function routeOfPatientMessage(
     )
     select array(select id::text from routed union select id::text from assignee_role) as role_ids,
            ${startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`} as topic_found,
-           (select assignee_user_id from conv)::text as assignee_user_id`);
+           (select assignee_user_id from conv)::text as assignee_user_id,
+           ${clinicJson} as clinic,
+           (select awaiting_reply from conv) as awaiting_reply,
+           (select extract(epoch from reply_by) * 1000 from conv)::float8 as reply_by_ms,
+           (select extract(epoch from out_of_hours_answered_until) * 1000 from conv)::float8
+             as out_of_hours_answered_until_ms
+      from chambers ch where ch.id = ${chamberId}::uuid`);
   const row = rows.rows[0]!;
+  const ms = (v: number | string | null) => (v === null ? null : new Date(Number(v)));
   return {
     roleIds: uuidArray(row.role_ids),
     topicFound: row.topic_found,
     assigneeUserId: row.assignee_user_id,
+    clinic: toClinic(row.clinic),
+    awaitingReply: row.awaiting_reply ?? false,
+    replyBy: ms(row.reply_by_ms),
+    outOfHoursAnsweredUntil: ms(row.out_of_hours_answered_until_ms),
   };
 }
 
@@ -333,7 +386,8 @@ export interface NewMessage {
   id: string;
   conversationId: string;
   patientId: string;
-  authorKind: 'patient' | 'staff';
+  /** `clinic`: the automatic out-of-hours message (rule 13). */
+  authorKind: 'patient' | 'staff' | 'clinic';
   authorUserId: string | null;
   authorRoleName: string | null;
   text: string;
@@ -341,6 +395,12 @@ export interface NewMessage {
   roleIds: string[];
   /** Send and close (rule 10). */
   close: boolean;
+  /** The text matched a red flag phrase (rule 14): the message and its conversation are marked. */
+  redFlag?: boolean;
+  /** A patient's message: the reply-by to promise if the conversation has none yet (rule 12). */
+  replyBy?: Date | null;
+  /** The clinic's automatic message: the end of the closed period it answers (rule 13). */
+  outOfHoursAnsweredUntil?: Date;
   now: Date;
 }
 
@@ -357,14 +417,19 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   // senders of the chamber wait. (Data-modifying CTEs: raw SQL.)
   const roleIds = [...new Set(m.roleIds)].sort();
   const patientSees = maySee({ kind: 'patient', patientId: m.patientId }, { ...m, roleIds });
+  // The clinic's automatic message does not answer the patient (rule 13).
   const awaiting = m.close
     ? sql`false`
     : m.authorKind === 'patient'
       ? sql`true`
-      : patientSees
+      : patientSees && m.authorKind === 'staff'
         ? sql`false`
         : sql`awaiting_reply`;
   const status = m.close ? sql`'closed'` : m.authorKind === 'patient' ? sql`'open'` : sql`status`;
+  const promised = m.replyBy
+    ? sql`${m.replyBy.toISOString()}::timestamptz`
+    : sql`null::timestamptz`;
+  const redFlag = m.redFlag === true;
   const now = sql`${m.now.toISOString()}::timestamptz`;
   const roleArray = sql`array[${sql.join(
     roleIds.map((r) => sql`${r}`),
@@ -373,12 +438,12 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   const authors = m.authorUserId ? sql`array[${m.authorUserId}]::uuid[]` : sql`'{}'::uuid[]`;
   const inserted = await db.execute<Pick<MessageRecord, 'seq'>>(sql`
     with message as (
-      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, role_ids, created_at)
+      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, role_ids, red_flag, created_at)
       values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid,
-              ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${roleArray}, ${m.now.toISOString()}::timestamptz)
+              ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${roleArray}, ${redFlag}, ${m.now.toISOString()}::timestamptz)
       returning seq
     ), before as (
-      select status, awaiting_reply, reply_by, answered_by_user_id from conversations
+      select status, awaiting_reply, reply_by, answered_by_user_id, red_flag from conversations
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
     ), moved as (
       update conversations
@@ -387,17 +452,24 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
              last_patient_visible_seq = ${patientSees ? sql`(select seq from message)` : sql`last_patient_visible_seq`},
              awaiting_reply = ${awaiting},
              status = ${status},
-             reply_by = case when ${awaiting} then reply_by end,
+             reply_by = case when ${awaiting} then coalesce(reply_by, ${promised}) end,
+             red_flag = red_flag or ${redFlag},
+             ${
+               m.outOfHoursAnsweredUntil
+                 ? sql`out_of_hours_answered_until = ${m.outOfHoursAnsweredUntil.toISOString()}::timestamptz,`
+                 : sql``
+             }
              staff_role_ids = array(select distinct unnest(staff_role_ids || ${roleArray})),
              staff_author_ids = array(select distinct unnest(staff_author_ids || ${authors})),
              ${
                m.authorKind === 'staff' && patientSees
-                 ? sql`answered_by_user_id = ${m.authorUserId}::uuid, answered_seq = (select seq from message),`
+                 ? sql`answered_by_user_id = ${m.authorUserId}::uuid, answered_seq = (select seq from message),
+                       first_reply_at = case when started_by_kind = 'patient' then coalesce(first_reply_at, ${now}) end,`
                  : sql``
              }
              updated_at = ${now}
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
-      returning status, awaiting_reply, reply_by, answered_by_user_id, staff_role_ids, staff_author_ids, last_patient_visible_seq
+      returning status, awaiting_reply, reply_by, answered_by_user_id, red_flag, staff_role_ids, staff_author_ids, last_patient_visible_seq
     ), logged as (
       insert into live_events (chamber_id, kind, patient_id, conversation_id, message_id, to_patient, role_ids, user_ids, created_at)
       select ${m.chamberId}::uuid, 'message', ${m.patientId}::uuid, ${m.conversationId}::uuid, ${m.id}::uuid,
@@ -410,8 +482,8 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
                and (moved.status, moved.reply_by) is distinct from (before.status, before.reply_by),
              moved.staff_role_ids, moved.staff_author_ids, ${now}
         from moved, before
-       where (moved.status, moved.awaiting_reply, moved.reply_by, moved.answered_by_user_id)
-             is distinct from (before.status, before.awaiting_reply, before.reply_by, before.answered_by_user_id)
+       where (moved.status, moved.awaiting_reply, moved.reply_by, moved.answered_by_user_id, moved.red_flag)
+             is distinct from (before.status, before.awaiting_reply, before.reply_by, before.answered_by_user_id, before.red_flag)
     )
     select seq from message`);
   // The driver answers a bigint as text (pg) or a number (PGlite); the schema reads it as a number.
@@ -627,6 +699,7 @@ const feedPages = preparedPages((db, paged) => {
         authorRoleName: last.authorRoleName,
         text: last.text,
         sharedWithPatient: last.sharedWithPatient,
+        redFlag: last.redFlag,
         createdAt: last.createdAt,
       },
     })

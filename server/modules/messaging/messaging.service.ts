@@ -30,6 +30,8 @@ import { findChamber } from '../chambers/chamber.repository.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
+import { outOfHoursReply, promisedReplyBy, redFlagsIn } from '../reply-times/clinic-rules.js';
+import { scheduleEscalation } from '../reply-times/escalation.repository.js';
 import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import type { UnitOfWork } from './idempotency.js';
 import { isAudienceEmpty } from './messaging.policy.js';
@@ -58,6 +60,7 @@ import {
   newestVisibleSeq,
   rolesOfMessages,
   routeOfPatientMessage,
+  type PatientRoute,
   type AttachmentRow,
   type MessageRow,
 } from './messaging.repository.js';
@@ -294,10 +297,11 @@ export function createMessagingService(ctx: ServiceContext) {
         actor.kind === 'patient' ? await checkAttachments(tx, actor, attachmentIds) : [];
       let shared: Audience;
       let assigneeUserId: string | null = null;
+      let route: PatientRoute | null = null;
       if (audience) {
         shared = audience;
       } else {
-        const route = await routeOfPatientMessage(
+        route = await routeOfPatientMessage(
           tx,
           chamberId,
           conversation ? { conversationId: conversation.id } : { topicId },
@@ -382,6 +386,20 @@ export function createMessagingService(ctx: ServiceContext) {
           subjectId: conversationId,
         });
       }
+      // Rules 12 and 14 on a patient's message: the server checks the red flag phrases again,
+      // and a message that starts (or reopens) "awaiting reply" gets the clinic's promise.
+      const redFlag = route !== null && redFlagsIn(route.clinic, text).length > 0;
+      const newPromise =
+        route !== null && !(route.awaitingReply && route.replyBy !== null)
+          ? promisedReplyBy(route.clinic, now)
+          : null;
+      if (redFlag) {
+        audits.push({
+          action: 'message.red_flagged',
+          subjectType: 'conversation',
+          subjectId: conversationId,
+        });
+      }
       const messageId = randomUUID();
       const authorUserId = actor.kind === 'staff' ? actor.userId : null;
       const seq = await insertMessage(tx, {
@@ -396,8 +414,43 @@ export function createMessagingService(ctx: ServiceContext) {
         sharedWithPatient: shared.shareWithPatient,
         roleIds: shared.roleIds,
         close,
+        redFlag,
+        replyBy: newPromise,
         now,
       });
+      if (newPromise) {
+        // The promise is kept by a durable job: at reply-by it marks the conversation Overdue
+        // and tells the Escalation role, unless answered or closed by then (rule 12).
+        await scheduleEscalation(tx, { chamberId, conversationId, runAt: newPromise, now });
+      }
+      // Rule 13: outside office hours the clinic answers at once, once per closed period.
+      const autoReply = route
+        ? outOfHoursReply(route.clinic, now, route.outOfHoursAnsweredUntil, redFlag)
+        : null;
+      if (route && autoReply) {
+        const autoReplyId = randomUUID();
+        await insertMessage(tx, {
+          chamberId,
+          id: autoReplyId,
+          conversationId,
+          patientId,
+          authorKind: 'clinic',
+          authorUserId: null,
+          authorRoleName: null,
+          text: autoReply.text,
+          sharedWithPatient: true,
+          roleIds: shared.roleIds,
+          close: false,
+          outOfHoursAnsweredUntil: autoReply.until,
+          now,
+        });
+        audits.push({
+          action: 'message.out_of_hours_reply',
+          subjectType: 'message',
+          subjectId: autoReplyId,
+          details: { conversationId, redFlag },
+        });
+      }
 
       // 6. Side effects in the same transaction: members of the roles are notified (not the
       //    author, rule 3), the files attached, the author has read their own message, the
@@ -469,6 +522,7 @@ export function createMessagingService(ctx: ServiceContext) {
         authorRoleName,
         text,
         sharedWithPatient: shared.shareWithPatient,
+        redFlag,
         createdAt: now,
         attachments,
       };

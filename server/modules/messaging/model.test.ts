@@ -11,6 +11,22 @@ import {
   staffClient,
 } from '../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
+import { manualClock } from '../../lib/clock.js';
+import { replyBy as promise } from '../reply-times/office-hours.js';
+
+/**
+ * The reply-by every patient's message gets under the test chamber's default Reply Times
+ * (Mon–Fri 08:00–18:30, 16 working hours) at the test clock's start: the clock stands still.
+ */
+const PROMISE = promise(
+  {
+    timeZone: 'Europe/London',
+    officeHours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, opens: '08:00', closes: '18:30' })),
+    holidays: [],
+  },
+  manualClock()(),
+  16,
+);
 
 // Issue 7, item 7: a model-based test of messaging. fast-check generates sequences of commands
 // (patients write, staff answer with an audience or write internal notes, the admin changes
@@ -113,6 +129,8 @@ interface MConversation {
   assignee: StaffKey | null;
   /** The last staff message shared with the patient ("Answered by", "Seen by patient"). */
   answered: number | null;
+  /** The clinic's reply-by promise while awaiting reply (rule 12). */
+  replyBy: Date | null;
 }
 
 /** One Start Page item: one unread item per user and conversation, counting its new messages. */
@@ -264,16 +282,20 @@ function addMessage(
   const index = m.messages.push(msg) - 1;
   const conv = m.convs[msg.conv]!;
   if (isPatient(msg.author)) {
-    // A patient's new message reopens a closed conversation (rule 10).
+    // A patient's new message reopens a closed conversation (rule 10); one that starts
+    // "awaiting reply" gets the clinic's promise (rule 12; the test clock stands still).
+    if (!conv.awaiting || !conv.replyBy) conv.replyBy = PROMISE;
     conv.awaiting = true;
     conv.status = 'open';
   } else if (msg.shared) {
     conv.awaiting = false;
     conv.answered = index;
+    conv.replyBy = null;
   }
   if (opts.close) {
     conv.awaiting = false;
     conv.status = 'closed';
+    conv.replyBy = null;
   }
   // Every Active member of the audience's roles (and the assignee), once, except the author
   // (rules 2, 3 and 9): the user's unread item of the conversation counts one more message, or
@@ -500,7 +522,7 @@ const aboutOf = (r: Real, c: MConversation) => ({
   topic: topicNamed(r, c.topic),
 });
 
-/** Conversation-level state (rule 10); no reply-by, overdue or red flag before their issues. */
+/** Conversation-level state (rule 10): the clock stands still, so nothing is overdue. */
 function expectedState(m: Model, r: Real, ci: number) {
   const c = m.convs[ci]!;
   return {
@@ -511,7 +533,7 @@ function expectedState(m: Model, r: Real, ci: number) {
     awaitingReply: c.awaiting,
     overdue: false,
     redFlag: false,
-    replyBy: null,
+    replyBy: c.replyBy?.toISOString() ?? null,
     assignee: staffNamed(r, c.assignee),
     answeredBy: answeredBy(m, r, c),
   };
@@ -534,7 +556,7 @@ function expectedInbox(m: Model, r: Real, p: PatientKey) {
     id: c.id,
     ...aboutOf(r, c),
     status: c.status,
-    replyBy: null,
+    replyBy: c.replyBy?.toISOString() ?? null,
     unreadCount: unreadOf(m, p, ci),
     lastMessage: {
       id: m.messages[last]!.id,
@@ -594,30 +616,37 @@ function expectedTeamInbox(
   view: View,
   filter: { role?: RoleKey; topic?: TopicKey } = {},
 ) {
-  return m.convs
-    .map((c, ci) => ({ c, ci, visible: visibleIn(m, s, ci), newest: newestOf(m, ci) }))
-    .filter(
-      (x) =>
-        x.visible.length > 0 &&
-        inView(x.c, s, view) &&
-        (filter.topic === undefined || x.c.topic === filter.topic) &&
-        (filter.role === undefined ||
-          m.messages.some((msg) => msg.conv === x.ci && msg.roles.includes(filter.role!))),
-    )
-    .sort((a, b) => b.newest - a.newest)
-    .map(({ ci, visible }) => {
-      const last = m.messages[visible[visible.length - 1]!]!;
-      return {
-        ...expectedState(m, r, ci),
-        lastMessage: {
-          id: last.id,
-          author: author(r, last, false),
-          preview: previewOf(last.text),
-          internalNote: !last.shared,
-        },
-        unread: unreadOf(m, s, ci),
-      };
-    });
+  return (
+    m.convs
+      .map((c, ci) => ({ c, ci, visible: visibleIn(m, s, ci), newest: newestOf(m, ci) }))
+      .filter(
+        (x) =>
+          x.visible.length > 0 &&
+          inView(x.c, s, view) &&
+          (filter.topic === undefined || x.c.topic === filter.topic) &&
+          (filter.role === undefined ||
+            m.messages.some((msg) => msg.conv === x.ci && msg.roles.includes(filter.role!))),
+      )
+      // Rule 10's order: (no red flags here) reply-by soonest, those without one last; then newest.
+      .sort(
+        (a, b) =>
+          (a.c.replyBy?.getTime() ?? Infinity) - (b.c.replyBy?.getTime() ?? Infinity) ||
+          b.newest - a.newest,
+      )
+      .map(({ ci, visible }) => {
+        const last = m.messages[visible[visible.length - 1]!]!;
+        return {
+          ...expectedState(m, r, ci),
+          lastMessage: {
+            id: last.id,
+            author: author(r, last, false),
+            preview: previewOf(last.text),
+            internalNote: !last.shared,
+          },
+          unread: unreadOf(m, s, ci),
+        };
+      })
+  );
 }
 
 function expectedStaffConversation(m: Model, r: Real, s: StaffKey, ci: number) {
@@ -656,7 +685,12 @@ function expectedStaffConversation(m: Model, r: Real, s: StaffKey, ci: number) {
 function expectedPatientConversation(m: Model, r: Real, p: PatientKey, ci: number) {
   const c = m.convs[ci]!;
   return {
-    conversation: { id: c.id, ...aboutOf(r, c), status: c.status, replyBy: null },
+    conversation: {
+      id: c.id,
+      ...aboutOf(r, c),
+      status: c.status,
+      replyBy: c.replyBy?.toISOString() ?? null,
+    },
     messages: visibleIn(m, p, ci).map((i) => {
       const msg = m.messages[i]!;
       return {
@@ -1212,6 +1246,7 @@ function newConversation(
     status: 'open',
     assignee: null,
     answered: null,
+    replyBy: null,
   });
 }
 
@@ -1417,9 +1452,10 @@ async function changeConversation(
   met(`PATCH ${change.kind}`);
   if (assigns(change)) c.assignee = target;
   else if (change.kind === 'close') {
-    // Closing ends "awaiting reply" (rule 10).
+    // Closing ends "awaiting reply" and its promise (rule 10).
     c.status = 'closed';
     c.awaiting = false;
+    c.replyBy = null;
   } else c.status = 'open';
   same(
     { status: res.status, body: res.body },

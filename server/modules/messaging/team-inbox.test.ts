@@ -475,7 +475,10 @@ describe('rule 10: the team inbox', () => {
     const made: Record<string, string> = {};
     for (const name of ['n1', 'r1', 'd1', 'o1', 'n2', 'r2', 'd2', 'n3'])
       made[name] = (await patientStarts(w.as.alice, { text: `Order ${name}` })).id;
-    await setConversation(made.r1!, { redFlag: true });
+    // Each patient's message promised a reply-by (rule 12): the rows without one here have
+    // theirs taken away, so only the order's other keys decide between them.
+    for (const name of ['n1', 'n2', 'n3']) await setConversation(made[name]!, { replyBy: null });
+    await setConversation(made.r1!, { redFlag: true, replyBy: null });
     await setConversation(made.r2!, { redFlag: true, replyBy: new Date(now + hour) });
     await setConversation(made.d1!, { replyBy: new Date(now + 2 * hour) });
     await setConversation(made.d2!, { replyBy: new Date(now + hour) });

@@ -37,6 +37,7 @@ export async function listNotifications(
         authorName,
         answeredById: answerer.id,
         answeredByName: answerer.name,
+        redFlag: sql<boolean>`coalesce(${conversations.redFlag}, false)`,
       })
       .from(notifications)
       .leftJoin(

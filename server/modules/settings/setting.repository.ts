@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers } from '../../db/schema.js';
 
-/** The settings a chamber's admins change on the Settings screen. */
+/** The settings a chamber's admins change on the Configuration screens. */
 export type ChamberSettings = Partial<
   Pick<
     typeof chambers.$inferInsert,
@@ -11,8 +11,32 @@ export type ChamberSettings = Partial<
     | 'sharedItemsEmailEnabled'
     | 'timeZone'
     | 'patientAttachmentsEnabled'
+    | 'officeHours'
+    | 'clinicHolidays'
+    | 'replyWithinWorkingHours'
+    | 'outOfHoursMessage'
+    | 'escalationRoleId'
+    | 'redFlagPhrases'
+    | 'emergencyAdvice'
+    | 'clinicPhone'
   >
 >;
+
+const SETTING_KEYS = [
+  'patientPortalEnabled',
+  'roleForNewMessagesId',
+  'sharedItemsEmailEnabled',
+  'timeZone',
+  'patientAttachmentsEnabled',
+  'officeHours',
+  'clinicHolidays',
+  'replyWithinWorkingHours',
+  'outOfHoursMessage',
+  'escalationRoleId',
+  'redFlagPhrases',
+  'emergencyAdvice',
+  'clinicPhone',
+] as const satisfies readonly (keyof ChamberSettings)[];
 
 /** Writes the settings given (and no other column); one left undefined keeps its value. */
 export async function updateChamberSettings(
@@ -21,22 +45,9 @@ export async function updateChamberSettings(
   changes: ChamberSettings,
   now: Date,
 ): Promise<void> {
-  const {
-    patientPortalEnabled,
-    roleForNewMessagesId,
-    sharedItemsEmailEnabled,
-    timeZone,
-    patientAttachmentsEnabled,
-  } = changes;
-  await db
-    .update(chambers)
-    .set({
-      patientPortalEnabled,
-      roleForNewMessagesId,
-      sharedItemsEmailEnabled,
-      timeZone,
-      patientAttachmentsEnabled,
-      updatedAt: now,
-    })
-    .where(eq(chambers.id, chamberId));
+  const set: ChamberSettings & { updatedAt: Date } = { updatedAt: now };
+  for (const key of SETTING_KEYS) {
+    if (changes[key] !== undefined) Object.assign(set, { [key]: changes[key] });
+  }
+  await db.update(chambers).set(set).where(eq(chambers.id, chamberId));
 }

@@ -1,3 +1,5 @@
+import { DEFAULT_RED_FLAG_PHRASES } from '../../../common/red-flags.js';
+import type { OfficeDay } from '../../../common/contract/settings.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -23,6 +25,94 @@ export interface SettingsChanges {
   sharedItemsEmailEnabled?: boolean;
   patientAttachmentsEnabled?: boolean;
   timeZone?: string;
+  officeHours?: OfficeDay[];
+  clinicHolidays?: string[];
+  replyWithinWorkingHours?: number;
+  outOfHoursMessage?: string;
+  escalationRoleId?: string | null;
+  redFlagPhrases?: string[];
+  emergencyAdvice?: string;
+  clinicPhone?: string;
+}
+
+const WEEKDAY_NAMES = [
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+  'Sunday',
+];
+
+/** Office hours checked (each weekday once, closing after opening) and in weekday order. */
+function checkOfficeHours(days: OfficeDay[]): OfficeDay[] {
+  const seen = new Set<number>();
+  for (const d of days) {
+    const name = WEEKDAY_NAMES[d.weekday - 1];
+    if (seen.has(d.weekday)) {
+      throw invalid(
+        'validation_failed',
+        `${name} is given twice in the office hours.`,
+        'officeHours',
+      );
+    }
+    seen.add(d.weekday);
+    if (d.closes <= d.opens) {
+      throw invalid(
+        'validation_failed',
+        `On ${name} the clinic must close after it opens (${d.opens} to ${d.closes}).`,
+        'officeHours',
+      );
+    }
+  }
+  return [...days].sort((a, b) => a.weekday - b.weekday);
+}
+
+/** Holidays as real calendar dates, each once, in order. */
+function checkHolidays(dates: string[]): string[] {
+  for (const d of dates) {
+    const parsed = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
+    const valid =
+      parsed !== null &&
+      new Date(Date.UTC(+parsed[1]!, +parsed[2]! - 1, +parsed[3]!)).toISOString().slice(0, 10) ===
+        d;
+    if (!valid) {
+      throw invalid('validation_failed', `${d} is not a date (YYYY-MM-DD).`, 'clinicHolidays');
+    }
+  }
+  return [...new Set(dates)].sort();
+}
+
+/** Red flag phrases trimmed, blank lines dropped, each once (whatever its case). */
+function checkPhrases(phrases: string[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of phrases) {
+    const phrase = raw.trim().replace(/\s+/g, ' ');
+    if (!phrase) continue;
+    const key = phrase.toLowerCase();
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(phrase);
+    }
+  }
+  return out;
+}
+
+/** The audit's view of a change: office hours as readable lines (details hold scalars and lists). */
+function auditDetails(changes: SettingsChanges) {
+  const { officeHours, ...rest } = changes;
+  return {
+    ...rest,
+    ...(officeHours
+      ? {
+          officeHours: officeHours.map(
+            (d) => `${WEEKDAY_NAMES[d.weekday - 1]} ${d.opens}-${d.closes}`,
+          ),
+        }
+      : {}),
+  };
 }
 
 export function createSettingService(ctx: ServiceContext) {
@@ -36,6 +126,8 @@ export function createSettingService(ctx: ServiceContext) {
     // back to the built-in Appointment Reminder Admin.
     const roleId = await resolveRoleForNewMessages(db, chamberId);
     const role = roles.find((r) => r.id === roleId);
+    // Rule 12: the Escalation role (a deleted one escalates to nobody, so reads as none).
+    const escalation = roles.find((r) => r.id === chamber.escalationRoleId);
     return {
       chamber: { key: chamber.key, name: chamber.name },
       patientPortalEnabled: chamber.patientPortalEnabled,
@@ -49,6 +141,18 @@ export function createSettingService(ctx: ServiceContext) {
       sharedItemsEmailEnabled: chamber.sharedItemsEmailEnabled,
       patientAttachmentsEnabled: chamber.patientAttachmentsEnabled,
       timeZone: chamber.timeZone,
+      officeHours: chamber.officeHours,
+      clinicHolidays: chamber.clinicHolidays,
+      replyWithinWorkingHours: chamber.replyWithinWorkingHours,
+      outOfHoursMessage: chamber.outOfHoursMessage,
+      escalationRoleId: escalation?.id ?? null,
+      escalationRoleWarning:
+        escalation && Number(escalation.activeMemberCount) === 0
+          ? `The Escalation role "${escalation.name}" has no Active members: nobody will be told of overdue messages.`
+          : null,
+      redFlagPhrases: chamber.redFlagPhrases ?? [...DEFAULT_RED_FLAG_PHRASES],
+      emergencyAdvice: chamber.emergencyAdvice,
+      clinicPhone: chamber.clinicPhone,
     };
   }
 
@@ -64,7 +168,23 @@ export function createSettingService(ctx: ServiceContext) {
       return settings;
     },
 
-    async update(actor: StaffActor, changes: SettingsChanges) {
+    async update(actor: StaffActor, input: SettingsChanges) {
+      const changes: SettingsChanges = { ...input };
+      if (changes.officeHours) changes.officeHours = checkOfficeHours(changes.officeHours);
+      if (changes.clinicHolidays) changes.clinicHolidays = checkHolidays(changes.clinicHolidays);
+      if (changes.redFlagPhrases) changes.redFlagPhrases = checkPhrases(changes.redFlagPhrases);
+      if (changes.outOfHoursMessage !== undefined)
+        changes.outOfHoursMessage = changes.outOfHoursMessage.trim();
+      if (changes.emergencyAdvice !== undefined)
+        changes.emergencyAdvice = changes.emergencyAdvice.trim();
+      if (changes.clinicPhone !== undefined) changes.clinicPhone = changes.clinicPhone.trim();
+      if (
+        changes.escalationRoleId !== undefined &&
+        changes.escalationRoleId !== null &&
+        !(await findRole(db, actor.chamberId, changes.escalationRoleId))
+      ) {
+        throw invalid('role_not_found', 'That role does not exist.', 'escalationRoleId');
+      }
       if (changes.timeZone !== undefined && !isTimeZone(changes.timeZone)) {
         throw invalid(
           'validation_failed',
@@ -85,7 +205,7 @@ export function createSettingService(ctx: ServiceContext) {
           action: 'settings.updated',
           subjectType: 'chamber',
           subjectId: actor.chamberId,
-          details: { ...changes },
+          details: auditDetails(changes),
         });
       });
       return read(actor.chamberId);

@@ -2,6 +2,7 @@ import { Alert, Anchor, Badge, Divider, Group, Stack, Text, Title } from '@manti
 import { useEffect } from 'react';
 import { Link, useOutletContext, useParams } from 'react-router';
 import { ApiError } from '../../lib/api';
+import { formatReplyBy } from '../../lib/format';
 import { ErrorState, Loading } from '../../ui/states';
 import { conversationTitle } from '../../../common/conversation-title.js';
 import { LABELS } from '../../../common/labels';
@@ -46,6 +47,23 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
           </Badge>
         )}
       </Group>
+      {/* Rule 12: the promise stands until a reply comes. */}
+      {conversation.data?.conversation.replyBy && (
+        <Text size="sm" c="dimmed" data-testid="conversation-reply-by">
+          Awaiting a reply: the clinic aims to reply by{' '}
+          <Text
+            span
+            inherit
+            fw={600}
+            c="var(--mantine-color-text)"
+            component="time"
+            dateTime={conversation.data.conversation.replyBy}
+          >
+            {formatReplyBy(conversation.data.conversation.replyBy, session.chamber.timeZone)}
+          </Text>
+          .
+        </Text>
+      )}
       {conversation.isPending ? (
         <Loading />
       ) : conversation.isError ? (
@@ -74,6 +92,7 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
             <ComposeForm
               label="Your reply"
               submitLabel="Send reply"
+              promise={!conversation.data.conversation.replyBy}
               pending={send.isPending}
               error={send.error}
               onSend={(text) => send.mutateAsync({ text })}

@@ -6,6 +6,7 @@ import { LABELS } from '../../../common/labels';
 import { useInboxLiveEvents } from '../features/inbox/api';
 import type { PortalSession } from '../../../common/contract/auth.js';
 import { portalSession } from '../features/session/api';
+import { SignInTrouble } from '../features/clinic/components';
 
 /** Documents and Medical Data need portal access, not the messaging tick (SPEC rule 1). */
 function portalAccess(s: PortalSession): boolean {
@@ -15,6 +16,7 @@ function portalAccess(s: PortalSession): boolean {
 const SIGN_IN = {
   title: 'Patient Portal',
   subtitle: 'Sign in to write to your clinic and read its replies.',
+  help: (attempt: { chamber: string; error: unknown }) => <SignInTrouble {...attempt} />,
 };
 
 /** The portal: sign-in, or the frame with clinic name, Inbox (when the patient may message), sign out. */

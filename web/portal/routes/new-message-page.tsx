@@ -60,7 +60,7 @@ function NewMessage({ session }: { session: PortalSession }) {
       <Title order={2}>{LABELS.newMessage}</Title>
       <ComposeForm
         label={`Your message to ${session.chamber.name}`}
-        submitLabel="Send"
+        submitLabel={LABELS.send}
         pending={send.isPending}
         error={error}
         fields={['topicId', 'subject']}

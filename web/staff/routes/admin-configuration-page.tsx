@@ -8,6 +8,9 @@ import { useSaveSettings, useSettings } from '../features/admin/api';
 import { useRoles } from '../features/session/api';
 import { IntegrationsSection } from '../features/admin/integrations-section';
 import { noActiveMembersWarning, TopicsSection } from '../features/admin/topics-section';
+import { ReplyTimesSection } from '../features/admin/reply-times-section';
+import { PatientSafetySection } from '../features/admin/patient-safety-section';
+import { ClinicContactSection } from '../features/admin/clinic-contact-section';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -19,13 +22,20 @@ export function AdminConfigurationPage() {
   const [email, setEmail] = useState(false);
   const [timeZone, setTimeZone] = useState<string | null>('Europe/London');
   const zones = useMemo(() => Intl.supportedValuesOf('timeZone'), []);
+  // Only a change of these values (this form saved) resets the form: another section saving
+  // leaves what is being edited here alone.
+  const saved = settings.data;
+  const savedPortal = saved?.patientPortalEnabled;
+  const savedRoleId = saved ? (saved.roleForNewMessages?.id ?? null) : undefined;
+  const savedEmail = saved?.sharedItemsEmailEnabled;
+  const savedZone = saved?.timeZone;
   useEffect(() => {
-    if (!settings.data) return;
-    setPortal(settings.data.patientPortalEnabled);
-    setRoleId(settings.data.roleForNewMessages?.id ?? null);
-    setEmail(settings.data.sharedItemsEmailEnabled);
-    setTimeZone(settings.data.timeZone);
-  }, [settings.data]);
+    if (savedPortal === undefined) return;
+    setPortal(savedPortal);
+    setRoleId(savedRoleId ?? null);
+    setEmail(savedEmail ?? false);
+    setTimeZone(savedZone ?? null);
+  }, [savedPortal, savedRoleId, savedEmail, savedZone]);
 
   const chosenRole = roles.data?.roles.find((r) => r.id === roleId);
   // The saved role's warning comes from the server; a newly chosen one warns at once.
@@ -124,6 +134,10 @@ export function AdminConfigurationPage() {
       </form>
       {/* Outside the settings form: the topics have their own forms and dialogs. */}
       <TopicsSection />
+      {/* Each with its own form and Save: saving one keeps what is being edited in another. */}
+      <ReplyTimesSection settings={settings.data} />
+      <PatientSafetySection settings={settings.data} />
+      <ClinicContactSection settings={settings.data} />
       <IntegrationsSection timeZone={settings.data.timeZone} />
     </Stack>
   );

@@ -25,6 +25,7 @@ const TYPES = Object.entries({
   'medical_item.': 'Medical data',
   'settings.': 'Settings',
   'topic.': 'Message topics',
+  'reports.': 'Message Reports',
   'charge_band.': 'Charge bands',
   'role.': 'Roles',
   'user.': 'Users',

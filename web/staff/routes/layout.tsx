@@ -126,6 +126,7 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
                 {link('/admin/billing-rules', LABELS.billingRules)}
                 {link('/admin/user-management', LABELS.userManagement)}
                 {link('/admin/system-activity', LABELS.systemActivity)}
+                {link('/admin/message-reports', LABELS.messageReports)}
               </div>
             </>
           )}

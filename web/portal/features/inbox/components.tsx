@@ -1,15 +1,26 @@
-import { Alert, Badge, Box, Text } from '@mantine/core';
+import { Alert, Badge, Box, Group, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
+import { ApiError } from '../../../lib/api';
 import type { ConversationListItem } from '../../../ui/conversation-list';
 import { MessageCard } from '../../../ui/message-card';
 import { MessageForm } from '../../../ui/message-form';
 import type { InboxLine, PatientMessage } from '../../../../common/contract/messaging.js';
-import { LABELS } from '../../../../common/labels';
+import { ELIGIBILITY_CODES, LABELS } from '../../../../common/labels';
+import { useClinicInfo, useReplyTime } from '../clinic/api';
+import {
+  ClinicContact,
+  RedFlagWarning,
+  ReplyPromise,
+  useRedFlagMatcher,
+} from '../clinic/components';
 
 export const EMERGENCY_NOTICE =
   'Not for emergencies: in an emergency call 999. Messages are read during opening hours.';
 
-/** One message: the clinic's on the left with author name and role, the patient's own on the right. */
+/**
+ * One message: the clinic's on the left with author name and role, the patient's own on the
+ * right. The clinic's automatic message (rule 13) is written by no one: it says so.
+ */
 export function MessageBubble({
   message,
   timeZone,
@@ -18,32 +29,54 @@ export function MessageBubble({
   timeZone: string;
 }) {
   const mine = message.mine;
+  const automatic = message.author.kind === 'clinic';
   return (
     <Box style={{ display: 'flex', justifyContent: mine ? 'flex-end' : 'flex-start' }}>
       <MessageCard
-        label={mine ? 'Your message' : `Message from ${message.author.name}`}
+        label={
+          mine
+            ? 'Your message'
+            : automatic
+              ? `Automatic message from ${message.author.name}`
+              : `Message from ${message.author.name}`
+        }
         author={
           <Text size="xs" fw={600}>
             {mine ? 'You' : message.author.name}
-            {!mine && message.author.role ? ` · ${message.author.role}` : ''}
+            {automatic ? ' · Automatic message' : ''}
+            {!mine && !automatic && message.author.role ? ` · ${message.author.role}` : ''}
           </Text>
         }
         createdAt={message.createdAt}
         timeZone={timeZone}
         text={message.text}
         maw="85%"
-        bg={mine ? 'var(--mantine-color-teal-0)' : 'var(--mantine-color-gray-0)'}
+        bg={
+          mine
+            ? 'var(--mantine-color-teal-0)'
+            : automatic
+              ? 'var(--mantine-color-blue-0)'
+              : 'var(--mantine-color-gray-0)'
+        }
+        style={automatic ? { borderStyle: 'dashed' } : undefined}
       />
     </Box>
   );
 }
 
+/** A refusal of rule 1 (no portal, no messaging): the patient is told to contact the clinic. */
+const mustContactClinic = (error: unknown) =>
+  error instanceof ApiError && (ELIGIBILITY_CODES as readonly string[]).includes(error.code);
+
 /**
- * Compose box: the emergency notice, `before` (e.g. what the message is about), the text,
- * Send. The draft stays until it is sent.
+ * Compose box: the emergency notice, `before` (e.g. what the message is about), the text, and
+ * right above Send the clinic's Emergency advice while the text matches a red flag phrase
+ * (rule 14: a warning, never a block) and when the clinic aims to reply (rule 12). The draft
+ * stays until it is sent.
  */
 export function ComposeForm({
   before,
+  promise = true,
   ...props
 }: {
   label: string;
@@ -51,11 +84,19 @@ export function ComposeForm({
   pending: boolean;
   error: unknown;
   onSend: (text: string) => Promise<unknown>;
+  /**
+   * Say when the clinic aims to reply to a message sent now; not in a conversation that awaits a
+   * reply already (a new message does not move its promise, shown above).
+   */
+  promise?: boolean;
   autoFocus?: boolean;
   before?: ReactNode;
   /** The fields of `before` that an error may name. */
   fields?: string[];
 }) {
+  const clinic = useClinicInfo();
+  const replyTime = useReplyTime(promise);
+  const redFlags = useRedFlagMatcher(clinic.data);
   return (
     <MessageForm
       {...props}
@@ -64,9 +105,20 @@ export function ComposeForm({
           <Alert color="orange" variant="light" p="xs">
             <Text size="xs">{EMERGENCY_NOTICE}</Text>
           </Alert>
+          {mustContactClinic(props.error) && <ClinicContact />}
           {before}
         </>
       }
+      beforeSend={(text) => (
+        <>
+          {clinic.data && <RedFlagWarning clinic={clinic.data} matched={redFlags(text)} />}
+          {promise && (
+            <Group justify="flex-end">
+              <ReplyPromise replyTime={replyTime.data} />
+            </Group>
+          )}
+        </>
+      )}
     />
   );
 }
@@ -80,7 +132,12 @@ export function inboxItem(c: InboxLine): ConversationListItem {
   return {
     id: c.id,
     href: `/inbox/${c.id}`,
-    author: `${author.kind === 'patient' ? 'You' : author.name}${author.role ? ` · ${author.role}` : ''}`,
+    author:
+      author.kind === 'patient'
+        ? 'You'
+        : author.kind === 'clinic'
+          ? `${author.name} · Automatic message`
+          : `${author.name}${author.role ? ` · ${author.role}` : ''}`,
     preview: c.lastMessage.preview,
     at: c.lastMessage.createdAt,
     unread: c.unreadCount > 0,

@@ -206,7 +206,8 @@ export function useTypingColleagues(conversationId: string): string[] {
  * Live events: a new message refreshes its conversation, its patient's Feed, Messages (the
  * team inbox), and the notifications when it brought one or is our own (a reply from a
  * notification, sent in another tab, marks it read); a change of a conversation (status,
- * assignee, an answer) updates its heading at once and refreshes the lists that show it. Lists
+ * assignee, an answer) updates its heading at once and refreshes the lists that show it; one
+ * that brought a notification (overdue) refreshes the notifications and announces it. Lists
  * are refetched once per burst of events. After a resync (too much missed) everything.
  * `onNotification` hears of each new notification, to announce it.
  */
@@ -234,12 +235,17 @@ export function useFeedLiveEvents(
         staffKeys.teamInbox,
       ),
   });
-  useLiveEvent<StaffConversationEvent>('conversation.updated', ({ conversation }) => {
+  useLiveEvent<StaffConversationEvent>('conversation.updated', ({ conversation, notification }) => {
     mergeConversationState(client, conversation);
     // "Answered by" shows on the notifications of a conversation a colleague answered.
     soon(staffKeys.teamInbox, staffKeys.feed(conversation.patient.id), [
       ...staffKeys.notifications,
       'list',
     ]);
+    // Overdue (rule 12): the Escalation role is told, and may now read the patient's messages.
+    if (notification) {
+      void invalidate(staffKeys.notifications, staffKeys.conversation(conversation.id));
+      onNotification(notification);
+    }
   });
 }

@@ -38,8 +38,9 @@ export function sharedWithText(m: StaffMessage): string {
 
 /**
  * A message in a conversation. An internal note (not shared with the patient) cannot be taken
- * for a message the patient sees: yellow, a padlock, and "Internal note: only <roles>".
- * `seenByPatientAt` puts "Seen by patient <time>" under it.
+ * for a message the patient sees: yellow, a padlock, and "Internal note: only <roles>". The
+ * clinic's automatic out-of-hours message (rule 13) is written by no one: it says so. A red
+ * flag (rule 14) is marked. `seenByPatientAt` puts "Seen by patient <time>" under it.
  */
 export function StaffMessageCard({
   message,
@@ -52,30 +53,47 @@ export function StaffMessageCard({
 }) {
   const note = message.internalNote;
   const patient = message.author.kind === 'patient';
+  const automatic = message.author.kind === 'clinic';
   const noteRoles = message.roles.length
     ? message.roles.map((r) => r.name).join(', ')
     : 'the author';
+  const accent = note ? 'yellow-6' : patient ? 'blue-6' : automatic ? 'gray-5' : 'teal-7';
   return (
     <MessageCard
-      label={`${note ? 'Internal note' : 'Message'} from ${message.author.name}`}
+      label={`${note ? 'Internal note' : automatic ? 'Automatic message' : 'Message'} from ${message.author.name}${message.redFlag ? ', red flag' : ''}`}
       author={
         <Group gap={6}>
           <Text size="sm" fw={600}>
             {message.author.name}
           </Text>
           <Text size="xs" c="dimmed">
-            {patient ? 'Patient' : (message.author.role ?? 'Staff')}
+            {patient
+              ? 'Patient'
+              : automatic
+                ? 'Automatic message'
+                : (message.author.role ?? 'Staff')}
           </Text>
+          {message.redFlag && (
+            <Badge size="xs" color="red" data-testid="message-red-flag">
+              {LABELS.redFlag}
+            </Badge>
+          )}
         </Group>
       }
       createdAt={message.createdAt}
       timeZone={timeZone}
       text={message.text}
       bg={
-        note ? 'var(--mantine-color-yellow-0)' : patient ? 'var(--mantine-color-gray-0)' : undefined
+        note
+          ? 'var(--mantine-color-yellow-0)'
+          : patient
+            ? 'var(--mantine-color-gray-0)'
+            : automatic
+              ? 'var(--mantine-color-gray-1)'
+              : undefined
       }
       style={{
-        borderLeft: `4px solid var(--mantine-color-${note ? 'yellow-6' : patient ? 'blue-6' : 'teal-7'})`,
+        borderLeft: `4px solid var(--mantine-color-${accent})`,
         ...(note ? { borderStyle: 'dashed', borderColor: 'var(--mantine-color-yellow-6)' } : {}),
       }}
     >
@@ -88,6 +106,7 @@ export function StaffMessageCard({
         </Group>
       ) : (
         <Text size="xs" c="dimmed" mt={6}>
+          {automatic && 'Sent automatically because the clinic was closed. '}
           Shared with: {sharedWithText(message)}
         </Text>
       )}

@@ -60,6 +60,7 @@ export function useConversationActions(session: StaffSession) {
       run(s, { assigneeId: userId, expectedAssigneeId: expected(s) }, done),
     close: (s: ConversationState, done?: string) => run(s, { status: 'closed' }, done),
     reopen: (s: ConversationState, done?: string) => run(s, { status: 'open' }, done),
+    clearRedFlag: (s: ConversationState, done?: string) => run(s, { redFlag: false }, done),
   };
 }
 
@@ -194,7 +195,7 @@ export function AssignDialog({
   );
 }
 
-/** The actions on one conversation as buttons: for its heading. */
+/** The actions on one conversation as buttons: for its heading; Clear red flag while it has one. */
 export function ConversationActionButtons({
   state,
   session,
@@ -234,6 +235,18 @@ export function ConversationActionButtons({
       ) : (
         <Button size="compact-sm" variant="default" onClick={() => void actions.reopen(state)}>
           {LABELS.reopen}
+        </Button>
+      )}
+      {state.redFlag && (
+        <Button
+          size="compact-sm"
+          variant="default"
+          color="red"
+          onClick={() =>
+            void actions.clearRedFlag(state, `Red flag cleared: ${state.patient.name}.`)
+          }
+        >
+          {LABELS.clearRedFlag}
         </Button>
       )}
     </Group>

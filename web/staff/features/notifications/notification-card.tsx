@@ -8,10 +8,12 @@ import { ConversationPanel } from '../feed/conversation-panel';
 import { useMarkNotificationRead } from './api';
 
 /**
- * One notification per conversation ("3 new messages from Alice Archer"): its title opens the
- * conversation; "Answered by <name>" once a colleague replied to the patient; Reply shows the
- * conversation's messages with the reply form, the cursor in the message box; Mark read. A
- * notification about no conversation (a kind this app does not know yet) has no Reply.
+ * One notification per conversation ("3 new messages from Alice Archer", "Overdue: message
+ * from Alice Archer", "Red flag: New message from …"): its title opens the conversation and
+ * says why it matters (a red flag also marks the card's edge); "Answered by <name>" once a
+ * colleague replied to the patient; Reply shows the conversation's messages with the reply
+ * form, the cursor in the message box; Mark read. A notification about no conversation (a kind
+ * this app does not know yet) has no Reply.
  */
 export function NotificationCard({
   n,
@@ -34,7 +36,7 @@ export function NotificationCard({
       // Visible overflow lets the reply form stick to the bottom of the window (rule: Send in view).
       style={{
         overflow: 'visible',
-        ...(n.read ? {} : { borderLeft: '4px solid var(--mantine-color-red-7)' }),
+        ...(n.read && !n.redFlag ? {} : { borderLeft: '4px solid var(--mantine-color-red-7)' }),
       }}
       data-testid="notification"
     >

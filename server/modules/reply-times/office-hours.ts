@@ -110,7 +110,7 @@ function rangesOn(c: Compiled, wallMidnight: number): [number, number][] {
  * Open intervals [a, b) (UTC ms) that meet [start, end), in time order, clipped to it. An open
  * stretch may come out in more than one piece (at an offset change or a day's probe boundary).
  */
-function* openIntervals(c: Compiled, start: number, end: number): Generator<[number, number]> {
+function* openPieces(c: Compiled, start: number, end: number): Generator<[number, number]> {
   let x = start;
   while (x < end) {
     // A span [x, y) of constant offset: probe a day ahead; bisect when the offset changed.
@@ -131,11 +131,25 @@ function* openIntervals(c: Compiled, start: number, end: number): Generator<[num
   }
 }
 
+/**
+ * The open intervals [a, b) (UTC ms) meeting [start, end), clipped to it, in time order, with
+ * pieces that touch merged: for laying a schedule out once over a long span (Message Reports).
+ */
+export function openIntervals(s: Schedule, start: number, end: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of openPieces(compile(s), start, end)) {
+    const last = out[out.length - 1];
+    if (last && last[1] >= a) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
 /** Whether the clinic is open at `at` under the schedule. */
 export function isOpenAt(s: Schedule, at: Date): boolean {
   const c = compile(s);
   const t = at.getTime();
-  for (const [a] of openIntervals(c, t, t + 1)) if (a <= t) return true;
+  for (const [a] of openPieces(c, t, t + 1)) if (a <= t) return true;
   return false;
 }
 
@@ -146,7 +160,7 @@ export function replyBy(s: Schedule, from: Date, workingHours: number): Date | n
   let remaining = Math.round(workingHours * HOUR);
   if (remaining <= 0) return new Date(t);
   if (!c.hasHours) return null;
-  for (const [a, b] of openIntervals(c, t, t + HORIZON)) {
+  for (const [a, b] of openPieces(c, t, t + HORIZON)) {
     if (b - a >= remaining) return new Date(a + remaining);
     remaining -= b - a;
   }
@@ -158,7 +172,7 @@ export function nextOpening(s: Schedule, at: Date): Date | null {
   const c = compile(s);
   if (!c.hasHours) return null;
   const t = at.getTime();
-  for (const [a] of openIntervals(c, t, t + HORIZON)) return new Date(a);
+  for (const [a] of openPieces(c, t, t + HORIZON)) return new Date(a);
   return null;
 }
 
@@ -169,7 +183,7 @@ export function workingMinutesBetween(s: Schedule, from: Date, to: Date): number
   const t1 = to.getTime();
   if (!(t1 > t0) || !c.hasHours) return 0;
   let total = 0;
-  for (const [a, b] of openIntervals(c, t0, t1)) total += b - a;
+  for (const [a, b] of openPieces(c, t0, t1)) total += b - a;
   return total / MINUTE;
 }
 

@@ -1,5 +1,5 @@
-import { DateTime, IANAZone } from 'luxon';
-import type { Schedule } from '../reply-times/office-hours.js';
+import { DateTime } from 'luxon';
+import { openIntervals, type Schedule } from '../reply-times/office-hours.js';
 
 /**
  * The clinic's open time over a report's span, laid out for the database: the open intervals
@@ -28,89 +28,6 @@ export interface WorkingCalendar {
    * with its day (1-based position in `days`), in order.
    */
   closed: { from: number; to: number; day: number }[];
-}
-
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-
-function wallTime(hhmm: string): number | null {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
-  if (!m) return null;
-  const h = Number(m[1]);
-  const min = Number(m[2]);
-  if (h > 24 || min > 59 || (h === 24 && min > 0)) return null;
-  return (h * 60 + min) * MINUTE;
-}
-
-/** Open wall-time ranges (ms since local midnight) by ISO weekday, sorted, overlaps merged. */
-function rangesByWeekday(s: Schedule): [number, number][][] {
-  const entries = s.officeHours
-    .map((d) => ({ weekday: d.weekday, opens: wallTime(d.opens), closes: wallTime(d.closes) }))
-    .filter(
-      (e): e is { weekday: number; opens: number; closes: number } =>
-        e.opens !== null &&
-        e.closes !== null &&
-        e.closes > e.opens &&
-        Number.isInteger(e.weekday) &&
-        e.weekday >= 1 &&
-        e.weekday <= 7,
-    )
-    .sort((a, b) => a.opens - b.opens);
-  const by: [number, number][][] = Array.from({ length: 8 }, () => []);
-  for (const e of entries) {
-    const ranges = by[e.weekday]!;
-    const last = ranges[ranges.length - 1];
-    if (last && e.opens <= last[1]) last[1] = Math.max(last[1], e.closes);
-    else ranges.push([e.opens, e.closes]);
-  }
-  return by;
-}
-
-/**
- * The open intervals [a, b) (epoch ms) meeting [start, end), clipped to it, merged where they
- * touch. An instant is open when its local date is not a holiday, that date's weekday has office
- * hours and its local wall time is within them (the definition of `office-hours.ts`): wall times
- * skipped by a clock change are not open, wall times repeated by one are open both times.
- */
-export function openIntervals(s: Schedule, start: number, end: number): [number, number][] {
-  const zone = IANAZone.create(s.timeZone);
-  if (!zone.isValid) throw new RangeError(`Unknown time zone: ${s.timeZone}`);
-  const offsetAt = (t: number) => zone.offset(t) * MINUTE;
-  const byWeekday = rangesByWeekday(s);
-  const holidays = new Set(s.holidays);
-  const out: [number, number][] = [];
-  let x = start;
-  while (x < end) {
-    // A span [x, y) of one UTC offset: a day ahead, or up to the offset change found by bisection.
-    const offset = offsetAt(x);
-    let y = Math.min(end, x + DAY);
-    if (offsetAt(y) !== offset) {
-      let lo = x;
-      let hi = y;
-      while (hi - lo > 1) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        if (offsetAt(mid) === offset) lo = mid;
-        else hi = mid;
-      }
-      y = hi;
-    }
-    const wallFrom = x + offset;
-    const wallTo = y + offset;
-    for (let d = Math.floor(wallFrom / DAY) * DAY; d < wallTo; d += DAY) {
-      const date = new Date(d);
-      if (holidays.has(date.toISOString().slice(0, 10))) continue;
-      for (const [opens, closes] of byWeekday[date.getUTCDay() || 7]!) {
-        const a = Math.max(d + opens, wallFrom) - offset;
-        const b = Math.min(d + closes, wallTo) - offset;
-        if (a >= b) continue;
-        const last = out[out.length - 1];
-        if (last && last[1] >= a) last[1] = Math.max(last[1], b);
-        else out.push([a, b]);
-      }
-    }
-    x = y;
-  }
-  return out;
 }
 
 /** Local midnight of a local date (the first instant of that date where midnight is skipped). */

@@ -73,3 +73,58 @@ describe('0011: the roles of a message move onto the message', () => {
     expect(left.rows[0]?.t).toBeNull();
   });
 });
+
+describe('0012: each patient-started conversation keeps its first reply', () => {
+  it('sets first_reply_at to the first staff message shared with the patient, ignoring internal notes and staff-started conversations', async () => {
+    database = await openEmptyDatabase();
+    const { db } = database;
+    await migrateUpTo(database, '0011_messages_role_ids');
+    const chamber = randomUUID();
+    const band = randomUUID();
+    const patient = randomUUID();
+    const user = randomUUID();
+    const [asked, unanswered, staffStarted] = [randomUUID(), randomUUID(), randomUUID()];
+    await db.execute(sql`
+      insert into chambers (id, key, name, created_at, updated_at)
+      values (${chamber}::uuid, 'migration-0012', 'Migration', now(), now())`);
+    await db.execute(sql`
+      insert into charge_bands (chamber_id, id, name, created_at, updated_at)
+      values (${chamber}::uuid, ${band}::uuid, 'Standard', now(), now())`);
+    await db.execute(sql`
+      insert into users (chamber_id, id, email, name, created_at, updated_at)
+      values (${chamber}::uuid, ${user}::uuid, 'rita@example.test', 'Rita', now(), now())`);
+    await db.execute(sql`
+      insert into patients (chamber_id, id, given_name, family_name, date_of_birth, charge_band_id, created_at, updated_at)
+      values (${chamber}::uuid, ${patient}::uuid, 'Alice', 'Example', '1980-01-01', ${band}::uuid, now(), now())`);
+    for (const [id, by] of [
+      [asked, 'patient'],
+      [unanswered, 'patient'],
+      [staffStarted, 'staff'],
+    ] as const)
+      await db.execute(sql`
+        insert into conversations (chamber_id, id, patient_id, started_by_kind, last_message_at, created_at)
+        values (${chamber}::uuid, ${id}::uuid, ${patient}::uuid, ${by}, now(), now())`);
+    const write = (conversation: string, at: string, staff: boolean, shared: boolean) =>
+      db.execute(sql`
+        insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, text, shared_with_patient, created_at)
+        values (${chamber}::uuid, ${randomUUID()}::uuid, ${conversation}::uuid, ${patient}::uuid,
+                ${staff ? 'staff' : 'patient'}, ${staff ? user : null}::uuid, 'Text', ${shared}, ${at}::timestamptz)`);
+    await write(asked, '2026-01-05T09:00:00Z', false, true);
+    await write(asked, '2026-01-05T09:30:00Z', true, false);
+    await write(asked, '2026-01-05T10:00:00Z', true, true);
+    await write(asked, '2026-01-05T11:00:00Z', true, true);
+    await write(unanswered, '2026-01-05T09:00:00Z', false, true);
+    await write(unanswered, '2026-01-05T09:10:00Z', true, false);
+    await write(staffStarted, '2026-01-05T09:00:00Z', true, true);
+
+    await migrateDatabase(database);
+
+    const rows = await db.execute<{ id: string; ms: number | string | null }>(sql`
+      select id::text as id, (extract(epoch from first_reply_at) * 1000)::float8 as ms
+        from conversations where chamber_id = ${chamber}::uuid`);
+    const byId = new Map(rows.rows.map((r) => [r.id, r.ms === null ? null : Number(r.ms)]));
+    expect(byId.get(asked)).toBe(Date.parse('2026-01-05T10:00:00Z'));
+    expect(byId.get(unanswered)).toBeNull();
+    expect(byId.get(staffStarted)).toBeNull();
+  });
+});

@@ -72,8 +72,18 @@ describe.skipIf(!once)('the built server (npm start)', () => {
       alice.cookie,
     );
     expect(sent.status).toBe(201);
+    // The conversation is listed, and holds the message (out of office hours the clinic's
+    // automatic answer is its last message, so the list's preview is not the patient's).
+    const conversationId = (sent.body as { conversation: { id: string } }).conversation.id;
     const inbox = await call('GET', '/api/v1/portal/conversations', undefined, alice.cookie);
-    expect(JSON.stringify(inbox.body)).toContain('Sent through the built server');
+    expect(JSON.stringify(inbox.body)).toContain(conversationId);
+    const opened = await call(
+      'GET',
+      `/api/v1/portal/conversations/${conversationId}`,
+      undefined,
+      alice.cookie,
+    );
+    expect(JSON.stringify(opened.body)).toContain('Sent through the built server');
 
     const staff = await call('POST', '/api/v1/staff/session', {
       chamber: 'demo',

@@ -80,7 +80,9 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
     await onB.waitFor((e) => e.some((x) => x.data?.messageId === sent.message.id));
     const latency = Date.now() - started;
     await onA.waitFor((e) => e.some((x) => x.data?.messageId === sent.message.id));
-    expect(onB.messages().at(-1)!.data.notification.title).toBe('New message from Alice Archer');
+    // The patient's message, whatever follows it (out of office hours, the clinic's answer).
+    const heard = onB.messages().find((x) => x.data?.messageId === sent.message.id)!;
+    expect(heard.data.notification.title).toBe('New message from Alice Archer');
     // Observed, not asserted (timing belongs to bench/): printed for the issue's closing note.
     console.log(`cross-process live delivery: ${latency} ms from the send request to the event`);
   });

@@ -197,3 +197,12 @@ export async function createWorld(t: TestApp) {
 }
 
 export type World = Awaited<ReturnType<typeof createWorld>>;
+
+/** Fresh sessions for every client of a world, after the clock moved past their idle limit. */
+export async function signInAgain(t: TestApp, w: World): Promise<void> {
+  w.as.admin = await staffClient(t, w.chamber, w.chamber.admin.email);
+  w.as.receptionist = await staffClient(t, w.chamber, w.receptionist.email);
+  w.as.nurse = await staffClient(t, w.chamber, w.nurse.email);
+  w.as.alice = await patientClient(t, w.chamber, w.alice.email);
+  w.as.bob = await patientClient(t, w.chamber, w.bob.email);
+}

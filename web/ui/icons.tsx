@@ -80,3 +80,15 @@ export function ClockIcon(props: SVGProps<SVGSVGElement>) {
     </Icon>
   );
 }
+
+/** A sheet of paper with a folded corner and an arrow up: choose a file to upload. */
+export function UploadFileIcon(props: SVGProps<SVGSVGElement>) {
+  return (
+    <Icon {...props}>
+      <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
+      <path d="M14 3v5h5" />
+      <path d="M12 18v-6" />
+      <path d="m9 15 3-3 3 3" />
+    </Icon>
+  );
+}

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorld, patientClient, staffClient, type World } from '../../test/factories.js';
+import { createWorld, type World, signInAgain } from '../../test/factories.js';
 import type { Client } from '../../test/http.js';
 import { openEventStream, type EventStream, type SseEvent } from '../../test/sse.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
@@ -38,15 +38,6 @@ afterAll(async () => {
 async function worldAt(at: Date): Promise<World> {
   t.clock.set(at);
   return createWorld(t);
-}
-
-/** Fresh sessions after the clock moved past their idle limit. */
-async function signInAgain(w: World) {
-  w.as.admin = await staffClient(t, w.chamber, w.chamber.admin.email);
-  w.as.receptionist = await staffClient(t, w.chamber, w.receptionist.email);
-  w.as.nurse = await staffClient(t, w.chamber, w.nurse.email);
-  w.as.alice = await patientClient(t, w.chamber, w.alice.email);
-  w.as.bob = await patientClient(t, w.chamber, w.bob.email);
 }
 
 /** The event stream of a signed-in client, from now on. */
@@ -103,7 +94,7 @@ describe('rule 12: an escalation, live', () => {
 
     // Reply-by passes; sessions idle that long have ended, so everyone signs in again.
     t.clock.set(PAST_REPLY_BY);
-    await signInAgain(w);
+    await signInAgain(t, w);
     const nurse = stream(w.as.nurse);
     const receptionist = stream(w.as.receptionist);
     const admin = stream(w.as.admin);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createWorld, patientClient, staffClient, type World } from '../../test/factories.js';
+import { createWorld, type World, signInAgain } from '../../test/factories.js';
 import type { Client } from '../../test/http.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 
@@ -26,15 +26,6 @@ afterAll(() => t?.close());
 async function worldAt(at: Date): Promise<World> {
   t.clock.set(at);
   return createWorld(t);
-}
-
-/** Fresh sessions after the clock moved past their idle limit. */
-async function signInAgain(x: World) {
-  x.as.admin = await staffClient(t, x.chamber, x.chamber.admin.email);
-  x.as.receptionist = await staffClient(t, x.chamber, x.receptionist.email);
-  x.as.nurse = await staffClient(t, x.chamber, x.nurse.email);
-  x.as.alice = await patientClient(t, x.chamber, x.alice.email);
-  x.as.bob = await patientClient(t, x.chamber, x.bob.email);
 }
 
 async function start(c: Client, text: string) {
@@ -71,7 +62,7 @@ describe('rule 12: reply-by', () => {
     expect(seen.body.conversation.replyBy).toBe(TUESDAY_1430);
     // A second message an hour later keeps the first promise.
     t.clock.set(new Date(MONDAY_9.getTime() + 3_600_000));
-    await signInAgain(w);
+    await signInAgain(t, w);
     await w.as.alice.post(`/api/v1/portal/conversations/${id}/messages`, { text: 'Any day.' });
     const staff = await w.as.receptionist.get(`/api/v1/conversations/${id}`);
     expect(staff.body.conversation).toMatchObject({ replyBy: TUESDAY_1430, overdue: false });
@@ -105,7 +96,7 @@ describe('rule 12: reply-by', () => {
     });
     expect(saved.status).toBe(200);
     t.clock.set(SATURDAY_10);
-    await signInAgain(w);
+    await signInAgain(t, w);
     // Monday 12th is a holiday: Tuesday 08:00-18:30 (10.5 h) and Wednesday 08:00-13:30.
     expect((await w.as.alice.get('/api/v1/portal/reply-time')).body).toEqual({
       replyBy: '2026-01-14T13:30:00.000Z',
@@ -155,11 +146,11 @@ describe('rule 12: escalation when reply-by passes', () => {
     expect((await w.as.nurse.get(`/api/v1/conversations/${id}`)).status).toBe(404);
     // Before reply-by nothing happens.
     await runJobsAt(new Date('2026-01-06T14:29:00Z'));
-    await signInAgain(w);
+    await signInAgain(t, w);
     expect((await w.as.nurse.get('/api/v1/notifications')).body.notifications).toEqual([]);
     // At reply-by the conversation is Overdue and the nurse is told.
     await runJobsAt(new Date('2026-01-06T14:31:00Z'));
-    await signInAgain(w);
+    await signInAgain(t, w);
     const told = await w.as.nurse.get('/api/v1/notifications');
     expect(told.body.notifications).toEqual([
       expect.objectContaining({
@@ -190,7 +181,7 @@ describe('rule 12: escalation when reply-by passes', () => {
     );
     expect(audits.rows).toEqual([{ action: 'conversation.escalated', actor_kind: 'system' }]);
     // The nurse can answer it.
-    await signInAgain(w);
+    await signInAgain(t, w);
     const answer = await w.as.nurse.post(`/api/v1/conversations/${id}/messages`, {
       text: 'I have asked the GP to sign it today.',
       shareWithPatient: true,
@@ -227,7 +218,7 @@ describe('rule 12: escalation when reply-by passes', () => {
       roleIds: [],
     });
     t.clock.set(new Date('2026-01-06T09:00:00Z'));
-    await signInAgain(w);
+    await signInAgain(t, w);
     await w.as.alice.post(`/api/v1/portal/conversations/${id}/messages`, { text: 'Second' });
     // The first job runs at the first reply-by and finds a later one: nothing yet.
     await runJobsAt(new Date('2026-01-06T14:31:00Z'));
@@ -305,7 +296,7 @@ describe('rule 13: out of hours', () => {
     expect(await emailJobs()).toBe(1);
     // Monday evening is another closed period: one more automatic answer.
     t.clock.set(new Date('2026-01-12T19:00:00Z'));
-    await signInAgain(w);
+    await signInAgain(t, w);
     await w.as.alice.post(`/api/v1/portal/conversations/${id}/messages`, { text: 'Monday night' });
     expect(await clinicMessages(id)).toHaveLength(2);
   });

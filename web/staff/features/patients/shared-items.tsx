@@ -27,29 +27,7 @@ import {
   useShareDocument,
   useUploadDocument,
 } from './api';
-
-/** A sheet of paper with a folded corner and an arrow up: choose a file to upload. */
-function UploadFileIcon() {
-  return (
-    <svg
-      width={18}
-      height={18}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      focusable="false"
-    >
-      <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
-      <path d="M14 3v5h5" />
-      <path d="M12 18v-6" />
-      <path d="m9 15 3-3 3 3" />
-    </svg>
-  );
-}
+import { UploadFileIcon } from '../../../ui/icons';
 
 /**
  * The patient's documents: upload (not shared with the patient unless ticked: a deliberate
@@ -93,7 +71,7 @@ export function DocumentsSection({ patientId, timeZone }: { patientId: string; t
           accept="application/pdf,image/png,image/jpeg,image/webp,image/heic"
           error={fieldError(upload.error, 'file')}
           clearable
-          leftSection={<UploadFileIcon />}
+          leftSection={<UploadFileIcon width={18} height={18} />}
           leftSectionPointerEvents="none"
           rightSection={
             file ? undefined : (

@@ -39,6 +39,11 @@ export interface Config {
   signInRateLimitPerMinute: number;
   logLevel: string;
   role: ProcessRole;
+  /**
+   * Apply pending migrations at start-up (PORTAL_MIGRATE, default true). With false, a process
+   * whose schema is behind refuses to start; the restricted database role never migrates.
+   */
+  migrate: boolean;
 }
 
 /** Raised when the environment holds invalid settings; lists every problem at once. */
@@ -138,7 +143,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     signInRateLimitPerMinute: intIn(env, 'PORTAL_SIGN_IN_RATE_LIMIT', 20, 1, 100_000, problems),
     logLevel: env.PORTAL_LOG_LEVEL && env.PORTAL_LOG_LEVEL !== '' ? env.PORTAL_LOG_LEVEL : 'info',
     role: roleArg as ProcessRole,
+    migrate: env.PORTAL_MIGRATE !== 'false',
   };
+  if (!['', 'true', 'false', undefined].includes(env.PORTAL_MIGRATE)) {
+    problems.push(`PORTAL_MIGRATE must be true or false (got "${env.PORTAL_MIGRATE}")`);
+  }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push('PORTAL_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
   }

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './app.js';
-import { migrateDatabase, openDatabase } from './db/connect.js';
+import { openDatabase } from './db/connect.js';
+import { migrateOnStart, SchemaBehindError } from './db/migration-state.js';
 import { DEMO_ACCOUNTS, DEMO_INTEGRATION, DEMO_PASSWORD, seedDemo } from './demo/demo-seed.js';
 import { systemClock } from './lib/clock.js';
 import { createSignals } from './lib/context.js';
@@ -28,7 +29,22 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
   });
-  await migrateDatabase(database);
+  try {
+    const { applied, newer } = await migrateOnStart(database, config.migrate);
+    if (applied.length > 0) console.log(`Applied ${applied.length} database migration(s).`);
+    if (newer) {
+      console.warn(
+        'The database schema is newer than this version of the product (a newer version migrated it); carrying on.',
+      );
+    }
+  } catch (error) {
+    if (error instanceof SchemaBehindError) {
+      console.error(error.message);
+      await database.close();
+      process.exit(2);
+    }
+    throw error;
+  }
 
   const demo = argv.includes('--demo');
   if (demo && (await hasNoChambers(database.db))) {

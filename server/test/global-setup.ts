@@ -6,12 +6,15 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { fromPglite, fromPostgres, migrateDatabase } from '../db/connect.js';
+import { grantAppRole } from '../db/migration-state.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     engine: 'pglite' | 'postgres';
     pgliteDump: string;
     postgresUrl: string;
+    /** The same server as `postgresUrl`, as the product's restricted role. */
+    postgresAppUrl: string;
     postgresTemplate: string;
   }
 }
@@ -65,6 +68,35 @@ export async function ensureLocalPostgres(url: string, explicit: boolean): Promi
   if (!(await canConnect(url))) throw fail('could not start it');
 }
 
+/** The restricted role the server suites run the product as on PostgreSQL. */
+const APP_ROLE = 'portal_app_test';
+
+/** The test server's URL with the restricted role's credentials. */
+function appUrl(url: string): string {
+  const u = new URL(url);
+  u.username = APP_ROLE;
+  u.password = APP_ROLE;
+  return u.toString();
+}
+
+/** Makes the restricted role once per cluster (two runs at once may both try). */
+async function ensureAppRole(admin: pg.Client): Promise<void> {
+  const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
+  if (found.rowCount) return;
+  try {
+    await admin.query(
+      `CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${APP_ROLE}'`,
+    );
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== '42710' && code !== '23505') {
+      throw new Error(
+        `The server suites run the product as the restricted role ${APP_ROLE}, which could not be made (${String(error)}): the test role needs CREATEROLE, or make ${APP_ROLE} yourself (LOGIN, password ${APP_ROLE}).`,
+      );
+    }
+  }
+}
+
 /** Migrates once per run: a PGlite data dump, or a PostgreSQL template database. */
 export default async function setup(project: TestProject) {
   const engine = project.config.provide.engine as 'pglite' | 'postgres';
@@ -88,8 +120,13 @@ export default async function setup(project: TestProject) {
   target.pathname = `/${template}`;
   const database = fromPostgres(target.toString(), 2);
   await migrateDatabase(database);
+  // The product runs as the restricted role of docs/operations.md; its grants are copied with
+  // the template into every test database.
+  await ensureAppRole(admin);
+  await grantAppRole(database.db, APP_ROLE);
   await database.close();
   project.provide('postgresUrl', url);
+  project.provide('postgresAppUrl', appUrl(url));
   project.provide('postgresTemplate', template);
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);

@@ -9,8 +9,13 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { fromPglite, fromPostgres, migrationsFolder, type Database } from '../db/connect.js';
 
-/** An empty database (no migration applied) of the engine this project runs on. */
-export async function openEmptyDatabase(): Promise<Database> {
+/**
+ * An empty database (no migration applied) of the engine this project runs on; on PostgreSQL
+ * `ownerUrl` and `appUrl` reach it as the test role and as the restricted role.
+ */
+export async function openEmptyDatabase(): Promise<
+  Database & { ownerUrl?: string; appUrl?: string }
+> {
   if (inject('engine') === 'pglite') return fromPglite(await PGlite.create());
   const name = `portal_empty_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: inject('postgresUrl') });
@@ -19,8 +24,12 @@ export async function openEmptyDatabase(): Promise<Database> {
   const url = new URL(inject('postgresUrl'));
   url.pathname = `/${name}`;
   const database = fromPostgres(url.toString(), 2);
+  const appUrl = new URL(inject('postgresAppUrl'));
+  appUrl.pathname = `/${name}`;
   return {
     ...database,
+    ownerUrl: url.toString(),
+    appUrl: appUrl.toString(),
     close: async () => {
       await database.close().catch(() => undefined);
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

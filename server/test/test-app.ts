@@ -7,21 +7,33 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
-import { fromPglite, fromPostgres, type Database } from '../db/connect.js';
+import { fromPglite, fromPostgres, type Database, type Db } from '../db/connect.js';
 import { manualClock } from '../lib/clock.js';
 import { createSignals, type ServiceContext } from '../lib/context.js';
 import type { Mailer, OutgoingEmail } from '../jobs/mailer.js';
 import { createWorker } from '../jobs/worker.js';
 
+/** A test database: the product's connection, and the owner's for what the product may not do. */
+export type TestDatabase = Database & {
+  /** PostgreSQL: the restricted role's URL, for server processes started by a test. */
+  url?: string;
+  /** PostgreSQL: the owner's URL (DDL, triggers, tampering with audit rows). */
+  ownerUrl?: string;
+  /** The tables' owner (on PGlite the one connection): for tests that play the attacker. */
+  owner(): Db;
+};
+
 /**
- * A fresh, migrated database of the engine this project runs on (PGlite or PostgreSQL); on
- * PostgreSQL `url` lets other processes connect to it.
+ * A fresh, migrated database of the engine this project runs on (PGlite or PostgreSQL). On
+ * PostgreSQL the product connects as the restricted role of docs/operations.md (it cannot run
+ * DDL nor change or remove audit rows); `url` lets other processes connect to it as that role.
  */
-export async function openTestDatabase(): Promise<Database & { url?: string }> {
+export async function openTestDatabase(): Promise<TestDatabase> {
   if (inject('engine') === 'pglite') {
     const dump = fs.readFileSync(inject('pgliteDump'));
     const client = await PGlite.create({ loadDataDir: new Blob([dump]) });
-    return fromPglite(client);
+    const database = fromPglite(client);
+    return { ...database, owner: () => database.db };
   }
   const url = inject('postgresUrl');
   const name = `portal_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
@@ -37,14 +49,20 @@ export async function openTestDatabase(): Promise<Database & { url?: string }> {
       await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
     }
   }
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  const database = fromPostgres(target.toString(), 5);
+  const ownerUrl = new URL(url);
+  ownerUrl.pathname = `/${name}`;
+  const appUrl = new URL(inject('postgresAppUrl'));
+  appUrl.pathname = `/${name}`;
+  const database = fromPostgres(appUrl.toString(), 5);
+  let owner: Database | undefined;
   return {
     ...database,
-    url: target.toString(),
+    url: appUrl.toString(),
+    ownerUrl: ownerUrl.toString(),
+    owner: () => (owner ??= fromPostgres(ownerUrl.toString(), 2)).db,
     close: async () => {
       await database.close();
+      await owner?.close();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
@@ -88,6 +106,8 @@ export async function buildTestApp(options: { config?: Partial<Config> } = {}) {
   return {
     app,
     db: database.db,
+    /** The tables' owner, for tests that tamper as a database administrator could. */
+    ownerDb: () => database.owner(),
     engine: database.engine,
     clock,
     config,

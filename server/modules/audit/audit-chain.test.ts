@@ -100,7 +100,7 @@ async function refusal(attempt: Promise<unknown>): Promise<string> {
  * for one transaction and change rows behind the product's back.
  */
 async function tamper(change: (tx: Db) => Promise<unknown>) {
-  await t.db.transaction(async (tx) => {
+  await t.ownerDb().transaction(async (tx) => {
     await tx.execute(sql`alter table audit_events disable trigger audit_events_no_update_delete`);
     await change(tx);
     await tx.execute(sql`alter table audit_events enable trigger audit_events_no_update_delete`);
@@ -336,16 +336,18 @@ describe('writers', () => {
     expect(await verifyAuditChain(t.db, c.id)).toEqual(elsewhere);
   });
 
-  it('keeps audit rows append-only: UPDATE, DELETE and TRUNCATE are refused', async () => {
+  it('keeps audit rows append-only: UPDATE, DELETE and TRUNCATE are refused, even to the owner', async () => {
     const { chamber: c } = await chamberWithRows(1);
     const where = sql`chamber_id = ${c.id}::uuid`;
+    // The trigger holds for the tables' owner too (the product's own role has not even the right).
+    const owner = t.ownerDb();
     expect(
-      await refusal(t.db.execute(sql`update audit_events set hash = null where ${where}`)),
+      await refusal(owner.execute(sql`update audit_events set hash = null where ${where}`)),
     ).toMatch(/append-only: UPDATE refused/);
-    expect(await refusal(t.db.execute(sql`delete from audit_events where ${where}`))).toMatch(
+    expect(await refusal(owner.execute(sql`delete from audit_events where ${where}`))).toMatch(
       /append-only: DELETE refused/,
     );
-    expect(await refusal(t.db.execute(sql`truncate audit_events`))).toMatch(
+    expect(await refusal(owner.execute(sql`truncate audit_events`))).toMatch(
       /append-only: TRUNCATE refused/,
     );
     expect(await verifyAuditChain(t.db, c.id)).toMatchObject({ ok: true, rows: 1 });
@@ -556,7 +558,7 @@ describe('tampering is detected', () => {
   it('with triggers off (session_replication_role = replica), a row without a chain is refused and a forged one detected', async () => {
     const { chamber: c, chain } = await chamberWithRows(4);
     const replica = (write: (tx: Db) => Promise<unknown>) =>
-      t.db.transaction(async (tx) => {
+      t.ownerDb().transaction(async (tx) => {
         await tx.execute(sql`set local session_replication_role = replica`);
         await write(tx);
       });

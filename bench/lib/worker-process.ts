@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startWorkerProcess as startWorker } from '../../server/test/processes.js';
 import { killOnExit } from './baseline-process.js';
 import { buildServer } from './product.js';
-import { root } from './scenario.js';
 
 /**
  * The product as a jobs worker (`--role=worker`), the way it is deployed next to the web
- * processes (the built bundle `npm start` runs, as startProduct does). It serves no HTTP, so it
- * is ready when it prints its start-up banner.
+ * processes (the built bundle `npm start` runs, as startProduct does), on a DATA_DIR of its own
+ * that `stop()` removes.
  */
 export async function startWorkerProcess(
   databaseUrl: string,
@@ -17,21 +17,18 @@ export async function startWorkerProcess(
 ): Promise<{ child: ChildProcess; log: () => string; stop: () => Promise<void> }> {
   buildServer();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-worker-'));
-  let output = '';
-  const child = spawn(process.execPath, ['dist/server/main.js', '--role=worker'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      PORTAL_LOG_LEVEL: 'error',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let worker;
+  try {
+    worker = await startWorker(databaseUrl, dataDir, {
+      built: true,
+      env: { PORTAL_LOG_LEVEL: 'error', ...env },
+    });
+  } catch (error) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const { child, exited, log } = worker;
   killOnExit(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -41,26 +38,5 @@ export async function startWorkerProcess(
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
-      const seen = (d: Buffer) => {
-        output += d.toString();
-        if (output.includes('(worker)')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', seen);
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      child.once('exit', () => {
-        clearTimeout(timer);
-        reject(new Error(`worker exited: ${output}`));
-      });
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { child, log: () => output, stop };
+  return { child, log, stop };
 }

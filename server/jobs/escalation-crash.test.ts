@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../demo/demo-seed.js';
 import { systemClock } from '../lib/clock.js';
-import { startServerProcess, type ServerProcess } from '../test/processes.js';
+import { startServerProcess, startWorkerProcess, type ServerProcess } from '../test/processes.js';
 import { openEventStream, type EventStream } from '../test/sse.js';
 import { openTestDatabase, testConfig } from '../test/test-app.js';
 
@@ -19,58 +18,15 @@ import { openTestDatabase, testConfig } from '../test/test-app.js';
 // (5 minutes), the test moves that moment into the past with SQL instead, and says so.
 
 const onPostgres = inject('engine') === 'postgres';
-const root = path.resolve(import.meta.dirname, '..', '..');
 const BATCH = 50;
 /** How long the test waits for a worker to finish what is due. */
 const DUE_WITHIN_MS = 20_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * A `--role=worker` process (no HTTP listener, so no health check to wait for): ready once it
- * prints its start-up line, which comes after its worker started polling.
- */
-async function startWorkerProcess(databaseUrl: string, dataDir: string): Promise<ServerProcess> {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--role=worker'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: databaseUrl,
-      DATA_DIR: dataDir,
-      PORTAL_LOG_LEVEL: 'warn',
-      PORTAL_WORKER_POLL_MS: '100',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start: ${output}`)), 30_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('Patient Portal Online Messaging (worker)')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited: ${output}`));
-    });
-  });
-  try {
-    await ready;
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  return { child, url: '', exited, log: () => output };
-}
+/** A `--role=worker` process that polls every 100 ms. */
+const startWorker = (databaseUrl: string, dataDir: string) =>
+  startWorkerProcess(databaseUrl, dataDir, { env: { PORTAL_WORKER_POLL_MS: '100' } });
 
 /** Kills a process with SIGKILL (a crash: nothing of it runs any more) and waits for its end. */
 async function crash(p: ServerProcess): Promise<void> {
@@ -220,7 +176,7 @@ describe.skipIf(!onPostgres)('escalation jobs across worker crashes (real proces
       role: 'web',
       env: { PORTAL_SIGN_IN_RATE_LIMIT: '100000', PORTAL_EVENTS_POLL_MS: '300000' },
     });
-    worker = await startWorkerProcess(database.url!, dataDir);
+    worker = await startWorker(database.url!, dataDir);
 
     const admin = await signIn('staff', 'admin@riverside.example');
     const [nurses] = await rows<{ id: string }>(
@@ -298,7 +254,7 @@ describe.skipIf(!onPostgres)('escalation jobs across worker crashes (real proces
     await nina.waitFor(() => nina.status === 200);
     await sleep(300);
 
-    worker = await startWorkerProcess(database.url!, dataDir);
+    worker = await startWorker(database.url!, dataDir);
     const took = await untilDone([id]);
 
     const [after] = await escalationsOf([id]);
@@ -363,7 +319,7 @@ describe.skipIf(!onPostgres)('escalation jobs across worker crashes (real proces
       const lockerPid = Number(
         (await locker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid,
       );
-      worker = await startWorkerProcess(database.url!, dataDir);
+      worker = await startWorker(database.url!, dataDir);
       const waitedSince = Date.now();
       for (;;) {
         // A worker's transaction waiting for this lock (not merely for the chamber's event
@@ -409,7 +365,7 @@ describe.skipIf(!onPostgres)('escalation jobs across worker crashes (real proces
       update jobs set locked_until = now() - interval '1 second'
        where kind = 'conversation_escalation' and state = 'running'
          and dedupe_key in (select 'escalation:' || x from unnest(${`{${ids.join(',')}}`}::text[]) x)`);
-    worker = await startWorkerProcess(database.url!, dataDir);
+    worker = await startWorker(database.url!, dataDir);
     const took = await untilDone(ids);
     await sleep(500);
 

@@ -21,23 +21,21 @@ export interface ServerProcess {
   log: () => string;
 }
 
-/**
- * Starts `server/main.ts` as a real process of its own on a free loopback port and waits
- * (at most 30 s) until it answers its health check.
- */
-export async function startServerProcess(
-  databaseUrl: string,
+interface ProductOptions {
+  role?: 'web' | 'worker' | 'all';
+  env?: Record<string, string>;
+  /** Run the built bundle (`npm run build:server`, as `npm start` does) instead of the sources. */
+  built?: boolean;
+  /** More command-line arguments, e.g. `--demo`. */
+  args?: string[];
+}
+
+/** Spawns the product with a clean environment; its output is collected for failure messages. */
+function spawnProduct(
+  databaseUrl: string | undefined,
   dataDir: string,
-  options: {
-    role?: 'web' | 'worker' | 'all';
-    env?: Record<string, string>;
-    /** Run the built bundle (`npm run build:server`, as `npm start` does) instead of the sources. */
-    built?: boolean;
-    /** More command-line arguments, e.g. `--demo`. */
-    args?: string[];
-  } = {},
-): Promise<ServerProcess> {
-  const port = await freePort();
+  options: ProductOptions,
+): Pick<ServerProcess, 'child' | 'exited' | 'log'> {
   let output = '';
   const child = spawn(
     process.execPath,
@@ -51,9 +49,7 @@ export async function startServerProcess(
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
-        DATABASE_URL: databaseUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         DATA_DIR: dataDir,
         PORTAL_LOG_LEVEL: 'warn',
         ...options.env,
@@ -66,18 +62,66 @@ export async function startServerProcess(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  return { child, exited, log: () => output };
+}
+
+/**
+ * Starts `server/main.ts` as a real process of its own on a free loopback port and waits
+ * (at most 30 s) until it answers its health check.
+ */
+export async function startServerProcess(
+  /** Empty or undefined: the embedded database in `dataDir`. */
+  databaseUrl: string | undefined,
+  dataDir: string,
+  options: ProductOptions = {},
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const { child, exited, log } = spawnProduct(databaseUrl, dataDir, {
+    ...options,
+    env: { PORT: String(port), HOST: '127.0.0.1', ...options.env },
+  });
   const url = `http://127.0.0.1:${port}`;
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`server exited: ${log()}`);
     try {
-      if ((await fetch(`${url}/api/v1/health`)).ok)
-        return { child, url, exited, log: () => output };
+      if ((await fetch(`${url}/api/v1/health`)).ok) return { child, url, exited, log };
     } catch {
       // Not listening yet.
     }
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`server did not start: ${output}`);
+  throw new Error(`server did not start: ${log()}`);
+}
+
+/** What a worker prints once its worker is polling (main.ts prints it after `worker.start()`). */
+export const WORKER_READY = 'Patient Portal Online Messaging (worker)';
+
+/**
+ * Starts the product as a jobs worker (`--role=worker`) in a process of its own. It serves no
+ * HTTP, so it is ready once its output contains `ready` (default: the start-up line it prints
+ * after its worker started polling); gives up after 30 s. `url` is empty.
+ */
+export async function startWorkerProcess(
+  databaseUrl: string | undefined,
+  dataDir: string,
+  options: Omit<ProductOptions, 'role'> & { ready?: string | ((output: string) => boolean) } = {},
+): Promise<ServerProcess> {
+  const { ready = WORKER_READY, ...rest } = options;
+  const isReady = typeof ready === 'string' ? (output: string) => output.includes(ready) : ready;
+  const started = spawnProduct(databaseUrl, dataDir, { ...rest, role: 'worker' });
+  const { child, log } = started;
+  const until = Date.now() + 30_000;
+  while (!isReady(log())) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`worker exited: ${log()}`);
+    if (Date.now() > until) {
+      child.kill('SIGKILL');
+      throw new Error(`worker did not start: ${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { ...started, url: '' };
 }

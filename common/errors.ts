@@ -11,6 +11,11 @@ export const ERROR_CODES = [
   'malformed_json', // 400: the body is not JSON, or is empty where JSON was expected
   'unsupported_media_type', // 415: the body is not sent as the content type the route takes
   'payload_too_large', // 413: the JSON body is over the size limit
+  'body_not_allowed', // 400: a body sent to a route that takes none (`{}` is let through)
+  'uri_too_long', // 414: a part of the address is over its length limit
+  'headers_too_large', // 431: the request's address and headers are over Node's size limit
+  'request_timeout', // 408: the request did not arrive in time
+  'expectation_failed', // 417: an Expect header other than 100-continue
   'validation_failed', // 422: a field breaks the request's schema or rules; `field` names it
   'invalid_value', // 422: the database cannot store a value (encoding, range)
   'not_found', // 404: missing, or outside the caller's view: the two look the same
@@ -35,7 +40,7 @@ export const ERROR_CODES = [
   'account_blocked', // 403: blocked after too many failed sign-ins until a password reset
   'link_invalid', // 400: an invitation or reset link expired or was used
   'password_too_short', // 422: outside the password length limits
-  'password_too_weak', // 422: needs at least a letter and a digit
+  'password_too_weak', // 422: needs a letter and a digit, and must not be easy to guess (zxcvbn score below 3)
   'password_breached', // 422: found in lists of leaked passwords
   'no_portal_account', // 409: the patient has no portal account (invite first)
   'account_exists', // 409: the patient has a portal account already
@@ -49,9 +54,10 @@ export const ERROR_CODES = [
   'cannot_lock_out_self', // 409: an admin removing their own admin permission or activity
 
   // Messages (SPEC rules 3 and 7)
-  'text_empty', // 422: no text, or only whitespace
+  'text_empty', // 422: nothing that shows (empty, whitespace or invisible characters)
   'text_too_long', // 422: over MESSAGE_MAX_LENGTH code points
   'text_invalid', // 422: characters that cannot be stored
+  'invalid_text', // 422: text that is not valid Unicode (bytes not UTF-8, lone surrogates)
   'audience_empty', // 422: a staff message shared with nobody
   'attachment_not_found', // 422: an attached document is not the patient's upload
   'attachments_not_allowed', // 403: the clinic does not accept patient attachments

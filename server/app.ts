@@ -8,6 +8,7 @@ import { AppError } from './errors.js';
 import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
+import { rateLimitStore } from './lib/rate-limit-store.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { reportRoutes } from './modules/reports/reports.routes.js';
 import { emailJobRoutes } from './modules/email-jobs/email-job.routes.js';
@@ -49,7 +50,12 @@ import { replyTimesRoutes } from './modules/reply-times/reply-times.routes.js';
 import { userRoutes } from './modules/users/user.routes.js';
 import { createUserService } from './modules/users/user.service.js';
 import { cookieNames, registerAuth } from './plugins/auth.js';
-import { registerErrorHandler } from './plugins/error-handler.js';
+import {
+  clientErrorHandler,
+  frameworkErrorHandler,
+  registerErrorHandler,
+} from './plugins/error-handler.js';
+import { registerTextInput } from './plugins/text-input.js';
 import { registerResponseCheck } from './plugins/response-check.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerWeb } from './plugins/web.js';
@@ -127,10 +133,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     keepAliveTimeout: 10_000,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Refusals made before any route runs (the router, Node's HTTP parser) in the one shape too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    // Node answers an HTTP/1.1 request without Host with an empty 400; security.ts refuses it
+    // in the one shape instead.
+    http: { requireHostHeader: false },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('services', services);
 
   registerErrorHandler(app);
+  registerTextInput(app);
   if (deps.checkResponses) registerResponseCheck(app);
 
   // On SIGTERM: requests in flight finish and their connections close after the answer, so the
@@ -159,8 +172,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   app.removeContentTypeParser('text/plain');
 
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
-  await registerSecurity(app);
+  await app.register(rateLimit, { global: false, store: rateLimitStore(database.db, ctx.clock) });
+  await registerSecurity(app, config);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

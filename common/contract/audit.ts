@@ -71,6 +71,10 @@ export const AuditEvent = Type.Object(
     // The column is untyped JSON (`unknown` to the server's code): the document says what the
     // product writes; the static type stays `unknown` until the column is typed (AuditDetails).
     details: Type.Unsafe<unknown>(AuditDetails),
+    privileged: Type.Boolean({
+      description:
+        "an admin act that opens a role's internal notes to someone new: a member added to a role, an integration client made with system/Communication.read-internal",
+    }),
   },
   { additionalProperties: false },
 );
@@ -105,6 +109,11 @@ export const AuditQuery = Type.Object(
     hideViews: Type.Optional(
       Type.Union([Type.Literal('true'), Type.Literal('false')], {
         description: 'true: leave out reads (see isViewAction), so changes stand out',
+      }),
+    ),
+    privileged: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'true: only privileged acts (see AuditEvent.privileged); false: all others',
       }),
     ),
     cursor: Type.Optional(Cursor),

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { VISIBLE_NAME_PATTERN } from '../visible-text.js';
 import { Id, Named, Nullable } from './common.js';
 import { EligibilityCode } from './messaging.js';
 
@@ -14,12 +15,15 @@ export const EmailAddress = Type.String({
   pattern: '^[^\\s@<>()",;:\\\\]+@[^\\s@<>()",;:\\\\]+\\.[^\\s@<>()",;:\\\\]+$',
 });
 
-/** A person's name: no control characters (so it can never break an email header). */
+/**
+ * A person's name: no control characters (so it can never break an email header), and at least
+ * one character that shows (not only spaces or zero-width characters).
+ */
 export const PersonName = (max: number) =>
   Type.String({
     minLength: 1,
     maxLength: max,
-    pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+    pattern: VISIBLE_NAME_PATTERN,
   });
 
 /** The chamber key typed at sign-in (the clinic code, e.g. `demo`). */

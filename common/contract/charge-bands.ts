@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { VISIBLE_CHARACTER } from '../visible-text.js';
 import { Id } from './common.js';
 
 /** Start Page > Admin > Billing Rules: charge bands and their online access. */
@@ -33,7 +34,7 @@ export const ChargeBandList = Type.Object(
 );
 export type ChargeBandList = Static<typeof ChargeBandList>;
 
-const BandName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const BandName = Type.String({ minLength: 1, maxLength: 100, pattern: VISIBLE_CHARACTER });
 
 /** New charge band. */
 export const NewChargeBand = Type.Object({ name: BandName }, { additionalProperties: false });

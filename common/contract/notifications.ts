@@ -13,12 +13,16 @@ export const NotificationListQuery = Type.Object(
 );
 export type NotificationListQuery = Static<typeof NotificationListQuery>;
 
-/** What a notification is about: a patient's message or a colleague's. */
+/** What a notification is about: a patient's message or a colleague's, or an access change. */
 export const NotificationKind = Type.Union([
   Type.Literal('patient_message'),
   Type.Literal('staff_message'),
   // Rule 12: the conversation's reply-by passed while still awaiting reply (Escalation role).
   Type.Literal('overdue'),
+  // An admin act opened internal notes of a role the reader holds to someone new: "Ada Admin
+  // joined Nurses", "Ada Admin added Sam Smith to Nurses", "Ada Admin gave the integration Lab
+  // Sync access to internal notes". The title is that sentence; no patient, no conversation.
+  Type.Literal('access_change'),
 ]);
 export type NotificationKind = Static<typeof NotificationKind>;
 
@@ -26,6 +30,8 @@ export type NotificationKind = Static<typeof NotificationKind>;
  * One notification: for a conversation, one item while unread, counting its new messages
  * ("3 new messages from Alice Archer"). `preview` is of the newest of them, null when the
  * reader may no longer see it; `answeredBy` once a colleague replied to the patient after it.
+ * An `access_change` has only its title: `patient`, `conversationId`, `messageId`, `preview`
+ * and `answeredBy` are null, `count` is 1.
  */
 export const Notification = Type.Object({
   id: Type.String(),

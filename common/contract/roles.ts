@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { VISIBLE_CHARACTER } from '../visible-text.js';
 import { Id } from './common.js';
 
 /** Roles: the list for the reply form, and User Management's New Role and members. */
@@ -24,7 +25,7 @@ export type RoleList = Static<typeof RoleList>;
 
 /** New Role, or a role's new name. */
 export const RoleName = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) },
+  { name: Type.String({ minLength: 1, maxLength: 100, pattern: VISIBLE_CHARACTER }) },
   { additionalProperties: false },
 );
 export type RoleName = Static<typeof RoleName>;

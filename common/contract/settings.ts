@@ -8,6 +8,7 @@ import {
   RED_FLAG_PHRASES_MAX,
   REPLY_WITHIN_MAX_HOURS,
 } from '../limits.js';
+import { VISIBLE_CHARACTER } from '../visible-text.js';
 import { Id, Nullable } from './common.js';
 
 /** "HH:MM", 00:00 to 23:59. */
@@ -42,13 +43,13 @@ const OutOfHoursMessage = Type.String({
   description: 'Reply Times > Out-of-hours message (empty: no automatic message)',
 });
 const RedFlagPhrases = Type.Array(
-  Type.String({ minLength: 1, maxLength: RED_FLAG_PHRASE_MAX, pattern: '\\S' }),
+  Type.String({ minLength: 1, maxLength: RED_FLAG_PHRASE_MAX, pattern: VISIBLE_CHARACTER }),
   { maxItems: RED_FLAG_PHRASES_MAX, description: 'Patient Safety > Red flag phrases' },
 );
 const EmergencyAdvice = Type.String({
   minLength: 1,
   maxLength: EMERGENCY_ADVICE_MAX,
-  pattern: '\\S',
+  pattern: VISIBLE_CHARACTER,
   description: 'Patient Safety > Emergency advice',
 });
 const ClinicPhone = Type.String({

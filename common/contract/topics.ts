@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { TOPIC_NAME_MAX } from '../limits.js';
+import { VISIBLE_CHARACTER } from '../visible-text.js';
 import { Id, Named } from './common.js';
 
 /**
@@ -32,7 +33,7 @@ export type TopicList = Static<typeof TopicList>;
 const TopicName = Type.String({
   minLength: 1,
   maxLength: TOPIC_NAME_MAX,
-  pattern: '\\S',
+  pattern: VISIBLE_CHARACTER,
   description: `1 to ${TOPIC_NAME_MAX} characters`,
 });
 

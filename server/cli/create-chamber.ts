@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
-import { migrateDatabase, openDatabase } from '../db/connect.js';
+import { openDatabase, type Db } from '../db/connect.js';
+import { migrateOnStart } from '../db/migration-state.js';
 import { insertUser } from '../modules/users/user.repository.js';
 import { systemClock } from '../lib/clock.js';
+import { auditAsSystem } from '../modules/audit/audit.service.js';
 import { createAccountLink } from '../modules/auth/account-links.js';
 import { createChamber } from '../modules/chambers/chamber.service.js';
 
@@ -13,6 +16,62 @@ const USAGE = `Creates a chamber (a clinic) and its first administrator, who is 
 
 Uses DATABASE_URL / DATA_DIR like the server; the invitation goes out when a worker runs
 (SMTP_URL, or .eml files in DATA_DIR/mail).`;
+
+export interface NewChamberWithAdmin {
+  key: string;
+  name: string;
+  timeZone: string;
+  adminEmail: string;
+  adminName: string;
+}
+
+/**
+ * Creates a chamber with its built-in role and its first administrator, who is invited by
+ * email, in one transaction; the chamber's audit log starts with a `chamber.created` row by
+ * the command line (SPEC rule 6: an account written is audited, whoever writes it).
+ */
+export async function createChamberWithAdmin(
+  db: Db,
+  input: NewChamberWithAdmin,
+  now: Date,
+): Promise<{ chamberId: string; adminUserId: string }> {
+  const userId = randomUUID();
+  return db.transaction(async (tx) => {
+    const chamber = await createChamber(
+      tx,
+      { key: input.key, name: input.name, timeZone: input.timeZone },
+      now,
+    );
+    await insertUser(tx, {
+      chamberId: chamber.id,
+      id: userId,
+      email: input.adminEmail,
+      name: input.adminName,
+      isAdmin: true,
+      active: true,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await createAccountLink(tx, {
+      chamberId: chamber.id,
+      subject: { userId },
+      purpose: 'invitation',
+      now,
+    });
+    await auditAsSystem(tx, chamber.id, 'npm run chamber', now, {
+      action: 'chamber.created',
+      subjectType: 'user',
+      subjectId: userId,
+      details: {
+        key: input.key,
+        name: input.name,
+        timeZone: input.timeZone,
+        adminEmail: input.adminEmail,
+      },
+    });
+    return { chamberId: chamber.id, adminUserId: userId };
+  });
+}
 
 /** The operator's way to add a chamber: chambers are never created through another chamber's API. */
 async function main(): Promise<void> {
@@ -59,32 +118,18 @@ async function main(): Promise<void> {
     poolSize: 2,
   });
   try {
-    await migrateDatabase(database);
-    const now = systemClock();
-    const chamber = await createChamber(
+    await migrateOnStart(database, config.migrate);
+    await createChamberWithAdmin(
       database.db,
-      { key, name: values.name!.trim(), timeZone: values['time-zone'] ?? 'Europe/London' },
-      now,
+      {
+        key,
+        name: values.name!.trim(),
+        timeZone: values['time-zone'] ?? 'Europe/London',
+        adminEmail: values['admin-email']!.trim(),
+        adminName: values['admin-name']!.trim(),
+      },
+      systemClock(),
     );
-    const userId = randomUUID();
-    await database.db.transaction(async (tx) => {
-      await insertUser(tx, {
-        chamberId: chamber.id,
-        id: userId,
-        email: values['admin-email']!.trim(),
-        name: values['admin-name']!.trim(),
-        isAdmin: true,
-        active: true,
-        createdAt: now,
-        updatedAt: now,
-      });
-      await createAccountLink(tx, {
-        chamberId: chamber.id,
-        subject: { userId },
-        purpose: 'invitation',
-        now,
-      });
-    });
     console.log(
       `Chamber "${key}" created. ${values['admin-email']} is invited as its administrator (the link works for 24 hours).`,
     );
@@ -93,7 +138,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+// Run as a command (npm run chamber), not when a test imports createChamberWithAdmin.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -558,8 +558,12 @@ export const notifications = pgTable(
      * `patient_message`/`staff_message`: one item per conversation while unread, counting its
      * new messages (`message_id` is the newest; `staff_message` once a colleague's is among them).
      * `overdue`: the conversation's reply-by passed (rule 12), one per escalation.
+     * `access_change`: an admin act that opened a role's notes to someone new ("Ada Admin
+     * joined Nurses"); the sentence, as it read then, is in `detail`.
      */
-    kind: text('kind', { enum: ['patient_message', 'staff_message', 'overdue'] }).notNull(),
+    kind: text('kind', {
+      enum: ['patient_message', 'staff_message', 'overdue', 'access_change'],
+    }).notNull(),
     patientId: uuid('patient_id'),
     conversationId: uuid('conversation_id'),
     messageId: uuid('message_id'),
@@ -567,6 +571,8 @@ export const notifications = pgTable(
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at'),
     readAt: ts('read_at'),
+    /** `access_change` only: what happened, in words (no clinical content). */
+    detail: text('detail'),
   },
   (t) => [
     primaryKey({ name: 'notifications_pk', columns: [t.chamberId, t.id] }),
@@ -926,3 +932,20 @@ export const integrationTokens = pgTable(
 );
 
 export type IntegrationClient = typeof integrationClients.$inferSelect;
+
+/**
+ * Request counters of the rate limits that must hold across every web process (sign-in, reset):
+ * one row per key and fixed window, counted with an upsert; the worker deletes ended windows.
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    key: text('key').notNull(),
+    windowEndsAt: ts('window_ends_at').notNull(),
+    hits: integer('hits').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'rate_limit_counters_pk', columns: [t.key, t.windowEndsAt] }),
+    index('rate_limit_counters_window_idx').on(t.windowEndsAt),
+  ],
+);

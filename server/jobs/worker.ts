@@ -12,6 +12,7 @@ import {
 import { accountLinkEmailHandler } from './handlers/account-link-email.js';
 import { conversationEscalationHandler } from './handlers/conversation-escalation.js';
 import { idempotencyKeySweep } from './handlers/idempotency-key-sweep.js';
+import { rateLimitSweep } from './handlers/rate-limit-sweep.js';
 import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
 import {
   payloadOf,
@@ -70,7 +71,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
   const handlers = new Map<string, JobHandler>(
     Object.entries(JOB_HANDLERS).map(([kind, make]) => [kind, make(ctx, mailer)]),
   );
-  const sweep = idempotencyKeySweep(db);
+  const sweeps = [idempotencyKeySweep(db), rateLimitSweep(db)];
 
   const finish = (job: ClaimedJob, state: 'done' | 'failed', note: string | null) =>
     finishJob(db, job, state, note, clock());
@@ -163,7 +164,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
   async function runDue(): Promise<WorkerStats> {
     const stats: WorkerStats = { done: 0, retried: 0, failed: 0 };
     await settleLeftovers();
-    await sweep(clock());
+    for (const sweep of sweeps) await sweep(clock());
     for (;;) {
       const now = clock();
       const jobs = await claimDueJobs(db, now, new Date(now.getTime() + LEASE_MS), BATCH);

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import { hash as hashInProcess } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
-import { HASH_THREAD_NICE, HASH_THREADS, hashPassword, verifyPassword } from './passwords.js';
+import {
+  assertAcceptablePassword,
+  HASH_THREAD_NICE,
+  HASH_THREADS,
+  hashPassword,
+  passwordUserInputs,
+  verifyPassword,
+} from './passwords.js';
 
 /** The nice value of each thread of this process, by thread id (Linux). */
 function threadNice(): Map<number, number> {
@@ -82,5 +89,83 @@ describe('password hashing', () => {
     const lowered = [...after].filter(([, nice]) => nice === HASH_THREAD_NICE);
     expect(lowered.length).toBeGreaterThanOrEqual(1);
     expect(lowered.length).toBeLessThanOrEqual(HASH_THREADS);
+  });
+});
+
+/** The refusal of a password, or null when it is accepted. */
+async function refusal(password: string, userInputs: string[] = []) {
+  try {
+    await assertAcceptablePassword(password, userInputs);
+    return null;
+  } catch (error) {
+    const { code, message, field } = error as { code: string; message: string; field: string };
+    return { code, message, field };
+  }
+}
+
+describe('password strength (SPEC rule 8, issue 17 finding 7)', () => {
+  it('refuses guessable passwords that pass the length, letter-and-digit and list rules', async () => {
+    expect(await refusal('aaaaaaaaa1')).toEqual({
+      code: 'password_too_weak',
+      field: 'password',
+      message:
+        'Repeated characters like "aaa" are easy to guess. Add another word or two. Avoid repeated words and characters.',
+    });
+    for (const password of [
+      'abcdefghij1',
+      'qwertyuiop1',
+      'Password2024',
+      '1111111111a',
+      'monkey123456',
+    ])
+      expect((await refusal(password))?.code, password).toBe('password_too_weak');
+  });
+
+  it('keeps the earlier refusals and their codes', async () => {
+    expect((await refusal('short1'))?.code).toBe('password_too_short');
+    expect((await refusal('x1'.repeat(101)))?.code).toBe('password_too_short');
+    expect((await refusal('onlyletterspassword'))?.code).toBe('password_too_weak');
+    for (const listed of ['password123', 'PASSWORD123', 'q1w2e3r4t5'])
+      expect((await refusal(listed))?.code, listed).toBe('password_breached');
+  });
+
+  it('refuses a password built from what is known about its owner, and only for them', async () => {
+    const known = passwordUserInputs(
+      'Philippa Quarrington',
+      'pq@patients.example',
+      'Riverside Clinic',
+      'riverside',
+    );
+    expect(known).toEqual(
+      expect.arrayContaining(['philippa', 'quarrington', 'pq@patients.example', 'riverside']),
+    );
+    for (const password of [
+      'Quarrington1',
+      'Philippa2021',
+      'pq@patients.example1',
+      'Riverside2024!',
+    ])
+      expect((await refusal(password, known))?.code, password).toBe('password_too_weak');
+    expect(await refusal('Quarrington1')).toBeNull();
+    expect((await refusal('Quarrington1', known))?.message).toMatch(
+      /Your own name, email address or clinic is easy to guess/,
+    );
+  });
+
+  it('accepts the passwords of the demo, the tests and the benchmarks, and passphrases', async () => {
+    for (const password of [
+      'demo-password-1',
+      'test-password-1',
+      'bench-password-not-secret-1',
+      'correct horse 42',
+      'lantern orchard 71',
+    ])
+      expect(
+        await refusal(
+          password,
+          passwordUserInputs('Alice Archer', 'alice@patient.example', 'Riverside Clinic', 'demo'),
+        ),
+        password,
+      ).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Options } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import type { OptionsType, ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
 import { invalid } from '../errors.js';
 
 /** OWASP's argon2id parameters: 19 MiB, 2 passes, 1 lane. */
@@ -157,18 +157,140 @@ export async function verifyPassword(
   }
 }
 
-const breached = new Set(
-  ((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()),
-);
-
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 200;
+/** zxcvbn's scores run 0 (guessed at once) to 4; below this a new password is refused. */
+export const PASSWORD_MIN_SCORE = 3;
+/** How much of a password zxcvbn scores. */
+const SCORED_LENGTH = 100;
 
 /**
- * Refuses a new password that breaks SPEC rule 8: at least 10 characters with a letter and a
- * digit, and not in the list of commonly breached passwords.
+ * zxcvbn's advice in plain words (its own are keys without a language package). A refusal
+ * says what makes the password guessable, then what to do.
  */
-export function assertAcceptablePassword(password: string, field = 'password'): void {
+const ADVICE: NonNullable<OptionsType['translations']> = {
+  warnings: {
+    straightRow: 'Straight rows of keys, like "qwerty", are easy to guess.',
+    keyPattern: 'Short keyboard patterns are easy to guess.',
+    simpleRepeat: 'Repeated characters like "aaa" are easy to guess.',
+    extendedRepeat: 'Repeated patterns like "abcabcabc" are easy to guess.',
+    sequences: 'Sequences like "abc" or "6543" are easy to guess.',
+    recentYears: 'Recent years are easy to guess.',
+    dates: 'Dates are easy to guess.',
+    topTen: 'This is one of the most used passwords.',
+    topHundred: 'This is a very commonly used password.',
+    common: 'This is a commonly used password.',
+    similarToCommon: 'This is similar to a commonly used password.',
+    wordByItself: 'A single word is easy to guess.',
+    namesByThemselves: 'Names on their own are easy to guess.',
+    commonNames: 'Common names are easy to guess.',
+    userInputs: 'Your own name, email address or clinic is easy to guess.',
+    pwned: 'This password appears in lists of leaked passwords.',
+  },
+  suggestions: {
+    l33t: 'Swapping letters for look-alikes, like "@" for "a", does not help much.',
+    reverseWords: 'A common word spelt backwards is still easy to guess.',
+    allUppercase: 'Capitals help only for some letters, not all of them.',
+    capitalization: 'A capital first letter does not help much.',
+    dates: 'Avoid dates and years that have to do with you.',
+    recentYears: 'Avoid recent years.',
+    associatedYears: 'Avoid years that have to do with you.',
+    sequences: 'Avoid sequences.',
+    repeated: 'Avoid repeated words and characters.',
+    longerKeyboardPattern: 'Avoid keyboard patterns.',
+    anotherWord: 'Add another word or two.',
+    useWords: 'Use a few words together, but not a well-known phrase.',
+    noNeed: 'A strong password needs no symbols or capitals: a few unusual words will do.',
+    pwned: 'If you use this password anywhere else, change it there too.',
+  },
+  timeEstimation: {
+    ltSecond: 'less than a second',
+    second: 'a second',
+    seconds: 'seconds',
+    minute: 'a minute',
+    minutes: 'minutes',
+    hour: 'an hour',
+    hours: 'hours',
+    day: 'a day',
+    days: 'days',
+    month: 'a month',
+    months: 'months',
+    year: 'a year',
+    years: 'years',
+    centuries: 'centuries',
+  },
+};
+
+// The dictionaries (some 57,000 words) cost about 18 MB of memory once decompressed and
+// ranked: loaded on the first password set, never at start-up (most processes set none).
+let scorer: Promise<ZxcvbnFactory> | undefined;
+
+function loadScorer(): Promise<ZxcvbnFactory> {
+  scorer ??= (async () => {
+    const [{ ZxcvbnFactory }, { dictionary, adjacencyGraphs }] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+    ]);
+    // Scoring time grows with length (about 300 ms for 200 characters of "p@ssw0rd" here):
+    // the first 100 characters are scored, some 120 ms at worst, enough to judge a password.
+    return new ZxcvbnFactory({
+      dictionary,
+      graphs: adjacencyGraphs,
+      translations: ADVICE,
+      maxLength: SCORED_LENGTH,
+    });
+  })();
+  scorer.catch(() => {
+    scorer = undefined;
+  });
+  return scorer;
+}
+
+/**
+ * The words of what the system knows about the person (email, name, clinic name and code),
+ * for zxcvbn's user inputs: a password built from them is easy to guess for anyone who knows
+ * who the person is.
+ */
+export function passwordUserInputs(...known: (string | null | undefined)[]): string[] {
+  const words = new Set<string>();
+  for (const value of known) {
+    if (!value?.trim()) continue;
+    const whole = value.trim().toLowerCase();
+    words.add(whole);
+    words.add(whole.replace(/\s+/g, ''));
+    for (const word of whole.split(/[\s@._+,-]+/u)) if (word.length >= 3) words.add(word);
+  }
+  return [...words];
+}
+
+/** The whole password is one entry of the list of leaked passwords (letter case aside). */
+function isListedPassword(result: ZxcvbnResult): boolean {
+  const [only, ...more] = result.sequence;
+  return (
+    more.length === 0 &&
+    only?.pattern === 'dictionary' &&
+    only.dictionaryName === 'passwords-common' &&
+    !only.l33t &&
+    !only.reversed
+  );
+}
+
+/** What a refusal of a guessable password says: zxcvbn's warning, then its suggestions. */
+function adviceOf(result: ZxcvbnResult): string {
+  const { warning, suggestions } = result.feedback;
+  return [warning ?? 'This password is easy to guess.', ...suggestions].join(' ');
+}
+
+/**
+ * Refuses a new password that breaks SPEC rule 8 (at least 10 characters with a letter and a
+ * digit, not in the list of leaked passwords) or that zxcvbn finds easy to guess (a score
+ * below 3), counting what is known about its owner (`userInputs`: `passwordUserInputs`).
+ */
+export async function assertAcceptablePassword(
+  password: string,
+  userInputs: string[] = [],
+  field = 'password',
+): Promise<void> {
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
     throw invalid(
       'password_too_short',
@@ -183,11 +305,14 @@ export function assertAcceptablePassword(password: string, field = 'password'): 
       field,
     );
   }
-  if (breached.has(password.toLowerCase())) {
+  const result = (await loadScorer()).check(password, userInputs);
+  if (isListedPassword(result)) {
     throw invalid(
       'password_breached',
       'This password appears in lists of leaked passwords. Please choose another one.',
       field,
     );
   }
+  if (result.score < PASSWORD_MIN_SCORE)
+    throw invalid('password_too_weak', adviceOf(result), field);
 }

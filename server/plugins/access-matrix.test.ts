@@ -1051,7 +1051,16 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
         list.body.notifications.map((n: { id: string }) => n.id),
         `notifications of ${actor.name}`,
       ).toEqual(mine.rows.map((r) => r.id));
-      for (const n of list.body.notifications as { messageId: string; preview: string | null }[]) {
+      const items = list.body.notifications as {
+        kind: string;
+        messageId: string | null;
+        patient: unknown;
+        preview: string | null;
+      }[];
+      // An access change (issue 17: "Admin User added … to …") tells of no message or patient.
+      for (const n of items.filter((x) => x.kind === 'access_change'))
+        expect([n.messageId, n.patient, n.preview]).toEqual([null, null, null]);
+      for (const n of items.filter((x) => x.kind !== 'access_change')) {
         const m = model.find((x) => x.id === n.messageId)!;
         expect(sees(actor, m), `${actor.name} notified of a message they may not see`).toBe(true);
         expect(n.preview).toBe(m.text.replace(/\s+/g, ' ').trim().slice(0, 140));

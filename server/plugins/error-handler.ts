@@ -1,6 +1,67 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '../db/connect.js';
 import { AppError, databaseUnavailable } from '../errors.js';
+
+/** The one error shape as bytes, with the headers every answer of the API carries. */
+function errorPayload(refusal: AppError): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(refusal.toBody());
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    },
+  };
+}
+
+/**
+ * Fastify's errors raised before a route is found (the router's own refusals), which skip the
+ * error handler: an address that cannot be decoded, a parameter over its length limit.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: unknown, reply: FastifyReply) {
+  const refusal =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError(414, 'uri_too_long', 'The address is too long.')
+      : new AppError(400, 'bad_request', 'The address is not valid.');
+  const { body, headers } = errorPayload(refusal);
+  return reply.status(refusal.status).headers(headers).send(body);
+}
+
+/**
+ * Node's HTTP parser refused the request before Fastify saw it (a broken request line or
+ * header, headers or address too large, a request that took too long to arrive): answer in
+ * the one error shape and close the connection, as Node's own handler would.
+ */
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: ConnectionError & { code?: string },
+  socket: Socket,
+): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? new AppError(431, 'headers_too_large', 'The address or the request headers are too large.')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AppError(408, 'request_timeout', 'The request took too long to arrive.')
+        : new AppError(400, 'bad_request', 'The request is not valid HTTP.');
+  this.log.debug({ code: error.code }, 'client error');
+  // An answer already under way on this connection must not be cut into by a second one.
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
+    const { body, headers } = errorPayload(refusal);
+    const head = Object.entries({ ...headers, connection: 'close' })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\n${head}\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
 
 interface ValidationIssue {
   instancePath?: string;
@@ -58,6 +119,15 @@ function nulField(value: unknown, path: string[] = [], depth = 0): string | unde
 
 /** The one error handler: every refusal leaves as `{ error: { status, code, message, field? } }`. */
 export function registerErrorHandler(app: FastifyInstance): void {
+  // An Expect header other than 100-continue: Node answers 417 itself, with no body, unless
+  // the server listens for it.
+  app.server.on('checkExpectation', (_request, response) => {
+    const { body, headers } = errorPayload(
+      new AppError(417, 'expectation_failed', 'The Expect header of the request cannot be met.'),
+    );
+    response.writeHead(417, { ...headers, connection: 'close' }).end(body);
+  });
+
   app.addHook('preValidation', async (request) => {
     const field = nulField(request.body) ?? nulField(request.query);
     if (field !== undefined) {

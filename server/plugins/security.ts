@@ -1,8 +1,10 @@
 import helmet from '@fastify/helmet';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const ONE_YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 /** The Host header as a URL of the origin's scheme spells it: lower case, no default port. */
 function normalHost(host: string, protocol: string): string {
@@ -14,10 +16,55 @@ function normalHost(host: string, protocol: string): string {
 }
 
 /**
- * Security headers, and the CSRF defence that goes with SameSite=Strict cookies: a
- * state-changing request sent by another site's page is refused.
+ * Whether the Origin header names the product itself. An https install takes changes only from
+ * its public address (scheme, host and port: PORTAL_PUBLIC_URL). A plain-http install (the
+ * demo, development, tests) is reached under whatever name the browser used, so there the
+ * Origin must name this server as the Host header does, and not be http when the request came
+ * over https.
  */
-export async function registerSecurity(app: FastifyInstance): Promise<void> {
+function fromProduct(
+  request: FastifyRequest,
+  origin: string,
+  publicOrigin: string,
+  secure: boolean,
+): boolean {
+  let from: URL;
+  try {
+    from = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (from.origin === publicOrigin) return true;
+  if (secure) return false;
+  if (from.protocol !== 'http:' && from.protocol !== 'https:') return false;
+  if (request.protocol === 'https' && from.protocol !== 'https:') return false;
+  return from.host === normalHost(request.host, from.protocol);
+}
+
+/** A request that carries a body: a length above zero, or a chunked body of any length. */
+const hasBody = (request: FastifyRequest): boolean =>
+  request.headers['transfer-encoding'] !== undefined ||
+  Number(request.headers['content-length'] ?? 0) > 0;
+
+/** What the web apps send to a route that takes no body: nothing, or `{}`. */
+const isEmptyObject = (body: unknown): boolean =>
+  typeof body === 'object' &&
+  body !== null &&
+  !Array.isArray(body) &&
+  Object.keys(body as object).length === 0;
+
+/**
+ * Security headers (HSTS when the public address is https), and the CSRF defence that goes
+ * with SameSite=Strict cookies: a state-changing request sent by another site's page is
+ * refused. Requests without a Host header, and bodies sent to routes that take none, are
+ * refused too.
+ */
+export async function registerSecurity(
+  app: FastifyInstance,
+  config: Pick<Config, 'publicUrl'>,
+): Promise<void> {
+  const publicUrl = new URL(config.publicUrl);
+  const secure = publicUrl.protocol === 'https:';
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -35,7 +82,9 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
       },
     },
     crossOriginEmbedderPolicy: false,
-    hsts: false,
+    // Browsers keep to https for a year once they have seen the product there; never over
+    // http, where the header would pin a name to a scheme the install does not serve.
+    hsts: secure ? { maxAge: ONE_YEAR_SECONDS, includeSubDomains: true, preload: false } : false,
     referrerPolicy: { policy: 'no-referrer' },
   });
 
@@ -44,17 +93,18 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
       // Patient data must never sit in a shared or browser cache.
       reply.header('cache-control', 'no-store');
     }
+    // RFC 9112 3.2: an HTTP/1.1 request without Host is refused (Node's own check is off, as
+    // it answers with an empty body).
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw new AppError(400, 'bad_request', 'The request has no Host header.');
+    }
     if (SAFE_METHODS.has(request.method)) return;
     const origin = request.headers.origin;
     const site = request.headers['sec-fetch-site'];
-    let crossOrigin = site === 'cross-site';
-    if (typeof origin === 'string') {
-      try {
-        const from = new URL(origin);
-        crossOrigin = origin === 'null' || from.host !== normalHost(request.host, from.protocol);
-      } catch {
-        crossOrigin = true;
-      }
+    // A sibling subdomain (same-site) is another origin as much as another site is.
+    let crossOrigin = site === 'cross-site' || site === 'same-site';
+    if (typeof origin === 'string' && !fromProduct(request, origin, publicUrl.origin, secure)) {
+      crossOrigin = true;
     }
     if (crossOrigin) {
       throw new AppError(
@@ -63,5 +113,17 @@ export async function registerSecurity(app: FastifyInstance): Promise<void> {
         'This request came from another site and was refused.',
       );
     }
+  });
+
+  // A route that declares no body (and no content type it consumes) reads none: a body sent
+  // to it is a mistake or a probe, refused rather than ignored. `{}` is let through, since
+  // the web apps' POST helper sends it when there is nothing to send.
+  app.addHook('preValidation', async (request) => {
+    if (SAFE_METHODS.has(request.method) || !hasBody(request)) return;
+    const schema = request.routeOptions.schema as
+      { body?: unknown; consumes?: unknown } | undefined;
+    if (request.routeOptions.url === undefined || schema?.body || schema?.consumes) return;
+    if (isEmptyObject(request.body)) return;
+    throw new AppError(400, 'body_not_allowed', 'This request takes no body; send it without one.');
   });
 }

@@ -200,9 +200,19 @@ const EXPECTED: Record<string, string[]> = {
     'update idempotency_keys',
     'commit',
   ],
-  // The list with its authors' names (the clinic's, for its automatic messages), and its count.
-  notifications: ['select role_members', 'select chambers', 'select notifications'],
+  // The list with its authors' names (the clinic's, for its automatic messages), and its count;
+  // issue 17: the read of the previews is audited (one row naming the page's patients; a page
+  // naming no patient writes none).
+  notifications: [
+    'select role_members',
+    'select chambers',
+    'select notifications',
+    'insert audit_events',
+  ],
   patientSignsIn: [
+    // Issue 17 (finding 9): the sign-in rate limit counts in the database, one upsert, so that
+    // it holds across every web process.
+    'insert rate_limit_counters',
     'select chambers',
     'select portal_accounts',
     'begin',

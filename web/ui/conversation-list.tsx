@@ -4,14 +4,15 @@ import { Link } from 'react-router';
 import { formatShort } from '../lib/format';
 import { conversationTitle } from '../../common/conversation-title.js';
 import { CardList } from './card-list';
+import { Isolate } from './isolate';
 
 /** One conversation of a list, as its last message shows it. */
 export interface ConversationListItem {
   id: string;
   /** Where the card leads. */
   href: string;
-  /** Who wrote the last message, in the reader's words. */
-  author: string;
+  /** Who wrote the last message, in the reader's words (names in it isolated: `Isolate`). */
+  author: ReactNode;
   preview: string;
   /** When the last message was written. */
   at: string;
@@ -61,7 +62,7 @@ export function ConversationList(props: {
           >
             <Group justify="space-between" wrap="nowrap" gap="xs" align="flex-start">
               <Text size="sm" fw={c.unread ? 700 : 600} lineClamp={1}>
-                {titled ? title : c.author}
+                <Isolate>{titled ? title : c.author}</Isolate>
               </Text>
               <Group gap={6} wrap="nowrap">
                 {c.badges}
@@ -76,7 +77,13 @@ export function ConversationList(props: {
               fw={c.unread ? 600 : 400}
               lineClamp={2}
             >
-              {titled ? `${c.author}: ${c.preview}` : c.preview}
+              {titled ? (
+                <>
+                  <Isolate>{c.author}</Isolate>: <Isolate>{c.preview}</Isolate>
+                </>
+              ) : (
+                <Isolate>{c.preview}</Isolate>
+              )}
             </Text>
             {c.tags && (
               <Group gap={4} mt={4}>

@@ -2,6 +2,7 @@ import { Button, Group, Stack, Textarea } from '@mantine/core';
 import { useRef, useState, type ReactNode, type Ref } from 'react';
 import { draftOf, keepDraft } from '../lib/drafts';
 import { MESSAGE_MAX_LENGTH, textLength } from '../../common/limits.js';
+import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../common/visible-text.js';
 import { fieldError, sessionEnded } from '../lib/api';
 import { useFocusOnError } from './focus-on-error';
 import { FormAlert } from './form-alert';
@@ -16,7 +17,8 @@ export interface OtherSend {
 
 /**
  * A message box with its counter, and Send. The length is counted as the server counts it
- * (code points: an emoji counts one). The draft stays until it is sent; a refusal shows under
+ * (code points: an emoji counts one), and so is emptiness: Send waits for a character that
+ * shows, and a box holding only invisible characters (pasted zero-width spaces) says so. The draft stays until it is sent; a refusal shows under
  * the field it names, else above the box, but not when the session ended (the app then asks
  * to sign in again over the page).
  */
@@ -75,7 +77,10 @@ export function MessageForm(props: {
   };
   const length = textLength(text);
   const tooLong = length > MESSAGE_MAX_LENGTH;
-  const cannotSend = text.trim().length === 0 || tooLong;
+  const visible = hasVisibleText(text);
+  // Blank is simply not written yet; characters that show nothing need telling.
+  const invisibleOnly = !visible && text.trim() !== '';
+  const cannotSend = !visible || tooLong;
   const other = props.otherSend;
   return (
     <form
@@ -109,7 +114,8 @@ export function MessageForm(props: {
           }}
           error={
             fieldError(props.error, 'text') ??
-            (tooLong ? `A message can be at most ${MAX} characters long.` : undefined)
+            (tooLong ? `A message can be at most ${MAX} characters long.` : undefined) ??
+            (invisibleOnly ? TEXT_EMPTY_MESSAGE : undefined)
           }
           description={`${length.toLocaleString('en-GB')} / ${MAX}`}
           styles={

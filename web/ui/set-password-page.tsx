@@ -57,6 +57,10 @@ export function SetPasswordPage<S>(props: {
               <List.Item>at least 10 characters</List.Item>
               <List.Item>at least one letter and one digit</List.Item>
               <List.Item>not to be a commonly leaked password</List.Item>
+              <List.Item>
+                to be hard to guess: not built from your name, email or clinic, nor from patterns
+                like “aaa” or “1234” (a few unusual words together work well)
+              </List.Item>
             </List>
             <FormAlert error={save.error} fields={['password']} />
             <PasswordField

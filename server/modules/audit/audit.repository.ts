@@ -1,4 +1,18 @@
-import { and, desc, eq, gte, inArray, lt, lte, not, or, sql, type SQL } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  getTableColumns,
+  gte,
+  inArray,
+  lt,
+  lte,
+  not,
+  or,
+  sql,
+  type AnyColumn,
+  type SQL,
+} from 'drizzle-orm';
 import { VIEW_ACTION_RULE } from '../../../common/contract/audit.js';
 import type { Db, Rows } from '../../db/connect.js';
 import { auditEvents, chambers, patients } from '../../db/schema.js';
@@ -44,6 +58,21 @@ export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<
   );
 }
 
+/** The scope that lets an integration client read internal notes (every role's). */
+const INTERNAL_NOTES_SCOPE = 'system/Communication.read-internal';
+
+/**
+ * Whether a row records a privileged act (issue 17): an admin act that opens a role's internal
+ * notes to someone new while staying allowed. A member added to a role (by an admin, to
+ * themselves or to anyone: Add member, New User, a user's roles changed), and an integration
+ * client made with the internal-notes scope (a client's scopes never change afterwards).
+ * System Activity shows these rows with a Privileged badge and filters them.
+ */
+function privilegedSql(action: AnyColumn | SQL, details: AnyColumn | SQL): SQL<boolean> {
+  return sql<boolean>`(${action} = 'role.member_added' or (${action} = 'integration.created'
+    and coalesce(${details} -> 'scopes', '[]'::jsonb) @> ${JSON.stringify([INTERNAL_NOTES_SCOPE])}::jsonb))`;
+}
+
 export interface AuditFilter {
   from?: Date;
   to?: Date;
@@ -52,6 +81,8 @@ export interface AuditFilter {
   patientId?: string;
   /** Leave out reads (`isViewAction`). */
   hideViews?: boolean;
+  /** Only privileged rows (true), or only the others (false). */
+  privileged?: boolean;
   beforeId?: number;
   limit: number;
 }
@@ -66,6 +97,10 @@ function auditWhere(chamberId: string, f: AuditFilter): SQL | undefined {
   if (f.userId) where.push(eq(auditEvents.actorUserId, f.userId));
   if (f.patientId) where.push(eq(auditEvents.patientId, f.patientId));
   if (f.beforeId !== undefined) where.push(lt(auditEvents.id, f.beforeId));
+  if (f.privileged !== undefined) {
+    const privileged = privilegedSql(auditEvents.action, auditEvents.details);
+    where.push(f.privileged ? privileged : not(privileged));
+  }
   if (f.hideViews) {
     const view = or(
       inArray(auditEvents.action, VIEW_ACTION_RULE.actions),
@@ -76,10 +111,13 @@ function auditWhere(chamberId: string, f: AuditFilter): SQL | undefined {
   return and(...where);
 }
 
-/** Newest first, filtered by chamber and the given criteria. */
+/** Newest first, filtered by chamber and the given criteria, each row marked privileged or not. */
 export async function findAuditEvents(db: Db, chamberId: string, f: AuditFilter) {
   return db
-    .select()
+    .select({
+      ...getTableColumns(auditEvents),
+      privileged: privilegedSql(auditEvents.action, auditEvents.details),
+    })
     .from(auditEvents)
     .where(auditWhere(chamberId, f))
     .orderBy(desc(auditEvents.id))
@@ -153,6 +191,7 @@ export async function findLabelledAuditEvents(
       patientName: sql<string | null>`(select p.given_name || ' ' || p.family_name from patients p
          where p.chamber_id = ${e.chamberId} and p.id = ${e.patientId})`,
       subjectLabel,
+      privileged: privilegedSql(e.action, e.details),
     })
     .from(e)
     .orderBy(desc(e.id));

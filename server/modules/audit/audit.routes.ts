@@ -8,7 +8,7 @@ import type { AuditService } from './audit.service.js';
 /** The CSV export: one line a row, the same columns as System Activity. */
 const AuditCsv = Type.String({
   description:
-    'text/csv: id, at, action, actor_kind, actor, actor_user_id, actor_patient_id, patient_id, subject_type, subject_id, ip, details',
+    'text/csv: id, at, action, actor_kind, actor, actor_user_id, actor_patient_id, patient_id, subject_type, subject_id, ip, details, privileged',
 });
 
 /** Start Page > Admin > System Activity. */
@@ -22,7 +22,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
       config: { auth: 'admin' },
       schema: {
         tags: ['Admin'],
-        summary: 'System Activity: filter by date, type (action prefix), user, patient',
+        summary:
+          'System Activity: filter by date, type (action prefix), user, patient, privileged acts',
         querystring: AuditQuery,
         response: withErrors({ 200: AuditPage }),
       },

@@ -77,6 +77,8 @@ export type AuditAction =
   | 'notification.list_viewed'
   | 'audit.viewed'
   | 'audit.exported'
+  | 'activity.viewed'
+  | 'chamber.created'
   | 'reports.viewed'
   | 'reports.exported'
   | 'integration.created'
@@ -128,6 +130,34 @@ export function audit(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]): 
 }
 
 /**
+ * Records what the operator's command line did (no one signed in): the actor is the system,
+ * labelled with the command (e.g. "npm run chamber"), in the caller's transaction.
+ */
+export function auditAsSystem(
+  db: Db,
+  chamberId: string,
+  command: string,
+  at: Date,
+  ...inputs: AuditInput[]
+): Promise<void> {
+  return insertAuditEvents(
+    db,
+    inputs.map((i) => ({
+      chamberId,
+      at,
+      action: i.action,
+      actorKind: 'system' as const,
+      actorLabel: command,
+      patientId: i.patientId ?? null,
+      subjectType: i.subjectType ?? null,
+      subjectId: i.subjectId ?? null,
+      ip: null,
+      details: i.details ?? null,
+    })),
+  );
+}
+
+/**
  * Recomputes the audit hash chain of one chamber (by key) or of every chamber, one after the
  * other; operators run it with `npm run audit:verify`. An unknown key answers an empty list.
  * `expect` (a row's hash noted earlier) applies to every chamber listed: give it with a key.
@@ -166,6 +196,7 @@ export function presentAuditEvent(e: Awaited<ReturnType<typeof findLabelledAudit
     subject: e.subjectType ? { type: e.subjectType, id: e.subjectId, label: e.subjectLabel } : null,
     ip: e.ip,
     details: e.details,
+    privileged: e.privileged === true,
   };
 }
 
@@ -188,6 +219,7 @@ export interface AuditQuery {
   userId?: string;
   patientId?: string;
   hideViews?: 'true' | 'false';
+  privileged?: 'true' | 'false';
   cursor?: string;
 }
 
@@ -218,6 +250,7 @@ export function createAuditService(ctx: ServiceContext) {
       userId: q.userId,
       patientId: q.patientId,
       hideViews: q.hideViews === 'true',
+      privileged: q.privileged === undefined ? undefined : q.privileged === 'true',
       beforeId: before,
       limit,
     };
@@ -240,7 +273,7 @@ export function createAuditService(ctx: ServiceContext) {
       };
     },
 
-    /** The patient's Activity tab. */
+    /** The patient's Activity tab (the read is audited). */
     async forPatient(actor: StaffActor, patientId: string, cursor?: string) {
       if (!(await patientExists(db, actor.chamberId, patientId))) throw notFound('That patient');
       const rows = await findLabelledAuditEvents(
@@ -250,6 +283,13 @@ export function createAuditService(ctx: ServiceContext) {
         actor,
       );
       const page = rows.slice(0, 50);
+      // Who read whose record, and what it is about (document titles, conversation subjects).
+      await audit(db, actor, clock(), {
+        action: 'activity.viewed',
+        patientId,
+        subjectType: 'patient',
+        subjectId: patientId,
+      });
       const last = page[page.length - 1];
       return {
         events: page.map(presentAuditEvent),
@@ -282,6 +322,7 @@ export function createAuditService(ctx: ServiceContext) {
         'subject_id',
         'ip',
         'details',
+        'privileged',
       ];
       const lines = rows.map((e) =>
         [
@@ -297,6 +338,7 @@ export function createAuditService(ctx: ServiceContext) {
           e.subjectId,
           e.ip,
           e.details,
+          e.privileged === true,
         ]
           .map(csvCell)
           .join(','),

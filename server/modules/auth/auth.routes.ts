@@ -31,7 +31,10 @@ const RESET_ANSWER =
 /** Sign-in, sign-out, and password links, for staff (`/staff/...`) and patients (`/portal/...`). */
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, opts) => {
   const { auth, cookies } = opts;
-  const limited = { rateLimit: { max: opts.signInRateLimit, timeWindow: '1 minute' } };
+  // Counted in the database: the limit holds across every web process.
+  const limited = {
+    rateLimit: { max: opts.signInRateLimit, timeWindow: '1 minute', shared: true },
+  };
   const cookieOptions = {
     path: '/',
     httpOnly: true,

@@ -12,13 +12,19 @@ import type { Db } from '../../db/connect.js';
 import { AppError, badRequest, forbidden, notFound } from '../../errors.js';
 import { minutes } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { assertAcceptablePassword, hashPassword, verifyPassword } from '../../lib/passwords.js';
+import {
+  assertAcceptablePassword,
+  hashPassword,
+  passwordUserInputs,
+  verifyPassword,
+} from '../../lib/passwords.js';
 import { hashToken, newToken } from '../../lib/tokens.js';
 import { insertAuditEvents, type AuditEntry } from '../audit/audit.repository.js';
 import { audit, auditEntry, type AuditAction } from '../audit/audit.service.js';
 import type { Actor, AnonymousActor, PatientActor, StaffActor } from './actor.js';
 import { createAccountLink } from './account-links.js';
 import { findChamber, findChamberByKey } from '../chambers/chamber.repository.js';
+import { findAccountOwnerWords } from './account-owner.repository.js';
 import {
   ELIGIBILITY_MESSAGES,
   messagingEligibility,
@@ -54,8 +60,11 @@ export const RESET_COOLDOWN_MS = minutes(3);
  * time does not tell whether the email belongs to an account.
  */
 export const RESET_ANSWER_MS = 100;
-/** A session's last-seen time is written at most this often. */
-const TOUCH_EVERY_MS = 60_000;
+/**
+ * A session's last-seen time is written at most this often: not a write per request, and the
+ * idle limit counted from it ends a session at most this much before its last use plus the limit.
+ */
+const TOUCH_EVERY_MS = 5_000;
 
 /** The two kinds of account: a staff user (`/staff/...`) or a patient's portal account (`/portal/...`). */
 export type AccountKind = 'staff' | 'patient';
@@ -565,7 +574,10 @@ export function createAuthService(ctx: ServiceContext) {
       if (input.token.length < 20 || input.token.length > 100) throw invalidLink();
       const token = await findUsableToken(db, hashToken(input.token), now);
       if (!token || token.accountKind !== kind) throw invalidLink();
-      assertAcceptablePassword(input.password);
+      await assertAcceptablePassword(
+        input.password,
+        passwordUserInputs(...(await findAccountOwnerWords(db, token.chamberId, token))),
+      );
       const subject =
         kind === 'patient' && token.patientId
           ? { patientId: token.patientId }

@@ -197,14 +197,19 @@ export function createDocumentService(ctx: ServiceContext) {
       }
     },
 
+    /** The patient's documents as staff see them (the read is audited, rule 6). */
     async listForStaff(actor: StaffActor, patientId: string) {
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
-      return {
-        documents: (await listDocuments(db, actor.chamberId, patientId, false)).map((d) =>
-          presentDocumentForStaff(d),
-        ),
-      };
+      const documents = await listDocuments(db, actor.chamberId, patientId, false);
+      await audit(db, actor, clock(), {
+        action: 'document.list_viewed',
+        patientId,
+        subjectType: 'patient',
+        subjectId: patientId,
+        details: { count: documents.length },
+      });
+      return { documents: documents.map((d) => presentDocumentForStaff(d)) };
     },
 
     /** Shares a document with the patient later (an email follows, rule 5), or stops sharing it. */

@@ -9,6 +9,32 @@ export interface Upload {
   fields: Record<string, string>;
 }
 
+/** RFC 2046: a boundary is 1 to 70 of these characters and does not end in a space. */
+const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+/** One `; name=value` parameter of a Content-Type header, the value quoted or not. */
+const PARAMETER = /;\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+
+/** The Content-Type's one boundary parameter, if it is there once and as RFC 2046 allows. */
+function boundaryOf(contentType: string): string | undefined {
+  const found: string[] = [];
+  for (const [, name, quoted, token] of contentType.matchAll(PARAMETER)) {
+    if (name!.toLowerCase() !== 'boundary') continue;
+    found.push(quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : token!.trim());
+  }
+  return found.length === 1 && BOUNDARY.test(found[0]!) ? found[0] : undefined;
+}
+
+const unreadable = () =>
+  new AppError(
+    400,
+    'bad_request',
+    'The upload could not be read: it is not a complete multipart/form-data body. Please try again.',
+    'file',
+  );
+
+const oneFile = () =>
+  new AppError(422, 'validation_failed', 'Send exactly one file, in a part named "file".', 'file');
+
 const tooLarge = (max: number) =>
   new AppError(
     413,
@@ -34,6 +60,9 @@ export async function readUpload(
       'file',
     );
   }
+  // A boundary missing, empty, over 70 characters or of other characters is refused before
+  // the parser sees it (the parser throws on some, and accepts others no browser sends).
+  if (boundaryOf(request.headers['content-type'] ?? '') === undefined) throw unreadable();
   const fields: Record<string, string> = {};
   let file: StoredFile | undefined;
   let fileName = '';
@@ -44,12 +73,7 @@ export async function readUpload(
       if (part.type === 'file') {
         if (part.fieldname !== 'file' || file) {
           part.file.resume();
-          throw new AppError(
-            422,
-            'validation_failed',
-            'Send exactly one file, in a part named "file".',
-            'file',
-          );
+          throw oneFile();
         }
         fileName = part.filename ?? '';
         file = await receiveFile(dir, part.file);
@@ -60,18 +84,15 @@ export async function readUpload(
     }
   } catch (error) {
     await discardFile(file);
-    const code = (error as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
     if (error instanceof AppError) throw error;
-    if (typeof code === 'string' && code.startsWith('FST_')) {
-      throw new AppError(
-        400,
-        'bad_request',
-        'The upload could not be read. Please try again.',
-        'file',
-      );
-    }
-    throw error;
+    const { code, syscall } = error as { code?: string; syscall?: string };
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
+    if (code === 'FST_FILES_LIMIT') throw oneFile();
+    // A system call that failed on our side (disk full, permissions) is ours to report.
+    if (syscall !== undefined) throw error;
+    // Anything else came from reading the body: a cut-off or malformed form, a part the
+    // parser refuses (its limits, a prototype name), a client gone mid-upload.
+    throw unreadable();
   }
   if (!file) throw new AppError(422, 'file_required', 'Choose a file to upload.', 'file');
   return { file, fileName, fields };

@@ -107,7 +107,7 @@ const tokenEndpoint: FastifyPluginAsyncTypebox<{ integrations: IntegrationServic
     {
       config: {
         auth: 'public',
-        rateLimit: { max: TOKEN_RATE_LIMIT, timeWindow: '1 minute' },
+        rateLimit: { max: TOKEN_RATE_LIMIT, timeWindow: '1 minute', shared: true },
       },
       schema: {
         tags: ['Integrations'],

@@ -7,6 +7,7 @@ import type { StaffActor } from '../auth/actor.js';
 import { insertAuditEvents } from '../audit/audit.repository.js';
 import { audit, type AuditInput } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
+import { tellRoleMembers } from '../roles/role.service.js';
 import {
   ALL_SCOPES,
   clientIdFor,
@@ -195,11 +196,19 @@ export function createIntegrationService(ctx: ServiceContext) {
               createdByUserId: actor.userId,
               createdAt: now,
             });
+            // The internal-notes scope reads every role's notes: every role's members are
+            // told, and System Activity marks the row as privileged (issue 17).
+            const notified = scopes.includes('system/Communication.read-internal')
+              ? await tellRoleMembers(tx, actor, now, {
+                  roleIds: null,
+                  detail: `${actor.name} gave the integration ${name} access to internal notes`,
+                })
+              : undefined;
             await audit(tx, actor, now, {
               action: 'integration.created',
               subjectType: 'integration',
               subjectId: id,
-              details: { clientId, name, scopes },
+              details: { clientId, name, scopes, ...(notified === undefined ? {} : { notified }) },
             });
           });
         } catch (error) {

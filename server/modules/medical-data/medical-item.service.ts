@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PortalMedicalItem, StaffMedicalItem } from '../../../common/contract/medical-data.js';
+import { hasVisibleText } from '../../../common/visible-text.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
@@ -51,14 +52,14 @@ export function createMedicalItemService(ctx: ServiceContext) {
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
       const title = input.title.trim();
-      if (!title) throw invalid('validation_failed', 'title is required.', 'title');
+      if (!hasVisibleText(title)) throw invalid('validation_failed', 'title is required.', 'title');
       if (parseDateQuery(input.date) !== input.date)
         throw invalid(
           'validation_failed',
           'date must be a real date, written as YYYY-MM-DD.',
           'date',
         );
-      const text = input.text?.trim() ? input.text : undefined;
+      const text = input.text && hasVisibleText(input.text) ? input.text : undefined;
       if (!text && !input.documentId)
         throw invalid(
           'content_required',
@@ -116,14 +117,19 @@ export function createMedicalItemService(ctx: ServiceContext) {
       return presentForStaff(row!);
     },
 
+    /** The patient's results and letters as staff see them (the read is audited, rule 6). */
     async listForStaff(actor: StaffActor, patientId: string) {
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
-      return {
-        medicalData: (await listMedicalItems(db, actor.chamberId, patientId, false)).map((r) =>
-          presentForStaff(r),
-        ),
-      };
+      const items = await listMedicalItems(db, actor.chamberId, patientId, false);
+      await audit(db, actor, clock(), {
+        action: 'medical_item.list_viewed',
+        patientId,
+        subjectType: 'patient',
+        subjectId: patientId,
+        details: { count: items.length },
+      });
+      return { medicalData: items.map((r) => presentForStaff(r)) };
     },
 
     /** The portal's Medical Data: what was shared with the patient. */

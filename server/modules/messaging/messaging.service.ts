@@ -19,6 +19,7 @@ import {
   PAGE_SIZE,
   textLength,
 } from '../../../common/limits.js';
+import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../../common/visible-text.js';
 import type { Db } from '../../db/connect.js';
 import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
@@ -66,9 +67,12 @@ import {
 } from './messaging.repository.js';
 import { readerOf } from './visibility.policy.js';
 
-/** Message text rule: 1 to 5,000 characters and not only whitespace; kept exactly as typed. */
+/**
+ * Message text rule: 1 to 5,000 characters with at least one a person can see (not only
+ * whitespace, zero-width or other invisible characters); kept exactly as typed.
+ */
 export function checkText(text: string): string {
-  if (text.trim().length === 0) throw invalid('text_empty', 'Please write a message.', 'text');
+  if (!hasVisibleText(text)) throw invalid('text_empty', TEXT_EMPTY_MESSAGE, 'text');
   if (textLength(text) > MESSAGE_MAX_LENGTH) {
     throw invalid(
       'text_too_long',
@@ -84,10 +88,13 @@ export function checkText(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
-/** A conversation's subject: trimmed, empty for none, at most 120 characters (rule 9). */
+/**
+ * A conversation's subject: trimmed, none when nothing of it shows (empty, blank or only
+ * invisible characters), at most 120 characters (rule 9).
+ */
 export function checkSubject(subject: string | undefined): string | null {
   const trimmed = subject?.replace(/\s+/g, ' ').trim() ?? '';
-  if (trimmed === '') return null;
+  if (!hasVisibleText(trimmed)) return null;
   if (textLength(trimmed) > SUBJECT_MAX_LENGTH) {
     throw invalid(
       'subject_too_long',

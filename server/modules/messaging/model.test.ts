@@ -133,14 +133,20 @@ interface MConversation {
   replyBy: Date | null;
 }
 
-/** One Start Page item: one unread item per user and conversation, counting its new messages. */
+/**
+ * One Start Page item: one unread item per user and conversation, counting its new messages;
+ * or an access change (issue 17: "Admin User added Rita Reception to Nurses"), of no
+ * conversation (`conv` and `message` -1).
+ */
 interface MNotification {
   user: StaffKey;
   conv: number;
   /** The newest message it tells of. */
   message: number;
   count: number;
-  kind: 'patient_message' | 'staff_message';
+  kind: 'patient_message' | 'staff_message' | 'access_change';
+  /** An access change's sentence. */
+  detail?: string;
   read: boolean;
   /** The list's order: the item moves to the top whenever a message joins it. */
   order: number;
@@ -337,6 +343,38 @@ function readNotificationsOf(m: Model, user: StaffKey, conv: number) {
 const notificationsOf = (m: Model, user: StaffKey) =>
   m.notifications.filter((n) => n.user === user).sort((a, b) => b.order - a.order);
 
+/** A user's notifications of conversations (those one can reply from), newest first. */
+const conversationNotificationsOf = (m: Model, user: StaffKey) =>
+  notificationsOf(m, user).filter((n) => n.kind !== 'access_change');
+
+/**
+ * The admin made `s` a member of these roles (issue 17): each role's other Active members are
+ * told, one item each, the roles in name order as the server goes through them.
+ */
+function tellMembersAdded(m: Model, s: StaffKey, added: RoleKey[]) {
+  for (const role of [...added].sort(byName)) {
+    const detail =
+      s === 'admin'
+        ? `${NAMES.admin} joined ${ROLE_NAMES[role]}`
+        : `${NAMES.admin} added ${NAMES[s]} to ${ROLE_NAMES[role]}`;
+    for (const user of STAFF) {
+      if (user === 'admin' || user === s || !m.active[user] || !m.members[user].has(role)) continue;
+      met('access change told');
+      m.notificationOrder += 1;
+      m.notifications.push({
+        user,
+        conv: -1,
+        message: -1,
+        count: 1,
+        kind: 'access_change',
+        detail,
+        read: false,
+        order: m.notificationOrder,
+      });
+    }
+  }
+}
+
 /** A readable picture of the model, added to every failed expectation. */
 function describeModel(m: Model): string {
   const roles = (rs: Iterable<RoleKey>) =>
@@ -368,7 +406,11 @@ function describeModel(m: Model): string {
     if (ns.length > 0)
       lines.push(
         `notifications of ${s}, newest first: ${ns
-          .map((n) => `c${n.conv} up to m${n.message} (${n.count}${n.read ? ', read' : ''})`)
+          .map((n) =>
+            n.kind === 'access_change'
+              ? `"${n.detail}"${n.read ? ' (read)' : ''}`
+              : `c${n.conv} up to m${n.message} (${n.count}${n.read ? ', read' : ''})`,
+          )
           .join(', ')}`,
       );
   }
@@ -722,6 +764,18 @@ function expectedNotifications(m: Model, r: Real, s: StaffKey) {
   return {
     unreadCount: mine.filter((n) => !n.read).length,
     notifications: mine.map((n) => {
+      if (n.kind === 'access_change')
+        return {
+          kind: n.kind,
+          title: n.detail,
+          patient: null,
+          conversationId: null,
+          messageId: null,
+          count: 1,
+          preview: null,
+          answeredBy: null,
+          read: n.read,
+        };
       const msg = m.messages[n.message]!;
       const c = m.convs[n.conv]!;
       // "Answered by": a colleague replied to the patient after the newest message it tells of.
@@ -1091,9 +1145,10 @@ const actorArb = fc.record({
   j: fc.nat({ max: 11 }),
   anywhere: fc.oneof({ arbitrary: fc.constant(false), weight: 2 }, fc.constant(true)),
 });
-const hasNotification = (s: StaffKey) => (m: Readonly<Model>) => notificationsOf(m, s).length > 0;
+const hasNotification = (s: StaffKey) => (m: Readonly<Model>) =>
+  conversationNotificationsOf(m, s).length > 0;
 const pickNotification = (m: Readonly<Model>, s: StaffKey, j: number) => {
-  const mine = notificationsOf(m, s);
+  const mine = conversationNotificationsOf(m, s);
   return mine[j % mine.length]!;
 };
 
@@ -1733,8 +1788,12 @@ const arbitraries = {
             return;
           }
           same(res.status, 200, 'member change', m);
-          if (add) m.members[s].add(role);
-          else {
+          if (add) {
+            if (!m.members[s].has(role)) {
+              m.members[s].add(role);
+              tellMembersAdded(m, s, [role]);
+            }
+          } else {
             m.members[s].delete(role);
             unassignUnseen(m, s);
           }
@@ -1761,7 +1820,9 @@ const arbitraries = {
             return;
           }
           same(res.status, 200, `set ${s}'s roles`, m);
+          const added = roles.filter((x) => !m.members[s].has(x));
           m.members[s] = new Set(roles);
+          tellMembersAdded(m, s, added);
           unassignUnseen(m, s);
         },
       ),
@@ -1872,7 +1933,7 @@ const arbitraries = {
       new Command(
         (m) =>
           `${s} tries to ${reply ? 'reply from' : 'mark read'} ${owner}'s ${notificationText(pickNotification(m, owner, j))}`,
-        (m) => s !== owner && m.active[owner] && notificationsOf(m, owner).length > 0,
+        (m) => s !== owner && m.active[owner] && conversationNotificationsOf(m, owner).length > 0,
         async (m, r) => {
           const n = pickNotification(m, owner, j);
           const id = await notificationId(m, r, owner, n);

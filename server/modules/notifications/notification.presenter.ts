@@ -5,7 +5,8 @@ import type { NotificationKind } from '../../../common/contract/notifications.js
  * message, "3 new messages from Alice Archer" for several of the patient's; a colleague's
  * message is "New message from Nora Nurse", several with a colleague's among them "3 new
  * messages about Alice Archer"; an overdue conversation "Overdue: message from Alice Archer"
- * (rule 12). A conversation with a red flag says so first (rule 14).
+ * (rule 12). A conversation with a red flag says so first (rule 14). An access change is the
+ * sentence stored with it ("Ada Admin joined Nurses").
  */
 export function notificationTitle(
   kind: NotificationKind,
@@ -13,7 +14,9 @@ export function notificationTitle(
   patientName: string,
   latestAuthorName: string | null,
   redFlag = false,
+  detail: string | null = null,
 ): string {
+  if (kind === 'access_change') return detail ?? 'Access to internal notes changed';
   const title = plainTitle(kind, count, patientName, latestAuthorName);
   return redFlag ? `Red flag: ${title}` : title;
 }

@@ -38,6 +38,7 @@ export async function listNotifications(
         answeredById: answerer.id,
         answeredByName: answerer.name,
         redFlag: sql<boolean>`coalesce(${conversations.redFlag}, false)`,
+        detail: notifications.detail,
       })
       .from(notifications)
       .leftJoin(

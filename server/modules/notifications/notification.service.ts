@@ -5,6 +5,7 @@ import { notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { StaffActor } from '../auth/actor.js';
+import { audit } from '../audit/audit.service.js';
 import type { UnitOfWork } from '../messaging/idempotency.js';
 import { preview } from '../messaging/messaging.presenter.js';
 import type { MessagingService } from '../messaging/messaging.service.js';
@@ -20,7 +21,12 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
   const { db, clock } = ctx;
 
   return {
-    /** The Start Page's Notifications: "New message from <patient>", newest first, with the unread count. */
+    /**
+     * The Start Page's Notifications: "New message from <patient>", newest first, with the
+     * unread count. A page that names a patient is audited (rule 6: the previews are message
+     * text): one row naming its patients; a page naming none (empty, or only access changes)
+     * holds no patient's data and is not, so an idle Start Page's polls write nothing.
+     */
     async list(
       actor: StaffActor,
       opts: { unreadOnly: boolean; cursor?: string },
@@ -32,12 +38,26 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
       });
       const page = rows.slice(0, PAGE_SIZE);
       const last = page[page.length - 1];
+      const unreadCount = await countUnread(db, actor.chamberId, actor.userId);
+      const patientIds = [...new Set(page.flatMap((n) => (n.patientId ? [n.patientId] : [])))];
+      if (patientIds.length > 0)
+        await audit(db, actor, clock(), {
+          action: 'notification.list_viewed',
+          details: { count: page.length, unreadOnly: opts.unreadOnly, patientIds },
+        });
       return {
-        unreadCount: await countUnread(db, actor.chamberId, actor.userId),
+        unreadCount,
         notifications: page.map((n) => ({
           id: n.id,
           kind: n.kind,
-          title: notificationTitle(n.kind, n.count, n.patientName ?? '', n.authorName, n.redFlag),
+          title: notificationTitle(
+            n.kind,
+            n.count,
+            n.patientName ?? '',
+            n.authorName,
+            n.redFlag,
+            n.detail,
+          ),
           patient: n.patientId ? { id: n.patientId, name: n.patientName ?? '' } : null,
           conversationId: n.conversationId,
           messageId: n.messageId,

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
+import { uuidArrayParam } from '../../db/arrays.js';
 import { roleMembers, roles, users } from '../../db/schema.js';
 
 /** The chamber's roles (not deleted), with the number of Active members of each. */
@@ -88,14 +89,56 @@ export async function listMembers(db: Db, chamberId: string, roleId: string) {
     .orderBy(asc(users.name));
 }
 
-/** Whether the user is one of the chamber's staff (active or not), before making them a member. */
-export async function isUserOfChamber(db: Db, chamberId: string, userId: string) {
+/** The user if they are one of the chamber's staff (active or not), before making them a member. */
+export async function findUserOfChamber(db: Db, chamberId: string, userId: string) {
   const rows = await db
-    .select({ id: users.id })
+    .select({ id: users.id, name: users.name })
     .from(users)
     .where(and(eq(users.chamberId, chamberId), eq(users.id, userId)))
     .limit(1);
-  return rows.length > 0;
+  return rows[0];
+}
+
+/** The live roles among these ids, with their names. */
+export async function findLiveRoles(db: Db, chamberId: string, roleIds: string[]) {
+  if (roleIds.length === 0) return [];
+  return db
+    .select({ id: roles.id, name: roles.name })
+    .from(roles)
+    .where(and(eq(roles.chamberId, chamberId), inArray(roles.id, roleIds), isNull(roles.deletedAt)))
+    .orderBy(asc(roles.name));
+}
+
+/**
+ * Tells the Active members of some roles (of every live role when `roleIds` is null) that an
+ * admin act opened those roles' internal notes to someone new: one `access_change`
+ * notification each, holding the sentence; nobody in `exceptUserIds` (the admin who acted, the
+ * new member). Answers how many users were told.
+ */
+export async function insertAccessChangeNotifications(
+  db: Db,
+  n: {
+    chamberId: string;
+    roleIds: string[] | null;
+    exceptUserIds: string[];
+    detail: string;
+    now: Date;
+  },
+): Promise<number> {
+  const now = sql`${n.now.toISOString()}::timestamptz`;
+  const inRoles =
+    n.roleIds === null ? sql`true` : sql`rm.role_id = any(${uuidArrayParam(n.roleIds)})`;
+  const told = await db.execute<{ user_id: string }>(sql`
+    insert into notifications (chamber_id, id, user_id, kind, message_count, created_at, updated_at, detail)
+    select ${n.chamberId}::uuid, gen_random_uuid(), x.user_id, 'access_change', 1, ${now}, ${now}, ${n.detail}
+      from (select distinct rm.user_id
+              from role_members rm
+              join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null
+              join users u on u.chamber_id = rm.chamber_id and u.id = rm.user_id and u.active
+             where rm.chamber_id = ${n.chamberId}::uuid and ${inRoles}
+               and rm.user_id <> all(${uuidArrayParam(n.exceptUserIds)})) x
+    returning user_id`);
+  return told.rows.length;
 }
 
 export async function addMember(

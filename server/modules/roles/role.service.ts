@@ -4,14 +4,16 @@ import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, type AuditInput } from '../audit/audit.service.js';
 import {
   addMember,
   countLiveRoles,
+  findLiveRoles,
   findRole,
   findRoleByName,
+  findUserOfChamber,
+  insertAccessChangeNotifications,
   insertRole,
-  isUserOfChamber,
   listMembers,
   listRoles,
   markRoleDeleted,
@@ -53,6 +55,61 @@ export async function unassignAndAudit(
     subjectId: c.id,
     details: { previousAssigneeId: userId, reason },
   }));
+  if (first) await audit(tx, actor, now, first, ...rest);
+}
+
+/**
+ * Tells the Active members of some roles (every live role when `roleIds` is null), in the app,
+ * that an admin act opened their internal notes to someone new (issue 17: the admin's side
+ * doors, made visible); never the admin who acted nor anyone in `exceptUserIds`. Answers how
+ * many were told. Runs inside the caller's transaction.
+ */
+export function tellRoleMembers(
+  tx: Db,
+  actor: StaffActor,
+  now: Date,
+  told: { roleIds: string[] | null; exceptUserIds?: string[]; detail: string },
+): Promise<number> {
+  return insertAccessChangeNotifications(tx, {
+    chamberId: actor.chamberId,
+    roleIds: told.roleIds,
+    exceptUserIds: [actor.userId, ...(told.exceptUserIds ?? [])],
+    detail: told.detail,
+    now,
+  });
+}
+
+/**
+ * A user was made a member of roles by an admin (Add member, New User, a user's roles
+ * changed): each role's other Active members are told ("Ada Admin joined Nurses", "Ada Admin
+ * added Sam Smith to Nurses") and each membership is audited as `role.member_added`, which
+ * System Activity marks as privileged. Runs inside the caller's transaction.
+ */
+export async function recordMembersAdded(
+  tx: Db,
+  actor: StaffActor,
+  now: Date,
+  member: { id: string; name: string },
+  roleIds: string[],
+): Promise<void> {
+  const audits: AuditInput[] = [];
+  for (const role of await findLiveRoles(tx, actor.chamberId, roleIds)) {
+    const notified = await tellRoleMembers(tx, actor, now, {
+      roleIds: [role.id],
+      exceptUserIds: [member.id],
+      detail:
+        member.id === actor.userId
+          ? `${actor.name} joined ${role.name}`
+          : `${actor.name} added ${member.name} to ${role.name}`,
+    });
+    audits.push({
+      action: 'role.member_added',
+      subjectType: 'role',
+      subjectId: role.id,
+      details: { userId: member.id, notified },
+    });
+  }
+  const [first, ...rest] = audits;
   if (first) await audit(tx, actor, now, first, ...rest);
 }
 
@@ -139,19 +196,15 @@ export function createRoleService(ctx: ServiceContext) {
       return listMembers(db, actor.chamberId, roleId);
     },
 
+    /** Adds a member; the role's other Active members are told (see `recordMembersAdded`). */
     async addMember(actor: StaffActor, roleId: string, userId: string) {
       if (!(await findRole(db, actor.chamberId, roleId))) throw roleNotFound();
-      if (!(await isUserOfChamber(db, actor.chamberId, userId))) throw notFound('That user');
+      const member = await findUserOfChamber(db, actor.chamberId, userId);
+      if (!member) throw notFound('That user');
       const now = clock();
       await db.transaction(async (tx) => {
-        if (await addMember(tx, actor.chamberId, roleId, userId)) {
-          await audit(tx, actor, now, {
-            action: 'role.member_added',
-            subjectType: 'role',
-            subjectId: roleId,
-            details: { userId },
-          });
-        }
+        if (await addMember(tx, actor.chamberId, roleId, userId))
+          await recordMembersAdded(tx, actor, now, member, [roleId]);
       });
     },
 

@@ -265,6 +265,12 @@ describe('role members', () => {
     const leaves = await createStaff(t, c, { name: 'Lena Leaves', roleIds: [nurses] });
     const asStays = await staffClient(t, c, stays.email);
     const asLeaves = await staffClient(t, c, leaves.email);
+    // Nora was told that Lena joined (issue 17: access changes are notified); read it.
+    const told = (await asStays.get('/api/v1/notifications')).body.notifications;
+    expect(told.map((n: { title: string }) => n.title)).toEqual([
+      'Admin User added Lena Leaves to Ward Nurses',
+    ]);
+    expect((await asStays.post('/api/v1/notifications/read-all')).status).toBe(200);
     const band = await createBand(t, c, { messaging: true });
     const p = await createPatient(t, c, { bandId: band, given: 'Role', family: 'Patient' });
     const asPatient = await patientClient(t, c, p.email);
@@ -300,7 +306,7 @@ describe('role members', () => {
     expect(second.status).toBe(201);
     // One conversation, one notification item counting its two new messages.
     expect(await unread(asStays)).toBe(1);
-    const items = (await asStays.get('/api/v1/notifications')).body.notifications;
+    const items = (await asStays.get('/api/v1/notifications?unread=true')).body.notifications;
     expect(items.map((n: { count: number }) => n.count)).toEqual([2]);
     const staffNote = await asStays.post(`/api/v1/conversations/${conversationId}/messages`, {
       text: 'Internal note for the nurses',

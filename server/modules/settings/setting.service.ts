@@ -1,4 +1,5 @@
 import { DEFAULT_RED_FLAG_PHRASES } from '../../../common/red-flags.js';
+import { hasVisibleText } from '../../../common/visible-text.js';
 import type { OfficeDay } from '../../../common/contract/settings.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -173,8 +174,11 @@ export function createSettingService(ctx: ServiceContext) {
       if (changes.officeHours) changes.officeHours = checkOfficeHours(changes.officeHours);
       if (changes.clinicHolidays) changes.clinicHolidays = checkHolidays(changes.clinicHolidays);
       if (changes.redFlagPhrases) changes.redFlagPhrases = checkPhrases(changes.redFlagPhrases);
+      // A message of only invisible characters is no message: no automatic reply is sent.
       if (changes.outOfHoursMessage !== undefined)
-        changes.outOfHoursMessage = changes.outOfHoursMessage.trim();
+        changes.outOfHoursMessage = hasVisibleText(changes.outOfHoursMessage)
+          ? changes.outOfHoursMessage.trim()
+          : '';
       if (changes.emergencyAdvice !== undefined)
         changes.emergencyAdvice = changes.emergencyAdvice.trim();
       if (changes.clinicPhone !== undefined) changes.clinicPhone = changes.clinicPhone.trim();

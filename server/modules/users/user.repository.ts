@@ -48,19 +48,21 @@ export async function listUsers(db: Db, chamberId: string) {
     .orderBy(asc(users.name));
 }
 
-/** Replaces the user's role memberships with exactly these roles. */
+/** Replaces the user's role memberships with exactly these roles; answers the roles added. */
 export async function setUserRoles(
   db: Db,
   chamberId: string,
   userId: string,
   roleIds: string[],
-): Promise<void> {
-  await db
+): Promise<{ added: string[] }> {
+  const had = await db
     .delete(roleMembers)
-    .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.userId, userId)));
-  if (roleIds.length > 0) {
-    await db
-      .insert(roleMembers)
-      .values([...new Set(roleIds)].map((roleId) => ({ chamberId, roleId, userId })));
+    .where(and(eq(roleMembers.chamberId, chamberId), eq(roleMembers.userId, userId)))
+    .returning({ roleId: roleMembers.roleId });
+  const wanted = [...new Set(roleIds)];
+  if (wanted.length > 0) {
+    await db.insert(roleMembers).values(wanted.map((roleId) => ({ chamberId, roleId, userId })));
   }
+  const before = new Set(had.map((r) => r.roleId));
+  return { added: wanted.filter((id) => !before.has(id)) };
 }

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { assertAcceptablePassword, hashPassword } from '../../lib/passwords.js';
+import { assertAcceptablePassword, hashPassword, passwordUserInputs } from '../../lib/passwords.js';
 import type { StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
 import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
-import { assertRolesOfChamber, unassignAndAudit } from '../roles/role.service.js';
+import { findChamber } from '../chambers/chamber.repository.js';
+import {
+  assertRolesOfChamber,
+  recordMembersAdded,
+  unassignAndAudit,
+} from '../roles/role.service.js';
 import { findUser, insertUser, listUsers, setUserRoles, updateUser } from './user.repository.js';
 
 export interface NewUserInput {
@@ -48,7 +53,13 @@ export function createUserService(ctx: ServiceContext) {
       }
       const roleIds = input.roleIds ?? [];
       await assertRolesOfChamber(ctx, actor.chamberId, roleIds);
-      if (input.password !== undefined) assertAcceptablePassword(input.password);
+      if (input.password !== undefined) {
+        const chamber = await findChamber(db, actor.chamberId);
+        await assertAcceptablePassword(
+          input.password,
+          passwordUserInputs(email, input.name, chamber?.name, chamber?.key),
+        );
+      }
       const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
       const id = randomUUID();
       const now = clock();
@@ -65,7 +76,7 @@ export function createUserService(ctx: ServiceContext) {
           createdAt: now,
           updatedAt: now,
         });
-        await setUserRoles(tx, actor.chamberId, id, roleIds);
+        const { added } = await setUserRoles(tx, actor.chamberId, id, roleIds);
         if (!passwordHash) {
           await createAccountLink(tx, {
             chamberId: actor.chamberId,
@@ -80,6 +91,8 @@ export function createUserService(ctx: ServiceContext) {
           subjectId: id,
           details: { isAdmin: input.isAdmin ?? false, roleIds },
         });
+        // Each role's members are told of their new colleague (issue 17).
+        await recordMembersAdded(tx, actor, now, { id, name: input.name.trim() }, added);
       });
       if (!passwordHash) ctx.signals.jobsEnqueued();
       return present(actor.chamberId, id);
@@ -106,7 +119,9 @@ export function createUserService(ctx: ServiceContext) {
           { name: changes.name?.trim(), isAdmin: changes.isAdmin, active: changes.active },
           now,
         );
-        if (changes.roleIds) await setUserRoles(tx, actor.chamberId, userId, changes.roleIds);
+        const added = changes.roleIds
+          ? (await setUserRoles(tx, actor.chamberId, userId, changes.roleIds)).added
+          : [];
         if (changes.active === false) await deleteSessionsOf(tx, actor.chamberId, { userId });
         // An assignee made Inactive, or who can no longer see a conversation, is unassigned.
         if (changes.active === false || changes.roleIds) {
@@ -124,6 +139,13 @@ export function createUserService(ctx: ServiceContext) {
           subjectId: userId,
           details: { ...changes, name: changes.name === undefined ? undefined : '(changed)' },
         });
+        await recordMembersAdded(
+          tx,
+          actor,
+          now,
+          { id: userId, name: changes.name?.trim() ?? user.name },
+          added,
+        );
       });
       return present(actor.chamberId, userId);
     },

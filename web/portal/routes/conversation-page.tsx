@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { Link, useOutletContext, useParams } from 'react-router';
 import { ApiError } from '../../lib/api';
 import { formatReplyBy } from '../../lib/format';
+import { Isolate } from '../../ui/isolate';
 import { ErrorState, Loading } from '../../ui/states';
 import { conversationTitle } from '../../../common/conversation-title.js';
 import { LABELS } from '../../../common/labels';
@@ -39,7 +40,7 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
       </Anchor>
       <Group gap="xs" wrap="wrap" align="center">
         <Title order={2} style={{ overflowWrap: 'anywhere' }}>
-          {conversation.data ? titleOf(conversation.data) : 'Conversation'}
+          {conversation.data ? <Isolate>{titleOf(conversation.data)}</Isolate> : 'Conversation'}
         </Title>
         {closed && (
           <Badge color="gray" variant="light">

@@ -1,6 +1,7 @@
 import { Alert, Stack, Text, Title } from '@mantine/core';
 import { Navigate, useOutletContext } from 'react-router';
 import type { PortalSession } from '../../../common/contract/auth.js';
+import { Isolate } from '../../ui/isolate';
 import { ClinicContact } from '../features/clinic/components';
 
 /** Home: the Inbox when the patient may message; otherwise, in plain words, why not and whom to ask. */
@@ -14,7 +15,9 @@ export function HomePage() {
 export function MessagingUnavailable({ session }: { session: PortalSession }) {
   return (
     <Stack>
-      <Title order={2}>Hello {session.patient.name}</Title>
+      <Title order={2}>
+        Hello <Isolate>{session.patient.name}</Isolate>
+      </Title>
       <Alert color="blue" title="Online messaging is not available" role="status">
         <Stack gap="sm">
           <Text size="sm">

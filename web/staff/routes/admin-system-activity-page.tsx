@@ -1,4 +1,14 @@
-import { Button, Card, Group, Select, SimpleGrid, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Button,
+  Card,
+  Group,
+  Select,
+  SimpleGrid,
+  Stack,
+  Switch,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { useOutletContext } from 'react-router';
@@ -32,6 +42,8 @@ const TYPES = Object.entries({
   'integration.': 'Integrations',
   'fhir.': 'FHIR requests',
   'audit.': 'System Activity',
+  'activity.': 'Activity tabs read',
+  'chamber.': 'Chamber created',
 }).map(([value, label]) => ({ value, label }));
 
 /** Start Page > Admin > System Activity: the audit log, filtered, and as CSV. */
@@ -45,6 +57,7 @@ export function AdminSystemActivityPage() {
   const [patient, setPatient] = useState<{ value: string; label: string } | null>(null);
   const [patientSearch, setPatientSearch] = useState('');
   const [hideViews, setHideViews] = useState(true);
+  const [privilegedOnly, setPrivilegedOnly] = useState(false);
   const [debouncedSearch] = useDebouncedValue(patientSearch.trim(), 250);
   const patients = usePatientSearch(patient ? '' : debouncedSearch);
   const patientOptions = [
@@ -60,6 +73,7 @@ export function AdminSystemActivityPage() {
   if (userId) params.set('userId', userId);
   if (patient) params.set('patientId', patient.value);
   if (hideViews) params.set('hideViews', 'true');
+  if (privilegedOnly) params.set('privileged', 'true');
   const query = params.toString();
   const userNames = new Map((users.data?.users ?? []).map((u) => [u.id, u.name]));
   const events = useAuditEvents(query);
@@ -129,6 +143,14 @@ export function AdminSystemActivityPage() {
             checked={hideViews}
             onChange={setHideViews}
             description="Leaves out reads (records, lists and conversations opened), so changes stand out."
+          />
+          <Switch
+            label="Privileged only"
+            // The description sits inside the label: the name stays the label alone.
+            aria-label="Privileged only"
+            description="Admin acts that open a role's internal notes: a member added to a role, an integration given internal notes."
+            checked={privilegedOnly}
+            onChange={(e) => setPrivilegedOnly(e.currentTarget.checked)}
           />
         </Group>
       </Card>

@@ -13,6 +13,7 @@ import {
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
+import { Isolate } from '../../ui/isolate';
 import { SessionFrame, type Frame } from '../../ui/session-frame';
 import { SkipLink } from '../../ui/skip-link';
 import { LABELS } from '../../../common/labels';
@@ -81,7 +82,7 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
               {count}
             </Badge>
             <Text size="sm" visibleFrom="sm">
-              {s.user.name}
+              <Isolate>{s.user.name}</Isolate>
             </Text>
             <Button
               size="compact-sm"

@@ -1,6 +1,7 @@
 import { Anchor, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useOutletContext, useParams } from 'react-router';
+import { Isolate } from '../../ui/isolate';
 import { QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { FeedSection } from '../features/feed/feed-section';
@@ -28,7 +29,7 @@ export function PatientRecordPage() {
             {LABELS.patientRecord}
           </Text>
           <Title order={2} mt={-12}>
-            {p.name}
+            <Isolate>{p.name}</Isolate>
           </Title>
           <PatientDetails patient={p} />
           <Tabs value={tab} onChange={setTab} keepMounted={false}>

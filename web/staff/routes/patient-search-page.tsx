@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { formatDate } from '../../lib/format';
 import { CardList } from '../../ui/card-list';
+import { Isolate, WithNames } from '../../ui/isolate';
 import { Empty, QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { usePatientSearch } from '../features/patients/api';
@@ -45,14 +46,17 @@ export function PatientSearchPage() {
                 >
                   <Group justify="space-between" wrap="wrap" gap="xs">
                     <Text fw={600}>
-                      {p.familyName}, {p.givenName}
+                      <Isolate>{p.familyName}</Isolate>, <Isolate>{p.givenName}</Isolate>
                     </Text>
                     <Text size="sm" c="dimmed">
                       Born {formatDate(p.dateOfBirth)}
                     </Text>
                   </Group>
                   <Text size="sm" c="dimmed">
-                    {[p.email, p.chargeBandName].filter(Boolean).join(' · ')}
+                    <WithNames
+                      text={[p.email, p.chargeBandName].filter(Boolean).join(' · ')}
+                      names={[p.email, p.chargeBandName]}
+                    />
                   </Text>
                 </Card>
               )}

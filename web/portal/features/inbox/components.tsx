@@ -2,6 +2,7 @@ import { Alert, Badge, Box, Group, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { ApiError } from '../../../lib/api';
 import type { ConversationListItem } from '../../../ui/conversation-list';
+import { Isolate } from '../../../ui/isolate';
 import { MessageCard } from '../../../ui/message-card';
 import { MessageForm } from '../../../ui/message-form';
 import type { InboxLine, PatientMessage } from '../../../../common/contract/messaging.js';
@@ -42,9 +43,14 @@ export function MessageBubble({
         }
         author={
           <Text size="xs" fw={600}>
-            {mine ? 'You' : message.author.name}
+            {mine ? 'You' : <Isolate>{message.author.name}</Isolate>}
             {automatic ? ' · Automatic message' : ''}
-            {!mine && !automatic && message.author.role ? ` · ${message.author.role}` : ''}
+            {!mine && !automatic && message.author.role && (
+              <>
+                {' · '}
+                <Isolate>{message.author.role}</Isolate>
+              </>
+            )}
           </Text>
         }
         createdAt={message.createdAt}
@@ -133,11 +139,21 @@ export function inboxItem(c: InboxLine): ConversationListItem {
     id: c.id,
     href: `/inbox/${c.id}`,
     author:
-      author.kind === 'patient'
-        ? 'You'
-        : author.kind === 'clinic'
-          ? `${author.name} · Automatic message`
-          : `${author.name}${author.role ? ` · ${author.role}` : ''}`,
+      author.kind === 'patient' ? (
+        'You'
+      ) : (
+        <>
+          <Isolate>{author.name}</Isolate>
+          {author.kind === 'clinic' ? (
+            ' · Automatic message'
+          ) : author.role ? (
+            <>
+              {' · '}
+              <Isolate>{author.role}</Isolate>
+            </>
+          ) : null}
+        </>
+      ),
     preview: c.lastMessage.preview,
     at: c.lastMessage.createdAt,
     unread: c.unreadCount > 0,

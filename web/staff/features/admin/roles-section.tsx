@@ -1,6 +1,7 @@
 import { Badge, Button, Card, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { FormAlert } from '../../../ui/form-alert';
+import { Isolate, WithNames } from '../../../ui/isolate';
 import { NameForm } from '../../../ui/name-form';
 import { QueryState } from '../../../ui/states';
 import type { User } from '../../../../common/contract/users.js';
@@ -33,7 +34,7 @@ export function RolesSection({ users }: { users: User[] }) {
                   <Group justify="space-between" wrap="nowrap" align="flex-start">
                     <div style={{ minWidth: 0, flex: 1 }}>
                       <Text fw={600} size="sm">
-                        {r.name}{' '}
+                        <Isolate>{r.name}</Isolate>{' '}
                         {r.isBuiltIn && (
                           <Badge size="xs" variant="light">
                             built-in
@@ -41,9 +42,19 @@ export function RolesSection({ users }: { users: User[] }) {
                         )}
                       </Text>
                       <Text size="xs" c="dimmed">
-                        {members.length
-                          ? `Members: ${members.map((m) => `${m.name}${m.active ? '' : ' (Inactive)'}`).join(', ')}`
-                          : 'No members'}
+                        {members.length ? (
+                          <>
+                            Members:{' '}
+                            <WithNames
+                              text={members
+                                .map((m) => `${m.name}${m.active ? '' : ' (Inactive)'}`)
+                                .join(', ')}
+                              names={members.map((m) => m.name)}
+                            />
+                          </>
+                        ) : (
+                          'No members'
+                        )}
                       </Text>
                     </div>
                     {!r.isBuiltIn && (

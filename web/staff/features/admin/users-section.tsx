@@ -1,6 +1,7 @@
 import { Badge, Box, Button, Card, Group, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { CardList } from '../../../ui/card-list';
+import { Isolate } from '../../../ui/isolate';
 import { ScrollTable } from '../../../ui/scroll-table';
 import { QueryState } from '../../../ui/states';
 import type { User, UserList } from '../../../../common/contract/users.js';
@@ -53,7 +54,7 @@ export function UsersSection({
                     {list.map((u) => (
                       <Table.Tr key={u.id}>
                         <Table.Td>
-                          {u.name} <UserBadges user={u} />
+                          <Isolate>{u.name}</Isolate> <UserBadges user={u} />
                         </Table.Td>
                         <Table.Td>{u.email}</Table.Td>
                         <Table.Td>{rolesOf(u)}</Table.Td>
@@ -76,7 +77,7 @@ export function UsersSection({
                   <Group justify="space-between" wrap="nowrap" align="flex-start">
                     <div style={{ minWidth: 0, flex: 1 }}>
                       <Text size="sm" fw={600}>
-                        {u.name} <UserBadges user={u} />
+                        <Isolate>{u.name}</Isolate> <UserBadges user={u} />
                       </Text>
                       <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
                         {u.email}

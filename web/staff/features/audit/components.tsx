@@ -1,4 +1,4 @@
-import { Anchor, Box, Button, Card, Group, Switch, Table, Text } from '@mantine/core';
+import { Anchor, Badge, Box, Button, Card, Group, Switch, Table, Text } from '@mantine/core';
 import { Fragment, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime } from '../../../lib/format';
@@ -71,6 +71,8 @@ const ACTIONS: Record<string, string> = {
   'topic.deleted': 'Message topic deleted',
   'audit.viewed': 'System Activity viewed',
   'audit.exported': 'System Activity exported',
+  'activity.viewed': 'Activity viewed',
+  'chamber.created': 'Chamber created (npm run chamber)',
   'integration.created': 'Integration client added',
   'integration.revoked': 'Integration client revoked',
   'integration.token_issued': 'Integration token issued',
@@ -172,9 +174,40 @@ export function describeSubject(
     case 'user':
       // A sign-in or password change of the actor themself: the Who column says it.
       return s.id === e.actor.userId ? null : { text: `User${quoted}` };
+    case 'role': {
+      // A member added or removed: who, in words ("joined it" when the admin added themself).
+      const memberId = typeof details?.userId === 'string' ? details.userId : undefined;
+      if (!memberId || !e.action.startsWith('role.member_')) return { text: `Role${quoted}` };
+      const added = e.action === 'role.member_added';
+      if (memberId === e.actor.userId)
+        return { text: `Role${quoted}: ${added ? 'joined it' : 'left it'}` };
+      const member = users?.get(memberId) ?? 'a user';
+      return { text: `Role${quoted}: ${member} ${added ? 'added' : 'removed'}` };
+    }
+    case 'integration':
+      return {
+        text: `Integration client${quoted}${e.privileged ? ': can read internal notes' : ''}`,
+      };
     default:
       return { text: `${SUBJECT_KINDS[s.type] ?? s.type}${quoted}` };
   }
+}
+
+/**
+ * Marks an admin act that opens a role's internal notes to someone new (joining a role,
+ * adding a member, an integration with internal notes): allowed, but made to stand out.
+ */
+function PrivilegedBadge() {
+  return (
+    <Badge
+      color="orange"
+      variant="light"
+      size="sm"
+      title="Opens a role's internal notes to someone new"
+    >
+      Privileged
+    </Badge>
+  );
 }
 
 function PatientLink({ event }: { event: AuditEvent }) {
@@ -301,6 +334,12 @@ export function AuditEvents(props: {
           <Text span size="xs" c="dimmed" ff="monospace">
             {e.action}
           </Text>
+          {e.privileged && (
+            <>
+              {' '}
+              <PrivilegedBadge />
+            </>
+          )}
         </Table.Td>
         <Table.Td>{e.actor.label ?? e.actor.kind}</Table.Td>
         {withPatient && (
@@ -319,9 +358,12 @@ export function AuditEvents(props: {
     const view = isViewAction(e.action);
     return (
       <Card withBorder padding="xs" key={e.id}>
-        <Text size="sm" fw={view ? 400 : 600} c={view ? 'dimmed' : undefined}>
-          {describeAction(e.action)}
-        </Text>
+        <Group gap={6} wrap="nowrap" justify="space-between">
+          <Text size="sm" fw={view ? 400 : 600} c={view ? 'dimmed' : undefined}>
+            {describeAction(e.action)}
+          </Text>
+          {e.privileged && <PrivilegedBadge />}
+        </Group>
         <Text size="xs" c="dimmed">
           <time dateTime={e.at}>{formatDateTime(e.at, timeZone)}</time>
           {' · '}

@@ -17,6 +17,7 @@ import { ApiError, fieldError } from '../../../lib/api';
 import { formatDateTime } from '../../../lib/format';
 import type { ConversationListItem } from '../../../ui/conversation-list';
 import { ChevronIcon, EyeIcon, LockIcon } from '../../../ui/icons';
+import { Isolate, WithNames } from '../../../ui/isolate';
 import { MessageCard } from '../../../ui/message-card';
 import { MessageForm } from '../../../ui/message-form';
 import { LABELS } from '../../../../common/labels';
@@ -64,14 +65,16 @@ export function StaffMessageCard({
       author={
         <Group gap={6}>
           <Text size="sm" fw={600}>
-            {message.author.name}
+            <Isolate>{message.author.name}</Isolate>
           </Text>
           <Text size="xs" c="dimmed">
-            {patient
-              ? 'Patient'
-              : automatic
-                ? 'Automatic message'
-                : (message.author.role ?? 'Staff')}
+            {patient ? (
+              'Patient'
+            ) : automatic ? (
+              'Automatic message'
+            ) : (
+              <Isolate>{message.author.role ?? 'Staff'}</Isolate>
+            )}
           </Text>
           {message.redFlag && (
             <Badge size="xs" color="red" data-testid="message-red-flag">
@@ -101,13 +104,15 @@ export function StaffMessageCard({
         <Group gap={6} mt={6} wrap="nowrap" c="var(--mantine-color-yellow-light-color)">
           <LockIcon />
           <Text size="xs" fw={600}>
-            Internal note: only {noteRoles}
+            Internal note: only{' '}
+            <WithNames text={noteRoles} names={message.roles.map((r) => r.name)} />
           </Text>
         </Group>
       ) : (
         <Text size="xs" c="dimmed" mt={6}>
           {automatic && 'Sent automatically because the clinic was closed. '}
-          Shared with: {sharedWithText(message)}
+          Shared with:{' '}
+          <WithNames text={sharedWithText(message)} names={message.roles.map((r) => r.name)} />
         </Text>
       )}
       {seenByPatientAt && (
@@ -197,7 +202,7 @@ function AudienceControl(props: {
               label: { whiteSpace: 'normal', textAlign: 'left', flex: 1 },
             }}
           >
-            {sentence}
+            <WithNames text={sentence} names={[props.patientName, ...roleNames]} />
           </Button>
         </Popover.Target>
         {/* Named by its title: Mantine would name it by the button that opens it. */}
@@ -250,7 +255,7 @@ function AudienceControl(props: {
               fw={600}
               c={kind === 'note' ? 'var(--mantine-color-yellow-light-color)' : undefined}
             >
-              {sentence}
+              <WithNames text={sentence} names={[props.patientName, ...roleNames]} />
             </Text>
             <Group justify="flex-end">
               <Button size="compact-sm" variant="default" onClick={() => setOpened(false)}>
@@ -266,7 +271,9 @@ function AudienceControl(props: {
         </Text>
       )}
       {/* Changes of audience are read out as they happen. */}
-      <VisuallyHidden role="status">{sentence}</VisuallyHidden>
+      <VisuallyHidden role="status">
+        <WithNames text={sentence} names={[props.patientName, ...roleNames]} />
+      </VisuallyHidden>
     </Box>
   );
 }
@@ -402,7 +409,7 @@ export function feedItem(patientId: string, c: FeedLine): ConversationListItem {
     ),
     c.assignee && (
       <Text key="assignee" size="xs" c="dimmed">
-        Assigned to {c.assignee.name}
+        Assigned to <Isolate>{c.assignee.name}</Isolate>
       </Text>
     ),
   ].filter(Boolean);

@@ -2,6 +2,7 @@ import { Alert, Button, Group, Modal, Select, Stack, Text } from '@mantine/core'
 import { useState } from 'react';
 import { ApiError, fieldError, formError } from '../../../lib/api';
 import { FormAlert } from '../../../ui/form-alert';
+import { Isolate, isolatePlain } from '../../../ui/isolate';
 import { LABELS } from '../../../../common/labels';
 import type { StaffSession } from '../../../../common/contract/auth.js';
 import type {
@@ -136,9 +137,10 @@ export function AssignDialog({
             if (!choice) return;
             const to = choice === NOBODY ? null : choice;
             const name = to === session.user.id ? 'you' : others.find((u) => u.id === to)?.name;
+            const patient = isolatePlain(state.patient.name);
             const done = to
-              ? `Assigned to ${name}: ${state.patient.name}.`
-              : `Unassigned: ${state.patient.name}.`;
+              ? `Assigned to ${name === 'you' ? name : isolatePlain(name ?? '')}: ${patient}.`
+              : `Unassigned: ${patient}.`;
             void actions.assign(state, to, done).then((outcome) => {
               // A colleague took it meanwhile: the notice behind the dialog says who.
               if (outcome.done || conversationChanged(outcome.error)) close();
@@ -151,13 +153,28 @@ export function AssignDialog({
             <FormAlert error={users.error} title="The people who can be chosen did not load" />
             <div>
               <Text size="sm" fw={600}>
-                {state.patient.name}
-                {about ? ` · ${about}` : ''}
+                <Isolate>{state.patient.name}</Isolate>
+                {about && (
+                  <>
+                    {' · '}
+                    <Isolate>{about}</Isolate>
+                  </>
+                )}
               </Text>
               <Text size="sm" c="dimmed">
-                {state.assignee
-                  ? `Assigned to ${state.assignee.id === session.user.id ? 'you' : state.assignee.name} now.`
-                  : 'Unassigned now.'}
+                {state.assignee ? (
+                  <>
+                    Assigned to{' '}
+                    {state.assignee.id === session.user.id ? (
+                      'you'
+                    ) : (
+                      <Isolate>{state.assignee.name}</Isolate>
+                    )}{' '}
+                    now.
+                  </>
+                ) : (
+                  'Unassigned now.'
+                )}
               </Text>
             </div>
             <Select
@@ -243,7 +260,10 @@ export function ConversationActionButtons({
           variant="default"
           color="red"
           onClick={() =>
-            void actions.clearRedFlag(state, `Red flag cleared: ${state.patient.name}.`)
+            void actions.clearRedFlag(
+              state,
+              `Red flag cleared: ${isolatePlain(state.patient.name)}.`,
+            )
           }
         >
           {LABELS.clearRedFlag}

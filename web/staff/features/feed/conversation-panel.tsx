@@ -2,6 +2,7 @@ import { Anchor, Badge, Box, Group, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime } from '../../../lib/format';
+import { Isolate, WithNames } from '../../../ui/isolate';
 import { ErrorState, Loading } from '../../../ui/states';
 import { conversationTitle } from '../../../../common/conversation-title.js';
 import { LABELS } from '../../../../common/labels';
@@ -70,7 +71,13 @@ export function ConversationStateBadges({
         </Text>
       )}
       <Text size="xs" c="dimmed" data-testid="conversation-assignee">
-        {state.assignee ? `Assigned to ${state.assignee.name}` : LABELS.viewUnassigned}
+        {state.assignee ? (
+          <>
+            Assigned to <Isolate>{state.assignee.name}</Isolate>
+          </>
+        ) : (
+          LABELS.viewUnassigned
+        )}
       </Text>
     </Group>
   );
@@ -165,7 +172,7 @@ export function ConversationPanel({
       {above}
       <Stack gap={4} style={{ flexShrink: 0 }}>
         <Title order={3} size="h4" ref={heading} tabIndex={-1} lineClamp={2}>
-          {titleOf(c)}
+          <Isolate>{titleOf(c)}</Isolate>
         </Title>
         <Text size="sm" c="dimmed">
           With{' '}
@@ -175,13 +182,23 @@ export function ConversationPanel({
               to={`/patients/${state.patient.id}/conversations/${id}`}
               underline="always"
             >
-              {state.patient.name}
+              <Isolate>{state.patient.name}</Isolate>
             </Anchor>
           ) : (
-            state.patient.name
+            <Isolate>{state.patient.name}</Isolate>
           )}
-          {state.subject && state.topic ? ` · ${state.topic.name}` : ''}
-          {state.answeredBy ? ` · Answered by ${state.answeredBy.name}` : ''}
+          {state.subject && state.topic && (
+            <>
+              {' · '}
+              <Isolate>{state.topic.name}</Isolate>
+            </>
+          )}
+          {state.answeredBy && (
+            <>
+              {' · Answered by '}
+              <Isolate>{state.answeredBy.name}</Isolate>
+            </>
+          )}
         </Text>
         <ConversationStateBadges state={state} timeZone={tz} />
         <ConversationActionButtons
@@ -231,9 +248,12 @@ export function ConversationPanel({
         pt={4}
       >
         <Text size="sm" c="teal.9" fs="italic" role="status" mih={fill ? undefined : 0}>
-          {colleagues.length > 0
-            ? `${colleagues.join(', ')} ${colleagues.length > 1 ? 'are' : 'is'} replying…`
-            : ''}
+          {colleagues.length > 0 && (
+            <>
+              <WithNames text={colleagues.join(', ')} names={colleagues} />
+              {colleagues.length > 1 ? ' are' : ' is'} replying…
+            </>
+          )}
         </Text>
         {!state.patientCanSee && (
           <Text size="xs" c="dimmed">

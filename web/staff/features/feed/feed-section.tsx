@@ -2,6 +2,7 @@ import { Button, Grid, Modal, Stack } from '@mantine/core';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
 import { ConversationList } from '../../../ui/conversation-list';
+import { Isolate } from '../../../ui/isolate';
 import { Empty, LoadMore, QueryState } from '../../../ui/states';
 import type { StaffSession } from '../../../../common/contract/auth.js';
 import { useFeed, useStaffSend } from './api';
@@ -61,7 +62,11 @@ export function FeedSection({
       <Modal
         opened={composing}
         onClose={() => setComposing(false)}
-        title={`New conversation with ${patient.name}`}
+        title={
+          <>
+            New conversation with <Isolate>{patient.name}</Isolate>
+          </>
+        }
         size="lg"
       >
         <ReplyForm

@@ -1,5 +1,6 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import type { EventNotification } from '../../../../common/contract/events.js';
+import { isolatePlain } from '../../../ui/isolate';
 
 /**
  * Staff alerts while the app is in a background tab: the unread count in the tab title, and,
@@ -81,7 +82,11 @@ export function showDesktopAlert(n: EventNotification, clinicName: string): void
   if (!supported() || Notification.permission !== 'granted' || !readFlag(ENABLED_KEY)) return;
   const names = readFlag(NAMES_KEY);
   try {
-    const alert = new Notification(names ? n.title : `New message in ${clinicName}`, {
+    // The names in plain text, isolated: a bidi control in one cannot turn the rest around.
+    const title = names
+      ? n.title.replace(n.patientName, isolatePlain(n.patientName))
+      : `New message in ${isolatePlain(clinicName)}`;
+    const alert = new Notification(title, {
       ...(names ? { body: clinicName } : {}),
       // One alert at a time: a newer one replaces the last.
       tag: 'staff-new-message',

@@ -2,6 +2,7 @@ import { Anchor, Badge, Button, Card, Group, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { formatDateTime } from '../../../lib/format';
+import { Isolate, WithNames } from '../../../ui/isolate';
 import type { StaffSession } from '../../../../common/contract/auth.js';
 import type { Notification } from '../../../../common/contract/notifications.js';
 import { ConversationPanel } from '../feed/conversation-panel';
@@ -12,8 +13,9 @@ import { useMarkNotificationRead } from './api';
  * from Alice Archer", "Red flag: New message from …"): its title opens the conversation and
  * says why it matters (a red flag also marks the card's edge); "Answered by <name>" once a
  * colleague replied to the patient; Reply shows the conversation's messages with the reply
- * form, the cursor in the message box; Mark read. A notification about no conversation (a kind
- * this app does not know yet) has no Reply.
+ * form, the cursor in the message box; Mark read. A notification about no conversation has no
+ * Reply: an access change ("Ada Admin joined Nurses") says who can now read the role's
+ * internal notes, and links nowhere.
  */
 export function NotificationCard({
   n,
@@ -44,11 +46,11 @@ export function NotificationCard({
         {href ? (
           // The title opens the conversation in the Patient Record.
           <Anchor component={Link} to={href} fw={n.read ? 500 : 700} size="sm">
-            {n.title}
+            <WithNames text={n.title} names={[patient?.name]} />
           </Anchor>
         ) : (
           <Text fw={n.read ? 500 : 700} size="sm">
-            {n.title}
+            <WithNames text={n.title} names={[patient?.name]} />
           </Text>
         )}
         <Text size="xs" c="dimmed" component="time" dateTime={n.createdAt}>
@@ -58,17 +60,27 @@ export function NotificationCard({
       {/* Said once: "3 new messages about Alice Archer" names the patient already. */}
       {patient && n.kind !== 'patient_message' && !n.title.endsWith(patient.name) && (
         <Text size="xs" c="dimmed">
-          About {patient.name}
+          About <Isolate>{patient.name}</Isolate>
         </Text>
+      )}
+      {n.kind === 'access_change' && (
+        <Group gap="xs" mt={4} wrap="nowrap" align="baseline">
+          <Badge color="orange" variant="light" size="sm">
+            Access change
+          </Badge>
+          <Text size="xs" c="dimmed">
+            Someone new can read internal notes of your role.
+          </Text>
+        </Group>
       )}
       {n.preview && (
         <Text size="sm" c="dimmed" lineClamp={2} mt={4}>
-          {n.preview}
+          <Isolate>{n.preview}</Isolate>
         </Text>
       )}
       {n.answeredBy && (
         <Badge color="teal" variant="light" mt={6} data-testid="answered-by">
-          Answered by {n.answeredBy.name}
+          Answered by <Isolate>{n.answeredBy.name}</Isolate>
         </Badge>
       )}
       <Group gap="xs" mt="xs">

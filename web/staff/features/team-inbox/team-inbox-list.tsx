@@ -14,15 +14,16 @@ import { useEffect, useRef, type RefObject } from 'react';
 import { Link } from 'react-router';
 import { formatShort } from '../../../lib/format';
 import { DotsIcon, LockIcon } from '../../../ui/icons';
+import { Isolate, isolatePlain } from '../../../ui/isolate';
 import { conversationTitle } from '../../../../common/conversation-title.js';
 import { LABELS } from '../../../../common/labels';
 import type { StaffSession } from '../../../../common/contract/auth.js';
 import type { TeamInboxLine } from '../../../../common/contract/messaging.js';
 import type { ConversationActions } from '../feed/conversation-actions';
 
-/** How a row is named to screen readers and in sentences: patient and title. */
+/** How a row is named to screen readers and in sentences: patient and title, each isolated. */
 export function lineName(l: TeamInboxLine): string {
-  return `${l.patient.name}: ${conversationTitle(l)}`;
+  return `${isolatePlain(l.patient.name)}: ${isolatePlain(conversationTitle(l))}`;
 }
 
 /** The row actions: one shown as a button, the rest in the row's menu. */
@@ -102,11 +103,17 @@ function TeamInboxRow(props: {
   const title = conversationTitle(l);
   const author = l.lastMessage.author;
   const unread = l.unread > 0;
-  const assignee = l.assignee
-    ? l.assignee.id === session.user.id
-      ? 'Assigned to you'
-      : `Assigned to ${l.assignee.name}`
-    : LABELS.viewUnassigned;
+  const assignee = l.assignee ? (
+    l.assignee.id === session.user.id ? (
+      'Assigned to you'
+    ) : (
+      <>
+        Assigned to <Isolate>{l.assignee.name}</Isolate>
+      </>
+    )
+  ) : (
+    LABELS.viewUnassigned
+  );
   return (
     <Card
       withBorder
@@ -137,10 +144,10 @@ function TeamInboxRow(props: {
           >
             <Group justify="space-between" wrap="nowrap" gap="xs" align="baseline">
               <Text size="sm" fw={unread ? 700 : 600} lineClamp={1}>
-                {l.patient.name}
+                <Isolate>{l.patient.name}</Isolate>
                 <Text span inherit fw={unread ? 700 : 500} c={unread ? undefined : 'dimmed'}>
                   {' · '}
-                  {title}
+                  <Isolate>{title}</Isolate>
                 </Text>
               </Text>
               <Text
@@ -161,7 +168,8 @@ function TeamInboxRow(props: {
               {l.lastMessage.internalNote && <LockIcon width={14} height={14} />}
               <Text size="sm" lineClamp={1} c="inherit">
                 {l.lastMessage.internalNote && 'Internal note · '}
-                {author.kind === 'patient' ? l.patient.name : author.name}: {l.lastMessage.preview}
+                <Isolate>{author.kind === 'patient' ? l.patient.name : author.name}</Isolate>:{' '}
+                <Isolate>{l.lastMessage.preview}</Isolate>
               </Text>
             </Group>
           </Anchor>

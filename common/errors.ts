@@ -70,6 +70,8 @@ export const ERROR_CODES = [
   'topic_name_taken', // 409: a topic of that name exists
   'subject_too_long', // 422: a subject over 120 characters
   'subject_invalid', // 422: control characters in a subject
+  'quick_reply_name_taken', // 409: a quick reply of that name exists (rule 15)
+  'variable_unknown', // 422: a quick reply's text holds something that is not a variable (rule 15)
 
   // Documents and Medical Data
   'file_required', // 422: no part named `file`

@@ -68,6 +68,13 @@ export const LABELS = {
   messageReports: 'Message Reports',
   exportCsv: 'Export CSV',
   clearRedFlag: 'Clear red flag',
+  // Part 2: quick replies (rule 15).
+  quickReplies: 'Quick Replies',
+  newQuickReply: 'New Quick Reply',
+  insertQuickReply: 'Insert quick reply',
+  quickReplyName: 'Name',
+  quickReplyText: 'Text',
+  quickReplyRoles: 'Roles that may use it (none = everyone)',
 } as const;
 
 /** Eligibility codes of SPEC rule 1, as the API answers them. */

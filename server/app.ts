@@ -42,6 +42,7 @@ import { createPortalAccountService } from './modules/portal-accounts/portal-acc
 import { roleRoutes } from './modules/roles/role.routes.js';
 import { createRoleService } from './modules/roles/role.service.js';
 import { settingRoutes } from './modules/settings/setting.routes.js';
+import { quickReplyRoutes } from './modules/quick-replies/quick-reply.routes.js';
 import { topicRoutes } from './modules/topics/topic.routes.js';
 import { createTopicService } from './modules/topics/topic.service.js';
 import { createSettingService } from './modules/settings/setting.service.js';
@@ -204,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(messagingRoutes, { messaging: services.messaging });
   await app.register(conversationRoutes, { conversations: services.conversations });
   await app.register(topicRoutes, { topics: services.topics });
+  await app.register(quickReplyRoutes, { ctx });
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(patientRoutes, {
     patients: services.patients,

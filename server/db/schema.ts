@@ -362,6 +362,34 @@ export const topics = pgTable(
   ],
 );
 
+/**
+ * Quick replies (rule 15): a named answer staff insert in the composer, its variables filled for
+ * the patient and the user; `role_ids` empty means every staff user may use it.
+ */
+export const quickReplies = pgTable(
+  'quick_replies',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    name: text('name').notNull(),
+    text: text('text').notNull(),
+    roleIds: uuid('role_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'quick_replies_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('quick_replies_name_unique').on(t.chamberId, sql`lower(${t.name})`),
+    check('quick_replies_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check('quick_replies_text_length', sql`char_length(${t.text}) between 1 and 5000`),
+  ],
+);
+
 export const conversations = pgTable(
   'conversations',
   {

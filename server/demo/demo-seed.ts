@@ -15,6 +15,7 @@ import { createMessagingService } from '../modules/messaging/messaging.service.j
 import { insertPatient } from '../modules/patients/patient.repository.js';
 import { insertPortalAccount } from '../modules/portal-accounts/portal-account.repository.js';
 import { insertRole } from '../modules/roles/role.repository.js';
+import { insertQuickReply } from '../modules/quick-replies/quick-reply.repository.js';
 import { insertTopic } from '../modules/topics/topic.repository.js';
 import { insertUser, setUserRoles } from '../modules/users/user.repository.js';
 import { updateChamberSettings } from '../modules/settings/setting.repository.js';
@@ -201,6 +202,29 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       name,
       roleId: roleIds[role]!,
       active: true,
+      now: start,
+    });
+  }
+
+  // Quick replies (SPEC Part 2, demo chamber; rule 15): one for everyone, one for the nurses.
+  for (const [name, text, roles] of [
+    [
+      'Appointment confirmed',
+      'Dear {patient.firstName}, your appointment is confirmed. If you cannot come, please call {clinic.phone}.\n\n{user.name}, {clinic.name}',
+      [],
+    ],
+    [
+      'Results normal',
+      'Dear {patient.firstName}, your recent test results are normal and no further action is needed.\n\n{user.name}, {clinic.name}',
+      ['Nurses'],
+    ],
+  ] as const) {
+    await insertQuickReply(db, {
+      chamberId,
+      id: randomUUID(),
+      name,
+      text,
+      roleIds: roles.map((r) => roleIds[r]!),
       now: start,
     });
   }

@@ -93,6 +93,11 @@ const MATRIX: Record<string, AuthRequirement> = {
   'POST /api/v1/admin/topics': 'admin',
   'PATCH /api/v1/admin/topics/:id': 'admin',
   'DELETE /api/v1/admin/topics/:id': 'admin',
+  'GET /api/v1/quick-replies': 'staff',
+  'GET /api/v1/admin/quick-replies': 'admin',
+  'POST /api/v1/admin/quick-replies': 'admin',
+  'PATCH /api/v1/admin/quick-replies/:id': 'admin',
+  'DELETE /api/v1/admin/quick-replies/:id': 'admin',
   'GET /api/v1/admin/settings': 'admin',
   'GET /api/v1/admin/reports/reply-times': 'admin',
   'GET /api/v1/admin/reports/reply-times.csv': 'admin',
@@ -151,6 +156,8 @@ const BODY: Record<string, unknown> = {
   // A change that would show (a status, an audit row, a live event) if a refusal let it through.
   'PATCH /api/v1/conversations/:id': { status: 'closed' },
   'PATCH /api/v1/admin/topics/:id': { name: 'Matrix topic', active: false },
+  'POST /api/v1/admin/quick-replies': { name: 'Matrix quick reply', text: 'Hi {user.name}' },
+  'PATCH /api/v1/admin/quick-replies/:id': { name: 'Matrix quick reply', roleIds: [] },
   'PATCH /api/v1/patients/:id': { mobile: '0123' },
   'PATCH /api/v1/admin/roles/:id': { name: 'Matrix role' },
   'PATCH /api/v1/admin/users/:id': { name: 'Matrix user' },
@@ -194,6 +201,7 @@ async function tableCounts(): Promise<Record<string, number>> {
     'medical_items',
     'sessions',
     'topics',
+    'quick_replies',
   ]) {
     out[table] = Number(
       (await t.db.execute<{ n: string }>(sql.raw(`select count(*) as n from ${table}`))).rows[0]?.n,
@@ -210,6 +218,9 @@ beforeAll(async () => {
   const role = await createRole(t, c2, 'Other role');
   const topic = await t.services.topics.create(c2.admin, { name: 'Other topic', roleId: role });
   const band = await createBand(t, c2, { name: 'Other band' });
+  const quickReply = await (
+    await staffClient(t, c2, c2.admin.email)
+  ).post('/api/v1/admin/quick-replies', { name: 'Other reply', text: 'x', roleIds: [role] });
   const staff = await createStaff(t, c2, { name: 'Other Staff', roleIds: [c2.builtInRoleId] });
   const patient = await createPatient(t, c2, { bandId: band, given: 'Olga', family: 'Other' });
   const asPatient = await patientClient(t, c2, patient.email);
@@ -237,6 +248,7 @@ beforeAll(async () => {
       band,
       medical: item.id,
       topic: topic.id,
+      quickReply: quickReply.body.id,
     },
   };
   BODY['POST /api/v1/admin/topics'] = { name: 'Matrix topic', roleId: w.roles.nurses };
@@ -252,6 +264,7 @@ function foreignIdFor(url: string): string {
   if (url.includes('/users/:id')) return other.ids.user!;
   if (url.includes('/charge-bands/:id')) return other.ids.band!;
   if (url.includes('/topics/:id')) return other.ids.topic!;
+  if (url.includes('/quick-replies/:id')) return other.ids.quickReply!;
   return '00000000-0000-4000-8000-000000000000';
 }
 
@@ -526,6 +539,8 @@ const NOT_MESSAGE_BEARING = new Set([
   'integrations',
   // A Message Topic: a name and a role (checked below and in the cross-chamber test above).
   'topics',
+  // A quick reply: a name, a template text and roles (checked in its own tests too).
+  'quick-replies',
   'Communication',
   'Binary',
   'Patient',
@@ -1080,6 +1095,7 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
   it('the internal note’s text is in no answer of any GET route for anyone outside R, in any search', async () => {
     const QUERY: Record<string, string> = {
       'GET /api/v1/patients': `?query=${encodeURIComponent('Archer')}`,
+      'GET /api/v1/quick-replies': `?patientId=${w.alice.id}`,
       'GET /api/v1/admin/reports/reply-times': '?from=2026-01-01&to=2026-12-31&groupBy=role',
       'GET /api/v1/admin/reports/reply-times.csv': '?from=2026-01-01&to=2026-12-31&groupBy=topic',
     };

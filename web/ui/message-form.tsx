@@ -1,4 +1,5 @@
 import { Button, Group, Stack, Textarea } from '@mantine/core';
+import { useMergedRef } from '@mantine/hooks';
 import { useRef, useState, type ReactNode, type Ref } from 'react';
 import { draftOf, keepDraft } from '../lib/drafts';
 import { MESSAGE_MAX_LENGTH, textLength } from '../../common/limits.js';
@@ -54,6 +55,11 @@ export function MessageForm(props: {
   note?: boolean;
   /** Where the draft is kept while unsent, so the form built again finds it (`web/lib/drafts.ts`). */
   draftKey?: string;
+  /**
+   * Tools above the box (e.g. Insert quick reply): `insert` puts text at the cursor (replacing
+   * the selection) and `focus` gives the box the cursor back.
+   */
+  tools?: (box: { insert: (text: string) => void; focus: () => void }) => ReactNode;
 }) {
   const { draftKey } = props;
   const [text, setTextState] = useState(() => (draftKey ? draftOf(draftKey) : ''));
@@ -64,6 +70,22 @@ export function MessageForm(props: {
   const [sending, setSending] = useState<'main' | 'other' | null>(null);
   const form = useRef<HTMLFormElement>(null);
   useFocusOnError(form, props.error);
+  const box = useRef<HTMLTextAreaElement>(null);
+  const boxRef = useMergedRef(box, props.messageRef);
+  const focus = () => box.current?.focus();
+  const insert = (inserted: string) => {
+    const el = box.current;
+    const start = el?.selectionStart ?? text.length;
+    const end = el?.selectionEnd ?? text.length;
+    const next = text.slice(0, start) + inserted + text.slice(end);
+    setText(next);
+    props.onTextChange?.(next);
+    // After React has put the new text in the box: the cursor goes after what was inserted.
+    requestAnimationFrame(() => {
+      el?.focus();
+      el?.setSelectionRange(start + inserted.length, start + inserted.length);
+    });
+  };
   const send = async (how: 'main' | 'other', onSend: (text: string) => Promise<unknown>) => {
     setSending(how);
     try {
@@ -98,8 +120,14 @@ export function MessageForm(props: {
           fields={['text', ...(props.fields ?? [])]}
         />
         {props.before}
+        {/* Above the box: after it, Tab goes on to what the caller put there (the audience). */}
+        {props.tools && (
+          <Group justify="flex-end" gap="xs" mb={-8}>
+            {props.tools({ insert, focus })}
+          </Group>
+        )}
         <Textarea
-          ref={props.messageRef}
+          ref={boxRef}
           label={props.label}
           // In a dialog the cursor starts here.
           data-autofocus

@@ -241,6 +241,9 @@ const NOT_AUDITED: Record<string, string> = {
   'GET /api/v1/conversations/:id/assignees':
     'names of the staff who can see a conversation, no message',
   'GET /api/v1/topics': 'the chamber’s topic names',
+  // The patient's first and last name go into the texts, as in patient search; no message,
+  // document or medical data is read (rule 6), so listing them is not audited.
+  'GET /api/v1/quick-replies': 'quick reply texts filled with the patient’s and user’s names',
   'GET /api/v1/notifications/unread-count': 'a number',
   // Names, dates of birth and contact details to find a patient; opening the record is
   // audited (patient.viewed). Audited, the System Activity patient filter would log each keystroke.
@@ -250,6 +253,7 @@ const NOT_AUDITED: Record<string, string> = {
   'GET /api/v1/admin/users': 'staff users',
   'GET /api/v1/admin/charge-bands': 'charge bands and their online settings',
   'GET /api/v1/admin/topics': 'the chamber’s topics and their roles',
+  'GET /api/v1/admin/quick-replies': 'the chamber’s quick reply templates and their roles',
   'GET /api/v1/admin/email-jobs':
     'kinds and states of email jobs (emails carry no clinical content)',
   'GET /api/v1/events':

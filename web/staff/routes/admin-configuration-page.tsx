@@ -11,6 +11,7 @@ import { noActiveMembersWarning, TopicsSection } from '../features/admin/topics-
 import { ReplyTimesSection } from '../features/admin/reply-times-section';
 import { PatientSafetySection } from '../features/admin/patient-safety-section';
 import { ClinicContactSection } from '../features/admin/clinic-contact-section';
+import { QuickRepliesSection } from '../features/admin/quick-replies-section';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -138,6 +139,7 @@ export function AdminConfigurationPage() {
       <ReplyTimesSection settings={settings.data} />
       <PatientSafetySection settings={settings.data} />
       <ClinicContactSection settings={settings.data} />
+      <QuickRepliesSection />
       <IntegrationsSection timeZone={settings.data.timeZone} />
     </Stack>
   );

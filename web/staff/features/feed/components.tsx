@@ -20,6 +20,7 @@ import { ChevronIcon, EyeIcon, LockIcon } from '../../../ui/icons';
 import { Isolate, WithNames } from '../../../ui/isolate';
 import { MessageCard } from '../../../ui/message-card';
 import { MessageForm } from '../../../ui/message-form';
+import { QuickReplyMenu } from './quick-reply-menu';
 import { LABELS } from '../../../../common/labels';
 import { SUBJECT_MAX_LENGTH, textLength } from '../../../../common/limits.js';
 import { useRoles } from '../session/api';
@@ -289,6 +290,8 @@ const CONVERSATION_CHANGED = 'A new message arrived: read it, then send again.';
  */
 export function ReplyForm(props: {
   patientName: string;
+  /** The patient written to: Insert quick reply fills its variables for them. */
+  patientId: string;
   defaultShareWithPatient: boolean;
   defaultRoleIds: string[];
   pending: boolean;
@@ -341,6 +344,7 @@ export function ReplyForm(props: {
       minRows={props.minRows}
       draftKey={props.draftKey}
       note={!audience.shareWithPatient}
+      tools={(box) => <QuickReplyMenu patientId={props.patientId} {...box} />}
       onTextChange={(text) => {
         if (text.trim()) props.onType?.();
       }}

@@ -264,6 +264,7 @@ export function ConversationPanel({
           <ReplyForm
             key={id}
             patientName={state.patient.name}
+            patientId={state.patient.id}
             defaultShareWithPatient={c.shareWithPatientByDefault}
             defaultRoleIds={session.user.roles.map((r) => r.id)}
             pending={send.isPending}

@@ -71,6 +71,7 @@ export function FeedSection({
       >
         <ReplyForm
           patientName={patient.name}
+          patientId={patient.id}
           withSubject
           defaultShareWithPatient
           defaultRoleIds={myRoles}

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '..');
-const out = path.join(root, 'dist', 'server');
+// `--out <folder>` (inside the project, so the bundle finds node_modules): the test suites build
+// a copy of their own there, away from the dist/server that built-server.test.ts rebuilds.
+const outArg = process.argv.indexOf('--out');
+const out =
+  outArg > 0 ? path.resolve(root, process.argv[outArg + 1]) : path.join(root, 'dist', 'server');
+if (path.relative(root, out).startsWith('..')) throw new Error('--out must be inside the project');
 
 fs.rmSync(out, { recursive: true, force: true });
 await build({

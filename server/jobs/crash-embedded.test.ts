@@ -53,7 +53,7 @@ describe.skipIf(!onPglite)('kill -9 of a server on the embedded database', () =>
 
   it(`${ROUNDS} rounds: every acknowledged message is there once, whole, with its notifications`, async () => {
     const started = Date.now();
-    server = await startServerProcess(undefined, dataDir);
+    server = await startServerProcess(undefined, dataDir, { built: inject('serverBundle') });
     expect(server.log()).toContain('on the embedded database');
     const cookie = await signInAlice(server.url);
 
@@ -72,7 +72,7 @@ describe.skipIf(!onPglite)('kill -9 of a server on the embedded database', () =>
           expect(exit.signal).toBe('SIGKILL');
         },
         recover: async () => {
-          server = await startServerProcess(undefined, dataDir);
+          server = await startServerProcess(undefined, dataDir, { built: inject('serverBundle') });
         },
       },
     });

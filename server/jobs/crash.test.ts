@@ -43,7 +43,7 @@ describe.skipIf(!onPostgres)('kill -9 of the server process during bursts of sen
 
   it(`${ROUNDS} rounds: every acknowledged message is there once, whole, with its notifications`, async () => {
     const started = Date.now();
-    server = await startServerProcess(database.url!, dataDir);
+    server = await startServerProcess(database.url!, dataDir, { built: inject('serverBundle') });
     // Sessions live in the database, so this cookie outlives every restart below.
     const cookie = await signInAlice(server.url);
 
@@ -62,7 +62,9 @@ describe.skipIf(!onPostgres)('kill -9 of the server process during bursts of sen
           expect(exit.signal).toBe('SIGKILL');
         },
         recover: async () => {
-          server = await startServerProcess(database.url!, dataDir);
+          server = await startServerProcess(database.url!, dataDir, {
+            built: inject('serverBundle'),
+          });
         },
       },
     });

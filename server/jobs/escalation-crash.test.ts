@@ -26,7 +26,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A `--role=worker` process that polls every 100 ms. */
 const startWorker = (databaseUrl: string, dataDir: string) =>
-  startWorkerProcess(databaseUrl, dataDir, { env: { PORTAL_WORKER_POLL_MS: '100' } });
+  startWorkerProcess(databaseUrl, dataDir, {
+    env: { PORTAL_WORKER_POLL_MS: '100' },
+    built: inject('serverBundle'),
+  });
 
 /** Kills a process with SIGKILL (a crash: nothing of it runs any more) and waits for its end. */
 async function crash(p: ServerProcess): Promise<void> {

@@ -16,6 +16,8 @@ declare module 'vitest' {
     /** The same server as `postgresUrl`, as the product's restricted role. */
     postgresAppUrl: string;
     postgresTemplate: string;
+    /** The server bundled for this run (`main.js`), for tests that start it many times. */
+    serverBundle: string;
   }
 }
 
@@ -97,9 +99,31 @@ async function ensureAppRole(admin: pg.Client): Promise<void> {
   }
 }
 
+/**
+ * Bundles the server once per project run, as `npm start` runs it, for the tests that restart a
+ * server many times (kill -9 rounds): it starts in about a third of the time the sources take.
+ */
+function buildServerBundle(project: string): { main: string; remove: () => void } {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const dir = path.join('dist', 'test-bundles', `${project}-${process.pid}`);
+  execFileSync(process.execPath, ['scripts/build-server.mjs', '--out', dir], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return {
+    main: path.join(root, dir, 'main.js'),
+    remove: () => fs.rmSync(path.join(root, dir), { recursive: true, force: true }),
+  };
+}
+
 /** Migrates once per run: a PGlite data dump, or a PostgreSQL template database. */
 export default async function setup(project: TestProject) {
   const engine = project.config.provide.engine as 'pglite' | 'postgres';
+  const bundle =
+    project.name === 'e2e'
+      ? { main: '', remove: () => undefined }
+      : buildServerBundle(project.name);
+  project.provide('serverBundle', bundle.main);
   if (engine === 'pglite') {
     const client = await PGlite.create();
     await migrateDatabase(fromPglite(client));
@@ -108,7 +132,10 @@ export default async function setup(project: TestProject) {
     fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
     await client.close();
     project.provide('pgliteDump', file);
-    return () => fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    return () => {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      bundle.remove();
+    };
   }
   const url = process.env.TEST_DATABASE_URL || DEFAULT_URL;
   await ensureLocalPostgres(url, Boolean(process.env.TEST_DATABASE_URL));
@@ -131,5 +158,6 @@ export default async function setup(project: TestProject) {
   return async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
     await admin.end();
+    bundle.remove();
   };
 }

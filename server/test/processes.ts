@@ -24,8 +24,11 @@ export interface ServerProcess {
 interface ProductOptions {
   role?: 'web' | 'worker' | 'all';
   env?: Record<string, string>;
-  /** Run the built bundle (`npm run build:server`, as `npm start` does) instead of the sources. */
-  built?: boolean;
+  /**
+   * Run a built bundle instead of the sources: `true` is `dist/server/main.js` (`npm run
+   * build:server`, as `npm start` does); a string is the path of another bundle's main.js.
+   */
+  built?: boolean | string;
   /** More command-line arguments, e.g. `--demo`. */
   args?: string[];
 }
@@ -40,7 +43,11 @@ function spawnProduct(
   const child = spawn(
     process.execPath,
     [
-      ...(options.built ? ['dist/server/main.js'] : ['--import', 'tsx', 'server/main.ts']),
+      ...(typeof options.built === 'string'
+        ? [options.built]
+        : options.built
+          ? ['dist/server/main.js']
+          : ['--import', 'tsx', 'server/main.ts']),
       `--role=${options.role ?? 'all'}`,
       ...(options.args ?? []),
     ],

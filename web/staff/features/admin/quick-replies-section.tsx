@@ -33,6 +33,7 @@ import {
   useQuickReplies,
   useQuickReplyMutation,
 } from './quick-replies-api';
+import { ConfirmDeleteModal, EditDeleteButtons } from './row-actions.js';
 
 const FIELDS = ['name', 'text', 'roleIds'];
 
@@ -103,26 +104,14 @@ export function QuickRepliesSection() {
                     </Text>
                   </div>
                   <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
-                    <Button
-                      size="xs"
-                      variant="light"
-                      onClick={() => setEditing(q)}
-                      aria-label={`Edit ${q.name}`}
-                    >
-                      Edit
-                    </Button>
-                    <Button
-                      size="xs"
-                      color="red"
-                      variant="light"
-                      onClick={() => {
+                    <EditDeleteButtons
+                      name={q.name}
+                      onEdit={() => setEditing(q)}
+                      onDelete={() => {
                         remove.reset();
                         setDeleting(q);
                       }}
-                      aria-label={`Delete ${q.name}`}
-                    >
-                      Delete
-                    </Button>
+                    />
                   </Group>
                 </Group>
               </Card>
@@ -136,33 +125,20 @@ export function QuickRepliesSection() {
           onClose={() => setEditing(null)}
         />
       )}
-      <Modal
+      <ConfirmDeleteModal
         opened={Boolean(deleting)}
-        onClose={() => setDeleting(null)}
         title="Delete quick reply"
+        confirmLabel="Delete quick reply"
+        error={remove.error}
+        pending={remove.isPending}
+        onCancel={() => setDeleting(null)}
+        onConfirm={() =>
+          deleting && remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })
+        }
       >
-        {deleting && (
-          <Stack>
-            <Text size="sm">
-              Delete the quick reply “{deleting.name}”? Staff can no longer insert it; messages
-              already sent keep their text.
-            </Text>
-            <FormAlert error={remove.error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setDeleting(null)}>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                loading={remove.isPending}
-                onClick={() => remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })}
-              >
-                Delete quick reply
-              </Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+        Delete the quick reply “{deleting?.name}”? Staff can no longer insert it; messages already
+        sent keep their text.
+      </ConfirmDeleteModal>
     </Card>
   );
 }

@@ -23,6 +23,7 @@ import type { Topic, TopicChange } from '../../../../common/contract/topics.js';
 import { LABELS } from '../../../../common/labels';
 import { useRoles } from '../session/api';
 import { createTopic, deleteTopic, updateTopic, useTopicMutation, useTopics } from './api';
+import { ConfirmDeleteModal, EditDeleteButtons } from './row-actions.js';
 
 const TOPIC_FIELDS = ['name', 'roleId', 'active'];
 
@@ -110,26 +111,14 @@ export function TopicsSection() {
                           toggle.mutate({ id: t.id, active: e.currentTarget.checked })
                         }
                       />
-                      <Button
-                        size="xs"
-                        variant="light"
-                        onClick={() => setEditing(t)}
-                        aria-label={`Edit ${t.name}`}
-                      >
-                        Edit
-                      </Button>
-                      <Button
-                        size="xs"
-                        color="red"
-                        variant="light"
-                        onClick={() => {
+                      <EditDeleteButtons
+                        name={t.name}
+                        onEdit={() => setEditing(t)}
+                        onDelete={() => {
                           remove.reset();
                           setDeleting(t);
                         }}
-                        aria-label={`Delete ${t.name}`}
-                      >
-                        Delete
-                      </Button>
+                      />
                     </Group>
                   </Group>
                   {t.roleDeleted && (
@@ -154,29 +143,20 @@ export function TopicsSection() {
       {editing && (
         <TopicDialog topic={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
       )}
-      <Modal opened={Boolean(deleting)} onClose={() => setDeleting(null)} title="Delete topic">
-        {deleting && (
-          <Stack>
-            <Text size="sm">
-              Delete the topic “{deleting.name}”? Patients are no longer offered it; its
-              conversations keep it.
-            </Text>
-            <FormAlert error={remove.error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setDeleting(null)}>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                loading={remove.isPending}
-                onClick={() => remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })}
-              >
-                Delete topic
-              </Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+      <ConfirmDeleteModal
+        opened={Boolean(deleting)}
+        title="Delete topic"
+        confirmLabel="Delete topic"
+        error={remove.error}
+        pending={remove.isPending}
+        onCancel={() => setDeleting(null)}
+        onConfirm={() =>
+          deleting && remove.mutate(deleting.id, { onSuccess: () => setDeleting(null) })
+        }
+      >
+        Delete the topic “{deleting?.name}”? Patients are no longer offered it; its conversations
+        keep it.
+      </ConfirmDeleteModal>
     </Card>
   );
 }

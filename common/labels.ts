@@ -75,6 +75,17 @@ export const LABELS = {
   quickReplyName: 'Name',
   quickReplyText: 'Text',
   quickReplyRoles: 'Roles that may use it (none = everyone)',
+  // Part 2: staff identity (rule 19).
+  security: 'Security',
+  requireTwoStep: 'Require two-step verification for staff',
+  singleSignOn: 'Single sign-on',
+  allowPasswordSignIn: 'Allow password sign-in',
+  twoStepVerification: 'Two-step verification',
+  addPasskey: 'Add passkey',
+  setUpAuthenticatorApp: 'Set up authenticator app',
+  recoveryCodes: 'Recovery codes',
+  resetTwoStep: 'Reset two-step verification',
+  signInWith: 'Sign in with',
 } as const;
 
 /** Eligibility codes of SPEC rule 1, as the API answers them. */

@@ -58,6 +58,8 @@ import {
 } from './plugins/error-handler.js';
 import { registerTextInput } from './plugins/text-input.js';
 import { registerResponseCheck } from './plugins/response-check.js';
+import { secondFactorRoutes } from './modules/staff-identity/second-factor.routes.js';
+import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerWeb } from './plugins/web.js';
 
@@ -202,6 +204,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     secureCookies: config.secureCookies,
     signInRateLimit: config.signInRateLimitPerMinute,
   });
+  const signInOptions = {
+    ctx,
+    auth: services.auth,
+    cookies: names,
+    secureCookies: config.secureCookies,
+    signInRateLimit: config.signInRateLimitPerMinute,
+  };
+  await app.register(secondFactorRoutes, signInOptions);
+  await app.register(ssoRoutes, signInOptions);
   await app.register(messagingRoutes, { messaging: services.messaging });
   await app.register(conversationRoutes, { conversations: services.conversations });
   await app.register(topicRoutes, { topics: services.topics });

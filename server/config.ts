@@ -44,6 +44,13 @@ export interface Config {
    * whose schema is behind refuses to start; the restricted database role never migrates.
    */
   migrate: boolean;
+  /**
+   * The key that encrypts stored secrets (authenticator app secrets, the single sign-on client
+   * secret): PORTAL_SECRET_KEY, 32 bytes as base64 or hex. Absent: a key kept in
+   * DATA_DIR/secret.key, made on first use (fine for one machine; several web processes must
+   * share PORTAL_SECRET_KEY).
+   */
+  secretKey: Buffer | undefined;
 }
 
 /** Raised when the environment holds invalid settings; lists every problem at once. */
@@ -89,6 +96,23 @@ function optionalUrl(
     problems.push(`${name} is not a valid URL`);
     return undefined;
   }
+}
+
+/** PORTAL_SECRET_KEY: 32 bytes written as 64 hex digits or as base64. */
+function secretKeyFrom(value: string | undefined, problems: string[]): Buffer | undefined {
+  if (value === undefined || value === '') return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(value)
+    ? Buffer.from(value, 'hex')
+    : /^[A-Za-z0-9+/_-]{43}=?$/.test(value)
+      ? Buffer.from(value, 'base64')
+      : undefined;
+  if (key?.length !== 32) {
+    problems.push(
+      'PORTAL_SECRET_KEY must be 32 random bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
+    );
+    return undefined;
+  }
+  return key;
 }
 
 /**
@@ -144,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     logLevel: env.PORTAL_LOG_LEVEL && env.PORTAL_LOG_LEVEL !== '' ? env.PORTAL_LOG_LEVEL : 'info',
     role: roleArg as ProcessRole,
     migrate: env.PORTAL_MIGRATE !== 'false',
+    secretKey: secretKeyFrom(env.PORTAL_SECRET_KEY, problems),
   };
   if (!['', 'true', 'false', undefined].includes(env.PORTAL_MIGRATE)) {
     problems.push(`PORTAL_MIGRATE must be true or false (got "${env.PORTAL_MIGRATE}")`);

@@ -101,6 +101,9 @@ export const Settings = Type.Object(
     redFlagPhrases: RedFlagPhrases,
     emergencyAdvice: EmergencyAdvice,
     clinicPhone: ClinicPhone,
+    requireStaffTwoStep: Type.Boolean({
+      description: 'Security > Require two-step verification for staff (rule 19)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -132,6 +135,9 @@ export const SettingsChanges = Type.Object(
     redFlagPhrases: Type.Optional(RedFlagPhrases),
     emergencyAdvice: Type.Optional(EmergencyAdvice),
     clinicPhone: Type.Optional(ClinicPhone),
+    requireStaffTwoStep: Type.Optional(
+      Type.Boolean({ description: 'Require two-step verification for staff' }),
+    ),
   },
   { additionalProperties: false },
 );

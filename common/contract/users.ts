@@ -15,6 +15,9 @@ export const User = Type.Object(
     isAdmin: Type.Boolean({ description: 'holds the admin permission' }),
     active: Type.Boolean({ description: 'Active / Inactive: an Inactive user cannot sign in' }),
     hasPassword: Type.Boolean({ description: 'false while an invitation waits to be used' }),
+    twoStep: Type.Boolean({
+      description: 'has a passkey or an authenticator app (two-step verification)',
+    }),
     roleIds: Type.Array(Id),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { lookup, resolveValue, routeCall, routeName, unwrap } from './route-ast.js';
 
-const SUCCESS = /^2(\d\d|xx|XX)$/;
+// 2xx, or the 302/303 of a browser navigation (single sign-on), answered by its Location.
+const SUCCESS = /^(2(\d\d|xx|XX)|30[23])$/;
 
 /**
  * The success statuses a `response` map names, and whether the rule could read all of it

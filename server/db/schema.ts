@@ -71,6 +71,19 @@ export const chambers = pgTable(
       .notNull()
       .default('If this is an emergency, call 999 now.'),
     clinicPhone: text('clinic_phone').notNull().default(''),
+    /** Rule 19: staff must finish sign-in with a second factor (and set one up first). */
+    requireStaffTwoStep: boolean('require_staff_two_step').notNull().default(false),
+    /**
+     * Rule 19: single sign-on through an OpenID Connect provider. The issuer and client id are
+     * null when it is not configured; the client secret is encrypted (`lib/secret-box.ts`).
+     */
+    ssoIssuer: text('sso_issuer'),
+    ssoClientId: text('sso_client_id'),
+    ssoClientSecret: text('sso_client_secret'),
+    /** The name on the "Sign in with …" button; null: the issuer's host name. */
+    ssoName: text('sso_name'),
+    /** Off: staff sign in through the provider only (administrators keep their password). */
+    ssoAllowPasswordSignIn: boolean('sso_allow_password_sign_in').notNull().default(true),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -307,6 +320,16 @@ export const sessions = pgTable(
     lastSeenAt: ts('last_seen_at').notNull(),
     expiresAt: ts('expires_at').notNull(),
     ip: text('ip'),
+    /**
+     * Rule 19: `full`, or a staff session half signed in: the password is right but a second
+     * factor is still due (`second_factor`) or must be set up first (`set_up`). A half session
+     * reaches only the routes of its step and lives minutes, not hours.
+     */
+    stage: text('stage', { enum: ['full', 'second_factor', 'set_up'] })
+      .notNull()
+      .default('full'),
+    /** How the session was signed in: password, passkey or single sign-on (null: before rule 19). */
+    method: text('method', { enum: ['password', 'passkey', 'sso'] }),
   },
   (t) => [
     primaryKey({ name: 'sessions_pk', columns: [t.chamberId, t.id] }),
@@ -387,6 +410,113 @@ export const quickReplies = pgTable(
     uniqueIndex('quick_replies_name_unique').on(t.chamberId, sql`lower(${t.name})`),
     check('quick_replies_name_length', sql`char_length(${t.name}) between 1 and 100`),
     check('quick_replies_text_length', sql`char_length(${t.text}) between 1 and 5000`),
+  ],
+);
+
+/**
+ * Rule 19: a staff user's second factors: passkeys (WebAuthn credentials, their public key and
+ * signature counter) and at most one authenticator app (its TOTP secret encrypted, and the last
+ * time step accepted, so each code is accepted once).
+ */
+export const staffSecondFactors = pgTable(
+  'staff_second_factors',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: uuid('user_id').notNull(),
+    kind: text('kind', { enum: ['passkey', 'totp'] }).notNull(),
+    name: text('name').notNull(),
+    /** Passkey: the credential id, base64url. */
+    credentialId: text('credential_id'),
+    /** Passkey: the COSE public key, base64url. */
+    publicKey: text('public_key'),
+    signCount: bigint('sign_count', { mode: 'number' }).notNull().default(0),
+    transports: text('transports').array(),
+    /** Authenticator app: the secret, encrypted. */
+    totpSecret: text('totp_secret'),
+    /** Authenticator app: the last 30-second step whose code was accepted. */
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'staff_second_factors_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'staff_second_factors_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }).onDelete('cascade'),
+    index('staff_second_factors_user_idx').on(t.chamberId, t.userId),
+    uniqueIndex('staff_second_factors_credential_unique')
+      .on(t.credentialId)
+      .where(sql`${t.credentialId} is not null`),
+    uniqueIndex('staff_second_factors_one_totp')
+      .on(t.chamberId, t.userId)
+      .where(sql`${t.kind} = 'totp'`),
+    check('staff_second_factors_name_length', sql`char_length(${t.name}) between 1 and 100`),
+    check(
+      'staff_second_factors_kind_fields',
+      sql`(${t.kind} = 'passkey' and ${t.credentialId} is not null and ${t.publicKey} is not null) or (${t.kind} = 'totp' and ${t.totpSecret} is not null)`,
+    ),
+  ],
+);
+
+/** Rule 19: a staff user's ten single-use recovery codes, hashed; a used one keeps its row. */
+export const staffRecoveryCodes = pgTable(
+  'staff_recovery_codes',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    userId: uuid('user_id').notNull(),
+    codeHash: text('code_hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [
+    primaryKey({ name: 'staff_recovery_codes_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'staff_recovery_codes_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }).onDelete('cascade'),
+    index('staff_recovery_codes_user_idx').on(t.chamberId, t.userId),
+  ],
+);
+
+/**
+ * Rule 19: a step of sign-in or enrolment waiting for the browser's answer, for a few minutes:
+ * a WebAuthn challenge, an authenticator app secret not yet confirmed, or a single sign-on
+ * request (its state, nonce and PKCE verifier). Each is used once.
+ */
+export const authChallenges = pgTable(
+  'auth_challenges',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    id: uuid('id').notNull(),
+    purpose: text('purpose', {
+      enum: ['passkey_register', 'passkey_second_factor', 'passkey_sign_in', 'totp_set_up', 'sso'],
+    }).notNull(),
+    userId: uuid('user_id'),
+    sessionId: uuid('session_id'),
+    /** The WebAuthn challenge, or the hash of the single sign-on state. */
+    challenge: text('challenge').notNull(),
+    /** The TOTP secret (encrypted) or the PKCE code verifier (encrypted). */
+    secret: text('secret'),
+    nonce: text('nonce'),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'auth_challenges_pk', columns: [t.chamberId, t.id] }),
+    uniqueIndex('auth_challenges_challenge_unique').on(t.challenge),
+    foreignKey({
+      name: 'auth_challenges_user_fk',
+      columns: [t.chamberId, t.userId],
+      foreignColumns: [users.chamberId, users.id],
+    }).onDelete('cascade'),
+    index('auth_challenges_expires_idx').on(t.expiresAt),
   ],
 );
 

@@ -270,6 +270,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     isAdmin: false,
     sessionId: 'seed',
     ip: null,
+    stage: 'full',
   });
   const rita = staffActor('reception@riverside.example', 'Rita Reception', [
     'Appointment Reminder Admin',

@@ -63,3 +63,30 @@ export function accountLinkEmail(
     ].join('\n'),
   };
 }
+
+/**
+ * Rule 19: an administrator reset the user's two-step verification. Says who and what happens
+ * next, so a reset the user did not ask for is noticed.
+ */
+export function twoStepResetEmail(
+  to: string,
+  chamberName: string,
+  adminName: string,
+  signInUrl: string,
+): OutgoingEmail {
+  return {
+    to,
+    subject: `Your two-step verification was reset – ${chamberName}`,
+    text: [
+      'Hello,',
+      '',
+      `${adminName}, an administrator at ${chamberName}, has reset the two-step verification of your staff account: your passkeys, authenticator app and recovery codes no longer work, and you were signed out everywhere.`,
+      '',
+      'Sign in again here; if your clinic requires two-step verification you will be asked to set it up:',
+      '',
+      signInUrl,
+      '',
+      'If you did not ask for this, tell your administrator at once.',
+    ].join('\n'),
+  };
+}

@@ -601,6 +601,7 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
       isAdmin: false,
       sessionId: session.id,
       ip: null,
+      stage: 'full',
     };
     // No safety-net poll: what a listener hears comes from NOTIFY or a LISTEN reconnect.
     const config = testConfig({ eventsPollMs: 300_000, eventsHeartbeatMs: 300_000 });

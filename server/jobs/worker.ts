@@ -14,6 +14,8 @@ import { conversationEscalationHandler } from './handlers/conversation-escalatio
 import { idempotencyKeySweep } from './handlers/idempotency-key-sweep.js';
 import { rateLimitSweep } from './handlers/rate-limit-sweep.js';
 import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
+import { twoStepResetEmailHandler } from './handlers/two-step-reset-email.js';
+import { authChallengeSweep } from './handlers/auth-challenge-sweep.js';
 import {
   payloadOf,
   type JobHandler,
@@ -38,6 +40,7 @@ const JOB_HANDLERS: Record<JobKind, JobHandlerFactory> = {
   account_link_email: accountLinkEmailHandler,
   shared_items_email: sharedItemsEmailHandler,
   conversation_escalation: conversationEscalationHandler,
+  two_step_reset_email: twoStepResetEmailHandler,
 };
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
@@ -71,7 +74,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
   const handlers = new Map<string, JobHandler>(
     Object.entries(JOB_HANDLERS).map(([kind, make]) => [kind, make(ctx, mailer)]),
   );
-  const sweeps = [idempotencyKeySweep(db), rateLimitSweep(db)];
+  const sweeps = [idempotencyKeySweep(db), rateLimitSweep(db), authChallengeSweep(db)];
 
   const finish = (job: ClaimedJob, state: 'done' | 'failed', note: string | null) =>
     finishJob(db, job, state, note, clock());

@@ -4,7 +4,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthRequirement } from './auth.js';
 import { client, type Client } from '../test/http.js';
+import { generate } from 'otplib';
 import {
+  PASSWORD,
   createBand,
   createChamber,
   createPatient,
@@ -33,7 +35,29 @@ const MATRIX: Record<string, AuthRequirement> = {
   'GET /api/v1/health': 'public',
   'POST /api/v1/staff/session': 'public',
   'GET /api/v1/staff/session': 'staff',
-  'DELETE /api/v1/staff/session': 'staff',
+  // Sign-out ends a half-signed-in session too (rule 19).
+  'DELETE /api/v1/staff/session': 'staff-pending',
+  // Rule 19: the second step answers half-signed-in sessions only; enrolment answers sessions
+  // that must set a factor up first, and fully signed-in ones.
+  'GET /api/v1/staff/session/second-factor': 'staff-pending',
+  'POST /api/v1/staff/session/second-factor/passkey-options': 'staff-pending',
+  'POST /api/v1/staff/session/second-factor': 'staff-pending',
+  'POST /api/v1/staff/passkey-options': 'public',
+  'POST /api/v1/staff/session/passkey': 'public',
+  'GET /api/v1/staff/sign-in-options': 'public',
+  'GET /api/v1/staff/sso/start': 'public',
+  'GET /api/v1/staff/sso/callback': 'public',
+  'GET /api/v1/me/second-factors': 'staff-set-up',
+  'POST /api/v1/me/second-factors/passkeys/options': 'staff-set-up',
+  'POST /api/v1/me/second-factors/passkeys': 'staff-set-up',
+  'POST /api/v1/me/second-factors/totp/set-up': 'staff-set-up',
+  'POST /api/v1/me/second-factors/totp': 'staff-set-up',
+  'DELETE /api/v1/me/second-factors/:id': 'staff',
+  'POST /api/v1/me/second-factors/recovery-codes': 'staff',
+  'DELETE /api/v1/admin/users/:id/second-factors': 'admin',
+  'GET /api/v1/admin/sso': 'admin',
+  'PUT /api/v1/admin/sso': 'admin',
+  'DELETE /api/v1/admin/sso': 'admin',
   'POST /api/v1/staff/password-reset': 'public',
   'POST /api/v1/staff/password': 'public',
   'POST /api/v1/portal/session': 'public',
@@ -202,6 +226,8 @@ async function tableCounts(): Promise<Record<string, number>> {
     'sessions',
     'topics',
     'quick_replies',
+    'staff_second_factors',
+    'staff_recovery_codes',
   ]) {
     out[table] = Number(
       (await t.db.execute<{ n: string }>(sql.raw(`select count(*) as n from ${table}`))).rows[0]?.n,
@@ -300,8 +326,8 @@ describe('access matrix, from the route table', () => {
 
   it('a patient session opens no staff route, and a staff session no patient route', async () => {
     const before = await tableCounts();
-    for (const route of t.app.routeAuth.filter(
-      (r) => r.auth === 'staff' || r.auth === 'admin' || r.auth === 'patient',
+    for (const route of t.app.routeAuth.filter((r) =>
+      ['staff', 'admin', 'patient', 'staff-pending', 'staff-set-up'].includes(r.auth),
     )) {
       const caller = route.auth === 'patient' ? w.as.receptionist : w.as.alice;
       const res = await caller.call(
@@ -367,6 +393,114 @@ describe('access matrix, from the route table', () => {
       expect(res.body.error.code).toBe('admin_required');
     }
     expect(await tableCounts()).toEqual(before);
+  });
+
+  /** Calls every route of these requirements with a client; the answers by route. */
+  async function callEach(as: Client, requirements: string[]) {
+    const out: { route: string; status: number; body: any }[] = [];
+    for (const route of t.app.routeAuth.filter((r) => requirements.includes(r.auth))) {
+      const res = await as.call(
+        route.method,
+        fill(route.url, foreignIdFor(route.url)),
+        route.method === 'GET' || route.method === 'DELETE'
+          ? undefined
+          : (BODY[key(route.method, route.url)] ?? {}),
+      );
+      out.push({ route: key(route.method, route.url), status: res.status, body: res.body });
+    }
+    return out;
+  }
+
+  /** A password sign-in that stops half way: the client holding the half-signed-in cookie. */
+  async function halfSignIn(email: string) {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/staff/session',
+      payload: { chamber: w.chamber.key, email, password: PASSWORD },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const set = res.headers['set-cookie'];
+    return {
+      body: res.json(),
+      as: client(t.app, String(Array.isArray(set) ? set[0] : set).split(';')[0]),
+    };
+  }
+
+  it('half signed in (rule 19): every route but the second step answers 401 second_factor_required, changing nothing', async () => {
+    // An admin (no role: no notification of the matrix's messages), so no admin_required answers.
+    const half = await createStaff(t, w.chamber, {
+      name: 'Half Signed',
+      isAdmin: true,
+    });
+    const full = await staffClient(t, w.chamber, half.email);
+    const setUp = await full.post('/api/v1/me/second-factors/totp/set-up');
+    const code = await generate({
+      secret: setUp.body.secret,
+      epoch: Math.floor(t.clock().getTime() / 1000),
+    });
+    expect(
+      (
+        await full.post('/api/v1/me/second-factors/totp', {
+          challengeId: setUp.body.challengeId,
+          code,
+        })
+      ).status,
+    ).toBe(200);
+    const signIn = await halfSignIn(half.email);
+    expect(signIn.body.next).toBe('second_factor');
+
+    const before = await tableCounts();
+    const refused = await callEach(signIn.as, ['staff', 'admin', 'stream', 'staff-set-up']);
+    for (const answer of refused) {
+      expect(answer.status, answer.route).toBe(401);
+      expect(answer.body, answer.route).toEqual({
+        error: { status: 401, code: 'second_factor_required', message: expect.any(String) },
+      });
+    }
+    // The second step answers it, and a patient's and no session's calls to it are refused.
+    const step = await signIn.as.get('/api/v1/staff/session/second-factor');
+    expect(step.body).toMatchObject({ next: 'second_factor', methods: ['totp', 'recovery_code'] });
+    for (const answer of [
+      ...(await callEach(w.as.alice, ['staff-pending', 'staff-set-up'])),
+      ...(await callEach(client(t.app), ['staff-pending', 'staff-set-up'])),
+    ])
+      expect(answer.status, answer.route).toBe(401);
+    expect(await tableCounts()).toEqual(before);
+
+    // Set up first (Require two-step verification for staff, and a user with no factor yet).
+    expect(
+      (await w.as.admin.patch('/api/v1/admin/settings', { requireStaffTwoStep: true })).status,
+    ).toBe(200);
+    try {
+      const newcomer = await createStaff(t, w.chamber, {
+        name: 'Half Newcomer',
+        isAdmin: true,
+      });
+      const setUpFirst = await halfSignIn(newcomer.email);
+      expect(setUpFirst.body.next).toBe('set_up_second_factor');
+      const counts = await tableCounts();
+      const refusedToo = await callEach(setUpFirst.as, ['staff', 'admin', 'stream']);
+      for (const answer of refusedToo) {
+        expect(answer.status, answer.route).toBe(401);
+        expect(answer.body.error.code, answer.route).toBe('second_factor_required');
+      }
+      expect(await tableCounts()).toEqual(counts);
+      // Enrolment answers it; the second step has nothing to check yet.
+      expect((await setUpFirst.as.get('/api/v1/me/second-factors')).status).toBe(200);
+      expect(
+        (
+          await setUpFirst.as.post('/api/v1/staff/session/second-factor', {
+            method: 'totp',
+            code: '123456',
+          })
+        ).status,
+      ).toBe(409);
+      console.info(
+        `half signed in: ${refused.length} routes refused at the second step, ${refusedToo.length} while a factor must be set up`,
+      );
+    } finally {
+      await w.as.admin.patch('/api/v1/admin/settings', { requireStaffTwoStep: false });
+    }
   });
 
   /** Chamber 2's topic and conversation as stored, to show that no refused call changed them. */
@@ -541,6 +675,8 @@ const NOT_MESSAGE_BEARING = new Set([
   'topics',
   // A quick reply: a name, a template text and roles (checked in its own tests too).
   'quick-replies',
+  // A passkey or authenticator app of the signed-in user: a name and dates.
+  'second-factors',
   'Communication',
   'Binary',
   'Patient',
@@ -1115,7 +1251,12 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     const answered = new Set<string>();
     let calls = 0;
     for (const route of t.app.routeAuth.filter(
-      (r) => r.method === 'GET' && r.auth !== 'public' && r.auth !== 'stream',
+      // The second step answers only half-signed-in sessions (their own test below).
+      (r) =>
+        r.method === 'GET' &&
+        r.auth !== 'public' &&
+        r.auth !== 'stream' &&
+        r.auth !== 'staff-pending',
     )) {
       const k = key(route.method, route.url);
       for (const actor of actors.filter(

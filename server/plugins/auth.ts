@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, unauthenticated } from '../errors.js';
-import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
+import type { PatientActor, StaffActor, StaffSessionStage } from '../modules/auth/actor.js';
 import type { AuthService } from '../modules/auth/auth.service.js';
 
 /**
@@ -8,9 +8,27 @@ import type { AuthService } from '../modules/auth/auth.service.js';
  * (`public-or-patient`), a signed-in patient, a signed-in staff user, or a staff user
  * with the admin permission. Every route must say which (`config.auth`); a route without it
  * makes the app refuse to start.
+ *
+ * Rule 19: `staff`, `admin` and `stream` need a staff session that is fully signed in. A
+ * half-signed-in one (password done, second factor not) reaches only `staff-pending` routes
+ * (the second step itself, and sign-out), and, when it must set a factor up first,
+ * `staff-set-up` routes (enrolment, which fully signed-in users use too).
  */
 export type AuthRequirement =
-  'public' | 'public-or-patient' | 'patient' | 'staff' | 'admin' | 'stream';
+  | 'public'
+  | 'public-or-patient'
+  | 'patient'
+  | 'staff'
+  | 'admin'
+  | 'stream'
+  | 'staff-pending'
+  | 'staff-set-up';
+
+/** The session stages each staff requirement accepts (rule 19). */
+const STAGES_ALLOWED: Partial<Record<AuthRequirement, readonly StaffSessionStage[]>> = {
+  'staff-pending': ['full', 'second_factor', 'set_up'],
+  'staff-set-up': ['full', 'set_up'],
+};
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -94,6 +112,15 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, names: Coo
         : null;
       if (!actor) throw unauthenticated();
       if (actor.kind === 'staff') {
+        if (!(STAGES_ALLOWED[requirement] ?? ['full']).includes(actor.stage)) {
+          throw new AppError(
+            401,
+            'second_factor_required',
+            actor.stage === 'set_up'
+              ? 'Set up two-step verification to finish signing in.'
+              : 'Finish signing in with your second step (passkey, authenticator app or recovery code).',
+          );
+        }
         request.staffActor = actor;
         if (requirement === 'admin' && !actor.isAdmin) {
           throw new AppError(403, 'admin_required', 'Only an administrator can do this.');

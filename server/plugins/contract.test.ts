@@ -71,11 +71,16 @@ function declaredRoutes(app: FastifyInstance): Declared[] {
 /** `/api/v1/roles/{id}` -> `/api/v1/roles/:id`, as the route table spells it. */
 const routeUrl = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
 
-/** A success status with a body schema (or 204/205, which have no body). */
+/**
+ * A success status with a body schema (or 204/205, which have no body, or the 302/303 of a
+ * browser navigation such as single sign-on, whose answer is its Location).
+ */
+const BODYLESS = ['204', '205', '302', '303'];
+const SUCCESS = /^(2(\d\d|XX)|30[23])$/;
 function hasSuccessSchema(operation: OpenAPIV3.OperationObject): boolean {
   return Object.entries(operation.responses ?? {}).some(([status, response]) => {
-    if (!/^2(\d\d|XX)$/.test(status)) return false;
-    if (status === '204' || status === '205') return true;
+    if (!SUCCESS.test(status)) return false;
+    if (BODYLESS.includes(status)) return true;
     const content = (response as OpenAPIV3.ResponseObject).content ?? {};
     return Object.values(content).some((media) => media.schema !== undefined);
   });
@@ -112,17 +117,17 @@ function unusableSuccessBodies(source: string): { found: Map<string, string>; to
     const inOperation = where[0] === 'paths' || where[0] === 'operations';
     if (inOperation && ts.isPropertySignature(node) && nameOf(node) === 'responses') {
       const statuses = members(node.type).map(nameOf);
-      if (!statuses.some((status) => status && /^2(\d\d|XX)$/.test(status))) {
+      if (!statuses.some((status) => status && SUCCESS.test(status))) {
         found.set(where.slice(1).join(' '), 'no success answer');
       }
       for (const response of members(node.type)) {
         const status = nameOf(response);
-        if (!status || !/^2(\d\d|XX)$/.test(status) || !ts.isPropertySignature(response)) continue;
+        if (!status || !SUCCESS.test(status) || !ts.isPropertySignature(response)) continue;
         const key = `${where.slice(1).join(' ')} ${status}`;
         const content = members(response.type).find((m) => nameOf(m) === 'content');
         const type = content && ts.isPropertySignature(content) ? content.type : undefined;
         if (!type || type.kind === ts.SyntaxKind.NeverKeyword) {
-          if (status !== '204' && status !== '205') found.set(key, 'no body type');
+          if (!BODYLESS.includes(status)) found.set(key, 'no body type');
         } else if (countIn(type) > 0) {
           found.set(key, `${countIn(type)} unknown`);
         }

@@ -15,7 +15,7 @@ export function responseSchemaFor(
 
 /** The 2xx status codes a route declares a response schema for. */
 export function successStatuses(response: Record<string, unknown> | undefined): string[] {
-  return Object.keys(response ?? {}).filter((key) => /^2(\d\d|xx)$/.test(key));
+  return Object.keys(response ?? {}).filter((key) => /^(2(\d\d|xx)|30[23])$/.test(key));
 }
 
 /**

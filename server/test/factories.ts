@@ -59,6 +59,7 @@ export async function createChamber(
       isAdmin: true,
       sessionId: 'factory',
       ip: null,
+      stage: 'full',
     },
   };
 }

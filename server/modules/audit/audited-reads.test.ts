@@ -233,6 +233,13 @@ const NOT_AUDITED: Record<string, string> = {
   'GET /api/v1/openapi.json': 'the API description',
   'GET /api/v1/health': 'whether the server is up',
   'GET /api/v1/staff/session': 'the signed-in staff user, their roles and chamber',
+  'GET /api/v1/staff/session/second-factor': 'the ways left to finish signing in (rule 19)',
+  'GET /api/v1/staff/sign-in-options': 'whether the clinic offers single sign-on and passkeys',
+  'GET /api/v1/staff/sso/start': 'a redirect to the clinic’s identity provider',
+  'GET /api/v1/staff/sso/callback':
+    'the identity provider’s answer: a sign-in or a refusal, each audited as such',
+  'GET /api/v1/me/second-factors': 'the user’s own passkey and authenticator app names',
+  'GET /api/v1/admin/sso': 'the single sign-on issuer and client id, never the secret',
   'GET /api/v1/portal/session':
     'the signed-in patient’s own name and what the portal offers them (rule 1)',
   'GET /api/v1/portal/topics': 'the chamber’s topic names',

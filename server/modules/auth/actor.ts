@@ -12,7 +12,15 @@ export interface StaffActor {
   isAdmin: boolean;
   sessionId: string;
   ip: string | null;
+  /**
+   * Rule 19: `full`, or half signed in (`second_factor` due, or one to `set_up` first). Only
+   * routes declared `staff-pending` or `staff-set-up` see a half-signed-in actor.
+   */
+  stage: StaffSessionStage;
 }
+
+/** How far a staff session is signed in (rule 19). */
+export type StaffSessionStage = 'full' | 'second_factor' | 'set_up';
 
 /** A signed-in patient. */
 export interface PatientActor {

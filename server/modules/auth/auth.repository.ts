@@ -9,6 +9,8 @@ import {
   roleMembers,
   roles,
   sessions,
+  staffRecoveryCodes,
+  staffSecondFactors,
   users,
 } from '../../db/schema.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
@@ -248,6 +250,7 @@ const sessionByTokenHash = preparedFor((db) =>
       patientId: sessions.patientId,
       lastSeenAt: sessions.lastSeenAt,
       expiresAt: sessions.expiresAt,
+      stage: sessions.stage,
       userName: users.name,
       userEmail: users.email,
       userActive: users.active,
@@ -369,4 +372,42 @@ export async function retireTokensOf(
           : eq(accountTokens.patientId, subject.patientId),
       ),
     );
+}
+
+/** What a staff user has set up, as sign-in needs it: one statement. */
+export async function findFactorSummary(db: Db, chamberId: string, userId: string) {
+  const rows = await db.execute<{ passkeys: number; totp: number; codes: number }>(sql`
+    select
+      (select count(*)::int from ${staffSecondFactors}
+        where chamber_id = ${chamberId}::uuid and user_id = ${userId}::uuid and kind = 'passkey') as passkeys,
+      (select count(*)::int from ${staffSecondFactors}
+        where chamber_id = ${chamberId}::uuid and user_id = ${userId}::uuid and kind = 'totp') as totp,
+      (select count(*)::int from ${staffRecoveryCodes}
+        where chamber_id = ${chamberId}::uuid and user_id = ${userId}::uuid and used_at is null) as codes`);
+  const row = rows.rows[0]!;
+  return {
+    passkeys: Number(row.passkeys),
+    totp: Number(row.totp) > 0,
+    recoveryCodesLeft: Number(row.codes),
+  };
+}
+export type FactorSummary = Awaited<ReturnType<typeof findFactorSummary>>;
+
+/** The staff session's stage and how it was signed in. */
+export async function findSessionStage(db: Db, chamberId: string, id: string) {
+  const rows = await db
+    .select({ stage: sessions.stage, method: sessions.method, expiresAt: sessions.expiresAt })
+    .from(sessions)
+    .where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id)))
+    .limit(1);
+  return rows[0];
+}
+
+/** Ends a half-signed-in staff session as it finishes; its stage and method, or undefined when gone. */
+export async function takeHalfSession(db: Db, chamberId: string, id: string) {
+  const rows = await db
+    .delete(sessions)
+    .where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id), ne(sessions.stage, 'full')))
+    .returning({ stage: sessions.stage, method: sessions.method });
+  return rows[0];
 }

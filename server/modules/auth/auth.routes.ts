@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import {
   PasswordResetAccepted,
   PasswordResetRequest,
@@ -8,6 +9,7 @@ import {
   SignIn,
   StaffSession,
 } from '../../../common/contract/auth.js';
+import { SecondFactorDue } from '../../../common/contract/staff-identity.js';
 import { Ok, withErrors } from '../../lib/schemas.js';
 import { patientOf, staffOf, type CookieNames } from '../../plugins/auth.js';
 import type { AccountKind, AuthService } from './auth.service.js';
@@ -21,8 +23,21 @@ export interface AuthRouteOptions {
 
 /** Where each kind of account signs in, and what its session answers. */
 const KINDS = {
-  staff: { base: '/api/v1/staff', tag: 'Staff sign-in', session: StaffSession },
-  patient: { base: '/api/v1/portal', tag: 'Portal sign-in', session: PortalSession },
+  staff: {
+    base: '/api/v1/staff',
+    tag: 'Staff sign-in',
+    session: StaffSession,
+    // Rule 19: a right password may still leave a second factor due.
+    signedIn: Type.Union([StaffSession, SecondFactorDue]),
+    signOutAuth: 'staff-pending',
+  },
+  patient: {
+    base: '/api/v1/portal',
+    tag: 'Portal sign-in',
+    session: PortalSession,
+    signedIn: PortalSession,
+    signOutAuth: 'patient',
+  },
 } as const;
 
 const RESET_ANSWER =
@@ -45,7 +60,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
     kind === 'staff' ? staffOf(request) : patientOf(request);
 
   for (const kind of ['staff', 'patient'] as const) {
-    const { base, tag, session } = KINDS[kind];
+    const { base, tag, session, signedIn: signInAnswer, signOutAuth } = KINDS[kind];
     const cookie = cookies[kind];
 
     app.post(
@@ -56,9 +71,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
           tags: [tag],
           summary: 'Sign in with the chamber key, email and password',
           description:
-            'Sets the session cookie (HttpOnly, SameSite=Strict) and answers the signed-in account. Five wrong passwords in a row lock a staff user for 15 minutes and block a portal account.',
+            'Sets the session cookie (HttpOnly, SameSite=Strict) and answers the signed-in account. Five wrong passwords in a row lock a staff user for 15 minutes and block a portal account. Staff (rule 19): when a second factor is due the answer is `{ next: "second_factor", methods }` (or `set_up_second_factor` when the clinic requires one the user lacks) and the cookie holds a half-signed-in session for a few minutes.',
           body: SignIn,
-          response: withErrors({ 200: session }),
+          response: withErrors({ 200: signInAnswer }),
         },
       },
       async (request, reply) => {
@@ -88,7 +103,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
     app.delete(
       `${base}/session`,
       {
-        config: { auth: kind },
+        // A half-signed-in staff session can be ended too.
+        config: { auth: signOutAuth },
         schema: {
           tags: [tag],
           summary: 'Sign out: ends every session of the account, on every device',

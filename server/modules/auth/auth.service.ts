@@ -9,7 +9,7 @@ import type {
   StaffSession,
 } from '../../../common/contract/auth.js';
 import type { Db } from '../../db/connect.js';
-import { AppError, badRequest, forbidden, notFound } from '../../errors.js';
+import { AppError, badRequest, forbidden, notFound, unauthenticated } from '../../errors.js';
 import { minutes } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import {
@@ -21,7 +21,18 @@ import {
 import { hashToken, newToken } from '../../lib/tokens.js';
 import { insertAuditEvents, type AuditEntry } from '../audit/audit.repository.js';
 import { audit, auditEntry, type AuditAction } from '../audit/audit.service.js';
-import type { Actor, AnonymousActor, PatientActor, StaffActor } from './actor.js';
+import type {
+  Actor,
+  AnonymousActor,
+  PatientActor,
+  StaffActor,
+  StaffSessionStage,
+} from './actor.js';
+import type {
+  SecondFactorDue,
+  SecondFactorMethod,
+} from '../../../common/contract/staff-identity.js';
+import { relyingParty } from '../../lib/relying-party.js';
 import { createAccountLink } from './account-links.js';
 import { findChamber, findChamberByKey } from '../chambers/chamber.repository.js';
 import { findAccountOwnerWords } from './account-owner.repository.js';
@@ -35,7 +46,9 @@ import {
   countFailedSignIn,
   deleteSession,
   deleteSessionsOf,
+  findFactorSummary,
   findPortalAccountByEmail,
+  takeHalfSession,
   findPortalPatient,
   findSessionByTokenHash,
   findStaffByEmail,
@@ -126,6 +139,12 @@ const REFUSALS = {
       'portal_disabled',
       'The Patient Portal is not available at this clinic. Please contact the clinic.',
     ),
+  password_sign_in_off: () =>
+    forbidden(
+      'password_sign_in_off',
+      'This clinic signs staff in through single sign-on: use the "Sign in with" button.',
+      'password',
+    ),
 } satisfies Record<string, () => AppError>;
 type Refusal = keyof typeof REFUSALS;
 
@@ -146,7 +165,24 @@ interface SignInAccount {
   label: string;
   /** The answer of the sign-in, from what sign-in read (no session read back). */
   describe(): Promise<StaffSession | PortalSession>;
+  /** A staff user: their session may need a second factor first (rule 19). */
+  staffUser?: StaffUser;
 }
+
+/** A staff user as a new session needs them. */
+export interface StaffUser {
+  id: string;
+  name: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+/** How a staff session was signed in, and what satisfied the second factor (rule 19). */
+export type StaffSignInMethod = 'password' | 'passkey' | 'sso';
+export type SecondFactorUsed = 'passkey' | 'totp' | 'recovery_code' | 'sso_mfa' | 'set_up';
+
+/** How long a half-signed-in session lives: the second step, or setting a factor up first. */
+export const HALF_SESSION_MS = { second_factor: minutes(5), set_up: minutes(15) } as const;
 
 /** The clinic as both apps show it; a session's chamber always exists (a foreign key). */
 function presentChamber(chamber: Chamber | undefined): SessionChamber {
@@ -168,8 +204,120 @@ function actorOf(subject: AccountSubject): Partial<AuditEntry> {
     : { actorKind: 'patient', actorPatientId: subject.patientId };
 }
 
+/**
+ * Rule 19: with single sign-on configured and **Allow password sign-in** off, staff sign in through
+ * the provider; administrators keep their password (and second factor), so a broken provider
+ * cannot lock the clinic out of its own settings.
+ */
+function ssoOnly(chamber: Chamber): boolean {
+  return (
+    chamber.ssoIssuer !== null && chamber.ssoClientId !== null && !chamber.ssoAllowPasswordSignIn
+  );
+}
+
 export function createAuthService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
+  const passkeysAvailable = relyingParty(config).available;
+
+  /**
+   * Opens a staff session after the first step of sign-in (rule 19): fully signed in when no
+   * second factor is due, else half signed in for a few minutes, reaching only the second step
+   * (or, when the chamber requires a factor the user lacks, only setting one up). The failed
+   * sign-ins in a row start again only when sign-in is complete, so wrong codes and wrong
+   * passwords add up to one count of five.
+   */
+  async function openStaffSession(args: {
+    anon: AnonymousActor;
+    chamber: Chamber;
+    user: StaffUser;
+    method: StaffSignInMethod;
+    /** What already counts as the second factor (a passkey with user verification, or the IdP's). */
+    secondFactor: SecondFactorUsed | null;
+  }): Promise<NewSession & { session: StaffSession | SecondFactorDue }> {
+    const { anon, chamber, user, method } = args;
+    const now = clock();
+    const subject = { userId: user.id };
+    if (args.secondFactor === null) {
+      const summary = await findFactorSummary(db, chamber.id, user.id);
+      const hasFactor = summary.passkeys > 0 || summary.totp;
+      const stage = hasFactor ? 'second_factor' : chamber.requireStaffTwoStep ? 'set_up' : null;
+      if (stage) {
+        const started = await db.transaction(async (tx) => {
+          const session = await startSession(tx, chamber.id, subject, anon.ip, { stage, method });
+          await insertAuditEvents(tx, [
+            {
+              ...auditEntry(
+                chamber.id,
+                anon,
+                now,
+                {
+                  action: 'staff.sign_in_started',
+                  ...auditSubject(subject),
+                  details: { method, next: stage },
+                },
+                user.name,
+              ),
+              ...actorOf(subject),
+            },
+          ]);
+          return session;
+        });
+        const methods: SecondFactorMethod[] =
+          stage === 'set_up'
+            ? [...(passkeysAvailable ? (['passkey'] as const) : []), 'totp']
+            : [
+                ...(summary.passkeys > 0 && passkeysAvailable ? (['passkey'] as const) : []),
+                ...(summary.totp ? (['totp'] as const) : []),
+                ...(summary.recoveryCodesLeft > 0 ? (['recovery_code'] as const) : []),
+              ];
+        return {
+          ...started,
+          session: {
+            next: stage === 'set_up' ? 'set_up_second_factor' : 'second_factor',
+            methods,
+            expiresAt: started.expiresAt.toISOString(),
+          },
+        };
+      }
+    }
+    const session = await db.transaction(async (tx) => {
+      await clearFailedSignIns(tx, chamber.id, subject, now);
+      const started = await startSession(tx, chamber.id, subject, anon.ip, {
+        stage: 'full',
+        method,
+      });
+      await insertAuditEvents(tx, [
+        {
+          ...auditEntry(
+            chamber.id,
+            anon,
+            now,
+            {
+              action: 'staff.sign_in',
+              ...auditSubject(subject),
+              details: { method, secondFactor: args.secondFactor },
+            },
+            user.name,
+          ),
+          ...actorOf(subject),
+        },
+      ]);
+      return started;
+    });
+    return {
+      ...session,
+      session: await describeStaff(
+        {
+          chamberId: chamber.id,
+          userId: user.id,
+          name: user.name,
+          email: user.email,
+          isAdmin: user.isAdmin,
+        },
+        chamber,
+      ),
+    };
+  }
 
   /** A new session row (in the caller's transaction) and the token for its cookie. */
   async function startSession(
@@ -177,10 +325,19 @@ export function createAuthService(ctx: ServiceContext) {
     chamberId: string,
     subject: AccountSubject,
     ip: string | null,
+    staff: { stage: StaffSessionStage; method: StaffSignInMethod } = {
+      stage: 'full',
+      method: 'password',
+    },
   ): Promise<NewSession> {
     const now = clock();
     const token = newToken();
-    const expiresAt = new Date(now.getTime() + config.sessionAbsoluteHours * 3_600_000);
+    const expiresAt = new Date(
+      now.getTime() +
+        (staff.stage === 'full'
+          ? config.sessionAbsoluteHours * 3_600_000
+          : HALF_SESSION_MS[staff.stage]),
+    );
     await insertSession(tx, {
       chamberId,
       id: randomUUID(),
@@ -192,6 +349,7 @@ export function createAuthService(ctx: ServiceContext) {
       lastSeenAt: now,
       expiresAt,
       ip,
+      ...('userId' in subject ? { stage: staff.stage, method: staff.method } : {}),
     });
     return { token, expiresAt };
   }
@@ -212,8 +370,15 @@ export function createAuthService(ctx: ServiceContext) {
         countsFailures: true,
         hasFailures: user.failedSignIns !== 0 || user.lockedUntil !== null,
         refusal:
-          user.lockedUntil && user.lockedUntil > now ? 'locked' : !user.active ? 'inactive' : null,
+          user.lockedUntil && user.lockedUntil > now
+            ? 'locked'
+            : !user.active
+              ? 'inactive'
+              : ssoOnly(chamber) && !user.isAdmin
+                ? 'password_sign_in_off'
+                : null,
         label: user.name,
+        staffUser: { id: user.id, name: user.name, email: user.email, isAdmin: user.isAdmin },
         describe: () =>
           describeStaff(
             {
@@ -409,7 +574,7 @@ export function createAuthService(ctx: ServiceContext) {
       anon: AnonymousActor,
       kind: AccountKind,
       input: SignIn,
-    ): Promise<NewSession & { session: StaffSession | PortalSession }> {
+    ): Promise<NewSession & { session: StaffSession | PortalSession | SecondFactorDue }> {
       const now = clock();
       const email = input.email.trim();
       const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
@@ -435,6 +600,15 @@ export function createAuthService(ctx: ServiceContext) {
         await recordRefusal(kind, chamber, anon, account, refusal, email, now);
         throw REFUSALS[refusal]();
       }
+      if (account.staffUser) {
+        return openStaffSession({
+          anon,
+          chamber,
+          user: account.staffUser,
+          method: 'password',
+          secondFactor: null,
+        });
+      }
       const session = await db.transaction(async (tx) => {
         // The count of failed sign-ins in a row starts again. A patient's is written only when
         // it is not 0 (one statement less on the busiest sign-in); a staff user's always, so a
@@ -457,6 +631,39 @@ export function createAuthService(ctx: ServiceContext) {
         return started;
       });
       return { ...session, session: await account.describe() };
+    },
+
+    openStaffSession,
+
+    /**
+     * Finishes a half-signed-in staff session (rule 19) once its second factor was checked (or,
+     * in the `set_up` stage, a first factor added): the half session ends and a new one, with a
+     * new token, starts fully signed in. The failed sign-ins in a row start again.
+     */
+    async finishSignIn(
+      actor: StaffActor,
+      used: SecondFactorUsed,
+    ): Promise<NewSession & { session: StaffSession }> {
+      const now = clock();
+      const subject = { userId: actor.userId };
+      const started = await db.transaction(async (t) => {
+        // Taken as it is read: two answers racing finish one sign-in, not two.
+        const stage = await takeHalfSession(t, actor.chamberId, actor.sessionId);
+        if (!stage) throw unauthenticated();
+        await clearFailedSignIns(t, actor.chamberId, subject, now);
+        const method = stage?.method ?? 'password';
+        const started = await startSession(t, actor.chamberId, subject, actor.ip, {
+          stage: 'full',
+          method,
+        });
+        await audit(t, actor, now, {
+          action: 'staff.sign_in',
+          ...auditSubject(subject),
+          details: { method, secondFactor: used },
+        });
+        return started;
+      });
+      return { ...started, session: await describeStaff(actor) };
     },
 
     /** The signed-in staff user or patient, as sign-in answered. */
@@ -503,6 +710,7 @@ export function createAuthService(ctx: ServiceContext) {
           isAdmin: row.isAdmin === true,
           sessionId: row.id,
           ip,
+          stage: row.stage,
         };
       }
       return {

@@ -6,7 +6,8 @@ import { jobs } from '../../db/schema.js';
 // Every query on the jobs table: the queue that modules enqueue into (in their own
 // transaction), the worker's claims and outcomes, and the admins' list of troubled emails.
 
-export type JobKind = 'account_link_email' | 'shared_items_email' | 'conversation_escalation';
+export type JobKind =
+  'account_link_email' | 'shared_items_email' | 'conversation_escalation' | 'two_step_reset_email';
 
 export interface NewJob {
   chamberId: string;

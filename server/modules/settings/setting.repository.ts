@@ -19,6 +19,7 @@ export type ChamberSettings = Partial<
     | 'redFlagPhrases'
     | 'emergencyAdvice'
     | 'clinicPhone'
+    | 'requireStaffTwoStep'
   >
 >;
 
@@ -36,6 +37,7 @@ const SETTING_KEYS = [
   'redFlagPhrases',
   'emergencyAdvice',
   'clinicPhone',
+  'requireStaffTwoStep',
 ] as const satisfies readonly (keyof ChamberSettings)[];
 
 /** Writes the settings given (and no other column); one left undefined keeps its value. */

@@ -154,6 +154,7 @@ export function createSettingService(ctx: ServiceContext) {
       redFlagPhrases: chamber.redFlagPhrases ?? [...DEFAULT_RED_FLAG_PHRASES],
       emergencyAdvice: chamber.emergencyAdvice,
       clinicPhone: chamber.clinicPhone,
+      requireStaffTwoStep: chamber.requireStaffTwoStep,
     };
   }
 

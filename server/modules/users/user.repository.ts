@@ -39,6 +39,7 @@ export async function listUsers(db: Db, chamberId: string) {
       isAdmin: users.isAdmin,
       active: users.active,
       hasPassword: sql<boolean>`${users.passwordHash} is not null`,
+      twoStep: sql<boolean>`exists (select 1 from staff_second_factors f where f.chamber_id = users.chamber_id and f.user_id = users.id)`,
       roleIds: sql<
         string[]
       >`(select coalesce(array_agg(rm.role_id::text order by rm.role_id), '{}') from role_members rm join roles r on r.chamber_id = rm.chamber_id and r.id = rm.role_id and r.deleted_at is null where rm.chamber_id = users.chamber_id and rm.user_id = users.id)`,

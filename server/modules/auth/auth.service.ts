@@ -35,6 +35,7 @@ import type {
 import { relyingParty } from '../../lib/relying-party.js';
 import { createAccountLink } from './account-links.js';
 import { findChamber, findChamberByKey } from '../chambers/chamber.repository.js';
+import { passwordSignInAllowed } from '../chambers/single-sign-on.policy.js';
 import { findAccountOwnerWords } from './account-owner.repository.js';
 import {
   ELIGIBILITY_MESSAGES,
@@ -204,17 +205,6 @@ function actorOf(subject: AccountSubject): Partial<AuditEntry> {
     : { actorKind: 'patient', actorPatientId: subject.patientId };
 }
 
-/**
- * Rule 19: with single sign-on configured and **Allow password sign-in** off, staff sign in through
- * the provider; administrators keep their password (and second factor), so a broken provider
- * cannot lock the clinic out of its own settings.
- */
-function ssoOnly(chamber: Chamber): boolean {
-  return (
-    chamber.ssoIssuer !== null && chamber.ssoClientId !== null && !chamber.ssoAllowPasswordSignIn
-  );
-}
-
 export function createAuthService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
   const passkeysAvailable = relyingParty(config).available;
@@ -374,7 +364,7 @@ export function createAuthService(ctx: ServiceContext) {
             ? 'locked'
             : !user.active
               ? 'inactive'
-              : ssoOnly(chamber) && !user.isAdmin
+              : !passwordSignInAllowed(chamber, user.isAdmin)
                 ? 'password_sign_in_off'
                 : null,
         label: user.name,
@@ -737,8 +727,12 @@ export function createAuthService(ctx: ServiceContext) {
       const subject =
         actor.kind === 'staff' ? { userId: actor.userId } : { patientId: actor.patientId };
       await db.transaction(async (tx) => {
-        // Rule 8: signing out ends the account's sessions everywhere, on every device.
-        await deleteSessionsOf(tx, actor.chamberId, subject);
+        // Rule 8: signing out ends the account's sessions everywhere, on every device. A
+        // half-signed-in session (rule 19: the password alone) ends only itself, so knowing a
+        // password is not enough to sign the user out of their devices.
+        if (actor.kind === 'staff' && actor.stage !== 'full')
+          await deleteSession(tx, actor.chamberId, actor.sessionId);
+        else await deleteSessionsOf(tx, actor.chamberId, subject);
         await audit(tx, actor, clock(), {
           action: ACTIONS[actor.kind].signOut,
           ...auditSubject(subject),

@@ -9,6 +9,7 @@ import type {
 import type { StaffSession } from '../../../common/contract/auth.js';
 import { invalid, type AppError } from '../../errors.js';
 import { minutes } from '../../lib/clock.js';
+import { ssoConfigured } from '../chambers/single-sign-on.policy.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { createSecretBox } from '../../lib/secret-box.js';
 import { hashToken } from '../../lib/tokens.js';
@@ -118,13 +119,6 @@ export function isMultiFactor(amr: unknown, acr: unknown): boolean {
   if (kinds.size >= 2) return true;
   if (typeof acr !== 'string') return false;
   return MULTI_FACTOR_ACR.has(acr) || acr.split(/[:/#]/).at(-1) === 'mfa';
-}
-
-/** Single sign-on is configured for the chamber. */
-function configured(chamber: Chamber): boolean {
-  return (
-    chamber.ssoIssuer !== null && chamber.ssoClientId !== null && chamber.ssoClientSecret !== null
-  );
 }
 
 /** The hosts an issuer may be reached on over plain http: this machine only (tests, trials). */
@@ -318,7 +312,7 @@ export function createSsoService(ctx: ServiceContext, auth: AuthService) {
   /** The chamber's settings as the Security screen shows them (never the secret). */
   function present(chamber: Chamber): SsoSettings {
     return {
-      configured: configured(chamber),
+      configured: ssoConfigured(chamber),
       issuer: chamber.ssoIssuer,
       clientId: chamber.ssoClientId,
       clientSecretSet: chamber.ssoClientSecret !== null,
@@ -440,7 +434,7 @@ export function createSsoService(ctx: ServiceContext, auth: AuthService) {
     async signInOptions(chamberKey: string): Promise<SignInOptions> {
       const key = chamberKey.trim().toLowerCase();
       const chamber = await findChamberByKey(db, key);
-      if (!chamber || !configured(chamber)) {
+      if (!chamber || !ssoConfigured(chamber)) {
         return { singleSignOn: null, passwordSignIn: true, passkeys };
       }
       return {
@@ -459,7 +453,7 @@ export function createSsoService(ctx: ServiceContext, auth: AuthService) {
      */
     async start(anon: AnonymousActor, chamberKey: string): Promise<SsoStart> {
       const chamber = await findChamberByKey(db, chamberKey.trim().toLowerCase());
-      if (!chamber || !configured(chamber)) return { ok: false, reason: 'not_configured' };
+      if (!chamber || !ssoConfigured(chamber)) return { ok: false, reason: 'not_configured' };
       let configuration: oidc.Configuration;
       try {
         configuration = (await providerOf(chamber)).configuration;
@@ -524,7 +518,7 @@ export function createSsoService(ctx: ServiceContext, auth: AuthService) {
       ) {
         return refuse(chamber, anon, 'wrong_state');
       }
-      if (!chamber || !configured(chamber)) return refuse(chamber, anon, 'not_configured');
+      if (!chamber || !ssoConfigured(chamber)) return refuse(chamber, anon, 'not_configured');
       if (params.has('error')) {
         return refuse(
           chamber,

@@ -219,6 +219,22 @@ describe('authenticator app (TOTP)', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('cancelling the second step ends that half session only, not the user’s other sessions', async () => {
+    const user = await newUser();
+    const { as } = await passwordSignIn(user.email);
+    await enrolTotp(as);
+    const half = await passwordSignIn(user.email);
+    const cancel = await half.as.delete('/api/v1/staff/session');
+    expect(cancel.status).toBe(200);
+    expect((await half.as.get('/api/v1/staff/session/second-factor')).status).toBe(401);
+    // Whoever knows only the password cannot sign the user out of their devices.
+    expect((await as.get('/api/v1/staff/session')).status).toBe(200);
+    // A full session's sign-out still ends every session (rule 8).
+    const other = await passwordSignIn(user.email);
+    expect((await as.delete('/api/v1/staff/session')).status).toBe(200);
+    expect((await other.as.get('/api/v1/staff/session/second-factor')).status).toBe(401);
+  });
+
   it('the second step lives five minutes', async () => {
     const user = await newUser();
     const { as } = await passwordSignIn(user.email);

@@ -4,6 +4,7 @@
  * row of another.
  */
 import { sql } from 'drizzle-orm';
+import { FOLD_FROM, FOLD_TO, SEARCH_CONFIG } from '../../common/search-text.js';
 import {
   bigint,
   boolean,
@@ -25,6 +26,9 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** A PostgreSQL `tsvector` (full-text search), only ever written by the database. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /** Raw bytes; node-postgres answers a Buffer, PGlite a Uint8Array: both read as a Buffer. */
 const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
@@ -643,9 +647,19 @@ export const messages = pgTable(
       .notNull()
       .default(sql`'{}'::uuid[]`),
     createdAt: ts('created_at').notNull(),
+    /**
+     * Search (rule 16): the text's words, accents folded as `common/search-text.ts` does, made by
+     * the database from the text and indexed with GIN.
+     */
+    searchVector: tsvector('search_vector').generatedAlwaysAs(
+      sql.raw(
+        `to_tsvector('${SEARCH_CONFIG}'::regconfig, translate("text", '${FOLD_FROM}', '${FOLD_TO}'))`,
+      ),
+    ),
   },
   (t) => [
     primaryKey({ name: 'messages_pk', columns: [t.chamberId, t.id] }),
+    index('messages_search_idx').using('gin', t.searchVector),
     uniqueIndex('messages_seq_unique').on(t.seq),
     foreignKey({
       name: 'messages_conversation_fk',

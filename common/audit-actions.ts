@@ -4,7 +4,7 @@
  */
 
 /** Exact actions that only read; with the suffixes below they make up "views". */
-const VIEW_ACTIONS = ['inbox.team_viewed', 'fhir.read', 'fhir.search'];
+const VIEW_ACTIONS = ['inbox.team_viewed', 'fhir.read', 'fhir.search', 'message.searched'];
 /** Action suffixes of reads: `patient.viewed`, `document.list_viewed`, and so on. */
 const VIEW_SUFFIXES = ['.viewed', '.list_viewed'];
 

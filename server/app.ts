@@ -60,6 +60,7 @@ import { registerTextInput } from './plugins/text-input.js';
 import { registerResponseCheck } from './plugins/response-check.js';
 import { secondFactorRoutes } from './modules/staff-identity/second-factor.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
+import { searchRoutes } from './modules/search/search.routes.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerWeb } from './plugins/web.js';
 
@@ -217,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(conversationRoutes, { conversations: services.conversations });
   await app.register(topicRoutes, { topics: services.topics });
   await app.register(quickReplyRoutes, { ctx });
+  await app.register(searchRoutes, { ctx });
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(patientRoutes, {
     patients: services.patients,

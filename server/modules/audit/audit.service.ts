@@ -66,6 +66,7 @@ export type AuditAction =
   | 'patient.updated'
   | 'patient.viewed'
   | 'patient.searched'
+  | 'message.searched'
   | 'feed.viewed'
   | 'conversation.viewed'
   | 'conversation.created'

@@ -15,6 +15,7 @@ const ACTIONS: Record<string, string> = {
   'staff.sign_out': 'Staff sign-out',
   'staff.password_reset_requested': 'Staff password reset asked for',
   'staff.password_set': 'Staff password set',
+  'message.searched': 'Messages searched',
   'staff.sign_in_started': 'Staff password accepted, second step due',
   'staff.second_factor_failed': 'Staff second step failed',
   'staff.second_factor_added': 'Two-step verification method added',

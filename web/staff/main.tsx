@@ -12,6 +12,7 @@ import { MessagesPage } from './routes/messages-page';
 import { PatientRecordPage } from './routes/patient-record-page';
 import { PatientSearchPage } from './routes/patient-search-page';
 import { StartPage } from './routes/start-page';
+import { TwoStepPage } from './routes/two-step-page';
 
 const app = { appName: 'Staff', api: staffSession };
 
@@ -29,6 +30,7 @@ mountApp(
         { path: 'patients', element: <PatientSearchPage /> },
         { path: 'patients/:id', element: <PatientRecordPage /> },
         { path: 'patients/:id/conversations/:conversationId', element: <PatientRecordPage /> },
+        { path: 'two-step', element: <TwoStepPage /> },
         { path: 'admin/configuration', element: <AdminConfigurationPage /> },
         { path: 'admin/billing-rules', element: <AdminBillingRulesPage /> },
         { path: 'admin/user-management', element: <AdminUserManagementPage /> },

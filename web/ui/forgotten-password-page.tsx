@@ -12,7 +12,7 @@ import { FormAlert } from './form-alert';
 export function ForgottenPasswordPage<S>(props: {
   /** Which app this is, shown above the title. */
   appName: string;
-  api: SessionApi<S>;
+  api: Pick<SessionApi<S>, 'rememberedClinic' | 'requestReset'>;
   /** Under the answer, from the clinic code given: e.g. whom to call when no email comes. */
   help?: (chamber: string) => ReactNode;
 }) {

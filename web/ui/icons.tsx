@@ -92,3 +92,13 @@ export function UploadFileIcon(props: SVGProps<SVGSVGElement>) {
     </Icon>
   );
 }
+
+/** A head and shoulders: the signed-in person's own menu. */
+export function PersonIcon(props: SVGProps<SVGSVGElement>) {
+  return (
+    <Icon {...props}>
+      <circle cx="12" cy="8" r="4" />
+      <path d="M4 21a8 8 0 0 1 16 0" />
+    </Icon>
+  );
+}

@@ -16,7 +16,7 @@ import { PasswordField } from './password-field';
 export function SetPasswordPage<S>(props: {
   /** Which app this is, shown above the title. */
   appName: string;
-  api: SessionApi<S>;
+  api: Pick<SessionApi<S>, 'setPassword'>;
 }) {
   const [token] = useState(() => {
     const t = new URLSearchParams(window.location.hash.slice(1)).get('token') ?? '';

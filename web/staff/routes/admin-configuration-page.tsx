@@ -12,6 +12,7 @@ import { ReplyTimesSection } from '../features/admin/reply-times-section';
 import { PatientSafetySection } from '../features/admin/patient-safety-section';
 import { ClinicContactSection } from '../features/admin/clinic-contact-section';
 import { QuickRepliesSection } from '../features/admin/quick-replies-section';
+import { SecuritySection } from '../features/admin/security-section';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -141,6 +142,7 @@ export function AdminConfigurationPage() {
       <ClinicContactSection settings={settings.data} />
       <QuickRepliesSection />
       <IntegrationsSection timeZone={settings.data.timeZone} />
+      <SecuritySection settings={settings.data} />
     </Stack>
   );
 }

@@ -3,6 +3,7 @@ import {
   Badge,
   Burger,
   Group,
+  Menu,
   NavLink as MantineNavLink,
   Button,
   Text,
@@ -12,7 +13,8 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useEffect, useState } from 'react';
-import { NavLink, Outlet, useLocation } from 'react-router';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
+import { ChevronIcon, PersonIcon } from '../../ui/icons';
 import { Isolate } from '../../ui/isolate';
 import { SessionFrame, type Frame } from '../../ui/session-frame';
 import { SkipLink } from '../../ui/skip-link';
@@ -22,15 +24,24 @@ import { useUnreadCount } from '../features/notifications/api';
 import { showDesktopAlert, useTabTitle } from '../features/notifications/desktop-alerts';
 import type { StaffSession } from '../../../common/contract/auth.js';
 import { staffSession } from '../features/session/api';
+import { StaffSignInStep } from '../features/session/sign-in-step';
+import { StaffSignInPage } from '../features/session/staff-sign-in-page';
 
 const SIGN_IN = { title: 'Staff sign-in', subtitle: 'Patient messaging for clinic staff.' };
 
 /**
- * The staff app: sign-in, or the frame with Start Page, Messages, Patient, Admin, unread count,
- * sign out; the tab title and desktop notifications tell of new messages in a background tab.
+ * The staff app: sign-in (with its second step, rule 19), or the frame with Start Page,
+ * Messages, Patient, Admin, unread count, the user's own menu and sign out; the tab title and
+ * desktop notifications tell of new messages in a background tab.
  */
 export const StaffLayout = () => (
-  <SessionFrame api={staffSession} signIn={SIGN_IN} shell={StaffShell} />
+  <SessionFrame
+    api={staffSession}
+    signIn={SIGN_IN}
+    signInPage={StaffSignInPage}
+    pendingStep={StaffSignInStep}
+    shell={StaffShell}
+  />
 );
 
 function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
@@ -81,9 +92,7 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
             >
               {count}
             </Badge>
-            <Text size="sm" visibleFrom="sm">
-              <Isolate>{s.user.name}</Isolate>
-            </Text>
+            <UserMenu name={s.user.name} />
             <Button
               size="compact-sm"
               variant="default"
@@ -141,5 +150,37 @@ function StaffShell({ session: s, expired, signOut }: Frame<StaffSession>) {
         <Outlet context={s} />
       </AppShell.Main>
     </AppShell>
+  );
+}
+
+/** The user's own menu, under their name: Two-step verification (rule 19). */
+function UserMenu({ name }: { name: string }) {
+  return (
+    <Menu position="bottom-end" withinPortal>
+      <Menu.Target>
+        {/* On a phone the name gives way to an icon; it stays the button's name. */}
+        <Button
+          variant="subtle"
+          color="gray"
+          size="compact-sm"
+          px={6}
+          aria-label={name}
+          style={{ flexShrink: 0 }}
+        >
+          <Group gap={6} wrap="nowrap" c="var(--mantine-color-text)" style={{ minWidth: 0 }}>
+            <PersonIcon width={18} height={18} />
+            <Text size="sm" truncate="end" maw={220} visibleFrom="sm">
+              <Isolate>{name}</Isolate>
+            </Text>
+            <ChevronIcon width={14} height={14} />
+          </Group>
+        </Button>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Item component={Link} to="/two-step">
+          {LABELS.twoStepVerification}
+        </Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
   );
 }

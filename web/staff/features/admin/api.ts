@@ -23,6 +23,11 @@ import type {
   TopicList,
 } from '../../../../common/contract/topics.js';
 import type { NewUser, User, UserChanges, UserList } from '../../../../common/contract/users.js';
+import type { Ok } from '../../../../common/contract/common.js';
+import type {
+  SsoSettings,
+  SsoSettingsChanges,
+} from '../../../../common/contract/staff-identity.js';
 
 export const useSettings = () =>
   useQuery({ queryKey: ['admin', 'settings'], queryFn: () => get<Settings>('/admin/settings') });
@@ -70,6 +75,8 @@ export function useAdminMutation<T>(fn: (input: T) => Promise<unknown>) {
 export const createUser = (input: NewUser) => post<User>('/admin/users', input);
 export const updateUser = (id: string, changes: UserChanges) =>
   patch<User>(`/admin/users/${id}`, changes);
+/** Reset two-step verification: the user sets it up again (and is emailed). */
+export const resetTwoStep = (id: string) => del<Ok>(`/admin/users/${id}/second-factors`);
 export const createRole = (name: string) => post('/admin/roles', { name } satisfies RoleName);
 export const renameRole = (id: string, name: string) =>
   patch(`/admin/roles/${id}`, { name } satisfies RoleName);
@@ -116,3 +123,20 @@ export const createTopic = (input: NewTopic) => post<Topic>('/admin/topics', inp
 export const updateTopic = (id: string, changes: TopicChange) =>
   patch<Topic>(`/admin/topics/${id}`, changes);
 export const deleteTopic = (id: string) => del(`/admin/topics/${id}`);
+
+const ssoKey = ['admin', 'sso'];
+
+/** Admin > Configuration > Security > Single sign-on (rule 19). */
+export const useSso = () =>
+  useQuery({ queryKey: ssoKey, queryFn: () => get<SsoSettings>('/admin/sso') });
+
+/** Saves the provider (looked up before anything is saved) or removes single sign-on. */
+export function useSsoMutation<T>(fn: (input: T) => Promise<SsoSettings | Ok>) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: () => client.invalidateQueries({ queryKey: ssoKey }),
+  });
+}
+export const saveSso = (changes: SsoSettingsChanges) => put<SsoSettings>('/admin/sso', changes);
+export const removeSso = () => del<SsoSettings | Ok>('/admin/sso');

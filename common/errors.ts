@@ -53,6 +53,22 @@ export const ERROR_CODES = [
   'email_taken', // 409: another staff user has the email
   'cannot_lock_out_self', // 409: an admin removing their own admin permission or activity
 
+  // Staff identity (SPEC rule 19)
+  'second_factor_required', // 401: half signed in; only the second step (or set-up) answers
+  'invalid_code', // 401 at the second step (422 when confirming a set-up): a wrong code
+  'passkey_refused', // 401: the passkey's answer was not accepted
+  'passkeys_unavailable', // 409: the product is reached by an IP address (no WebAuthn)
+  'password_sign_in_off', // 403: the clinic signs staff in through single sign-on only
+  'no_second_factor_due', // 409: the second step answered by a session that needs none
+  'no_passkey', // 409: the user has no passkey for a passkey second step
+  'method_not_set_up', // 422: a second step by a method the user has not set up
+  'challenge_expired', // 422: a passkey or authenticator set-up that expired or was used
+  'totp_exists', // 409: an authenticator app is set up already
+  'passkey_exists', // 409: this passkey is added already
+  'last_factor_required', // 409: removing the last factor while two-step verification is required
+  'no_second_factor', // 409: recovery codes asked for with no passkey or authenticator app
+  'sso_issuer_unreachable', // 422: the single sign-on issuer's discovery could not be read
+
   // Messages (SPEC rules 3 and 7)
   'text_empty', // 422: nothing that shows (empty, whitespace or invisible characters)
   'text_too_long', // 422: over MESSAGE_MAX_LENGTH code points

@@ -118,6 +118,8 @@ const MATRIX: Record<string, AuthRequirement> = {
   'PATCH /api/v1/admin/topics/:id': 'admin',
   'DELETE /api/v1/admin/topics/:id': 'admin',
   'GET /api/v1/quick-replies': 'staff',
+  'GET /api/v1/search': 'staff',
+  'GET /api/v1/portal/search': 'patient',
   'GET /api/v1/admin/quick-replies': 'admin',
   'POST /api/v1/admin/quick-replies': 'admin',
   'PATCH /api/v1/admin/quick-replies/:id': 'admin',
@@ -1232,6 +1234,8 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     const QUERY: Record<string, string> = {
       'GET /api/v1/patients': `?query=${encodeURIComponent('Archer')}`,
       'GET /api/v1/quick-replies': `?patientId=${w.alice.id}`,
+      'GET /api/v1/search': `?q=${encodeURIComponent(NOTE)}`,
+      'GET /api/v1/portal/search': `?q=${encodeURIComponent(NOTE)}`,
       'GET /api/v1/admin/reports/reply-times': '?from=2026-01-01&to=2026-12-31&groupBy=role',
       'GET /api/v1/admin/reports/reply-times.csv': '?from=2026-01-01&to=2026-12-31&groupBy=topic',
     };
@@ -1280,6 +1284,56 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
       expect(res.status).toBe(200);
       expect(res.body.patients).toEqual([]);
     }
+    // Search (rule 16): the note's text and each of its words, by every staff user outside R
+    // (the admin and another chamber's staff too) and by every patient, find no message they
+    // may not see, and no snippet holds the note's text.
+    model = await storedMessages();
+    const noteMessages = model.filter((m) => m.text.startsWith(NOTE));
+    expect(noteMessages.length).toBeGreaterThanOrEqual(2);
+    const noteWords = [NOTE, ...NOTE.split(/[\s-]+/)];
+    const noteId = NOTE.slice('Internal note '.length);
+    /** The answer as sent, and the snippets' texts as shown (marked words split a text). */
+    const shown = (payload: string) =>
+      payload +
+      (JSON.parse(payload).results as { snippet: { text: string }[] }[])
+        .map((r) => r.snippet.map((p) => p.text).join(''))
+        .join('\n');
+    let searches = 0;
+    for (const actor of actors.filter((a) => a.kind !== 'anonymous' && a.name !== 'staff in R')) {
+      for (const words of noteWords) {
+        const path = actor.kind === 'patient' ? '/api/v1/portal/search' : '/api/v1/search';
+        const res = await send(actor, 'GET', `${path}?q=${encodeURIComponent(words)}`);
+        searches += 1;
+        const label = `search for "${words}" by ${actor.name}`;
+        expect(res.status, label).toBe(200);
+        const found = JSON.parse(res.payload).results as { messageId: string }[];
+        for (const r of found) {
+          const m = model.find((x) => x.id === r.messageId);
+          expect(m && sees(actor, m), `${label} found ${r.messageId}`).toBe(true);
+        }
+        expect(
+          found.filter((r) => noteMessages.some((m) => m.id === r.messageId)),
+          label,
+        ).toEqual([]);
+        expect(shown(res.payload), label).not.toContain(noteId);
+      }
+    }
+    // The check can fail: the same searches find the notes for staff in R, with their text.
+    // (By its words and its whole id: a part of the id alone may be read as another token,
+    // "2e07f610" as a number in scientific notation, and then find nothing, for anyone.)
+    const inR = by['staff in R']!;
+    for (const words of [NOTE, 'Internal', 'note', noteId]) {
+      const res = await send(inR, 'GET', `/api/v1/search?q=${encodeURIComponent(words)}`);
+      const found = (JSON.parse(res.payload).results as { messageId: string }[]).map(
+        (r) => r.messageId,
+      );
+      expect(found, `search for "${words}" by staff in R`).toEqual(
+        expect.arrayContaining(noteMessages.filter((m) => sees(inR, m)).map((m) => m.id)),
+      );
+      expect(shown(res.payload), `search for "${words}" by staff in R`).toContain(NOTE);
+    }
+    console.info(`leak check: ${searches} searches for the note's words outside R`);
+
     // The check can fail: the same routes show the note to staff in R.
     const nurse = by['staff in R']!;
     expect((await send(nurse, 'GET', `/api/v1/conversations/${convs[2]!.id}`)).payload).toContain(
@@ -1358,7 +1412,11 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     'GET /api/v1/portal/documents': 'portal',
     'GET /api/v1/portal/documents/:id/content': 'portal',
     'GET /api/v1/portal/medical-data': 'portal',
+    // Search finds messages: messaging's own.
+    'GET /api/v1/portal/search': 'messaging',
   };
+  /** What a portal route needs besides its id to reach rule 1's check. */
+  const RULE1_QUERY: Record<string, string> = { 'GET /api/v1/portal/search': '?q=results' };
 
   /** The app's address, listening on loopback from the first call on. */
   async function listening(): Promise<string> {
@@ -1444,7 +1502,7 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
               : [''];
         const answers: Answer[] = [];
         for (const id of ids) {
-          const url = route.url.replace(':id', id);
+          const url = route.url.replace(':id', id) + (RULE1_QUERY[k] ?? '');
           answers.push(
             k === 'POST /api/v1/portal/documents'
               ? await sendForm(actor, url)

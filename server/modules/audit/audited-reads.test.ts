@@ -158,6 +158,19 @@ const AUDITED: Record<string, AuditedRead> = {
     actor: asAlice,
     patient: alice,
   },
+  // Search (rule 16): the row names the patients whose messages the page showed, never the words.
+  'GET /api/v1/search': {
+    call: () => w.as.receptionist.get('/api/v1/search?q=results'),
+    action: 'message.searched',
+    actor: staff('receptionist'),
+    patient: alice,
+  },
+  'GET /api/v1/portal/search': {
+    call: () => w.as.alice.get('/api/v1/portal/search?q=results'),
+    action: 'message.searched',
+    actor: asAlice,
+    patient: alice,
+  },
   // Audited although they hold no patient's data: the chamber's settings, figures, the log.
   'GET /api/v1/admin/settings': {
     call: () => w.as.admin.get('/api/v1/admin/settings'),

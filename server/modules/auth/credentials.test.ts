@@ -326,6 +326,8 @@ describe('one chamber, as in use', () => {
       const QUERY: Record<string, string> = {
         'GET /api/v1/patients': '?query=Archer',
         'GET /api/v1/quick-replies': `?patientId=${w.alice.id}`,
+        'GET /api/v1/search': '?q=results',
+        'GET /api/v1/portal/search': '?q=results',
         'GET /api/v1/staff/sign-in-options': `?chamber=${w.chamber.key}`,
         'GET /api/v1/staff/sso/start': `?chamber=${w.chamber.key}`,
         'GET /api/v1/admin/reports/reply-times': '?from=2026-01-01&to=2026-01-31&groupBy=role',

@@ -75,6 +75,9 @@ export const LABELS = {
   quickReplyName: 'Name',
   quickReplyText: 'Text',
   quickReplyRoles: 'Roles that may use it (none = everyone)',
+  // Part 2: search (rule 16).
+  searchMessages: 'Search messages',
+  search: 'Search',
   // Part 2: staff identity (rule 19).
   security: 'Security',
   requireTwoStep: 'Require two-step verification for staff',

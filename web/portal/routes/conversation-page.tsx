@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Divider, Group, Stack, Text, Title } from '@mantine/core';
 import { useEffect } from 'react';
-import { Link, useOutletContext, useParams } from 'react-router';
+import { Link, useOutletContext, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../../lib/api';
 import { formatReplyBy } from '../../lib/format';
 import { Isolate } from '../../ui/isolate';
@@ -13,7 +13,10 @@ import type { PortalSession } from '../../../common/contract/auth.js';
 import type { PatientConversation } from '../../../common/contract/messaging.js';
 import { MessagingUnavailable } from './home-page';
 
-/** One conversation: its messages oldest first, and the reply box below. */
+/**
+ * One conversation: its messages oldest first, and the reply box below. Opened from Search
+ * (`?q=&message=`), it shows the message found, outlined, and leads back to the results.
+ */
 export function ConversationPage() {
   const session = useOutletContext<PortalSession>();
   const { id = '' } = useParams();
@@ -31,12 +34,23 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
     // Mark read whenever a newer message is shown.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [newest]);
+  const [params] = useSearchParams();
+  const q = params.get('q');
+  const foundId = params.get('message');
+  const shown = Boolean(foundId && conversation.data?.messages.some((m) => m.id === foundId));
+  // The message a search led to: in view, with the cursor on it.
+  useEffect(() => {
+    if (!shown || !foundId) return;
+    const el = document.getElementById(`message-${foundId}`);
+    el?.scrollIntoView({ block: 'center' });
+    el?.focus({ preventScroll: true });
+  }, [shown, foundId]);
 
   const closed = conversation.data?.conversation.status === 'closed';
   return (
     <Stack>
-      <Anchor component={Link} to="/inbox" size="sm">
-        ← {LABELS.inbox}
+      <Anchor component={Link} to={q ? `/inbox?${new URLSearchParams({ q })}` : '/inbox'} size="sm">
+        ← {q ? 'Messages found' : LABELS.inbox}
       </Anchor>
       <Group gap="xs" wrap="wrap" align="center">
         <Title order={2} style={{ overflowWrap: 'anywhere' }}>
@@ -75,9 +89,19 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
         )
       ) : (
         <>
+          {foundId && !shown && (
+            <Text size="sm" c="dimmed">
+              The message found is older than the messages shown here.
+            </Text>
+          )}
           <Stack gap="sm" aria-label="Messages" role="log">
             {conversation.data.messages.map((m) => (
-              <MessageBubble key={m.id} message={m} timeZone={session.chamber.timeZone} />
+              <MessageBubble
+                key={m.id}
+                message={m}
+                timeZone={session.chamber.timeZone}
+                found={m.id === foundId}
+              />
             ))}
           </Stack>
           <Divider />

@@ -14,6 +14,7 @@ import type {
   PatientSent,
   PatientStartBody,
 } from '../../../../common/contract/messaging.js';
+import type { SearchResults } from '../../../../common/contract/search.js';
 import type { PortalTopics } from '../../../../common/contract/topics.js';
 
 const inboxKey = ['inbox'];
@@ -24,6 +25,20 @@ export function useInbox() {
     queryKey: inboxKey,
     ...pagedList<Inbox>('/portal/conversations'),
     refetchInterval: usePollInterval(),
+  });
+}
+
+/**
+ * Search in the Inbox (GET /portal/search, rule 16): the patient's own messages that match, a
+ * page at a time. Each search is audited, so it runs when asked for, not on every focus.
+ */
+export function usePortalSearch(q: string | null) {
+  return useInfiniteQuery({
+    queryKey: ['portal-search', q],
+    ...pagedList<SearchResults>(`/portal/search?${new URLSearchParams({ q: q ?? '' }).toString()}`),
+    enabled: Boolean(q),
+    staleTime: 60_000,
+    refetchOnWindowFocus: false,
   });
 }
 

@@ -20,19 +20,32 @@ export const EMERGENCY_NOTICE =
 
 /**
  * One message: the clinic's on the left with author name and role, the patient's own on the
- * right. The clinic's automatic message (rule 13) is written by no one: it says so.
+ * right. The clinic's automatic message (rule 13) is written by no one: it says so. The one a
+ * search led to (`found`) is outlined and can take the cursor.
  */
 export function MessageBubble({
   message,
   timeZone,
+  found = false,
 }: {
   message: PatientMessage;
   timeZone: string;
+  found?: boolean;
 }) {
   const mine = message.mine;
   const automatic = message.author.kind === 'clinic';
   return (
-    <Box style={{ display: 'flex', justifyContent: mine ? 'flex-end' : 'flex-start' }}>
+    <Box
+      id={`message-${message.id}`}
+      tabIndex={found ? -1 : undefined}
+      aria-current={found ? 'true' : undefined}
+      style={{
+        display: 'flex',
+        justifyContent: mine ? 'flex-end' : 'flex-start',
+        scrollMarginTop: 80,
+        outline: 'none',
+      }}
+    >
       <MessageCard
         label={
           mine
@@ -64,7 +77,12 @@ export function MessageBubble({
               ? 'var(--mantine-color-blue-0)'
               : 'var(--mantine-color-gray-0)'
         }
-        style={automatic ? { borderStyle: 'dashed' } : undefined}
+        style={{
+          ...(automatic ? { borderStyle: 'dashed' } : {}),
+          ...(found
+            ? { outline: '3px solid var(--mantine-color-yellow-6)', outlineOffset: 1 }
+            : {}),
+        }}
       />
     </Box>
   );

@@ -97,6 +97,8 @@ export function StaffMessageCard({
               : undefined
       }
       style={{
+        // In a conversation taller than the panel the list scrolls; a card never shrinks.
+        flexShrink: 0,
         borderLeft: `4px solid var(--mantine-color-${accent})`,
         ...(note ? { borderStyle: 'dashed', borderColor: 'var(--mantine-color-yellow-6)' } : {}),
       }}

@@ -88,9 +88,13 @@ function messageOf(issue: ValidationIssue | undefined, field: string | undefined
     case 'additionalProperties':
       return `${name} is not a field this request accepts.`;
     case 'minLength':
-      return `${name} is too short.`;
+      return typeof issue.params?.limit === 'number' && issue.params.limit > 1
+        ? `${name} is too short (at least ${issue.params.limit} characters).`
+        : `${name} is too short.`;
     case 'maxLength':
-      return `${name} is too long.`;
+      return typeof issue.params?.limit === 'number'
+        ? `${name} is too long (at most ${issue.params.limit} characters).`
+        : `${name} is too long.`;
     case 'type':
       return `${name} has the wrong type (${issue.message ?? 'invalid'}).`;
     case 'format':

@@ -21,7 +21,13 @@ describe.skipIf(!once)('the built server (npm start)', () => {
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-built-'));
-    server = await startServerProcess('', dataDir, { built: true, args: ['--demo'] });
+    // A first start on the embedded database migrates and seeds the demo (hashing its
+    // passwords): on a busy machine that takes longer than a restart.
+    server = await startServerProcess('', dataDir, {
+      built: true,
+      args: ['--demo'],
+      startTimeoutMs: 90_000,
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -31,6 +31,8 @@ interface ProductOptions {
   built?: boolean | string;
   /** More command-line arguments, e.g. `--demo`. */
   args?: string[];
+  /** How long to wait for the health check (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 /** Spawns the product with a clean environment; its output is collected for failure messages. */
@@ -74,7 +76,7 @@ function spawnProduct(
 
 /**
  * Starts `server/main.ts` as a real process of its own on a free loopback port and waits
- * (at most 30 s) until it answers its health check.
+ * (at most 30 s, or `startTimeoutMs`) until it answers its health check.
  */
 export async function startServerProcess(
   /** Empty or undefined: the embedded database in `dataDir`. */
@@ -88,7 +90,7 @@ export async function startServerProcess(
     env: { PORT: String(port), HOST: '127.0.0.1', ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
+  const until = Date.now() + (options.startTimeoutMs ?? 30_000);
   while (Date.now() < until) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`server exited: ${log()}`);

@@ -22,6 +22,7 @@ export const SCENARIOS = [
   'read',
   'inbox',
   'reports',
+  'search',
   'live',
   'idle',
   'embedded',

@@ -28,7 +28,7 @@ export const LIVE_STAFF = 1000;
 /** Messages per generated conversation. */
 const PER_CONVERSATION = 10;
 /** Changing the generator changes this, so an old cached data set is not reused. */
-const GENERATOR_VERSION = 4;
+const GENERATOR_VERSION = 5;
 
 export const BENCH_PASSWORD = 'bench-password-not-secret-1';
 

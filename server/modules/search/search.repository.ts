@@ -35,6 +35,44 @@ export interface SearchFilter {
   /** Where the previous page of the window stopped, in the window's order. */
   after?: { rank: number; seq: number };
   pageSize: number;
+  /**
+   * The words are rare (`wordsAreRare`): read every match from the GIN index, then take the
+   * newest. Else the seq index is walked newest first until the window is full.
+   */
+  rare?: boolean;
+}
+
+/**
+ * Below this share of messages, a search reads its matches from the GIN index; above it, a
+ * walk of the newest messages finds a window of matches sooner. The two cost about the same
+ * here (BENCHMARKS.md, search).
+ */
+export const RARE_SHARE = 0.001;
+
+/**
+ * Whether a search's words are rare, from PostgreSQL's own statistics of the search vectors
+ * (`pg_stats.most_common_elems`): a word outside the most common elements is rare, and words
+ * that are all common are rare together when their shares multiply below RARE_SHARE. The
+ * planner alone cannot tell: for any word outside that list it guesses 0.5 % of rows, and
+ * walks 5 million messages for a word that is in one (BENCHMARKS.md, search). No statistics
+ * (a new or small database): rare, which is right for a small table.
+ */
+export async function wordsAreRare(db: Db, words: string): Promise<boolean> {
+  const result = await db.execute<{ lexeme: string; share: number | string | null }>(sql`
+    select w.lexeme,
+           (select f.share
+              from unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) as f(elem, share)
+             where f.elem = w.lexeme) as share
+      from unnest(tsvector_to_array(to_tsvector(${sql.raw(`'${SEARCH_CONFIG}'`)}, ${words}))) as w(lexeme)
+      left join pg_stats s
+        on s.schemaname = current_schema() and s.tablename = 'messages' and s.attname = 'search_vector'`);
+  if (result.rows.length === 0) return true;
+  let share = 1;
+  for (const row of result.rows) {
+    if (row.share === null) return true;
+    share *= Number(row.share);
+  }
+  return share < RARE_SHARE;
 }
 
 /** One message found, with what its result shows. */
@@ -92,7 +130,19 @@ export function searchStatement(f: SearchFilter): SQL {
     conditions.push(sql`${m.createdAt} >= ${f.createdFrom.toISOString()}::timestamptz`);
   if (f.createdBefore !== undefined)
     conditions.push(sql`${m.createdAt} < ${f.createdBefore.toISOString()}::timestamptz`);
-  const newest = (where: SQL[]) => sql`
+  const newest = (where: SQL[], rare = false) =>
+    rare
+      ? // Every match, from the GIN index (OFFSET 0 keeps the planner from turning this into a
+        // walk of the seq index), then the newest of them.
+        sql`
+      select seq, id, rank from (
+        select ${m.seq} as seq, ${m.id} as id, ts_rank_cd(${m.searchVector}, ${query}) as rank
+          from ${messages} as ${sql.identifier(FOUND)}
+         where ${sql.join(where, sql` and `)}
+        offset 0) every_match
+       order by seq desc
+       limit ${sql.raw(String(SEARCH_WINDOW + 1))}`
+      : sql`
       select ${m.seq} as seq, ${m.id} as id, ts_rank_cd(${m.searchVector}, ${query}) as rank
         from ${messages} as ${sql.identifier(FOUND)}
        where ${sql.join(where, sql` and `)}
@@ -104,7 +154,7 @@ export function searchStatement(f: SearchFilter): SQL {
   // planner guesses of a patient it has no statistics for.
   const window =
     patientId === undefined
-      ? newest(conditions)
+      ? newest(conditions, f.rare)
       : sql`
       select one.seq, one.id, one.rank
         from ${conversations}

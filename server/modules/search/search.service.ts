@@ -22,6 +22,7 @@ import {
   patientOfChamber,
   planForTheseValues,
   searchMessages,
+  wordsAreRare,
   SEARCH_WINDOW,
   type SearchFilter,
 } from './search.repository.js';
@@ -128,7 +129,9 @@ export function createSearchService(ctx: ServiceContext) {
     // lock is then held for one statement, not until a commit.
     const { shown, marked, page } = await db.transaction(async (tx) => {
       await planForTheseValues(tx);
+      const rare = await wordsAreRare(tx, words);
       const page = await searchMessages(tx, {
+        rare,
         chamberId: actor.chamberId,
         reader: readerOf(actor),
         words,

@@ -323,7 +323,12 @@ describe('words', () => {
       const res = await search(as, long, {}, portal);
       expect(res.status).toBe(422);
       expect(res.body).toEqual({
-        error: { status: 422, code: 'validation_failed', message: 'q is too long (at most 200 characters).', field: 'q' },
+        error: {
+          status: 422,
+          code: 'validation_failed',
+          message: 'q is too long (at most 200 characters).',
+          field: 'q',
+        },
       });
     }
     expect(await allCounts()).toEqual(before);

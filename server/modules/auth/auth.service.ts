@@ -48,6 +48,7 @@ import {
   deleteSession,
   deleteSessionsOf,
   findFactorSummary,
+  type FactorSummary,
   findPortalAccountByEmail,
   takeHalfSession,
   findPortalPatient,
@@ -205,6 +206,31 @@ function actorOf(subject: AccountSubject): Partial<AuditEntry> {
     : { actorKind: 'patient', actorPatientId: subject.patientId };
 }
 
+/**
+ * What a half-signed-in session is asked for: the ways to finish (the user's factors, and
+ * recovery codes while some are left), or to set one up first (rule 19).
+ */
+export function secondFactorDue(
+  stage: 'second_factor' | 'set_up',
+  summary: FactorSummary,
+  passkeysAvailable: boolean,
+  expiresAt: Date,
+): SecondFactorDue {
+  const methods: SecondFactorMethod[] =
+    stage === 'set_up'
+      ? [...(passkeysAvailable ? (['passkey'] as const) : []), 'totp']
+      : [
+          ...(summary.passkeys > 0 && passkeysAvailable ? (['passkey'] as const) : []),
+          ...(summary.totp ? (['totp'] as const) : []),
+          ...(summary.recoveryCodesLeft > 0 ? (['recovery_code'] as const) : []),
+        ];
+  return {
+    next: stage === 'set_up' ? 'set_up_second_factor' : 'second_factor',
+    methods,
+    expiresAt: expiresAt.toISOString(),
+  };
+}
+
 export function createAuthService(ctx: ServiceContext) {
   const { db, clock, config } = ctx;
   const passkeysAvailable = relyingParty(config).available;
@@ -252,21 +278,9 @@ export function createAuthService(ctx: ServiceContext) {
           ]);
           return session;
         });
-        const methods: SecondFactorMethod[] =
-          stage === 'set_up'
-            ? [...(passkeysAvailable ? (['passkey'] as const) : []), 'totp']
-            : [
-                ...(summary.passkeys > 0 && passkeysAvailable ? (['passkey'] as const) : []),
-                ...(summary.totp ? (['totp'] as const) : []),
-                ...(summary.recoveryCodesLeft > 0 ? (['recovery_code'] as const) : []),
-              ];
         return {
           ...started,
-          session: {
-            next: stage === 'set_up' ? 'set_up_second_factor' : 'second_factor',
-            methods,
-            expiresAt: started.expiresAt.toISOString(),
-          },
+          session: secondFactorDue(stage, summary, passkeysAvailable, started.expiresAt),
         };
       }
     }

@@ -22,7 +22,10 @@ export function preview(text: string): string {
   return `${space > PREVIEW_LENGTH / 2 ? cut.slice(0, space) : cut}…`;
 }
 
-function author(m: Pick<MessageRow, 'authorKind' | 'authorName' | 'authorRoleName'>): Author {
+/** Who wrote a message, as both apps show it: a staff user's role, no role for anyone else. */
+export function author(
+  m: Pick<MessageRow, 'authorKind' | 'authorName' | 'authorRoleName'>,
+): Author {
   return m.authorKind === 'staff'
     ? { kind: 'staff', name: m.authorName, role: m.authorRoleName }
     : { kind: m.authorKind, name: m.authorName, role: null };

@@ -1,4 +1,4 @@
-import type { Author } from '../../../common/contract/messaging.js';
+import { author } from '../messaging/messaging.presenter.js';
 import type { SearchResult, SnippetPart } from '../../../common/contract/search.js';
 import { foldAccents } from '../../../common/search-text.js';
 import type { SearchRow } from './search.repository.js';
@@ -102,13 +102,6 @@ export function snippetOf(text: string, headline: string | null, markers: Marker
   );
 }
 
-/** The author as both apps show it on a message (messaging.presenter.ts). */
-function authorOf(r: Pick<SearchRow, 'authorKind' | 'authorName' | 'authorRoleName'>): Author {
-  return r.authorKind === 'staff'
-    ? { kind: 'staff', name: r.authorName, role: r.authorRoleName }
-    : { kind: r.authorKind, name: r.authorName, role: null };
-}
-
 /** One message found, as its searcher sees it, with the headline made of its text. */
 export function presentSearchResult(
   r: SearchRow,
@@ -120,7 +113,7 @@ export function presentSearchResult(
     conversationId: r.conversationId,
     patient: { id: r.patientId, name: r.patientName },
     createdAt: r.createdAt.toISOString(),
-    author: authorOf(r),
+    author: author(r),
     snippet: snippetOf(r.text, headline, markers),
   };
 }

@@ -43,6 +43,7 @@ import {
 import {
   MAX_FAILED_SIGN_INS,
   STAFF_LOCKOUT_MS,
+  secondFactorDue,
   type AuthService,
   type NewSession,
 } from '../auth/auth.service.js';
@@ -293,19 +294,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
         throw conflict('no_second_factor_due', 'You are already signed in.');
       const summary = await findFactorSummary(db, actor.chamberId, actor.userId);
       const session = await findSessionStage(db, actor.chamberId, actor.sessionId);
-      const methods: SecondFactorMethod[] =
-        actor.stage === 'set_up'
-          ? [...(rp.available ? (['passkey'] as const) : []), 'totp']
-          : [
-              ...(summary.passkeys > 0 && rp.available ? (['passkey'] as const) : []),
-              ...(summary.totp ? (['totp'] as const) : []),
-              ...(summary.recoveryCodesLeft > 0 ? (['recovery_code'] as const) : []),
-            ];
-      return {
-        next: actor.stage === 'set_up' ? 'set_up_second_factor' : 'second_factor',
-        methods,
-        expiresAt: (session?.expiresAt ?? clock()).toISOString(),
-      };
+      return secondFactorDue(actor.stage, summary, rp.available, session?.expiresAt ?? clock());
     },
 
     /** A challenge for the user's passkeys, for the second step. */

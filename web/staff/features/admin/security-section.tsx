@@ -24,7 +24,7 @@ import type {
 } from '../../../../common/contract/staff-identity.js';
 import { LABELS } from '../../../../common/labels';
 import { removeSso, saveSso, useSaveSettings, useSso, useSsoMutation } from './api';
-import { useSettingsDraft } from './settings-section';
+import { SaveRow, useSettingsDraft } from './settings-section';
 
 const SSO_FIELDS = ['issuer', 'clientId', 'clientSecret', 'name', 'allowPasswordSignIn'];
 
@@ -69,21 +69,7 @@ function RequireTwoStepForm({ settings }: { settings: Settings }) {
           error={fieldError(save.error, 'requireStaffTwoStep')}
         />
         <FormAlert error={save.error} fields={['requireStaffTwoStep']} />
-        <Group gap="sm">
-          <Button type="submit" loading={save.isPending} disabled={!changed}>
-            Save
-          </Button>
-          {save.isSuccess && !save.isPending && !changed && (
-            <Text size="sm" c="teal.9" role="status">
-              Saved.
-            </Text>
-          )}
-          {changed && !save.isPending && (
-            <Text size="sm" c="dimmed">
-              Not saved yet
-            </Text>
-          )}
-        </Group>
+        <SaveRow save={save} changed={changed} />
       </Stack>
     </form>
   );

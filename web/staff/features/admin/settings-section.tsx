@@ -94,21 +94,7 @@ export function SettingsSection(props: {
         <Stack gap="md">
           {props.children}
           <FormAlert error={save.error} fields={props.fields.flatMap((f) => fieldsOf(f, save))} />
-          <Group gap="sm">
-            <Button type="submit" loading={save.isPending} disabled={!changed && !props.invalid}>
-              Save
-            </Button>
-            {save.isSuccess && !save.isPending && !changed && (
-              <Text size="sm" c="teal.9" role="status">
-                Saved.
-              </Text>
-            )}
-            {changed && !save.isPending && (
-              <Text size="sm" c="dimmed">
-                Not saved yet
-              </Text>
-            )}
-          </Group>
+          <SaveRow save={save} changed={changed} enabled={changed || Boolean(props.invalid)} />
         </Stack>
       </form>
     </Card>
@@ -119,4 +105,33 @@ export function SettingsSection(props: {
 function fieldsOf(field: string, save: SectionSave): string[] {
   const named = save.error instanceof ApiError ? save.error.field : undefined;
   return named && named.startsWith(`${field}.`) ? [field, named] : [field];
+}
+
+/** A settings form's Save button, with "Saved." once saved and "Not saved yet" while changed. */
+export function SaveRow({
+  save,
+  changed,
+  enabled = changed,
+}: {
+  save: { isPending: boolean; isSuccess: boolean };
+  changed: boolean;
+  enabled?: boolean;
+}) {
+  return (
+    <Group gap="sm">
+      <Button type="submit" loading={save.isPending} disabled={!enabled}>
+        Save
+      </Button>
+      {save.isSuccess && !save.isPending && !changed && (
+        <Text size="sm" c="teal.9" role="status">
+          Saved.
+        </Text>
+      )}
+      {changed && !save.isPending && (
+        <Text size="sm" c="dimmed">
+          Not saved yet
+        </Text>
+      )}
+    </Group>
+  );
 }

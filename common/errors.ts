@@ -69,6 +69,12 @@ export const ERROR_CODES = [
   'no_second_factor', // 409: recovery codes asked for with no passkey or authenticator app
   'sso_issuer_unreachable', // 422: the single sign-on issuer's discovery could not be read
 
+  // Patient access (SPEC rules 17 and 18)
+  'nobody_to_act_for', // 403: a portal account with no record of its own and no proxy in force
+  'acting_for_changed', // 409: a portal write made for another patient than the session acts for now
+  'proxy_not_allowed', // 422: a proxy for the patient themselves, or for an account of another kind
+  'proxy_exists', // 409: this account is already a proxy of the patient
+
   // Messages (SPEC rules 3 and 7)
   'text_empty', // 422: nothing that shows (empty, whitespace or invisible characters)
   'text_too_long', // 422: over MESSAGE_MAX_LENGTH code points

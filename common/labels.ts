@@ -89,6 +89,17 @@ export const LABELS = {
   recoveryCodes: 'Recovery codes',
   resetTwoStep: 'Reset two-step verification',
   signInWith: 'Sign in with',
+  // Patient access (SPEC Part 2 rules 17 and 18, settings table)
+  signUp: 'Sign up',
+  proxyAccess: 'Proxy Access',
+  addProxy: 'Add Proxy',
+  removeProxy: 'Remove Proxy',
+  relationship: 'Relationship',
+  actingFor: 'Acting for',
+  allowPatientAttachments: 'Allow patient attachments',
+  disablePortalLogin: 'Disable Portal Login',
+  enablePortalLogin: 'Enable Portal Login',
+  signedUpOnline: 'Signed up online',
 } as const;
 
 /** Eligibility codes of SPEC rule 1, as the API answers them. */

@@ -61,6 +61,8 @@ import { registerResponseCheck } from './plugins/response-check.js';
 import { secondFactorRoutes } from './modules/staff-identity/second-factor.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { searchRoutes } from './modules/search/search.routes.js';
+import { proxyRoutes } from './modules/proxies/proxy.routes.js';
+import { signUpRoutes } from './modules/sign-up/sign-up.routes.js';
 import { registerSecurity } from './plugins/security.js';
 import { registerWeb } from './plugins/web.js';
 
@@ -219,6 +221,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   await app.register(topicRoutes, { topics: services.topics });
   await app.register(quickReplyRoutes, { ctx });
   await app.register(searchRoutes, { ctx });
+  await app.register(proxyRoutes, { ctx });
+  await app.register(signUpRoutes, {
+    ctx,
+    signInRateLimit: config.signInRateLimitPerMinute,
+  });
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(patientRoutes, {
     patients: services.patients,

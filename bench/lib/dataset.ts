@@ -89,9 +89,10 @@ export async function generateDataset(db: Db, size: DatasetSize): Promise<void> 
            date '1940-01-01' + (i % 25000), 'bench' || i || '@patient.example', ${lit(band)},
            true, ${t0}, ${t0}
     from generate_series(1, ${P}) i;
-    insert into portal_accounts (chamber_id, patient_id, email, password_hash, state,
+    insert into portal_accounts (chamber_id, id, patient_id, email, password_hash, state,
                                  activated_at, password_changed_at, created_at, updated_at)
-    select ${c}, md5('bench-patient-' || i)::uuid, 'bench' || i || '@patient.example',
+    select ${c}, md5('bench-account-' || i)::uuid, md5('bench-patient-' || i)::uuid,
+           'bench' || i || '@patient.example',
            ${lit(hash)}, 'active', ${t0}, ${t0}, ${t0}, ${t0}
     from generate_series(1, ${P}) i;
   `);
@@ -242,10 +243,11 @@ export async function openSessions(
     const slice = subjectIds.slice(i, i + 500);
     const values = slice.map(
       (id, j) =>
-        sql`(${chamberId}, gen_random_uuid(), ${hashToken(tokens[i + j]!)}, ${kind}, ${kind === 'staff' ? id : null}, ${kind === 'patient' ? id : null}, ${now}, ${now}, ${expires})`,
+        sql`(${chamberId}, gen_random_uuid(), ${hashToken(tokens[i + j]!)}, ${kind}, ${kind === 'staff' ? id : null}, ${kind === 'patient' ? id : null},
+             ${kind === 'patient' ? sql`(select a.id from portal_accounts a where a.chamber_id = ${chamberId} and a.patient_id = ${id})` : null}, ${now}, ${now}, ${expires})`,
     );
     await db.execute(
-      sql`insert into sessions (chamber_id, id, token_hash, kind, user_id, patient_id, created_at, last_seen_at, expires_at) values ${sql.join(values, sql`, `)}`,
+      sql`insert into sessions (chamber_id, id, token_hash, kind, user_id, patient_id, account_id, created_at, last_seen_at, expires_at) values ${sql.join(values, sql`, `)}`,
     );
   }
   return tokens;

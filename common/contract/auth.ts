@@ -121,10 +121,32 @@ export const StaffSession = Type.Object(
 );
 export type StaffSession = Static<typeof StaffSession>;
 
-/** The signed-in patient: the answer of sign-in and of `GET /portal/session`. */
+/** One patient the signed-in portal account may act for. */
+export const ActingForPatient = Type.Object(
+  {
+    id: Id,
+    name: Type.String(),
+    /** null: the account's own patient record; else how the account's holder is related. */
+    relationship: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ActingForPatient = Static<typeof ActingForPatient>;
+
+/** The signed-in portal account and the patient it acts for: sign-in and `GET /portal/session`. */
 export const PortalSession = Type.Object(
   {
-    patient: Type.Object({ id: Id, name: Type.String() }, { additionalProperties: false }),
+    patient: Type.Object(
+      { id: Id, name: Type.String() },
+      { additionalProperties: false, description: 'the patient the session acts for (rule 18)' },
+    ),
+    account: Type.Object(
+      { id: Id, name: Type.String(), email: Type.String() },
+      { additionalProperties: false, description: 'the signed-in portal account' },
+    ),
+    actingFor: Type.Array(ActingForPatient, {
+      description: 'every patient the account may act for: own record first, then by name',
+    }),
     chamber: SessionChamber,
     messaging: MessagingEligibility,
     sessionIdleMinutes: SessionIdleMinutes,

@@ -14,7 +14,27 @@ export const TodaysHours = Nullable(
   ),
 );
 
-/** `GET /api/v1/portal/clinic?chamber=`: the clinic's name, phone, today's hours, safety text. */
+/**
+ * Whether patients may attach files to their messages, and the published limits the server
+ * enforces on every upload (the type read from the file's content, never from its name).
+ */
+export const ClinicAttachments = Type.Object(
+  {
+    allowed: Type.Boolean({ description: 'General Settings > Allow patient attachments' }),
+    types: Type.Array(Type.String(), {
+      description: 'the content types accepted, e.g. application/pdf, image/jpeg',
+    }),
+    maxBytes: Type.Integer({ minimum: 1, description: 'the largest file accepted, in bytes' }),
+    maxFiles: Type.Integer({ minimum: 1, description: 'the most files attached to one message' }),
+  },
+  { additionalProperties: false },
+);
+export type ClinicAttachments = Static<typeof ClinicAttachments>;
+
+/**
+ * `GET /api/v1/portal/clinic?chamber=`: the clinic's name, phone, today's hours, safety text,
+ * and whether (and what) patients may attach.
+ */
 export const ClinicInfo = Type.Object(
   {
     name: Type.String(),
@@ -23,6 +43,7 @@ export const ClinicInfo = Type.Object(
     todaysHours: TodaysHours,
     emergencyAdvice: Type.String(),
     redFlagPhrases: Type.Array(Type.String()),
+    attachments: ClinicAttachments,
   },
   { additionalProperties: false },
 );

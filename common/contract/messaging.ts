@@ -28,6 +28,13 @@ export const PatientMessageBody = Type.Object(
         description: 'documents the patient uploaded with POST /portal/documents',
       }),
     ),
+    patientId: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description:
+          'the patient the message is written for (rule 18): refused with 409 acting_for_changed when the session now acts for another',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

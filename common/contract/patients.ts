@@ -74,6 +74,25 @@ export const PortalAccount = Type.Object(
 );
 export type PortalAccount = Static<typeof PortalAccount>;
 
+/**
+ * "Signed up online" (rule 17): when the patient signed up in the portal, and whether the
+ * sign-up linked this existing record (same email and date of birth) or made it.
+ */
+export const SignedUpOnline = Type.Object(
+  {
+    at: Timestamp,
+    linked: Type.Boolean({
+      description:
+        'true: linked to this existing record by email and date of birth; false: the record was made by the sign-up',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'null when the patient did not sign up online',
+  },
+);
+export type SignedUpOnline = Static<typeof SignedUpOnline>;
+
 /** The Patient Record, with the portal account and whether the patient may message (rule 1). */
 export const PatientRecord = Type.Object(
   {
@@ -88,6 +107,7 @@ export const PatientRecord = Type.Object(
     chargeBand: Named,
     portalAccount: Nullable(PortalAccount),
     messaging: MessagingEligibility,
+    signedUpOnline: Type.Optional(Nullable(SignedUpOnline)),
   },
   { additionalProperties: false },
 );

@@ -128,3 +128,101 @@ describe('0012: each patient-started conversation keeps its first reply', () => 
     expect(byId.get(staffStarted)).toBeNull();
   });
 });
+
+describe('0018: portal accounts get ids of their own', () => {
+  it('keeps every account with its patient, and moves its sessions and links onto it', async () => {
+    database = await openEmptyDatabase();
+    const { db } = database;
+    await migrateUpTo(database, '0017_message_search_dates');
+    const chamber = randomUUID();
+    const band = randomUUID();
+    const [alice, bob] = [randomUUID(), randomUUID()];
+    const [aliceSession, bobSession, staffSession] = [randomUUID(), randomUUID(), randomUUID()];
+    const [aliceLink, bobLink] = [randomUUID(), randomUUID()];
+    const user = randomUUID();
+    await db.execute(sql`
+      insert into chambers (id, key, name, created_at, updated_at)
+      values (${chamber}::uuid, 'migration-0018', 'Migration', now(), now())`);
+    await db.execute(sql`
+      insert into charge_bands (chamber_id, id, name, created_at, updated_at)
+      values (${chamber}::uuid, ${band}::uuid, 'Online', now(), now())`);
+    await db.execute(sql`
+      insert into users (chamber_id, id, email, name, created_at, updated_at)
+      values (${chamber}::uuid, ${user}::uuid, 'staff@example.com', 'Staff', now(), now())`);
+    for (const [id, name] of [
+      [alice, 'Alice'],
+      [bob, 'Bob'],
+    ] as const) {
+      await db.execute(sql`
+        insert into patients (chamber_id, id, given_name, family_name, date_of_birth, charge_band_id, created_at, updated_at)
+        values (${chamber}::uuid, ${id}::uuid, ${name}, 'Example', '1980-01-01', ${band}::uuid, now(), now())`);
+      await db.execute(sql`
+        insert into portal_accounts (chamber_id, patient_id, email, password_hash, state, created_at, updated_at)
+        values (${chamber}::uuid, ${id}::uuid, ${name.toLowerCase() + '@example.com'}, 'hash', 'active', now(), now())`);
+    }
+    for (const [id, kind, patient, userId] of [
+      [aliceSession, 'patient', alice, null],
+      [bobSession, 'patient', bob, null],
+      [staffSession, 'staff', null, user],
+    ] as const)
+      await db.execute(sql`
+        insert into sessions (chamber_id, id, token_hash, kind, user_id, patient_id, created_at, last_seen_at, expires_at)
+        values (${chamber}::uuid, ${id}::uuid, ${'hash-' + id}, ${kind}, ${userId}::uuid, ${patient}::uuid, now(), now(), now() + interval '1 hour')`);
+    for (const [id, patient] of [
+      [aliceLink, alice],
+      [bobLink, bob],
+    ] as const)
+      await db.execute(sql`
+        insert into account_tokens (chamber_id, id, account_kind, patient_id, purpose, token_hash, expires_at, created_at)
+        values (${chamber}::uuid, ${id}::uuid, 'patient', ${patient}::uuid, 'reset', ${'token-' + id}, now() + interval '1 hour', now())`);
+
+    await migrateDatabase(database);
+
+    const accounts = await db.execute<{ id: string; patient_id: string; email: string }>(sql`
+      select id::text as id, patient_id::text as patient_id, email from portal_accounts
+       where chamber_id = ${chamber}::uuid order by email`);
+    expect(accounts.rows.map((a) => [a.patient_id, a.email])).toEqual([
+      [alice, 'alice@example.com'],
+      [bob, 'bob@example.com'],
+    ]);
+    const accountOf = new Map(accounts.rows.map((a) => [a.patient_id, a.id]));
+    expect(new Set(accountOf.values()).size).toBe(2);
+    const sessions = await db.execute<{
+      id: string;
+      account_id: string | null;
+      patient_id: string | null;
+    }>(sql`
+      select id::text as id, account_id::text as account_id, patient_id::text as patient_id
+        from sessions where chamber_id = ${chamber}::uuid`);
+    const session = new Map(sessions.rows.map((s) => [s.id, s]));
+    expect(session.get(aliceSession)).toMatchObject({
+      account_id: accountOf.get(alice),
+      patient_id: alice,
+    });
+    expect(session.get(bobSession)).toMatchObject({
+      account_id: accountOf.get(bob),
+      patient_id: bob,
+    });
+    expect(session.get(staffSession)).toMatchObject({ account_id: null, patient_id: null });
+    const links = await db.execute<{ id: string; account_id: string }>(sql`
+      select id::text as id, account_id::text as account_id from account_tokens
+       where chamber_id = ${chamber}::uuid`);
+    expect(new Map(links.rows.map((l) => [l.id, l.account_id]))).toEqual(
+      new Map([
+        [aliceLink, accountOf.get(alice)],
+        [bobLink, accountOf.get(bob)],
+      ]),
+    );
+    // A second account for a patient, or an account of nobody, cannot be made.
+    await expect(
+      db.execute(sql`
+        insert into portal_accounts (chamber_id, id, patient_id, email, state, created_at, updated_at)
+        values (${chamber}::uuid, gen_random_uuid(), ${alice}::uuid, 'other@example.com', 'invited', now(), now())`),
+    ).rejects.toThrow();
+    await expect(
+      db.execute(sql`
+        insert into portal_accounts (chamber_id, id, email, state, created_at, updated_at)
+        values (${chamber}::uuid, gen_random_uuid(), 'nobody@example.com', 'invited', now(), now())`),
+    ).rejects.toThrow();
+  });
+});

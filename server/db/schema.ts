@@ -221,6 +221,9 @@ export const patients = pgTable(
     mobile: text('mobile'),
     chargeBandId: uuid('charge_band_id').notNull(),
     emailConsent: boolean('email_consent').notNull().default(false),
+    /** Rule 17: when the patient signed up online, and whether that made or linked the record. */
+    signedUpOnlineAt: ts('signed_up_online_at'),
+    signUpLinked: boolean('sign_up_linked'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -241,11 +244,21 @@ export const patients = pgTable(
   ],
 );
 
+/**
+ * A portal sign-in. It may belong to a patient (`patient_id`), act for others as their proxy
+ * (rule 18, `patient_proxies`), or both; an account that is not a patient's has a name of its own.
+ */
 export const portalAccounts = pgTable(
   'portal_accounts',
   {
     chamberId: uuid('chamber_id').notNull(),
-    patientId: uuid('patient_id').notNull(),
+    id: uuid('id').notNull(),
+    /** The account's own patient record; null for a proxy who is not a patient here. */
+    patientId: uuid('patient_id'),
+    /** The holder's name when the account is not a patient's (a patient's comes from the record). */
+    name: text('name'),
+    /** Rule 5 for an account that is not a patient's: whether it may be emailed. */
+    emailConsent: boolean('email_consent').notNull().default(false),
     email: text('email').notNull(),
     passwordHash: text('password_hash'),
     state: text('state', { enum: ['invited', 'active', 'blocked', 'disabled'] }).notNull(),
@@ -258,16 +271,70 @@ export const portalAccounts = pgTable(
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [
-    primaryKey({ name: 'portal_accounts_pk', columns: [t.chamberId, t.patientId] }),
+    primaryKey({ name: 'portal_accounts_pk', columns: [t.chamberId, t.id] }),
     foreignKey({
       name: 'portal_accounts_patient_fk',
       columns: [t.chamberId, t.patientId],
       foreignColumns: [patients.chamberId, patients.id],
     }),
+    uniqueIndex('portal_accounts_patient_unique').on(t.chamberId, t.patientId),
     uniqueIndex('portal_accounts_email_unique').on(t.chamberId, sql`lower(${t.email})`),
+    check(
+      'portal_accounts_holder',
+      sql`${t.patientId} is not null or coalesce(char_length(${t.name}), 0) between 1 and 200`,
+    ),
     check(
       'portal_accounts_state_values',
       sql`${t.state} in ('invited', 'active', 'blocked', 'disabled')`,
+    ),
+  ],
+);
+
+/**
+ * Proxy access (rule 18): a portal account that may act for a patient. In force while not ended
+ * and, with an end date, until the end of that day in the clinic's time zone.
+ */
+export const patientProxies = pgTable(
+  'patient_proxies',
+  {
+    chamberId: uuid('chamber_id').notNull(),
+    id: uuid('id').notNull(),
+    patientId: uuid('patient_id').notNull(),
+    accountId: uuid('account_id').notNull(),
+    relationship: text('relationship').notNull(),
+    endsOn: date('ends_on', { mode: 'string' }),
+    createdAt: ts('created_at').notNull(),
+    createdByUserId: uuid('created_by_user_id').notNull(),
+    /** Removed by staff (`ended_by_user_id`) or by the patient (`ended_by_account_id`). */
+    endedAt: ts('ended_at'),
+    endedByUserId: uuid('ended_by_user_id'),
+    endedByAccountId: uuid('ended_by_account_id'),
+  },
+  (t) => [
+    primaryKey({ name: 'patient_proxies_pk', columns: [t.chamberId, t.id] }),
+    foreignKey({
+      name: 'patient_proxies_patient_fk',
+      columns: [t.chamberId, t.patientId],
+      foreignColumns: [patients.chamberId, patients.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'patient_proxies_account_fk',
+      columns: [t.chamberId, t.accountId],
+      foreignColumns: [portalAccounts.chamberId, portalAccounts.id],
+    }).onDelete('cascade'),
+    foreignKey({
+      name: 'patient_proxies_created_by_fk',
+      columns: [t.chamberId, t.createdByUserId],
+      foreignColumns: [users.chamberId, users.id],
+    }),
+    // One proxy in force per account and patient; ended ones stay for the record.
+    uniqueIndex('patient_proxies_live_unique')
+      .on(t.chamberId, t.patientId, t.accountId)
+      .where(sql`${t.endedAt} is null`),
+    index('patient_proxies_account_idx').on(t.chamberId, t.accountId),
+    check(
+      'patient_proxies_relationship_length',
+      sql`char_length(${t.relationship}) between 1 and 60`,
     ),
   ],
 );
@@ -281,9 +348,12 @@ export const accountTokens = pgTable(
       .references(() => chambers.id),
     id: uuid('id').notNull(),
     accountKind: text('account_kind', { enum: ['patient', 'staff'] }).notNull(),
+    /** Before portal accounts had ids of their own: the patient. New links name `account_id`. */
     patientId: uuid('patient_id'),
+    accountId: uuid('account_id'),
     userId: uuid('user_id'),
-    purpose: text('purpose', { enum: ['invitation', 'reset'] }).notNull(),
+    /** `sign_up`: the link of rule 17 that makes a self-signed-up account Active. */
+    purpose: text('purpose', { enum: ['invitation', 'reset', 'sign_up'] }).notNull(),
     tokenHash: text('token_hash').notNull(),
     expiresAt: ts('expires_at').notNull(),
     usedAt: ts('used_at'),
@@ -302,9 +372,14 @@ export const accountTokens = pgTable(
       columns: [t.chamberId, t.userId],
       foreignColumns: [users.chamberId, users.id],
     }),
+    foreignKey({
+      name: 'account_tokens_account_fk',
+      columns: [t.chamberId, t.accountId],
+      foreignColumns: [portalAccounts.chamberId, portalAccounts.id],
+    }).onDelete('cascade'),
     check(
       'account_tokens_subject',
-      sql`(${t.accountKind} = 'patient' and ${t.patientId} is not null and ${t.userId} is null) or (${t.accountKind} = 'staff' and ${t.userId} is not null and ${t.patientId} is null)`,
+      sql`(${t.accountKind} = 'patient' and ${t.accountId} is not null and ${t.userId} is null) or (${t.accountKind} = 'staff' and ${t.userId} is not null and ${t.accountId} is null and ${t.patientId} is null)`,
     ),
   ],
 );
@@ -319,7 +394,10 @@ export const sessions = pgTable(
     tokenHash: text('token_hash').notNull(),
     kind: text('kind', { enum: ['patient', 'staff'] }).notNull(),
     userId: uuid('user_id'),
+    /** A portal session: the patient it acts for now (the account's own, or one it is proxy for). */
     patientId: uuid('patient_id'),
+    /** A portal session: the signed-in portal account. */
+    accountId: uuid('account_id'),
     createdAt: ts('created_at').notNull(),
     lastSeenAt: ts('last_seen_at').notNull(),
     expiresAt: ts('expires_at').notNull(),
@@ -348,8 +426,14 @@ export const sessions = pgTable(
       columns: [t.chamberId, t.patientId],
       foreignColumns: [patients.chamberId, patients.id],
     }).onDelete('cascade'),
+    foreignKey({
+      name: 'sessions_account_fk',
+      columns: [t.chamberId, t.accountId],
+      foreignColumns: [portalAccounts.chamberId, portalAccounts.id],
+    }).onDelete('cascade'),
     index('sessions_user_idx').on(t.chamberId, t.userId),
     index('sessions_patient_idx').on(t.chamberId, t.patientId),
+    index('sessions_account_idx').on(t.chamberId, t.accountId),
     check(
       'sessions_subject',
       sql`(${t.kind} = 'patient' and ${t.patientId} is not null and ${t.userId} is null) or (${t.kind} = 'staff' and ${t.userId} is not null and ${t.patientId} is null)`,
@@ -632,6 +716,8 @@ export const messages = pgTable(
     /** `clinic`: the automatic out-of-hours message (rule 13), written by no person. */
     authorKind: text('author_kind', { enum: ['patient', 'staff', 'clinic'] }).notNull(),
     authorUserId: uuid('author_user_id'),
+    /** Rule 18: a patient's message written by their proxy, this portal account. */
+    proxyAccountId: uuid('proxy_account_id'),
     /** The author's role as shown to readers, fixed when the message was written. */
     authorRoleName: text('author_role_name'),
     text: text('text').notNull(),
@@ -678,6 +764,11 @@ export const messages = pgTable(
       name: 'messages_author_user_fk',
       columns: [t.chamberId, t.authorUserId],
       foreignColumns: [users.chamberId, users.id],
+    }),
+    foreignKey({
+      name: 'messages_proxy_account_fk',
+      columns: [t.chamberId, t.proxyAccountId],
+      foreignColumns: [portalAccounts.chamberId, portalAccounts.id],
     }),
     index('messages_conversation_idx').on(t.chamberId, t.conversationId, t.seq),
     // Live events read a chamber's messages in seq order from a cursor.
@@ -923,6 +1014,7 @@ export type User = typeof users.$inferSelect;
 export type ChargeBand = typeof chargeBands.$inferSelect;
 export type Patient = typeof patients.$inferSelect;
 export type PortalAccount = typeof portalAccounts.$inferSelect;
+export type PatientProxy = typeof patientProxies.$inferSelect;
 export type Message = typeof messages.$inferSelect;
 export type Conversation = typeof conversations.$inferSelect;
 export type Topic = typeof topics.$inferSelect;

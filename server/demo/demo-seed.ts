@@ -8,6 +8,7 @@ import { hashToken } from '../lib/tokens.js';
 import type { PatientActor, StaffActor } from '../modules/auth/actor.js';
 import { createChamber } from '../modules/chambers/chamber.service.js';
 import { insertChargeBand } from '../modules/charge-bands/charge-band.repository.js';
+import { insertProxy } from '../modules/proxies/proxy.repository.js';
 import { insertClient } from '../modules/integrations/integration.repository.js';
 import { ALL_SCOPES } from '../modules/integrations/integration.policy.js';
 import { createMedicalItemService } from '../modules/medical-data/medical-item.service.js';
@@ -38,6 +39,11 @@ export const DEMO_ACCOUNTS = [
   {
     email: 'bob@patient.example',
     who: 'patient on "Online, no messaging": no Inbox',
+    app: 'portal',
+  },
+  {
+    email: 'carol@patient.example',
+    who: 'patient on "Online", and proxy for her son Charlie Carter',
     app: 'portal',
   },
 ] as const;
@@ -110,7 +116,13 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     );
   }
   const bands = [
-    { name: 'Online', onlineAccess: 'allow_no_notifications' as const, allowOnlineMessaging: true },
+    {
+      name: 'Online',
+      onlineAccess: 'allow_no_notifications' as const,
+      allowOnlineMessaging: true,
+      // Rule 17: a new patient signs up with this code and joins this band.
+      onlineSignUpInviteCode: 'RIVERSIDE-ONLINE',
+    },
     {
       name: 'Online, no messaging',
       onlineAccess: 'allow_no_notifications' as const,
@@ -151,11 +163,21 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       family: 'Carter',
       dob: '1990-07-21',
       email: 'carol@patient.example',
-      band: 'Standard',
+      band: 'Online',
+      account: true,
+    },
+    // Rule 18: Carol's son, on "Online" without a portal account; Carol acts for him.
+    {
+      given: 'Charlie',
+      family: 'Carter',
+      dob: '2015-03-09',
+      email: null,
+      band: 'Online',
       account: false,
     },
   ];
   const patientIds: Record<string, string> = {};
+  const accountIds: Record<string, string> = {};
   for (const p of people) {
     const id = randomUUID();
     patientIds[p.given] = id;
@@ -171,9 +193,11 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       createdAt: start,
       updatedAt: start,
     });
-    if (p.account) {
+    if (p.account && p.email) {
+      accountIds[p.given] = randomUUID();
       await insertPortalAccount(db, {
         chamberId,
+        id: accountIds[p.given]!,
         patientId: id,
         email: p.email,
         passwordHash: hash,
@@ -186,6 +210,17 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
       });
     }
   }
+
+  // Proxy access (SPEC Part 2 demo): Carol acts for her son Charlie.
+  await insertProxy(db, {
+    chamberId,
+    id: randomUUID(),
+    patientId: patientIds.Charlie!,
+    accountId: accountIds.Carol!,
+    relationship: 'Parent',
+    createdAt: start,
+    createdByUserId: userIds['admin@riverside.example']!,
+  });
 
   // Message Topics (SPEC Part 2, demo chamber): each routes to one role.
   const topicIds: Record<string, string> = {};
@@ -257,6 +292,7 @@ export async function seedDemo(db: Db, config: Config, clock: Clock): Promise<vo
     chamberId,
     patientId: patientIds.Alice!,
     name: 'Alice Archer',
+    accountId: accountIds.Alice!,
     sessionId: 'seed',
     ip: null,
   };

@@ -15,7 +15,7 @@ export async function findUnusedAccountLink(db: Db, chamberId: string, tokenId: 
       portalAccounts,
       and(
         eq(portalAccounts.chamberId, accountTokens.chamberId),
-        eq(portalAccounts.patientId, accountTokens.patientId),
+        eq(portalAccounts.id, accountTokens.accountId),
       ),
     )
     .leftJoin(

@@ -29,11 +29,31 @@ export function sharedItemsEmail(
 export function accountLinkEmail(
   to: string,
   chamberName: string,
-  purpose: 'invitation' | 'reset',
+  purpose: 'invitation' | 'reset' | 'sign_up',
   link: string,
   forStaff: boolean,
+  /** The clinic code, for a sign-in page that asks for it (on another device, say). */
+  clinicCode?: string,
 ): OutgoingEmail {
   const app = forStaff ? 'staff app' : 'Patient Portal';
+  const codeLine = clinicCode
+    ? ['', `If the sign-in page asks for your clinic code, it is: ${clinicCode}`]
+    : [];
+  if (purpose === 'sign_up') {
+    return {
+      to,
+      subject: `Confirm your email to finish signing up – ${chamberName}`,
+      text: [
+        'Hello,',
+        '',
+        `You signed up for the ${app} of ${chamberName}. Confirm your email address here, with the password you chose, to start using it (the link works once, for 24 hours):`,
+        '',
+        link,
+        '',
+        'If you did not sign up, you can ignore this email: nothing happens without the link and the password.',
+      ].join('\n'),
+    };
+  }
   if (purpose === 'invitation') {
     return {
       to,
@@ -44,6 +64,7 @@ export function accountLinkEmail(
         `${chamberName} has invited you to the ${app}. Choose your password here (the link works once, for 24 hours):`,
         '',
         link,
+        ...codeLine,
         '',
         'If you were not expecting this email, you can ignore it.',
       ].join('\n'),
@@ -58,6 +79,7 @@ export function accountLinkEmail(
       `Someone asked to set a new password for your ${app} account at ${chamberName}. Use this link within 15 minutes (it works once):`,
       '',
       link,
+      ...codeLine,
       '',
       'If this was not you, ignore this email: your password stays as it is.',
     ].join('\n'),
@@ -87,6 +109,37 @@ export function twoStepResetEmail(
       signInUrl,
       '',
       'If you did not ask for this, tell your administrator at once.',
+    ].join('\n'),
+  };
+}
+
+/**
+ * Rule 17: someone signed up with an email that has a portal account already. The holder is
+ * told so by email only (the sign-up's answer never says it); nothing about the account changed.
+ */
+export function signUpAttemptEmail(
+  to: string,
+  chamberName: string,
+  signInUrl: string,
+  resetUrl: string,
+): OutgoingEmail {
+  return {
+    to,
+    subject: `Someone tried to sign up with your email – ${chamberName}`,
+    text: [
+      'Hello,',
+      '',
+      `Someone tried to sign up for the Patient Portal of ${chamberName} with this email address. You have an account there already, so nothing was changed and no new account was made.`,
+      '',
+      'If it was you, sign in here:',
+      '',
+      signInUrl,
+      '',
+      'Forgotten your password, or never confirmed your email? Ask for a new link here:',
+      '',
+      resetUrl,
+      '',
+      'If it was not you, you can ignore this email: your account and password stay as they are. If you cannot sign in, please contact the clinic.',
     ].join('\n'),
   };
 }

@@ -715,7 +715,12 @@ describe('with a database and a real SMTP server', () => {
     function link(mail: ReceivedEmail, app: 'portal' | 'staff') {
       const found = mail.text.match(/(\S+)#token=([A-Za-z0-9_-]+)/);
       expect(found, 'a #token= link in the email').toBeTruthy();
-      expect(found![1]).toBe(`${t.config.publicUrl}/${app}/set-password`);
+      // A patient's link is under the clinic link (`/portal/c/<clinic code>/`).
+      expect(found![1]).toMatch(
+        app === 'portal'
+          ? new RegExp(`^${t.config.publicUrl}/portal/c/[a-z0-9-]+/set-password$`)
+          : new RegExp(`^${t.config.publicUrl}/staff/set-password$`),
+      );
       return found![2]!;
     }
 

@@ -14,6 +14,7 @@ import { conversationEscalationHandler } from './handlers/conversation-escalatio
 import { idempotencyKeySweep } from './handlers/idempotency-key-sweep.js';
 import { rateLimitSweep } from './handlers/rate-limit-sweep.js';
 import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
+import { signUpAttemptEmailHandler } from './handlers/sign-up-attempt-email.js';
 import { twoStepResetEmailHandler } from './handlers/two-step-reset-email.js';
 import { authChallengeSweep } from './handlers/auth-challenge-sweep.js';
 import {
@@ -41,6 +42,7 @@ const JOB_HANDLERS: Record<JobKind, JobHandlerFactory> = {
   shared_items_email: sharedItemsEmailHandler,
   conversation_escalation: conversationEscalationHandler,
   two_step_reset_email: twoStepResetEmailHandler,
+  sign_up_attempt_email: signUpAttemptEmailHandler,
 };
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */

@@ -120,6 +120,15 @@ const MATRIX: Record<string, AuthRequirement> = {
   'GET /api/v1/quick-replies': 'staff',
   'GET /api/v1/search': 'staff',
   'GET /api/v1/portal/search': 'patient',
+  'GET /api/v1/patients/:id/proxies': 'staff',
+  'POST /api/v1/patients/:id/proxies': 'staff',
+  'DELETE /api/v1/patients/:id/proxies/:proxyId': 'staff',
+  'POST /api/v1/portal/sign-up': 'public',
+  'POST /api/v1/portal/sign-up/confirm': 'public',
+  'GET /api/v1/portal/acting-for': 'patient',
+  'PUT /api/v1/portal/acting-for': 'patient',
+  'GET /api/v1/portal/proxies': 'patient',
+  'DELETE /api/v1/portal/proxies/:id': 'patient',
   'GET /api/v1/admin/quick-replies': 'admin',
   'POST /api/v1/admin/quick-replies': 'admin',
   'PATCH /api/v1/admin/quick-replies/:id': 'admin',
@@ -166,6 +175,12 @@ const MATRIX: Record<string, AuthRequirement> = {
 
 /** A body each route accepts, so that a refusal comes from who is asking, not from what. */
 const BODY: Record<string, unknown> = {
+  'POST /api/v1/patients/:id/proxies': {
+    email: 'matrix-proxy@example.com',
+    relationship: 'Carer',
+    name: 'Matrix Proxy',
+  },
+  'PUT /api/v1/portal/acting-for': { patientId: '00000000-0000-4000-8000-000000000000' },
   'POST /api/v1/portal/conversations': { text: 'matrix' },
   'POST /api/v1/portal/conversations/:id/messages': { text: 'matrix' },
   'POST /api/v1/patients/:id/conversations': {
@@ -297,7 +312,11 @@ function foreignIdFor(url: string): string {
 }
 
 const fill = (url: string, id: string) =>
-  url.replace(':id', id).replace(':userId', other.ids.user!).replace('*', 'x');
+  url
+    .replace(':id', id)
+    .replace(':userId', other.ids.user!)
+    .replace(':proxyId', '00000000-0000-4000-8000-000000000000')
+    .replace('*', 'x');
 
 describe('access matrix, from the route table', () => {
   it('every route of the app has an entry, and every entry a route', () => {
@@ -675,6 +694,8 @@ const NOT_MESSAGE_BEARING = new Set([
   'integrations',
   // A Message Topic: a name and a role (checked below and in the cross-chamber test above).
   'topics',
+  // A patient's proxy (rule 18): an account and a relationship, never a message.
+  'proxies',
   // A quick reply: a name, a template text and roles (checked in its own tests too).
   'quick-replies',
   // A passkey or authenticator app of the signed-in user: a name and dates.
@@ -1414,6 +1435,11 @@ describe('access matrix, the object dimension (rule 4), from the route table', (
     'GET /api/v1/portal/medical-data': 'portal',
     // Search finds messages: messaging's own.
     'GET /api/v1/portal/search': 'messaging',
+    // Rule 18: whom the account acts for, and the patient's own proxies, are the account's.
+    'GET /api/v1/portal/acting-for': 'session',
+    'PUT /api/v1/portal/acting-for': 'session',
+    'GET /api/v1/portal/proxies': 'session',
+    'DELETE /api/v1/portal/proxies/:id': 'session',
   };
   /** What a portal route needs besides its id to reach rule 1's check. */
   const RULE1_QUERY: Record<string, string> = { 'GET /api/v1/portal/search': '?q=results' };

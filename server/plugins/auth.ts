@@ -146,5 +146,39 @@ export function registerAuth(app: FastifyInstance, auth: AuthService, names: Coo
         : [route.onRequest]
       : [];
     route.onRequest = [...hooks, check(requirement)];
+    if (requirement === 'patient' && route.method !== 'GET' && !ACTING_FOR_EXEMPT.has(route.url)) {
+      const handlers = route.preHandler
+        ? Array.isArray(route.preHandler)
+          ? route.preHandler
+          : [route.preHandler]
+        : [];
+      route.preHandler = [actingForUnchanged, ...handlers];
+    }
   });
+}
+
+/** Routes whose `patientId` is not the patient a write is made for (it chooses a new one). */
+const ACTING_FOR_EXEMPT = new Set(['/api/v1/portal/acting-for', '/api/v1/portal/session']);
+
+/**
+ * Rule 18: a portal write may say which patient it was made for, as `patientId` in its body or
+ * the `X-Acting-For` header. When the session acts for another patient now (a second tab
+ * switched), it is refused, so nothing is ever filed under the wrong patient.
+ */
+async function actingForUnchanged(request: FastifyRequest): Promise<void> {
+  const actor = request.patientActor;
+  if (!actor) return;
+  const body = request.body as { patientId?: unknown } | null | undefined;
+  const header = request.headers['x-acting-for'];
+  const claimed = [
+    typeof body === 'object' && body !== null ? body.patientId : undefined,
+    typeof header === 'string' ? header : undefined,
+  ].filter((v) => v !== undefined);
+  if (claimed.some((v) => v !== actor.patientId)) {
+    throw new AppError(
+      409,
+      'acting_for_changed',
+      'This page was open for another patient. Nothing was sent: reload to see whom you are acting for now.',
+    );
+  }
 }

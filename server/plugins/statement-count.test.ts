@@ -131,13 +131,16 @@ describe.skipIf(!onPostgres)('SQL statements per request', () => {
   });
 });
 
+// Every request's first statement is its session (one prepared statement for either kind of
+// session: the staff user's roles, or the portal account and whom it acts for, rule 18); it is
+// named by the first table its text mentions.
 const EXPECTED: Record<string, string[]> = {
   // Issue 13 (topics, status, who can see a conversation, the event log, one notification
   // per conversation) added no statement to a patient's send: the route of the message
   // ("with": topic role, Role for new messages, last answer's roles, assignee) replaced the
   // select of the Role for new messages, and the rest rides in the message's statement.
   patientStarts: [
-    'select role_members',
+    'select portal_accounts',
     'begin',
     'insert idempotency_keys',
     'with',
@@ -156,7 +159,7 @@ const EXPECTED: Record<string, string[]> = {
     'commit',
   ],
   patientReplies: [
-    'select role_members',
+    'select portal_accounts',
     'select conversations',
     'select messages',
     'begin',
@@ -170,19 +173,20 @@ const EXPECTED: Record<string, string[]> = {
     'update idempotency_keys',
     'commit',
   ],
-  inbox: ['select role_members', 'select messages', 'insert audit_events'],
+  inbox: ['select portal_accounts', 'select messages', 'insert audit_events'],
   patientConversation: [
-    'select role_members',
+    'select portal_accounts',
     'select conversations',
     'select messages',
-    // The messages with their authors' names (the clinic's name for its automatic messages).
-    'select chambers',
+    // The messages with their authors' names (a proxy's, rule 18, or the clinic's for its
+    // automatic messages).
+    'select portal_accounts',
     'select message_attachments',
     'insert audit_events',
   ],
-  feed: ['select role_members', 'select patients', 'select messages', 'insert audit_events'],
+  feed: ['select portal_accounts', 'select patients', 'select messages', 'insert audit_events'],
   staffReplies: [
-    'select role_members',
+    'select portal_accounts',
     'select roles',
     'select conversations',
     'select messages',
@@ -193,7 +197,8 @@ const EXPECTED: Record<string, string[]> = {
     'with',
     'insert notifications',
     'insert conversation_reads',
-    'select patients',
+    // Whom the shared-items email goes to: the patient and their proxies (rule 18), one union.
+    '(select',
     'insert audit_events',
     'select messages',
     'update notifications',
@@ -204,8 +209,8 @@ const EXPECTED: Record<string, string[]> = {
   // issue 17: the read of the previews is audited (one row naming the page's patients; a page
   // naming no patient writes none).
   notifications: [
-    'select role_members',
-    'select chambers',
+    'select portal_accounts',
+    'select portal_accounts',
     'select notifications',
     'insert audit_events',
   ],
@@ -214,6 +219,9 @@ const EXPECTED: Record<string, string[]> = {
     // it holds across every web process.
     'insert rate_limit_counters',
     'select chambers',
+    'select portal_accounts',
+    // Rule 18: whom the account may act for (its own record first), read once for the session
+    // and its answer.
     'select portal_accounts',
     'begin',
     'insert sessions',

@@ -86,7 +86,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     ...loadConfig({
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'portal-data-')),
-      PORTAL_LOG_LEVEL: 'silent',
+      PORTAL_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     }),
     signInRateLimitPerMinute: 100_000,
     ...overrides,

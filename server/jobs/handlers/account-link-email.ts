@@ -1,6 +1,6 @@
 import { hashToken, newToken } from '../../lib/tokens.js';
-import { LINK_LIFETIME_MS } from '../../modules/auth/account-links.js';
-import { findChamberName } from '../../modules/chambers/chamber.repository.js';
+import { accountLinkUrl, LINK_LIFETIME_MS } from '../../modules/auth/account-links.js';
+import { findClinicOfChamber } from '../../modules/chambers/clinic-link.repository.js';
 import { findUnusedAccountLink, reissueAccountLink } from '../account-link.repository.js';
 import { accountLinkEmail } from '../emails.js';
 import type { JobHandlerFactory } from '../job-handler.js';
@@ -22,9 +22,25 @@ export const accountLinkEmailHandler: JobHandlerFactory = ({ db, clock, config }
       new Date(now.getTime() + LINK_LIFETIME_MS[link.purpose]),
     );
     const forStaff = link.accountKind === 'staff';
-    const url = `${config.publicUrl}/${forStaff ? 'staff' : 'portal'}/set-password#token=${token}`;
-    const chamberName = (await findChamberName(db, job.chamberId)) ?? 'your clinic';
-    await mailer.send(accountLinkEmail(link.email, chamberName, link.purpose, url, forStaff));
+    const page = link.purpose === 'sign_up' ? 'confirm-email' : 'set-password';
+    // A patient's link opens the clinic link's page: the clinic's name shown, its code filled in.
+    const clinic = await findClinicOfChamber(db, job.chamberId);
+    const url = accountLinkUrl(
+      config.publicUrl,
+      { forStaff, chamberKey: clinic?.key },
+      page,
+      token,
+    );
+    await mailer.send(
+      accountLinkEmail(
+        link.email,
+        clinic?.name ?? 'your clinic',
+        link.purpose,
+        url,
+        forStaff,
+        clinic?.key,
+      ),
+    );
     return { result: 'sent' };
   },
 });

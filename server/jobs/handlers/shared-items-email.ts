@@ -1,3 +1,4 @@
+import { portalClinicLink } from '../../modules/auth/account-links.js';
 import type { ClaimedJob } from '../../modules/email-jobs/email-job.repository.js';
 import {
   sharedItemsEmailsWanted,
@@ -8,7 +9,7 @@ import { sharedItemsEmail } from '../emails.js';
 import { payloadOf, type JobHandlerFactory } from '../job-handler.js';
 
 /** `shared_items_email`: the "something new in your Patient Portal" email of rule 5. */
-export const sharedItemsEmailHandler: JobHandlerFactory = ({ db, config }, mailer) => {
+export const sharedItemsEmailHandler: JobHandlerFactory = ({ db, config, clock }, mailer) => {
   /** Whom each job of the batch goes to, as its batch looked it up (null: not wanted). */
   const wantedOf = new WeakMap<ClaimedJob, SharedItemsEmailTarget | null>();
   const patientOf = (job: ClaimedJob) => String(payloadOf(job).patientId);
@@ -24,7 +25,12 @@ export const sharedItemsEmailHandler: JobHandlerFactory = ({ db, config }, maile
         byChamber.set(job.chamberId, [...(byChamber.get(job.chamberId) ?? []), job]);
       for (const [chamberId, list] of byChamber) {
         try {
-          const answers = await sharedItemsEmailsWanted(db, chamberId, list.map(patientOf));
+          const answers = await sharedItemsEmailsWanted(
+            db,
+            chamberId,
+            list.map(patientOf),
+            clock(),
+          );
           for (const job of list) {
             const answer = answers.get(patientOf(job));
             if (answer !== undefined) wantedOf.set(job, answer);
@@ -39,15 +45,22 @@ export const sharedItemsEmailHandler: JobHandlerFactory = ({ db, config }, maile
       // Checked again at sending: consent or the setting may have changed since the item was shared.
       const wanted = wantedOf.has(job)
         ? wantedOf.get(job)
-        : await sharedItemsEmailWanted(db, job.chamberId, String(payload.patientId));
+        : await sharedItemsEmailWanted(db, job.chamberId, String(payload.patientId), clock());
       if (!wanted)
         return {
           result: 'skipped',
           note: 'email no longer wanted (setting, consent or account changed)',
         };
-      await mailer.send(
-        sharedItemsEmail(wanted.email, wanted.chamberName, `${config.publicUrl}/portal/`),
-      );
+      // The patient and each of their proxies get an email of their own (rule 18): no address
+      // sees another's.
+      for (const email of wanted.emails)
+        await mailer.send(
+          sharedItemsEmail(
+            email,
+            wanted.chamberName,
+            portalClinicLink(config.publicUrl, wanted.chamberKey),
+          ),
+        );
       return { result: 'sent' };
     },
   };

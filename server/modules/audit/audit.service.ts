@@ -43,6 +43,12 @@ export type AuditAction =
   | 'portal_account.blocked'
   | 'portal_account.disabled'
   | 'portal_account.enabled'
+  | 'portal.signed_up'
+  | 'portal.sign_up_confirmed'
+  | 'portal.acting_for_changed'
+  | 'proxy.added'
+  | 'proxy.removed'
+  | 'proxy.list_viewed'
   | 'settings.viewed'
   | 'document.created'
   | 'document.updated'
@@ -125,12 +131,22 @@ export function auditEntry(
     actorKind: actor.kind,
     actorUserId: actor.kind === 'staff' ? actor.userId : null,
     actorPatientId: actor.kind === 'patient' ? actor.patientId : null,
-    actorLabel: label ?? (actor.kind === 'anonymous' ? null : actor.name),
+    actorLabel:
+      label ??
+      (actor.kind === 'anonymous'
+        ? null
+        : actor.kind === 'patient' && actor.proxy
+          ? `${actor.proxy.name} for ${actor.name}`
+          : actor.name),
     patientId: input.patientId ?? (actor.kind === 'patient' ? actor.patientId : null),
     subjectType: input.subjectType ?? null,
     subjectId: input.subjectId ?? null,
     ip: actor.ip,
-    details: input.details ?? null,
+    // Rule 18: the audit names both the patient acted for and the proxy's portal account.
+    details:
+      actor.kind === 'patient' && actor.proxy
+        ? { ...input.details, proxyAccountId: actor.accountId }
+        : (input.details ?? null),
   };
 }
 

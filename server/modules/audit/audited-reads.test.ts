@@ -115,6 +115,13 @@ const AUDITED: Record<string, AuditedRead> = {
     actor: staff('receptionist'),
     patient: alice,
   },
+  // Who may act for the patient (rule 18): names, emails and relationships.
+  'GET /api/v1/patients/:id/proxies': {
+    call: () => w.as.receptionist.get(`/api/v1/patients/${w.alice.id}/proxies`),
+    action: 'proxy.list_viewed',
+    actor: staff('receptionist'),
+    patient: alice,
+  },
   // Who read the patient's record and what it is about (document titles, conversation subjects).
   'GET /api/v1/patients/:id/activity': {
     call: () => w.as.receptionist.get(`/api/v1/patients/${w.alice.id}/activity`),
@@ -256,6 +263,10 @@ const NOT_AUDITED: Record<string, string> = {
   'GET /api/v1/portal/session':
     'the signed-in patient’s own name and what the portal offers them (rule 1)',
   'GET /api/v1/portal/topics': 'the chamber’s topic names',
+  'GET /api/v1/portal/acting-for':
+    'the names of the patients the signed-in account itself may act for (rule 18), like the session',
+  'GET /api/v1/portal/proxies':
+    'the signed-in patient’s own proxies (rule 18): who may act for them, no clinical content',
   'GET /api/v1/portal/reply-time': 'when the clinic aims to reply (office hours)',
   'GET /api/v1/portal/clinic': 'the clinic’s name, phone, office hours and emergency advice',
   'GET /api/v1/conversations/:id/assignees':

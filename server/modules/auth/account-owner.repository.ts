@@ -1,6 +1,5 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
-import { patientAccount } from '../../db/joins.js';
 import { chambers, patients, portalAccounts, users } from '../../db/schema.js';
 
 /**
@@ -11,7 +10,7 @@ import { chambers, patients, portalAccounts, users } from '../../db/schema.js';
 export async function findAccountOwnerWords(
   db: Db,
   chamberId: string,
-  owner: { patientId: string | null; userId: string | null },
+  owner: { accountId: string | null; userId: string | null },
 ): Promise<(string | null)[]> {
   const clinic = await db
     .select({ name: chambers.name, key: chambers.key })
@@ -19,20 +18,27 @@ export async function findAccountOwnerWords(
     .where(eq(chambers.id, chamberId))
     .limit(1);
   const words: (string | null)[] = [clinic[0]?.name ?? null, clinic[0]?.key ?? null];
-  if (owner.patientId) {
+  if (owner.accountId) {
     const rows = await db
       .select({
         givenName: patients.givenName,
         familyName: patients.familyName,
         email: patients.email,
+        accountName: portalAccounts.name,
         accountEmail: portalAccounts.email,
       })
-      .from(patients)
-      .leftJoin(portalAccounts, patientAccount)
-      .where(and(eq(patients.chamberId, chamberId), eq(patients.id, owner.patientId)))
+      .from(portalAccounts)
+      .leftJoin(
+        patients,
+        and(
+          eq(patients.chamberId, portalAccounts.chamberId),
+          eq(patients.id, portalAccounts.patientId),
+        ),
+      )
+      .where(and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.id, owner.accountId)))
       .limit(1);
     const p = rows[0];
-    if (p) words.push(p.givenName, p.familyName, p.email, p.accountEmail);
+    if (p) words.push(p.givenName, p.familyName, p.email, p.accountName, p.accountEmail);
   }
   if (owner.userId) {
     const rows = await db

@@ -22,12 +22,20 @@ export interface StaffActor {
 /** How far a staff session is signed in (rule 19). */
 export type StaffSessionStage = 'full' | 'second_factor' | 'set_up';
 
-/** A signed-in patient. */
+/**
+ * A signed-in portal account, acting for a patient: its own record, or one it is a proxy for
+ * (rule 18). `patientId` and `name` are the patient acted for; everything the portal reads or
+ * writes is that patient's.
+ */
 export interface PatientActor {
   kind: 'patient';
   chamberId: string;
   patientId: string;
   name: string;
+  /** The signed-in portal account. */
+  accountId: string;
+  /** Present when the account acts for someone else's record: who is acting, and as what. */
+  proxy?: { name: string; relationship: string };
   sessionId: string;
   ip: string | null;
   /**

@@ -4,6 +4,7 @@ import {
   accountTokens,
   chambers,
   chargeBands,
+  patientProxies,
   patients,
   portalAccounts,
   roleMembers,
@@ -14,11 +15,22 @@ import {
   users,
 } from '../../db/schema.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
-import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
+import { patientBand, patientChamber } from '../../db/joins.js';
 import { eligibilityFactsFields } from '../portal-access/portal-access.repository.js';
 
-/** One staff user or one patient's portal account. */
-export type AccountSubject = { userId: string } | { patientId: string };
+/** The name on a portal account's own patient record (null when it has none). */
+const ownPatientName = sql`(select own.given_name || ' ' || own.family_name from ${patients} own
+  where own.chamber_id = ${portalAccounts.chamberId} and own.id = ${portalAccounts.patientId})`;
+
+/**
+ * One staff user or one portal account; a portal account names its own patient too (null when
+ * the holder is not a patient of the clinic, only a proxy: rule 18).
+ */
+export type AccountSubject = { userId: string } | { accountId: string; patientId: string | null };
+
+/** The portal-account half of an AccountSubject, as a condition on `portal_accounts`. */
+const isAccount = (chamberId: string, subject: { accountId: string }) =>
+  and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.id, subject.accountId));
 
 export async function findStaffByEmail(db: Db, chamberId: string, email: string) {
   const rows = await db
@@ -61,21 +73,34 @@ export async function findStaffRoles(db: Db, chamberId: string, userId: string) 
 }
 
 /**
- * The patient of a portal session: the name the portal shows, the clinic, and the facts of
- * SPEC rule 1 (Patient Portal switch, account state, charge band).
+ * The patient a portal session acts for, and its account: the names the portal shows, the
+ * clinic, and the facts of SPEC rule 1 (the account condition on the signed-in account, the
+ * portal, band and messaging conditions on the patient: rule 18).
  */
-export async function findPortalPatient(db: Db, chamberId: string, patientId: string) {
+export async function findPortalPatient(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+  accountId: string,
+) {
   const rows = await db
     .select({
       givenName: patients.givenName,
       familyName: patients.familyName,
       chamber: { key: chambers.key, name: chambers.name, timeZone: chambers.timeZone },
+      account: {
+        email: portalAccounts.email,
+        name: sql<string>`coalesce(${portalAccounts.name}, ${ownPatientName}, '')`,
+      },
       facts: eligibilityFactsFields,
     })
     .from(patients)
     .innerJoin(chambers, patientChamber)
     .innerJoin(chargeBands, patientBand)
-    .leftJoin(portalAccounts, patientAccount)
+    .leftJoin(
+      portalAccounts,
+      and(eq(portalAccounts.chamberId, patients.chamberId), eq(portalAccounts.id, accountId)),
+    )
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
     .limit(1);
   return rows[0];
@@ -109,13 +134,7 @@ export async function countFailedSignIn(
       state: sql`case when ${portalAccounts.failedSignIns} + 1 >= ${at.max} then 'blocked' else ${portalAccounts.state} end`,
       updatedAt: at.now,
     })
-    .where(
-      and(
-        eq(portalAccounts.chamberId, chamberId),
-        eq(portalAccounts.patientId, subject.patientId),
-        eq(portalAccounts.state, 'active'),
-      ),
-    )
+    .where(and(isAccount(chamberId, subject), eq(portalAccounts.state, 'active')))
     .returning({ state: portalAccounts.state });
   return rows[0]?.state === 'blocked';
 }
@@ -137,22 +156,20 @@ export async function clearFailedSignIns(
   await db
     .update(portalAccounts)
     .set({ failedSignIns: 0, updatedAt: now })
-    .where(
-      and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, subject.patientId)),
-    );
+    .where(isAccount(chamberId, subject));
 }
 
-/** Notes when a patient last asked for a reset link (rule 8: at most every 3 minutes). */
+/** Notes when a portal account last asked for a reset link (rule 8: at most every 3 minutes). */
 export async function markResetRequested(
   db: Db,
   chamberId: string,
-  patientId: string,
+  accountId: string,
   now: Date,
 ): Promise<void> {
   await db
     .update(portalAccounts)
     .set({ lastResetRequestedAt: now, updatedAt: now })
-    .where(and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, patientId)));
+    .where(isAccount(chamberId, { accountId }));
 }
 
 /** Whether a staff user was sent a reset link after `since`. */
@@ -215,13 +232,7 @@ export async function setAccountPassword(
       activatedAt: sql`coalesce(${portalAccounts.activatedAt}, ${now.toISOString()}::timestamptz)`,
       updatedAt: now,
     })
-    .where(
-      and(
-        eq(portalAccounts.chamberId, chamberId),
-        eq(portalAccounts.patientId, subject.patientId),
-        ne(portalAccounts.state, 'disabled'),
-      ),
-    )
+    .where(and(isAccount(chamberId, subject), ne(portalAccounts.state, 'disabled')))
     .returning({ email: portalAccounts.email });
   return rows[0]?.email;
 }
@@ -248,6 +259,25 @@ const sessionByTokenHash = preparedFor((db) =>
       kind: sessions.kind,
       userId: sessions.userId,
       patientId: sessions.patientId,
+      accountId: sessions.accountId,
+      accountPatientId: portalAccounts.patientId,
+      // Rule 18: acting for someone else's record needs a proxy in force today (clinic time).
+      proxyRelationship: sql<string | null>`case
+        when ${sessions.patientId} is distinct from ${portalAccounts.patientId} then
+          (select ${patientProxies.relationship} from ${patientProxies}
+            where ${patientProxies.chamberId} = ${sessions.chamberId}
+              and ${patientProxies.accountId} = ${sessions.accountId}
+              and ${patientProxies.patientId} = ${sessions.patientId}
+              and ${patientProxies.endedAt} is null
+              and (${patientProxies.endsOn} is null
+                or ${patientProxies.endsOn} >= (${placeholder('now')}::timestamptz at time zone ${chambers.timeZone})::date)
+            limit 1)
+        end`,
+      accountName: sql<string | null>`case
+        when ${sessions.patientId} is distinct from ${portalAccounts.patientId} then
+          coalesce(${portalAccounts.name},
+            ${ownPatientName})
+        end`,
       lastSeenAt: sessions.lastSeenAt,
       expiresAt: sessions.expiresAt,
       stage: sessions.stage,
@@ -277,15 +307,34 @@ const sessionByTokenHash = preparedFor((db) =>
       and(eq(patients.chamberId, sessions.chamberId), eq(patients.id, sessions.patientId)),
     )
     .leftJoin(chargeBands, patientBand)
-    .leftJoin(portalAccounts, patientAccount)
+    .leftJoin(
+      portalAccounts,
+      and(
+        eq(portalAccounts.chamberId, sessions.chamberId),
+        eq(portalAccounts.id, sessions.accountId),
+      ),
+    )
     .where(eq(sessions.tokenHash, placeholder('tokenHash')))
     .limit(1)
     .prepare('session_by_token_hash'),
 );
 
-export async function findSessionByTokenHash(db: Db, tokenHash: string) {
-  const rows = await sessionByTokenHash(db).execute({ tokenHash });
+export async function findSessionByTokenHash(db: Db, tokenHash: string, now: Date) {
+  const rows = await sessionByTokenHash(db).execute({ tokenHash, now: now.toISOString() });
   return rows[0];
+}
+
+/** Points a portal session at another patient it may act for (rule 18). */
+export async function setSessionPatient(
+  db: Db,
+  chamberId: string,
+  id: string,
+  patientId: string,
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ patientId })
+    .where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id)));
 }
 
 export async function touchSession(db: Db, chamberId: string, id: string, at: Date): Promise<void> {
@@ -312,7 +361,7 @@ export async function deleteSessionsOf(
         eq(sessions.chamberId, chamberId),
         'userId' in subject
           ? eq(sessions.userId, subject.userId)
-          : eq(sessions.patientId, subject.patientId),
+          : eq(sessions.accountId, subject.accountId),
       ),
     );
 }
@@ -369,7 +418,7 @@ export async function retireTokensOf(
         sql`${accountTokens.usedAt} is null`,
         'userId' in subject
           ? eq(accountTokens.userId, subject.userId)
-          : eq(accountTokens.patientId, subject.patientId),
+          : eq(accountTokens.accountId, subject.accountId),
       ),
     );
 }

@@ -60,9 +60,11 @@ import {
   insertSession,
   markResetRequested,
   setAccountPassword,
+  setSessionPatient,
   touchSession,
   type AccountSubject,
 } from './auth.repository.js';
+import { findActingForChoices } from '../portal-access/acting-for.repository.js';
 
 /** Rule 8: the fifth failed sign-in in a row blocks a portal account (and locks a staff one). */
 export const MAX_FAILED_SIGN_INS = 5;
@@ -136,10 +138,22 @@ const REFUSALS = {
       'This portal account is not active. Please contact the clinic.',
       'email',
     ),
+  sign_up_unconfirmed: () =>
+    forbidden(
+      'account_not_active',
+      'Confirm your email first: open the link we emailed you when you signed up.',
+      'email',
+    ),
   portal_disabled: () =>
     forbidden(
       'portal_disabled',
       'The Patient Portal is not available at this clinic. Please contact the clinic.',
+    ),
+  nobody_to_act_for: () =>
+    forbidden(
+      'nobody_to_act_for',
+      'This portal account may no longer act for anyone at this clinic. Please contact the clinic.',
+      'email',
     ),
   password_sign_in_off: () =>
     forbidden(
@@ -169,6 +183,8 @@ interface SignInAccount {
   describe(): Promise<StaffSession | PortalSession>;
   /** A staff user: their session may need a second factor first (rule 19). */
   staffUser?: StaffUser;
+  /** A portal account: the patient its new session acts for (rule 18). */
+  actingFor?: string;
 }
 
 /** A staff user as a new session needs them. */
@@ -196,7 +212,11 @@ function presentChamber(chamber: Chamber | undefined): SessionChamber {
 function auditSubject(subject: AccountSubject) {
   return 'userId' in subject
     ? { subjectType: 'user', subjectId: subject.userId }
-    : { patientId: subject.patientId, subjectType: 'portal_account', subjectId: subject.patientId };
+    : {
+        patientId: subject.patientId ?? undefined,
+        subjectType: 'portal_account',
+        subjectId: subject.accountId,
+      };
 }
 
 /** The signed-in account as the actor of its sign-in row, so filtering by actor finds it. */
@@ -333,6 +353,8 @@ export function createAuthService(ctx: ServiceContext) {
       stage: 'full',
       method: 'password',
     },
+    /** A portal session: the patient it acts for (rule 18). */
+    actingFor: string | null = null,
   ): Promise<NewSession> {
     const now = clock();
     const token = newToken();
@@ -348,7 +370,8 @@ export function createAuthService(ctx: ServiceContext) {
       tokenHash: hashToken(token),
       kind: 'userId' in subject ? 'staff' : 'patient',
       userId: 'userId' in subject ? subject.userId : null,
-      patientId: 'patientId' in subject ? subject.patientId : null,
+      patientId: 'accountId' in subject ? actingFor : null,
+      accountId: 'accountId' in subject ? subject.accountId : null,
       createdAt: now,
       lastSeenAt: now,
       expiresAt,
@@ -398,9 +421,14 @@ export function createAuthService(ctx: ServiceContext) {
     }
     const account = await findPortalAccountByEmail(db, chamber.id, email);
     if (!account) return undefined;
-    const { patientId, state } = account;
+    const { id: accountId, patientId, state } = account;
+    // Rule 18: the account acts for its own record, else for the first patient it is proxy for.
+    const choices =
+      state === 'active' ? await findActingForChoices(db, chamber.id, accountId, now) : [];
+    const actingFor = choices[0];
     return {
-      subject: { patientId },
+      subject: { accountId, patientId },
+      actingFor: actingFor?.id,
       passwordHash: account.passwordHash,
       // A Blocked, Invited or Disabled account has nothing left to count towards.
       countsFailures: state === 'active',
@@ -408,13 +436,21 @@ export function createAuthService(ctx: ServiceContext) {
       refusal:
         state === 'blocked'
           ? 'blocked'
-          : state !== 'active'
-            ? 'not_active'
-            : !chamber.patientPortalEnabled
-              ? 'portal_disabled'
-              : null,
+          : state === 'invited' && account.passwordHash !== null
+            ? 'sign_up_unconfirmed'
+            : state !== 'active'
+              ? 'not_active'
+              : !chamber.patientPortalEnabled
+                ? 'portal_disabled'
+                : !actingFor
+                  ? 'nobody_to_act_for'
+                  : null,
       label: email,
-      describe: () => describePatient({ chamberId: chamber.id, patientId, name: '' }),
+      describe: () =>
+        describePatient(
+          { chamberId: chamber.id, patientId: actingFor!.id, accountId, name: actingFor!.name },
+          choices,
+        ),
     };
   }
 
@@ -492,20 +528,24 @@ export function createAuthService(ctx: ServiceContext) {
 
   /** The signed-in patient, and whether they may message (rule 1) so the portal shows the Inbox or not. */
   async function describePatient(
-    actor: Pick<PatientActor, 'chamberId' | 'patientId' | 'name'>,
+    actor: Pick<PatientActor, 'chamberId' | 'patientId' | 'name' | 'accountId'>,
+    /** Whom the account may act for, when the caller has just read it (sign-in). */
+    known?: PortalSession['actingFor'],
   ): Promise<PortalSession> {
-    const row = await findPortalPatient(db, actor.chamberId, actor.patientId);
-    if (!row) {
-      return {
-        patient: { id: actor.patientId, name: actor.name },
-        chamber: presentChamber(await findChamber(db, actor.chamberId)),
-        messaging: { allowed: false, reason: 'account_not_active', message: null },
-        sessionIdleMinutes: config.sessionIdleMinutes,
-      };
-    }
+    const [row, actingFor] = await Promise.all([
+      findPortalPatient(db, actor.chamberId, actor.patientId, actor.accountId),
+      known ?? findActingForChoices(db, actor.chamberId, actor.accountId, clock()),
+    ]);
+    if (!row) throw unauthenticated();
     const code = messagingEligibility(row.facts);
     return {
       patient: { id: actor.patientId, name: `${row.givenName} ${row.familyName}` },
+      account: {
+        id: actor.accountId,
+        name: row.account?.name ?? '',
+        email: row.account?.email ?? '',
+      },
+      actingFor,
       chamber: row.chamber,
       messaging: {
         allowed: code === null,
@@ -535,8 +575,8 @@ export function createAuthService(ctx: ServiceContext) {
         const account = await findPortalAccountByEmail(tx, chamber.id, email);
         if (!account || account.state === 'disabled') return;
         if (recently(account.lastResetRequestedAt)) return;
-        subject = { patientId: account.patientId };
-        await markResetRequested(tx, chamber.id, account.patientId, now);
+        subject = { accountId: account.id, patientId: account.patientId };
+        await markResetRequested(tx, chamber.id, account.id, now);
         // Someone who lost the invitation email gets a new invitation.
         if (account.state === 'invited') purpose = 'invitation';
       } else {
@@ -619,7 +659,14 @@ export function createAuthService(ctx: ServiceContext) {
         // failure counted since the read above cannot outlive the success, nor can a lock.
         if (account.hasFailures || kind === 'staff')
           await clearFailedSignIns(tx, chamber.id, account.subject, now);
-        const started = await startSession(tx, chamber.id, account.subject, anon.ip);
+        const started = await startSession(
+          tx,
+          chamber.id,
+          account.subject,
+          anon.ip,
+          undefined,
+          account.actingFor,
+        );
         await insertAuditEvents(tx, [
           {
             ...auditEntry(
@@ -686,9 +733,25 @@ export function createAuthService(ctx: ServiceContext) {
       options: { touch?: boolean } = {},
     ): Promise<StaffActor | PatientActor | null> {
       if (token.length < 20 || token.length > 100) return null;
-      const row = await findSessionByTokenHash(db, hashToken(token));
-      if (!row || row.kind !== kind) return null;
       const now = clock();
+      let row = await findSessionByTokenHash(db, hashToken(token), now);
+      if (!row || row.kind !== kind) return null;
+      if (kind === 'patient' && !row.accountId) return null;
+      // Rule 18: a proxy removed or past its end date ends at once. The session goes back to
+      // the account's own record, or ends when the account has none.
+      if (
+        kind === 'patient' &&
+        row.patientId !== row.accountPatientId &&
+        row.proxyRelationship === null
+      ) {
+        if (!row.accountPatientId) {
+          await deleteSession(db, row.chamberId, row.id);
+          return null;
+        }
+        await setSessionPatient(db, row.chamberId, row.id, row.accountPatientId);
+        row = await findSessionByTokenHash(db, hashToken(token), now);
+        if (!row) return null;
+      }
       const lastSeen = new Date(row.lastSeenAt);
       const idleLimit = lastSeen.getTime() + config.sessionIdleMinutes * 60_000;
       if (
@@ -722,6 +785,10 @@ export function createAuthService(ctx: ServiceContext) {
         chamberId: row.chamberId,
         patientId: row.patientId!,
         name: row.patientName ?? '',
+        accountId: row.accountId!,
+        ...(row.proxyRelationship !== null
+          ? { proxy: { name: row.accountName ?? '', relationship: row.proxyRelationship } }
+          : {}),
         sessionId: row.id,
         ip,
         access:
@@ -738,8 +805,10 @@ export function createAuthService(ctx: ServiceContext) {
 
     /** Signs out everywhere: every session row of the account is deleted, so no cookie of it works. */
     async signOut(actor: Actor): Promise<void> {
-      const subject =
-        actor.kind === 'staff' ? { userId: actor.userId } : { patientId: actor.patientId };
+      const subject: AccountSubject =
+        actor.kind === 'staff'
+          ? { userId: actor.userId }
+          : { accountId: actor.accountId, patientId: actor.proxy ? null : actor.patientId };
       await db.transaction(async (tx) => {
         // Rule 8: signing out ends the account's sessions everywhere, on every device. A
         // half-signed-in session (rule 19: the password alone) ends only itself, so knowing a
@@ -789,14 +858,15 @@ export function createAuthService(ctx: ServiceContext) {
         );
       if (input.token.length < 20 || input.token.length > 100) throw invalidLink();
       const token = await findUsableToken(db, hashToken(input.token), now);
-      if (!token || token.accountKind !== kind) throw invalidLink();
+      // A sign-up link (rule 17) is confirmed with the password chosen at sign-up, not here.
+      if (!token || token.accountKind !== kind || token.purpose === 'sign_up') throw invalidLink();
       await assertAcceptablePassword(
         input.password,
         passwordUserInputs(...(await findAccountOwnerWords(db, token.chamberId, token))),
       );
-      const subject =
-        kind === 'patient' && token.patientId
-          ? { patientId: token.patientId }
+      const subject: AccountSubject | undefined =
+        kind === 'patient' && token.accountId
+          ? { accountId: token.accountId, patientId: token.patientId }
           : kind === 'staff' && token.userId
             ? { userId: token.userId }
             : undefined;

@@ -899,7 +899,8 @@ describe('reset and invitation links (rule 8)', () => {
     expect(t.outbox.length).toBe(outbox + 1);
     const mail = t.outbox.at(-1)!;
     expect(mail.to).toBe(p.email);
-    expect(mail.text).toMatch(/\/portal\/set-password#token=[A-Za-z0-9_-]{20,}/);
+    expect(mail.text).toContain(`/portal/c/${c.key}/set-password#token=`);
+    expect(mail.text).toMatch(/\/set-password#token=[A-Za-z0-9_-]{20,}/);
   });
 
   it('sends at most one reset email every 3 minutes for the same email; a newer link retires the older', async () => {

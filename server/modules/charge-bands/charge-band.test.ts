@@ -296,7 +296,7 @@ describe('PUT /api/v1/admin/charge-bands/:id/online-access', () => {
       const mails = await mailTo(p.email!);
       expect(mails).toHaveLength(1);
       expect(mails[0]!.subject).toContain('invitation to the Patient Portal');
-      expect(mails[0]!.text).toMatch(/\/portal\/set-password#token=[A-Za-z0-9_-]+/);
+      expect(mails[0]!.text).toMatch(/\/portal\/c\/[^/\s]+\/set-password#token=[A-Za-z0-9_-]+/);
       const record = await admin.get(`/api/v1/patients/${p.id}`);
       expect(record.body.portalAccount).toMatchObject({ email: p.email, state: 'invited' });
     }
@@ -331,7 +331,7 @@ describe('PUT /api/v1/admin/charge-bands/:id/online-access', () => {
     });
     const moverMail = await mailTo(mover.email!);
     expect(moverMail).toHaveLength(1);
-    expect(moverMail[0]!.text).toContain('/portal/set-password#token=');
+    expect(moverMail[0]!.text).toMatch(/\/portal\/c\/[^/\s]+\/set-password#token=/);
 
     expect(await band(id)).toMatchObject({ patientCount: 6 });
   });

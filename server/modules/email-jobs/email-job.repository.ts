@@ -7,7 +7,11 @@ import { jobs } from '../../db/schema.js';
 // transaction), the worker's claims and outcomes, and the admins' list of troubled emails.
 
 export type JobKind =
-  'account_link_email' | 'shared_items_email' | 'conversation_escalation' | 'two_step_reset_email';
+  | 'account_link_email'
+  | 'shared_items_email'
+  | 'conversation_escalation'
+  | 'two_step_reset_email'
+  | 'sign_up_attempt_email';
 
 export interface NewJob {
   chamberId: string;

@@ -94,7 +94,11 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     );
     for (const listener of all) {
       const session = live.get(listener.actor.sessionId);
-      if (!session) {
+      // A portal session now acting for another patient (rule 18) reconnects for that one.
+      if (
+        !session ||
+        (listener.actor.kind === 'patient' && session.patientId !== listener.actor.patientId)
+      ) {
         listener.close('session_ended');
         state.listeners.delete(listener);
       } else if (listener.actor.kind === 'staff') {

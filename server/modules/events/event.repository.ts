@@ -7,11 +7,14 @@ import {
   liveEvents,
   messages,
   notifications,
+  patientProxies,
+  portalAccounts,
   roleMembers,
   roles,
   sessions,
   users,
 } from '../../db/schema.js';
+import { proxyInForce } from '../portal-access/acting-for.repository.js';
 import {
   stateFields,
   withStateJoins,
@@ -197,10 +200,12 @@ export async function liveSessions(
   now: Date,
   idleMs: number,
 ) {
-  if (sessionIds.length === 0) return new Map<string, { roleIds: string[] }>();
+  if (sessionIds.length === 0)
+    return new Map<string, { roleIds: string[]; patientId: string | null }>();
   const rows = await db
     .select({
       id: sessions.id,
+      patientId: sessions.patientId,
       roleIds: sql<
         string[] | null
       >`(select coalesce(array_agg(${roleMembers.roleId}::text), '{}') from ${roleMembers}
@@ -215,8 +220,23 @@ export async function liveSessions(
         sql`${sessions.id} = any(${uuidArrayParam(sessionIds)})`,
         gt(sessions.expiresAt, now),
         gt(sessions.lastSeenAt, new Date(now.getTime() - idleMs)),
-        or(eq(sessions.kind, 'patient'), sql`${users.active}`),
+        or(
+          // Rule 18: a portal session acts for the account's own record or a proxy in force.
+          and(
+            eq(sessions.kind, 'patient'),
+            sql`(${sessions.patientId} = (select ${portalAccounts.patientId} from ${portalAccounts}
+                  where ${portalAccounts.chamberId} = ${sessions.chamberId} and ${portalAccounts.id} = ${sessions.accountId})
+                or exists (select 1 from ${patientProxies}
+                  where ${patientProxies.chamberId} = ${sessions.chamberId}
+                    and ${patientProxies.accountId} = ${sessions.accountId}
+                    and ${patientProxies.patientId} = ${sessions.patientId}
+                    and ${proxyInForce(now)}))`,
+          ),
+          sql`${users.active}`,
+        ),
       ),
     );
-  return new Map(rows.map((row) => [row.id, { roleIds: row.roleIds ?? [] }]));
+  return new Map(
+    rows.map((row) => [row.id, { roleIds: row.roleIds ?? [], patientId: row.patientId }]),
+  );
 }

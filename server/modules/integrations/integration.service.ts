@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
 import { conflict, invalid, notFound } from '../../errors.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { hashToken, newToken } from '../../lib/tokens.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -110,11 +111,6 @@ function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } };
-  return e?.code === '23505' || e?.cause?.code === '23505';
 }
 
 export interface TokenRequest {

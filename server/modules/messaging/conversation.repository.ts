@@ -14,7 +14,13 @@ import {
   users,
 } from '../../db/schema.js';
 import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
-import { clinicName, patientName, previewSource, toMessage } from './messaging.repository.js';
+import {
+  clinicName,
+  patientName,
+  previewSource,
+  proxyName,
+  toMessage,
+} from './messaging.repository.js';
 import type { MessageRow } from './messaging.repository.js';
 import { maySeeSql, preparedReader, type PreparedReader } from './visibility.policy.js';
 
@@ -395,6 +401,12 @@ function buildTeamInbox(
       authorKind: messages.authorKind,
       authorUserId: messages.authorUserId,
       authorRoleName: messages.authorRoleName,
+      // Rule 18: a patient's message written by their proxy names the proxy too.
+      proxyName: sql<
+        string | null
+      >`case when ${messages.proxyAccountId} is null then null else ${proxyName} end`.as(
+        'proxy_name',
+      ),
       text: previewSource(messages.text),
       sharedWithPatient: messages.sharedWithPatient,
       redFlag: messages.redFlag,
@@ -456,7 +468,7 @@ function buildTeamInbox(
         authorUserId: last.authorUserId,
         authorName: sql<
           string | null
-        >`case ${last.authorKind} when 'patient' then ${pageName} when 'clinic' then ${clinicName(page.chamberId)} else ${nameOf(last.authorUserId)} end`,
+        >`case ${last.authorKind} when 'patient' then coalesce(${last.proxyName} || ' for ', '') || ${pageName} when 'clinic' then ${clinicName(page.chamberId)} else ${nameOf(last.authorUserId)} end`,
         authorRoleName: last.authorRoleName,
         text: last.text,
         sharedWithPatient: last.sharedWithPatient,

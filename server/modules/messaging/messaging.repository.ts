@@ -28,6 +28,7 @@ import {
   messages,
   notifications,
   patients,
+  portalAccounts,
   roles,
   topics,
   users,
@@ -92,9 +93,19 @@ export const patientName = sql<string>`${patients.givenName} || ' ' || ${patient
 export const clinicName = (chamberId: SQLWrapper) =>
   sql<string>`(select ${chambers.name} from ${chambers} where ${chambers.id} = ${chamberId})`;
 
+/**
+ * The proxy who wrote a patient's message (rule 18), by the name on their account or their own
+ * patient record.
+ */
+export const proxyName = sql<string>`(select coalesce(pa.name, own.given_name || ' ' || own.family_name, pa.email)
+    from ${portalAccounts} pa
+    left join ${patients} own on own.chamber_id = pa.chamber_id and own.id = pa.patient_id
+   where pa.chamber_id = ${messages.chamberId} and pa.id = ${messages.proxyAccountId})`;
+
+/** A patient's message shows "<proxy> for <patient>" when their proxy wrote it (rule 18). */
 export const authorName = sql<
   string | null
->`case ${messages.authorKind} when 'patient' then ${patientName} when 'clinic' then ${clinicName(messages.chamberId)} else ${users.name} end`;
+>`case ${messages.authorKind} when 'patient' then (case when ${messages.proxyAccountId} is null then ${patientName} else ${proxyName} || ' for ' || ${patientName} end) when 'clinic' then ${clinicName(messages.chamberId)} else ${users.name} end`;
 
 /** A message's columns with its author's name (`patients` and `users` joined). */
 export const messageFields = {
@@ -389,6 +400,8 @@ export interface NewMessage {
   /** `clinic`: the automatic out-of-hours message (rule 13). */
   authorKind: 'patient' | 'staff' | 'clinic';
   authorUserId: string | null;
+  /** A patient's message written by their proxy (rule 18): the proxy's portal account. */
+  proxyAccountId?: string | null;
   authorRoleName: string | null;
   text: string;
   sharedWithPatient: boolean;
@@ -438,8 +451,8 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   const authors = m.authorUserId ? sql`array[${m.authorUserId}]::uuid[]` : sql`'{}'::uuid[]`;
   const inserted = await db.execute<Pick<MessageRecord, 'seq'>>(sql`
     with message as (
-      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, author_role_name, text, shared_with_patient, role_ids, red_flag, created_at)
-      values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid,
+      insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, proxy_account_id, author_role_name, text, shared_with_patient, role_ids, red_flag, created_at)
+      values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid, ${m.proxyAccountId ?? null}::uuid,
               ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${roleArray}, ${redFlag}, ${m.now.toISOString()}::timestamptz)
       returning seq
     ), before as (

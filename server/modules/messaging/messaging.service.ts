@@ -416,6 +416,7 @@ export function createMessagingService(ctx: ServiceContext) {
         patientId,
         authorKind: actor.kind,
         authorUserId,
+        proxyAccountId: actor.kind === 'patient' && actor.proxy ? actor.accountId : null,
         authorRoleName,
         text,
         sharedWithPatient: shared.shareWithPatient,
@@ -525,7 +526,10 @@ export function createMessagingService(ctx: ServiceContext) {
         patientId,
         authorKind: actor.kind,
         authorUserId,
-        authorName: actor.name,
+        authorName:
+          actor.kind === 'patient' && actor.proxy
+            ? `${actor.proxy.name} for ${actor.name}`
+            : actor.name,
         authorRoleName,
         text,
         sharedWithPatient: shared.shareWithPatient,

@@ -39,5 +39,8 @@ export function presentPatientRecord(row: PatientRecordRow) {
       reason: code,
       message: code ? ELIGIBILITY_MESSAGES[code] : null,
     },
+    signedUpOnline: patient.signedUpOnlineAt
+      ? { at: iso(patient.signedUpOnlineAt)!, linked: patient.signUpLinked === true }
+      : null,
   };
 }

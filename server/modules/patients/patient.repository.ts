@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
@@ -137,18 +138,22 @@ export async function updatePatient(
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)));
 }
 
-/** Makes an Invited portal account, or gives an existing one this email and a new invitation date. */
+/**
+ * Makes the patient's Invited portal account, or gives their existing one this email and a new
+ * invitation date; answers the account's id.
+ */
 export async function upsertInvitedAccount(
   db: Db,
   chamberId: string,
   patientId: string,
   email: string,
   now: Date,
-): Promise<void> {
-  await db
+): Promise<string> {
+  const rows = await db
     .insert(portalAccounts)
     .values({
       chamberId,
+      id: randomUUID(),
       patientId,
       email,
       state: 'invited',
@@ -159,7 +164,9 @@ export async function upsertInvitedAccount(
     .onConflictDoUpdate({
       target: [portalAccounts.chamberId, portalAccounts.patientId],
       set: { email, invitedAt: now, updatedAt: now },
-    });
+    })
+    .returning({ id: portalAccounts.id });
+  return rows[0]!.id;
 }
 
 /** The portal account's user name follows the patient's email. */
@@ -174,4 +181,18 @@ export async function setPortalAccountEmail(
     .update(portalAccounts)
     .set({ email, updatedAt: now })
     .where(and(eq(portalAccounts.chamberId, chamberId), eq(portalAccounts.patientId, patientId)));
+}
+
+/** Whether the patient is one of the chamber's. */
+export async function patientOfChamber(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+): Promise<boolean> {
+  const rows = await db
+    .select({ id: patients.id })
+    .from(patients)
+    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
+    .limit(1);
+  return rows.length > 0;
 }

@@ -42,14 +42,30 @@ export async function invitePatient(
   if (!patient.email) return false;
   const other = await findPortalAccountByEmail(db, chamberId, patient.email);
   if (other && other.patientId !== patient.id) return false;
-  await upsertInvitedAccount(db, chamberId, patient.id, patient.email, now);
+  const accountId = await upsertInvitedAccount(db, chamberId, patient.id, patient.email, now);
   await createAccountLink(db, {
     chamberId,
-    subject: { patientId: patient.id },
+    subject: { accountId, patientId: patient.id },
     purpose: 'invitation',
     now,
   });
   return true;
+}
+
+type EligibilityReason = ReturnType<typeof presentPatientRecord>['messaging']['reason'];
+
+/** Rule 1 without the messaging tick: the patient may use the portal (documents, medical data). */
+const mayUsePortal = (reason: EligibilityReason) =>
+  reason === null || reason === 'messaging_not_allowed';
+
+/**
+ * What a change took away from the patient (rule 1), for the audit row: `lost: 'portal'` when
+ * they could use the portal and no longer can, `lost: 'messaging'` when only messaging went.
+ */
+function lostAccess(before: EligibilityReason, after: EligibilityReason) {
+  if (mayUsePortal(before) && !mayUsePortal(after)) return { lost: 'portal', reason: after };
+  if (before === null && after !== null) return { lost: 'messaging', reason: after };
+  return {};
 }
 
 export function createPatientService(ctx: ServiceContext) {
@@ -147,8 +163,10 @@ export function createPatientService(ctx: ServiceContext) {
     },
 
     /**
-     * Changes a patient. Moving to another band takes effect on messaging at once (rule 1);
-     * moving onto an Allow And Notify band invites a patient who has no portal account yet.
+     * Changes a patient. Moving to another band takes effect on messaging at once (rule 1), even
+     * when the patient loses the portal or messaging by it (the staff app warns before); moving
+     * onto an Allow And Notify band invites a patient who has no portal account yet. Only what
+     * really changes is written and audited: a request that changes nothing writes nothing.
      */
     async update(actor: StaffActor, patientId: string, changes: Partial<PatientInput>) {
       const now = clock();
@@ -176,29 +194,31 @@ export function createPatientService(ctx: ServiceContext) {
           'email',
         );
       }
+      const next = {
+        givenName: changes.givenName?.trim(),
+        familyName: changes.familyName?.trim(),
+        dateOfBirth: changes.dateOfBirth,
+        email,
+        mobile: changes.mobile === undefined ? undefined : changes.mobile?.trim() || null,
+        chargeBandId: band?.id,
+        emailConsent: changes.emailConsent,
+      };
+      const changed = (Object.keys(next) as (keyof typeof next)[]).filter(
+        (k) => next[k] !== undefined && next[k] !== current.patient[k],
+      );
+      if (changed.length === 0) return presentPatientRecord(current);
+      const write = Object.fromEntries(changed.map((k) => [k, next[k]]));
+      const before = presentPatientRecord(current);
       let invited = false;
+      let after = before;
       await db.transaction(async (tx) => {
-        await updatePatient(
-          tx,
-          actor.chamberId,
-          patientId,
-          {
-            givenName: changes.givenName?.trim(),
-            familyName: changes.familyName?.trim(),
-            dateOfBirth: changes.dateOfBirth,
-            email,
-            mobile: changes.mobile === undefined ? undefined : changes.mobile?.trim() || null,
-            chargeBandId: band?.id,
-            emailConsent: changes.emailConsent,
-          },
-          now,
-        );
-        if (email && current.account)
+        await updatePatient(tx, actor.chamberId, patientId, write, now);
+        if (changed.includes('email') && email && current.account)
           await setPortalAccountEmail(tx, actor.chamberId, patientId, email, now);
         const finalEmail = email === undefined ? current.patient.email : email;
         if (
           band &&
-          band.id !== current.band.id &&
+          changed.includes('chargeBandId') &&
           band.onlineAccess === 'allow_and_notify' &&
           !current.account &&
           finalEmail
@@ -210,19 +230,32 @@ export function createPatientService(ctx: ServiceContext) {
             now,
           );
         }
-        const changed = Object.keys(changes).filter(
-          (k) => (changes as Record<string, unknown>)[k] !== undefined,
-        );
+        const row = await findPatientRecord(tx, actor.chamberId, patientId);
+        if (!row) throw notFound('That patient');
+        after = presentPatientRecord(row);
         await audit(tx, actor, now, {
           action: 'patient.updated',
           patientId,
           subjectType: 'patient',
           subjectId: patientId,
-          details: { fields: changed, invited },
+          details: {
+            fields: changed,
+            ...(changed.includes('chargeBandId') && {
+              chargeBand: {
+                fromId: before.chargeBand.id,
+                from: before.chargeBand.name,
+                toId: after.chargeBand.id,
+                to: after.chargeBand.name,
+              },
+            }),
+            ...(changed.includes('emailConsent') && { emailConsent: after.emailConsent }),
+            ...lostAccess(before.messaging.reason, after.messaging.reason),
+            invited,
+          },
         });
       });
       if (invited) ctx.signals.jobsEnqueued();
-      return record(actor.chamberId, patientId);
+      return after;
     },
   };
 }

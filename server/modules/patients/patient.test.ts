@@ -207,6 +207,7 @@ describe('GET /api/v1/patients/:id (Patient Record)', () => {
         activatedAt: expect.any(String),
       },
       messaging: { allowed: true, reason: null, message: null },
+      signedUpOnline: null,
     });
 
     const none = await createPatient(t, c, { bandId: standard, account: 'none' });
@@ -382,6 +383,155 @@ describe('PATCH /api/v1/patients/:id', () => {
   });
 });
 
+describe('PATCH /api/v1/patients/:id from the Patient Record (band, consent, mobile)', () => {
+  let noMessaging: string;
+  beforeAll(async () => {
+    noMessaging = await createBand(t, c, { name: 'Online, no messaging', messaging: false });
+  });
+
+  /** The `patient.updated` rows of a patient, newest first, read through the Activity tab. */
+  async function updates(id: string): Promise<any[]> {
+    const res = await reception.get(`/api/v1/patients/${id}/activity`);
+    expect(res.status).toBe(200);
+    return res.body.events.filter((e: any) => e.action === 'patient.updated');
+  }
+
+  it('a charge band of another chamber: 422 on chargeBandId, nothing changed, nothing audited', async () => {
+    const p = await createPatient(t, c, { bandId: online });
+    const before = await record(p.id);
+    const onOtherBand = async () =>
+      (await otherAdmin.get('/api/v1/admin/charge-bands')).body.chargeBands.find(
+        (b: any) => b.id === otherBand,
+      ).patientCount;
+    const othersBefore = await onOtherBand();
+    const res = await admin.patch(`/api/v1/patients/${p.id}`, {
+      chargeBandId: otherBand,
+      mobile: '07700 900999',
+      emailConsent: false,
+    });
+    expectError(res, 422, 'charge_band_not_found', 'chargeBandId');
+    expect(await record(p.id)).toEqual(before);
+    expect(await updates(p.id)).toEqual([]);
+    expect(await onOtherBand()).toBe(othersBefore);
+  });
+
+  it('moving a patient who may message to a band without online access is allowed; messaging stops at once and the audit says what was lost', async () => {
+    const p = await createPatient(t, c, { bandId: online, given: 'Moving', family: 'Patient' });
+    const portal = await patientClient(t, c, p.email);
+    expect((await portal.post('/api/v1/portal/conversations', { text: 'Before' })).status).toBe(
+      201,
+    );
+
+    const res = await admin.patch(`/api/v1/patients/${p.id}`, { chargeBandId: standard });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      chargeBand: { id: standard, name: 'Standard' },
+      portalAccount: { state: 'active' },
+      messaging: { allowed: false, reason: 'band_not_online' },
+    });
+    expectError(
+      await portal.post('/api/v1/portal/conversations', { text: 'After' }),
+      403,
+      'band_not_online',
+    );
+    const [moved] = await updates(p.id);
+    expect(moved).toMatchObject({
+      actor: { kind: 'staff', userId: c.admin.userId },
+      subject: { type: 'patient', id: p.id },
+      details: {
+        fields: ['chargeBandId'],
+        chargeBand: { fromId: online, from: 'Online', toId: standard, to: 'Standard' },
+        lost: 'portal',
+        reason: 'band_not_online',
+        invited: false,
+      },
+    });
+
+    // Back to messaging, then to a band with online access only: only messaging is lost.
+    expect(
+      (await admin.patch(`/api/v1/patients/${p.id}`, { chargeBandId: online })).body.messaging,
+    ).toMatchObject({ allowed: true });
+    const [back] = await updates(p.id);
+    expect(back.details).not.toHaveProperty('lost');
+    const partial = await admin.patch(`/api/v1/patients/${p.id}`, { chargeBandId: noMessaging });
+    expect(partial.body.messaging).toMatchObject({
+      allowed: false,
+      reason: 'messaging_not_allowed',
+    });
+    expect((await updates(p.id))[0].details).toMatchObject({
+      lost: 'messaging',
+      reason: 'messaging_not_allowed',
+    });
+    expectError(
+      await portal.post('/api/v1/portal/conversations', { text: 'Still not' }),
+      403,
+      'messaging_not_allowed',
+    );
+    // Nothing is deleted: the conversation written before is still there for staff.
+    const feed = await reception.get(`/api/v1/patients/${p.id}/feed`);
+    expect(feed.status).toBe(200);
+    expect(JSON.stringify(feed.body)).toContain('Before');
+  });
+
+  it('email consent and mobile: saved, and audited with the fields that changed', async () => {
+    const p = await createPatient(t, c, { bandId: online, consent: true });
+    const res = await admin.patch(`/api/v1/patients/${p.id}`, {
+      emailConsent: false,
+      mobile: ' 07700 900123 ',
+      givenName: (await record(p.id)).givenName,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ emailConsent: false, mobile: '07700 900123' });
+    expect(await record(p.id)).toMatchObject({ emailConsent: false, mobile: '07700 900123' });
+    const [row] = await updates(p.id);
+    expect(row.details).toEqual({
+      fields: ['mobile', 'emailConsent'],
+      emailConsent: false,
+      invited: false,
+    });
+    // The mobile number itself is not copied into the audit log.
+    expect(JSON.stringify(row)).not.toContain('900123');
+
+    const cleared = await admin.patch(`/api/v1/patients/${p.id}`, {
+      mobile: null,
+      emailConsent: true,
+    });
+    expect(cleared.body).toMatchObject({ mobile: null, emailConsent: true });
+    expect((await updates(p.id))[0].details).toEqual({
+      fields: ['mobile', 'emailConsent'],
+      emailConsent: true,
+      invited: false,
+    });
+  });
+
+  it('a change that changes nothing writes nothing and audits nothing', async () => {
+    const p = await createPatient(t, c, { bandId: online, consent: true });
+    const before = await record(p.id);
+    const res = await admin.patch(`/api/v1/patients/${p.id}`, {
+      chargeBandId: online,
+      emailConsent: true,
+      email: before.email,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(before);
+    expect(await updates(p.id)).toEqual([]);
+  });
+
+  it('moving a patient without an account onto an Allow And Notify band invites them, and says so in the audit', async () => {
+    const notify = await createBand(t, c, { online: 'allow_and_notify', messaging: true });
+    const p = await createPatient(t, c, { bandId: standard, account: 'none' });
+    const jobs = await jobRows();
+    const res = await admin.patch(`/api/v1/patients/${p.id}`, { chargeBandId: notify });
+    expect(res.status).toBe(200);
+    expect(res.body.portalAccount).toMatchObject({ state: 'invited', email: p.email });
+    expect(await jobRows()).toBe(jobs + 1);
+    expect((await updates(p.id))[0].details).toMatchObject({
+      fields: ['chargeBandId'],
+      invited: true,
+    });
+  });
+});
+
 describe('portal account actions', () => {
   /** Every refusal leaves the account and the email queue as they were. */
   async function expectRefusal(
@@ -452,7 +602,7 @@ describe('portal account actions', () => {
     await t.deliverMail();
     const mail = t.outbox.filter((m) => m.to === p.email).at(-1)!;
     expect(mail.subject).toContain('Set a new password');
-    const token = mail.text.match(/\/portal\/set-password#token=([A-Za-z0-9_-]+)/)?.[1];
+    const token = mail.text.match(/\/portal\/c\/[^/\s]+\/set-password#token=([A-Za-z0-9_-]+)/)?.[1];
     const set = await client(t.app).post('/api/v1/portal/password', {
       token,
       password: 'a-brand-new-pass-4',

@@ -25,9 +25,11 @@ export function createPortalAccountService(ctx: ServiceContext) {
     action: 'portal_account.unblocked' | 'portal_account.disabled' | 'portal_account.enabled',
   ) {
     const now = clock();
+    const { account } = await load(actor, patientId);
     await db.transaction(async (tx) => {
       await setPortalAccountState(tx, actor.chamberId, patientId, { state, failedSignIns: 0 }, now);
-      if (state === 'disabled') await deleteSessionsOf(tx, actor.chamberId, { patientId });
+      if (state === 'disabled' && account)
+        await deleteSessionsOf(tx, actor.chamberId, { accountId: account.id, patientId });
       await audit(tx, actor, now, {
         action,
         patientId,
@@ -95,7 +97,7 @@ export function createPortalAccountService(ctx: ServiceContext) {
       await db.transaction(async (tx) => {
         await createAccountLink(tx, {
           chamberId: actor.chamberId,
-          subject: { patientId },
+          subject: { accountId: row.account!.id, patientId },
           purpose: row.account!.state === 'invited' ? 'invitation' : 'reset',
           now,
         });

@@ -7,7 +7,7 @@ import type { ClinicRules } from './clinic-rules.js';
 export async function findClinicRules(
   db: Db,
   by: { id: string } | { key: string },
-): Promise<(ClinicRules & { chamberId: string }) | undefined> {
+): Promise<(ClinicRules & { chamberId: string; patientAttachmentsEnabled: boolean }) | undefined> {
   const rows = await db
     .select({
       chamberId: chambers.id,
@@ -20,6 +20,7 @@ export async function findClinicRules(
       redFlagPhrases: chambers.redFlagPhrases,
       emergencyAdvice: chambers.emergencyAdvice,
       clinicPhone: chambers.clinicPhone,
+      patientAttachmentsEnabled: chambers.patientAttachmentsEnabled,
     })
     .from(chambers)
     .where('id' in by ? eq(chambers.id, by.id) : eq(chambers.key, by.key))

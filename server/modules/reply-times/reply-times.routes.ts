@@ -15,9 +15,9 @@ export const replyTimesRoutes: FastifyPluginAsyncTypebox<{
       schema: {
         tags: ['Portal'],
         summary:
-          "The clinic's name, Clinic phone, today's office hours, Emergency advice and red flag phrases",
+          "The clinic's name, Clinic phone, today's office hours, Emergency advice, red flag phrases and patient attachments",
         description:
-          'Public: by clinic code (`chamber`), or for the signed-in patient without it. The portal shows it wherever a patient cannot go on, and its composer warns of the red flag phrases as the patient types.',
+          'Public: by clinic code (`chamber`), or for the signed-in patient without it. The portal shows it wherever a patient cannot go on, and its composer warns of the red flag phrases as the patient types, and offers to attach files only when `attachments.allowed`, showing the published `types` and `maxBytes` (what POST /portal/documents enforces) before a file is chosen.',
         querystring: ClinicQuery,
         response: withErrors({ 200: ClinicInfo }),
       },

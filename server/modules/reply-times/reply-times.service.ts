@@ -1,7 +1,9 @@
 import type { ClinicInfo, ReplyTime } from '../../../common/contract/clinic.js';
+import { MAX_ATTACHMENTS } from '../../../common/contract/messaging.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor } from '../auth/actor.js';
+import { ALLOWED_TYPES } from '../documents/document.storage.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { promisedReplyBy, redFlagPhrasesOf, scheduleOf } from './clinic-rules.js';
 import { hoursOn, isOpenAt } from './office-hours.js';
@@ -9,13 +11,14 @@ import { findClinicRules } from './reply-times.repository.js';
 
 /** What the portal tells patients of the clinic: its contact, today's hours, its promise. */
 export function createReplyTimesService(ctx: ServiceContext) {
-  const { db, clock } = ctx;
+  const { db, clock, config } = ctx;
 
   return {
     /**
-     * The clinic's name, phone, today's office hours and what the composer warns of (rules 13
-     * and 14), by clinic code, or for the signed-in patient's clinic. Public: the portal shows
-     * it where a patient cannot go on (signed out, blocked, messaging off).
+     * The clinic's name, phone, today's office hours, what the composer warns of (rules 13
+     * and 14) and whether patients may attach files (with the limits), by clinic code, or for
+     * the signed-in patient's clinic. Public: the portal shows it where a patient cannot go on
+     * (signed out, blocked, messaging off).
      */
     async clinic(
       chamberKey: string | undefined,
@@ -38,6 +41,13 @@ export function createReplyTimesService(ctx: ServiceContext) {
         todaysHours: hoursOn(scheduleOf(rules), clock()),
         emergencyAdvice: rules.emergencyAdvice,
         redFlagPhrases: [...redFlagPhrasesOf(rules)],
+        // The limits every upload is checked against, published so the portal shows them first.
+        attachments: {
+          allowed: rules.patientAttachmentsEnabled,
+          types: Object.keys(ALLOWED_TYPES),
+          maxBytes: config.maxUploadBytes,
+          maxFiles: MAX_ATTACHMENTS,
+        },
       };
     },
 

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWorld, type World, signInAgain } from '../../test/factories.js';
 import type { Client } from '../../test/http.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
+import { DOCUMENT_CONTENT_TYPES } from '../../../common/contract/documents.js';
 
 // SPEC Part 2, rules 12 to 14: the reply-by promise, the clinic's automatic answer out of
 // hours, the escalation of an overdue conversation, and red flags that warn but never block.
@@ -394,6 +397,81 @@ describe('GET /api/v1/portal/clinic', () => {
       url: `/api/v1/portal/clinic?chamber=${w.chamber.key}`,
     });
     expect(saturday.json().todaysHours).toBeNull();
+  });
+
+  it('publishes whether patients may attach files, with the types and size limit uploads are held to', async () => {
+    const published = async () =>
+      (
+        await t.app.inject({ method: 'GET', url: `/api/v1/portal/clinic?chamber=${w.chamber.key}` })
+      ).json().attachments;
+    const off = await published();
+    expect(off).toEqual({
+      allowed: false,
+      types: ['application/pdf', 'image/png', 'image/jpeg', 'image/webp', 'image/heic'],
+      maxBytes: t.config.maxUploadBytes,
+      maxFiles: 5,
+    });
+    // The same list the contract documents for downloads.
+    expect([...off.types].sort()).toEqual([...DOCUMENT_CONTENT_TYPES].sort());
+    const ticked = await w.as.admin.patch('/api/v1/admin/settings', {
+      patientAttachmentsEnabled: true,
+    });
+    expect(ticked.status).toBe(200);
+    expect(await published()).toEqual({ ...off, allowed: true });
+    expect((await w.as.alice.get('/api/v1/portal/clinic')).body.attachments).toEqual({
+      ...off,
+      allowed: true,
+    });
+    // Another clinic's switch is its own.
+    const other = await createWorld(t);
+    expect((await other.as.alice.get('/api/v1/portal/clinic')).body.attachments.allowed).toBe(
+      false,
+    );
+    await w.as.admin.patch('/api/v1/admin/settings', { patientAttachmentsEnabled: false });
+    expect((await published()).allowed).toBe(false);
+  });
+
+  it('publishes the limits the upload enforces: one byte over the size, or a type not listed, is refused', async () => {
+    const small = await buildTestApp({ config: { maxUploadBytes: 1024 * 1024 } });
+    try {
+      const sw = await createWorld(small);
+      await sw.as.admin.patch('/api/v1/admin/settings', { patientAttachmentsEnabled: true });
+      const { maxBytes, maxFiles, types } = (await sw.as.alice.get('/api/v1/portal/clinic')).body
+        .attachments;
+      expect(maxBytes).toBe(1024 * 1024);
+      expect(types).not.toContain('image/gif');
+      await small.app.listen({ host: '127.0.0.1', port: 0 });
+      const base = `http://127.0.0.1:${(small.app.server.address() as AddressInfo).port}`;
+      const send = async (bytes: Buffer, name: string) => {
+        const form = new FormData();
+        form.append('file', new Blob([bytes]), name);
+        const res = await fetch(`${base}/api/v1/portal/documents`, {
+          method: 'POST',
+          body: form,
+          headers: { cookie: sw.as.alice.cookie! },
+        });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const pdf = (size: number) => {
+        const head = Buffer.from('%PDF-1.4\n');
+        return Buffer.concat([head, Buffer.alloc(size - head.length, 0x20)]);
+      };
+      expect((await send(pdf(maxBytes), 'at-the-limit.pdf')).status).toBe(201);
+      const over = await send(pdf(maxBytes + 1), 'one-byte-over.pdf');
+      expect(over.status).toBe(413);
+      expect(over.body.error).toMatchObject({ code: 'file_too_large', field: 'file' });
+      const gif = await send(Buffer.from('GIF89a\x01\x00\x01\x00\x00\x00\x00;', 'latin1'), 'a.pdf');
+      expect(gif.status).toBe(415);
+      expect(gif.body.error).toMatchObject({ code: 'unsupported_file_type', field: 'file' });
+      const tooMany = await sw.as.alice.post('/api/v1/portal/conversations', {
+        text: 'Photos',
+        attachmentIds: Array.from({ length: maxFiles + 1 }, () => randomUUID()),
+      });
+      expect(tooMany.status).toBe(422);
+      expect(tooMany.body.error.field).toMatch(/^attachmentIds/);
+    } finally {
+      await small.close();
+    }
   });
 
   it('refuses an unknown clinic (404) and a request that names none without a session (422)', async () => {

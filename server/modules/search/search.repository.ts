@@ -1,4 +1,4 @@
-import { aliasedTable, and, eq, sql, type SQL } from 'drizzle-orm';
+import { aliasedTable, eq, sql, type SQL } from 'drizzle-orm';
 import { SEARCH_CONFIG } from '../../../common/search-text.js';
 import type { Db } from '../../db/connect.js';
 import { chambers, conversations, messages, patients, users } from '../../db/schema.js';
@@ -281,18 +281,4 @@ export async function chamberTimeZone(db: Db, chamberId: string): Promise<string
     .where(eq(chambers.id, chamberId))
     .limit(1);
   return rows[0]?.timeZone;
-}
-
-/** Whether the patient is one of the chamber's. */
-export async function patientOfChamber(
-  db: Db,
-  chamberId: string,
-  patientId: string,
-): Promise<boolean> {
-  const rows = await db
-    .select({ id: patients.id })
-    .from(patients)
-    .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
-    .limit(1);
-  return rows.length > 0;
 }

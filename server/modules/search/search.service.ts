@@ -10,6 +10,7 @@ import { foldAccents } from '../../../common/search-text.js';
 import { hasVisibleText } from '../../../common/visible-text.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
+import { patientOfChamber } from '../patients/patient.repository.js';
 import type { Actor, PatientActor, StaffActor } from '../auth/actor.js';
 import { audit } from '../audit/audit.service.js';
 import { readerOf } from '../messaging/visibility.policy.js';
@@ -19,7 +20,6 @@ import { headlineSource, presentSearchResult, type Markers } from './search.pres
 import {
   chamberTimeZone,
   headlines,
-  patientOfChamber,
   planForTheseValues,
   searchMessages,
   wordsAreRare,

@@ -14,7 +14,7 @@ export async function queueSharedItemsEmail(
   now: Date,
   delaySeconds: number,
 ): Promise<boolean> {
-  if (!(await sharedItemsEmailWanted(db, chamberId, patientId))) return false;
+  if (!(await sharedItemsEmailWanted(db, chamberId, patientId, now))) return false;
   await enqueueJob(db, {
     chamberId,
     kind: 'shared_items_email',

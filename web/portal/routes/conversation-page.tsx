@@ -9,6 +9,7 @@ import { conversationTitle } from '../../../common/conversation-title.js';
 import { LABELS } from '../../../common/labels';
 import { useConversation, useMarkRead, useSend } from '../features/inbox/api';
 import { ComposeForm, MessageBubble } from '../features/inbox/components';
+import { AttachFiles, useAttachFiles } from '../features/inbox/attach-files';
 import type { PortalSession } from '../../../common/contract/auth.js';
 import type { PatientConversation } from '../../../common/contract/messaging.js';
 import { MessagingUnavailable } from './home-page';
@@ -28,6 +29,7 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
   const conversation = useConversation(id);
   const markRead = useMarkRead(id);
   const send = useSend(id);
+  const attach = useAttachFiles(id);
   const newest = conversation.data?.messages.at(-1)?.id;
   useEffect(() => {
     if (newest) markRead.mutate();
@@ -117,11 +119,19 @@ function Conversation({ id, session }: { id: string; session: PortalSession }) {
             <ComposeForm
               label="Your reply"
               submitLabel="Send reply"
+              draftScope={`reply:${id}`}
               promise={!conversation.data.conversation.replyBy}
-              pending={send.isPending}
+              pending={send.isPending || attach.uploading}
               error={send.error}
-              onSend={(text) => send.mutateAsync({ text })}
-            />
+              onSend={async (text) => {
+                const attachmentIds = await attach.upload();
+                const sent = await send.mutateAsync({ text, attachmentIds });
+                attach.reset();
+                return sent;
+              }}
+            >
+              <AttachFiles attach={attach} />
+            </ComposeForm>
           ) : (
             <Text size="sm" c="dimmed">
               Replies to this conversation are closed. Use “{LABELS.newMessage}” to write again.

@@ -16,7 +16,7 @@ export function MessagingUnavailable({ session }: { session: PortalSession }) {
   return (
     <Stack>
       <Title order={2}>
-        Hello <Isolate>{session.patient.name}</Isolate>
+        Hello <Isolate>{session.account.name}</Isolate>
       </Title>
       <Alert color="blue" title="Online messaging is not available" role="status">
         <Stack gap="sm">

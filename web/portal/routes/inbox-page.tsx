@@ -6,6 +6,7 @@ import { Empty, LoadMore, QueryState } from '../../ui/states';
 import { LABELS } from '../../../common/labels';
 import { useInbox, usePortalSearch } from '../features/inbox/api';
 import { inboxItem } from '../features/inbox/components';
+import { useActingForOther } from '../features/acting-for/api';
 import { InboxSearchForm, SearchResultCards } from '../features/inbox/search-results';
 import type { PortalSession } from '../../../common/contract/auth.js';
 import { MessagingUnavailable } from './home-page';
@@ -27,6 +28,7 @@ function Inbox({ session }: { session: PortalSession }) {
   const inbox = useInbox();
   const conversations = inbox.data?.pages.flatMap((p) => p.conversations) ?? [];
   const found = usePortalSearch(q);
+  const named = useActingForOther();
   return (
     <Stack pb={80}>
       <Group justify="space-between">
@@ -51,7 +53,7 @@ function Inbox({ session }: { session: PortalSession }) {
           >
             {() => (
               <ConversationList
-                items={conversations.map(inboxItem)}
+                items={conversations.map((c) => inboxItem(c, named))}
                 timeZone={session.chamber.timeZone}
               />
             )}

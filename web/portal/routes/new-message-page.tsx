@@ -2,15 +2,18 @@ import { Anchor, Radio, Select, Stack, TextInput, Title } from '@mantine/core';
 import { useRef, useState } from 'react';
 import { Link, useNavigate, useOutletContext } from 'react-router';
 import { ApiError, fieldError } from '../../lib/api';
+import { draftOf, keepDraft } from '../../lib/drafts';
 import { Loading } from '../../ui/states';
 import { textLength } from '../../../common/limits.js';
 import { LABELS } from '../../../common/labels';
 import { usePortalTopics, useSend } from '../features/inbox/api';
 import { ComposeForm } from '../features/inbox/components';
+import { AttachFiles, useAttachFiles } from '../features/inbox/attach-files';
 import type { PortalSession } from '../../../common/contract/auth.js';
 import type { Named } from '../../../common/contract/common.js';
 import { SUBJECT_MAX_LENGTH } from '../../../common/limits.js';
 import { MessagingUnavailable } from './home-page';
+import { usePagePatient } from '../features/acting-for/api';
 
 /** Up to this many topics are offered as radio buttons; more as a list to choose from. */
 const MAX_RADIOS = 8;
@@ -32,8 +35,21 @@ function NewMessage({ session }: { session: PortalSession }) {
   const navigate = useNavigate();
   const send = useSend();
   const topics = usePortalTopics();
-  const [topicId, setTopicId] = useState<string | null>(null);
-  const [subject, setSubject] = useState('');
+  const attach = useAttachFiles();
+  // Kept per patient while unsent, like the message (another patient acted for meanwhile).
+  const draft = `portal:${usePagePatient() ?? ''}:new`;
+  const [topicId, setTopicIdState] = useState<string | null>(
+    () => draftOf(`${draft}:topic`) || null,
+  );
+  const [subject, setSubjectState] = useState(() => draftOf(`${draft}:subject`));
+  const setTopicId = (id: string | null) => {
+    setTopicIdState(id);
+    keepDraft(`${draft}:topic`, id ?? '');
+  };
+  const setSubject = (text: string) => {
+    setSubjectState(text);
+    keepDraft(`${draft}:subject`, text);
+  };
   // A choice missing or too long, found before sending: shown like the server's refusals.
   const [checkError, setCheckError] = useState<ApiError | null>(null);
   const about = useRef<HTMLDivElement>(null);
@@ -61,9 +77,10 @@ function NewMessage({ session }: { session: PortalSession }) {
       <ComposeForm
         label={`Your message to ${session.chamber.name}`}
         submitLabel={LABELS.send}
-        pending={send.isPending}
+        pending={send.isPending || attach.uploading}
         error={error}
         fields={['topicId', 'subject']}
+        draftScope="new"
         autoFocus={!asking}
         before={
           asking && (
@@ -109,14 +126,21 @@ function NewMessage({ session }: { session: PortalSession }) {
               refuse('subject', `A subject can be at most ${SUBJECT_MAX_LENGTH} characters long.`);
           }
           setCheckError(null);
+          const attachmentIds = await attach.upload();
           const result = await send.mutateAsync({
             text,
+            attachmentIds,
             ...(asking && topicId ? { topicId } : {}),
             ...(asking && cleanSubject(subject) ? { subject: cleanSubject(subject) } : {}),
           });
+          attach.reset();
+          setTopicId(null);
+          setSubject('');
           void navigate(`/inbox/${result.conversation.id}`);
         }}
-      />
+      >
+        <AttachFiles attach={attach} />
+      </ComposeForm>
     </Stack>
   );
 }

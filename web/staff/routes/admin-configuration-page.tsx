@@ -13,6 +13,7 @@ import { PatientSafetySection } from '../features/admin/patient-safety-section';
 import { ClinicContactSection } from '../features/admin/clinic-contact-section';
 import { QuickRepliesSection } from '../features/admin/quick-replies-section';
 import { SecuritySection } from '../features/admin/security-section';
+import { PatientAttachmentsSetting } from '../features/admin/patient-attachments-setting';
 
 /** Start Page > Admin > Configuration. */
 export function AdminConfigurationPage() {
@@ -22,6 +23,7 @@ export function AdminConfigurationPage() {
   const [portal, setPortal] = useState(false);
   const [roleId, setRoleId] = useState<string | null>(null);
   const [email, setEmail] = useState(false);
+  const [attachments, setAttachments] = useState(false);
   const [timeZone, setTimeZone] = useState<string | null>('Europe/London');
   const zones = useMemo(() => Intl.supportedValuesOf('timeZone'), []);
   // Only a change of these values (this form saved) resets the form: another section saving
@@ -31,13 +33,15 @@ export function AdminConfigurationPage() {
   const savedRoleId = saved ? (saved.roleForNewMessages?.id ?? null) : undefined;
   const savedEmail = saved?.sharedItemsEmailEnabled;
   const savedZone = saved?.timeZone;
+  const savedAttachments = saved?.patientAttachmentsEnabled;
   useEffect(() => {
     if (savedPortal === undefined) return;
     setPortal(savedPortal);
     setRoleId(savedRoleId ?? null);
     setEmail(savedEmail ?? false);
     setTimeZone(savedZone ?? null);
-  }, [savedPortal, savedRoleId, savedEmail, savedZone]);
+    setAttachments(savedAttachments ?? false);
+  }, [savedPortal, savedRoleId, savedEmail, savedZone, savedAttachments]);
 
   const chosenRole = roles.data?.roles.find((r) => r.id === roleId);
   // The saved role's warning comes from the server; a newly chosen one warns at once.
@@ -58,6 +62,7 @@ export function AdminConfigurationPage() {
           save.mutate({
             patientPortalEnabled: portal,
             sharedItemsEmailEnabled: email,
+            patientAttachmentsEnabled: attachments,
             ...(roleId ? { roleForNewMessagesId: roleId } : {}),
             ...(timeZone ? { timeZone } : {}),
           });
@@ -99,6 +104,13 @@ export function AdminConfigurationPage() {
                 {roleWarning}
               </Alert>
             )}
+            <Stack mt="md">
+              <PatientAttachmentsSetting
+                chamberKey={settings.data.chamber.key}
+                checked={attachments}
+                onChange={setAttachments}
+              />
+            </Stack>
             <Text fw={600} size="sm" mt="md" mb={4}>
               New Shared Items Notification
             </Text>

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useMutation, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef } from 'react';
 import { ApiError, get, newIdempotencyKey, pagedList, post } from '../../../lib/api';
 import { useLiveEvent, useLiveEvents, usePollInterval } from '../../../lib/live';
@@ -16,6 +16,7 @@ import type {
 } from '../../../../common/contract/messaging.js';
 import type { SearchResults } from '../../../../common/contract/search.js';
 import type { PortalTopics } from '../../../../common/contract/topics.js';
+import { actingForHeader, QUIET_WRITE, usePagePatient } from '../acting-for/api';
 
 const inboxKey = ['inbox'];
 const conversationKey = (id?: string) => (id ? ['conversation', id] : ['conversation']);
@@ -52,8 +53,11 @@ export function useConversation(id: string) {
 
 export function useMarkRead(id: string) {
   const invalidate = useInvalidate();
+  const patientId = usePagePatient();
   return useMutation({
-    mutationFn: () => post(`/portal/conversations/${id}/read`),
+    // Not a message: refused as made for another patient, nothing is said to have been "sent".
+    mutationKey: [QUIET_WRITE],
+    mutationFn: () => post(`/portal/conversations/${id}/read`, {}, actingForHeader(patientId)),
     onSuccess: () => invalidate(inboxKey),
   });
 }
@@ -75,27 +79,48 @@ export function usePortalTopics() {
   });
 }
 
+/** A reply carries its text, attached files and patient only (a topic and subject start a conversation). */
+function replyBody(body: PatientStartBody | PatientMessageBody): PatientMessageBody {
+  return withoutEmpty({
+    text: body.text,
+    attachmentIds: body.attachmentIds,
+    ...(body.patientId ? { patientId: body.patientId } : {}),
+  });
+}
+
+/** The body without an empty list of attached files: a message without any sends none. */
+function withoutEmpty<T extends PatientMessageBody>(body: T): T {
+  const { attachmentIds, ...rest } = body;
+  return (attachmentIds?.length ? { ...rest, attachmentIds } : rest) as T;
+}
+
 /**
  * Sends a reply, or (without a conversation) starts a conversation with its topic and
  * subject. One Idempotency-Key per draft: pressing Send again after a lost answer cannot store
- * the message twice.
+ * the message twice. It names the patient the page was made for (rule 18): the server refuses
+ * it when the session acts for someone else now.
  */
 export function useSend(conversationId?: string) {
   const refresh = useRefreshConversation();
   const invalidate = useInvalidate();
+  const patientId = usePagePatient();
   const key = useRef(newIdempotencyKey());
   return useMutation({
-    mutationFn: (body: PatientStartBody | PatientMessageBody) =>
-      post<PatientSent>(
+    mutationFn: (draft: PatientStartBody | PatientMessageBody) => {
+      const body = { ...draft, ...(patientId ? { patientId } : {}) };
+      return post<PatientSent>(
         conversationId
           ? `/portal/conversations/${conversationId}/messages`
           : '/portal/conversations',
-        conversationId ? ({ text: body.text } satisfies PatientMessageBody) : body,
+        conversationId ? replyBody(body) : withoutEmpty(body),
         { 'idempotency-key': key.current },
-      ),
-    // A topic made inactive meanwhile: offer the current list again.
+      );
+    },
+    // A topic made inactive, or attachments switched off, meanwhile: show what is offered now.
     onError: (error) => {
       if (error instanceof ApiError && error.code === 'topic_not_found') void invalidate(topicsKey);
+      if (error instanceof ApiError && error.code === 'attachments_not_allowed')
+        void invalidate(['portal', 'clinic']);
     },
     onSuccess: async (result) => {
       key.current = newIdempotencyKey();
@@ -107,9 +132,16 @@ export function useSend(conversationId?: string) {
 /**
  * Live events: a new message, or a conversation closed or reopened by the clinic, refreshes
  * the Inbox and that conversation only; after a resync (too much missed) every conversation.
+ * The session is asked first: a stream reopened after another tab chose to act for someone
+ * else hears that patient's events, and the page must change patient before it shows them.
  */
 export function useInboxLiveEvents(enabled: boolean): void {
-  const refresh = useRefreshConversation();
+  const refreshConversation = useRefreshConversation();
+  const client = useQueryClient();
+  const refresh = async (conversationId?: string) => {
+    await client.refetchQueries({ queryKey: ['session'] });
+    await refreshConversation(conversationId);
+  };
   useLiveEvents<PatientMessageEvent>({
     enabled,
     as: 'patient',

@@ -4,10 +4,14 @@ import { ApiError } from '../../../lib/api';
 import type { ConversationListItem } from '../../../ui/conversation-list';
 import { Isolate } from '../../../ui/isolate';
 import { MessageCard } from '../../../ui/message-card';
+import { AttachmentList } from '../../../ui/attachment-list';
+import { documentUrl } from '../shared-items/api';
 import { MessageForm } from '../../../ui/message-form';
+import { useAfterSend } from '../../../ui/after-send';
 import type { InboxLine, PatientMessage } from '../../../../common/contract/messaging.js';
 import { ELIGIBILITY_CODES, LABELS } from '../../../../common/labels';
 import { useClinicInfo, useReplyTime } from '../clinic/api';
+import { useActingForOther, usePagePatientInfo } from '../acting-for/api';
 import {
   ClinicContact,
   RedFlagWarning,
@@ -20,8 +24,9 @@ export const EMERGENCY_NOTICE =
 
 /**
  * One message: the clinic's on the left with author name and role, the patient's own on the
- * right. The clinic's automatic message (rule 13) is written by no one: it says so. The one a
- * search led to (`found`) is outlined and can take the cursor.
+ * right ("You"; by name while acting for someone else, as "Carol Carter for Charlie Carter"
+ * or the patient's own). The clinic's automatic message (rule 13) is written by no one: it
+ * says so. The one a search led to (`found`) is outlined and can take the cursor.
  */
 export function MessageBubble({
   message,
@@ -32,7 +37,9 @@ export function MessageBubble({
   timeZone: string;
   found?: boolean;
 }) {
-  const mine = message.mine;
+  const named = useActingForOther();
+  const mine = message.mine && !named;
+  const ours = message.mine;
   const automatic = message.author.kind === 'clinic';
   return (
     <Box
@@ -41,7 +48,7 @@ export function MessageBubble({
       aria-current={found ? 'true' : undefined}
       style={{
         display: 'flex',
-        justifyContent: mine ? 'flex-end' : 'flex-start',
+        justifyContent: ours ? 'flex-end' : 'flex-start',
         scrollMarginTop: 80,
         outline: 'none',
       }}
@@ -71,7 +78,7 @@ export function MessageBubble({
         text={message.text}
         maw="85%"
         bg={
-          mine
+          ours
             ? 'var(--mantine-color-teal-0)'
             : automatic
               ? 'var(--mantine-color-blue-0)'
@@ -83,7 +90,9 @@ export function MessageBubble({
             ? { outline: '3px solid var(--mantine-color-yellow-6)', outlineOffset: 1 }
             : {}),
         }}
-      />
+      >
+        <AttachmentList attachments={message.attachments} hrefOf={documentUrl} />
+      </MessageCard>
     </Box>
   );
 }
@@ -115,17 +124,37 @@ export function ComposeForm({
   promise?: boolean;
   autoFocus?: boolean;
   before?: ReactNode;
+  /** Between the message box and Send, e.g. the attached files. */
+  children?: ReactNode;
   /** The fields of `before` that an error may name. */
   fields?: string[];
+  /**
+   * What the draft is (`reply:<conversation>`, `new`): it is kept per patient while unsent, so a
+   * page built again (another patient acted for meanwhile, and back) finds it.
+   */
+  draftScope?: string;
 }) {
+  const { draftScope, ...rest } = props;
+  const page = usePagePatientInfo();
+  const draftKey = draftScope && page ? `portal:${page.id}:${draftScope}` : undefined;
   const clinic = useClinicInfo();
   const replyTime = useReplyTime(promise);
   const redFlags = useRedFlagMatcher(clinic.data);
+  // Send disables itself while sending: the cursor goes back to the box, "Message sent" is said.
+  const sent = useAfterSend();
   return (
     <MessageForm
-      {...props}
+      {...rest}
+      draftKey={draftKey}
+      onSend={sent.after(props.onSend)}
+      messageRef={sent.ref}
       notice={
         <>
+          {page?.other && (
+            <Text size="sm" fw={600} c="grape.9" data-testid="writing-for">
+              You are writing for <Isolate>{page.name}</Isolate>.
+            </Text>
+          )}
           <Alert color="orange" variant="light" p="xs">
             <Text size="xs">{EMERGENCY_NOTICE}</Text>
           </Alert>
@@ -149,15 +178,16 @@ export function ComposeForm({
 
 /**
  * An Inbox line for the conversation list: titled by its subject, else its topic, else the
- * preview (the list decides); the patient's own messages are "You"; a closed one says so.
+ * preview (the list decides); the patient's own messages are "You" (by name while acting for
+ * someone else: `named`); a closed one says so.
  */
-export function inboxItem(c: InboxLine): ConversationListItem {
+export function inboxItem(c: InboxLine, named = false): ConversationListItem {
   const { author } = c.lastMessage;
   return {
     id: c.id,
     href: `/inbox/${c.id}`,
     author:
-      author.kind === 'patient' ? (
+      author.kind === 'patient' && !named ? (
         'You'
       ) : (
         <>

@@ -9,6 +9,7 @@ import { Snippet } from '../../../ui/snippet';
 import { LABELS } from '../../../../common/labels';
 import { MAX_SEARCH_LENGTH } from '../../../../common/search-text.js';
 import type { SearchResult } from '../../../../common/contract/search.js';
+import { useActingForOther } from '../acting-for/api';
 
 const TOO_LONG = `Search for at most ${MAX_SEARCH_LENGTH} characters.`;
 
@@ -59,9 +60,13 @@ export function InboxSearchForm({
   );
 }
 
-/** Who wrote a message found, in the patient's words: "You", or the clinic's author. */
+/**
+ * Who wrote a message found, in the patient's words: "You" (by name while acting for someone
+ * else), or the clinic's author.
+ */
 function AuthorOf({ author }: { author: SearchResult['author'] }) {
-  if (author.kind === 'patient') return <>You</>;
+  const named = useActingForOther();
+  if (author.kind === 'patient' && !named) return <>You</>;
   return (
     <>
       <Isolate>{author.name}</Isolate>

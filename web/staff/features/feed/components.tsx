@@ -19,7 +19,9 @@ import type { ConversationListItem } from '../../../ui/conversation-list';
 import { ChevronIcon, EyeIcon, LockIcon } from '../../../ui/icons';
 import { Isolate, WithNames } from '../../../ui/isolate';
 import { MessageCard } from '../../../ui/message-card';
+import { AttachmentList } from '../../../ui/attachment-list';
 import { MessageForm } from '../../../ui/message-form';
+import { useAfterSend } from '../../../ui/after-send';
 import { QuickReplyMenu } from './quick-reply-menu';
 import { LABELS } from '../../../../common/labels';
 import { SUBJECT_MAX_LENGTH, textLength } from '../../../../common/limits.js';
@@ -31,6 +33,9 @@ import type {
   StaffReplyBody,
   StaffStartBody,
 } from '../../../../common/contract/messaging.js';
+
+/** Where staff download a document, a patient's attachment among them. */
+const staffDocumentUrl = (id: string) => `/api/v1/documents/${id}/content`;
 
 /** The "Shared with" line: Patient and role names, or that only the author sees it. */
 export function sharedWithText(m: StaffMessage): string {
@@ -103,6 +108,7 @@ export function StaffMessageCard({
         ...(note ? { borderStyle: 'dashed', borderColor: 'var(--mantine-color-yellow-6)' } : {}),
       }}
     >
+      <AttachmentList attachments={message.attachments} hrefOf={staffDocumentUrl} />
       {note ? (
         <Group gap={6} mt={6} wrap="nowrap" c="var(--mantine-color-yellow-light-color)">
           <LockIcon />
@@ -334,6 +340,8 @@ export function ReplyForm(props: {
       ? `A subject can be at most ${SUBJECT_MAX_LENGTH} characters long.`
       : undefined);
   const { onSendAndClose } = props;
+  // Send disables itself while sending: the cursor goes back to the box, "Message sent" is said.
+  const sent = useAfterSend(props.messageRef);
   return (
     <MessageForm
       label="Message"
@@ -341,7 +349,7 @@ export function ReplyForm(props: {
       pending={props.pending}
       error={error}
       fields={['roleIds', ...(props.withSubject ? ['subject'] : [])]}
-      messageRef={props.messageRef}
+      messageRef={sent.ref}
       autoFocus={props.autoFocus}
       minRows={props.minRows}
       draftKey={props.draftKey}
@@ -350,17 +358,17 @@ export function ReplyForm(props: {
       onTextChange={(text) => {
         if (text.trim()) props.onType?.();
       }}
-      onSend={(text) =>
+      onSend={sent.after((text: string) =>
         props.onSend({
           text,
           ...audience,
           ...(props.withSubject && subject.trim() ? { subject: subject.trim() } : {}),
-        })
-      }
+        }),
+      )}
       otherSend={
         onSendAndClose && {
           label: LABELS.sendAndClose,
-          onSend: (text) => onSendAndClose({ text, ...audience, close: true }),
+          onSend: sent.after((text: string) => onSendAndClose({ text, ...audience, close: true })),
         }
       }
       before={

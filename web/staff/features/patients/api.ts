@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { get, pagedList, patch, post } from '../../../lib/api';
+import { del, get, pagedList, patch, post } from '../../../lib/api';
 import type { AuditPage } from '../../../../common/contract/audit.js';
 import type {
   ShareDocument,
@@ -8,10 +8,12 @@ import type {
 } from '../../../../common/contract/documents.js';
 import type { NewMedicalItem, StaffMedicalData } from '../../../../common/contract/medical-data.js';
 import type {
+  PatientChanges,
   PatientRecord,
   PatientSearchResult,
   PortalAccountAction,
 } from '../../../../common/contract/patients.js';
+import type { NewProxy, Proxy, ProxyList } from '../../../../common/contract/proxies.js';
 
 export function usePatientSearch(query: string) {
   return useQuery({
@@ -37,13 +39,68 @@ export function usePatientActivity(id: string, enabled: boolean) {
   });
 }
 
-/** Invite, Reset Portal Login, Unblock Portal User, disable, enable. */
-export function usePortalAccountAction(id: string) {
+/**
+ * The record after a change: kept as the answer gave it (a refetch would record another view),
+ * and the Activity tab reloaded to show the change.
+ */
+function useRecordChanged(id: string) {
   const client = useQueryClient();
+  return (record: PatientRecord) => {
+    client.setQueryData(['patient', id], record);
+    void client.invalidateQueries({ queryKey: ['patient', id, 'activity'] });
+  };
+}
+
+/** Invite, Reset Portal Login, Unblock Portal User, Disable and Enable Portal Login. */
+export function usePortalAccountAction(id: string) {
+  const changed = useRecordChanged(id);
   return useMutation({
     mutationFn: (action: PortalAccountAction) =>
       post<PatientRecord>(`/patients/${id}/portal-account/${action}`),
-    onSuccess: (record) => client.setQueryData(['patient', id], record),
+    onSuccess: changed,
+  });
+}
+
+/** Changes the patient's details (admin): only the fields given. */
+export function useUpdatePatient(id: string) {
+  const changed = useRecordChanged(id);
+  return useMutation({
+    mutationFn: (changes: PatientChanges) => patch<PatientRecord>(`/patients/${id}`, changes),
+    onSuccess: changed,
+  });
+}
+
+const proxiesKey = (patientId: string) => ['patient', patientId, 'proxies'];
+
+/** The patient's proxies in force (Proxy Access). */
+export function useProxies(patientId: string) {
+  return useQuery({
+    queryKey: proxiesKey(patientId),
+    queryFn: () => get<ProxyList>(`/patients/${patientId}/proxies`),
+  });
+}
+
+/** Add Proxy: a portal account by email, invited when new. */
+export function useAddProxy(patientId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (proxy: NewProxy) => post<Proxy>(`/patients/${patientId}/proxies`, proxy),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: proxiesKey(patientId) });
+      void client.invalidateQueries({ queryKey: ['patient', patientId, 'activity'] });
+    },
+  });
+}
+
+/** Remove Proxy: their access ends at once. */
+export function useRemoveProxy(patientId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (proxyId: string) => del<void>(`/patients/${patientId}/proxies/${proxyId}`),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: proxiesKey(patientId) });
+      void client.invalidateQueries({ queryKey: ['patient', patientId, 'activity'] });
+    },
   });
 }
 

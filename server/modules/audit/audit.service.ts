@@ -44,6 +44,7 @@ export type AuditAction =
   | 'portal_account.disabled'
   | 'portal_account.enabled'
   | 'portal.signed_up'
+  | 'portal.sign_up_refused'
   | 'portal.sign_up_confirmed'
   | 'portal.acting_for_changed'
   | 'proxy.added'

@@ -68,6 +68,9 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === '23505' || e?.cause?.code === '23505';
 }
 
+/** Sign-ups that made no account, audited with their reason. */
+const REFUSED = new Set<SignUpOutcome>(['portal_off', 'wrong_code', 'account_exists']);
+
 export function createSignUpService(ctx: ServiceContext) {
   const { db, clock } = ctx;
 
@@ -252,6 +255,18 @@ export function createSignUpService(ctx: ServiceContext) {
           ctx.signals.jobsEnqueued();
         }
       }
+      // Rule 6 for sign-ups: a refused one is recorded in its clinic (never the password), so
+      // staff can see attempts with wrong codes; a clinic that does not exist has no record.
+      if (chamber && REFUSED.has(outcome))
+        await insertAuditEvents(db, [
+          auditEntry(
+            chamber.id,
+            anon,
+            now,
+            { action: 'portal.sign_up_refused', details: { reason: outcome } },
+            form.email,
+          ),
+        ]);
       const wait = SIGN_UP_ANSWER_MS - (performance.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       return outcome;

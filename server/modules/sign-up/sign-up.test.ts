@@ -503,7 +503,23 @@ describe('self sign-up (rule 17)', () => {
         const res = await anonymous(t).post(SIGN_UP, body(email));
         expect(res.status).toBe(202);
         expect(res.body).toEqual({ message: SIGN_UP_ANSWER });
-        expect(await snapshot(t, chamber())).toEqual(before);
+        // Only the refusal's audit row, in a clinic that exists (never the password).
+        const known = what !== 'an unknown clinic';
+        expect(await snapshot(t, chamber())).toEqual({
+          ...before,
+          audit: before.audit + (known ? 1 : 0),
+        });
+        if (known) {
+          const row = await t.db.execute<{ action: string; actor_label: string; details: unknown }>(
+            sql`select action, actor_label, details from audit_events
+                 where chamber_id = ${chamber().id}::uuid order by id desc limit 1`,
+          );
+          expect(row.rows[0]).toMatchObject({
+            action: 'portal.sign_up_refused',
+            actor_label: email,
+          });
+          expect(JSON.stringify(row.rows[0])).not.toContain(NEW_PASSWORD);
+        }
         expect(await snapshot(t, other)).toMatchObject({ signedUp: 0 });
         await t.deliverMail();
         expect(t.outbox.filter((m) => m.to === email)).toEqual([]);
@@ -522,7 +538,15 @@ describe('self sign-up (rule 17)', () => {
       expect(res.status).toBe(202);
       expect(res.body).toEqual({ message: SIGN_UP_ANSWER });
       const after = await snapshot(t, c);
-      expect(after).toEqual({ ...before, jobs: before.jobs + 1 });
+      // The email to the holder, and the refusal's audit row (reason account_exists).
+      expect(after).toEqual({ ...before, jobs: before.jobs + 1, audit: before.audit + 1 });
+      const refused = await t.db.execute<{ action: string; details: { reason: string } }>(
+        sql`select action, details from audit_events where chamber_id = ${c.id}::uuid order by id desc limit 1`,
+      );
+      expect(refused.rows[0]).toMatchObject({
+        action: 'portal.sign_up_refused',
+        details: { reason: 'account_exists' },
+      });
       expect(
         (
           await t.db.execute<any>(
@@ -556,7 +580,11 @@ describe('self sign-up (rule 17)', () => {
       expect(again.status).toBe(202);
       expect(again.body).toEqual({ message: SIGN_UP_ANSWER });
       expect(await patientByEmail(t, email)).toEqual(first);
-      expect(await snapshot(t, c)).toEqual({ ...before, jobs: before.jobs + 1 });
+      expect(await snapshot(t, c)).toEqual({
+        ...before,
+        jobs: before.jobs + 1,
+        audit: before.audit + 1,
+      });
       await t.deliverMail();
       expect([...t.outbox].reverse().find((m) => m.to === email)?.subject).toMatch(/Someone tried/);
       // The first sign-up's link and password stand.

@@ -37,6 +37,7 @@ const ACTIONS: Record<string, string> = {
   'portal_account.disabled': 'Portal account disabled',
   'portal_account.enabled': 'Portal account enabled',
   'portal.signed_up': 'Signed up online',
+  'portal.sign_up_refused': 'Online sign-up refused',
   'portal.sign_up_confirmed': 'Online sign-up confirmed',
   'portal.acting_for_changed': 'Acting for changed',
   'proxy.added': 'Proxy added',

@@ -74,7 +74,11 @@ export function presentMessage(
     ...(recipient.length > 0 ? { recipient } : {}),
     sender:
       m.authorKind === 'patient'
-        ? { reference: `Patient/${m.patientId}` }
+        ? // Written by the patient's proxy (rule 18): the patient, with who wrote it.
+          {
+            reference: `Patient/${m.patientId}`,
+            ...(m.authorName ? { display: m.authorName } : {}),
+          }
         : m.authorKind === 'clinic'
           ? // The clinic's automatic out-of-hours message (rule 13): written by no person.
             { display: m.authorName ?? 'Clinic' }

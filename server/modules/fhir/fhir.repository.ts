@@ -25,7 +25,7 @@ import {
   topics,
   users,
 } from '../../db/schema.js';
-import { clinicName, patientName } from '../messaging/messaging.repository.js';
+import { clinicName, patientName, proxyName } from '../messaging/messaging.repository.js';
 
 /**
  * Queries of the FHIR API. Every one takes the chamber of the calling client and filters on
@@ -105,10 +105,14 @@ const selectMessages = (db: Db, internal: boolean) =>
       patientId: messages.patientId,
       authorKind: messages.authorKind,
       authorUserId: messages.authorUserId,
-      // A person's name, or the clinic's for its automatic messages (rule 13).
-      authorName: sql<
-        string | null
-      >`case when ${messages.authorKind} = 'clinic' then ${clinicName(messages.chamberId)} else ${users.name} end`,
+      // A person's name, the clinic's for its automatic messages (rule 13), or "<proxy> for
+      // <patient>" for a patient's message their proxy wrote (rule 18); null for the patient.
+      authorName: sql<string | null>`case
+        when ${messages.authorKind} = 'clinic' then ${clinicName(messages.chamberId)}
+        when ${messages.proxyAccountId} is not null then ${proxyName} || ' for ' ||
+          (select ${patients.givenName} || ' ' || ${patients.familyName} from ${patients}
+            where ${patients.chamberId} = ${messages.chamberId} and ${patients.id} = ${messages.patientId})
+        else ${users.name} end`,
       text: messages.text,
       sharedWithPatient: messages.sharedWithPatient,
       createdAt: messages.createdAt,

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { createIntegration, fhirGet, getToken } from '../fhir/fhir-test-support.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, type Client, type Reply } from '../../test/http.js';
@@ -714,6 +715,19 @@ describe('Acting for (portal)', () => {
         actor_label: 'Carol Carter for Charlie Carter',
         patient_id: charlie.id,
         details: expect.objectContaining({ proxyAccountId: account!.id }),
+      });
+      // FHIR: the message is the patient's, and its sender says who wrote it.
+      const client = await createIntegration(w.as.admin, 'Proxy sender');
+      const token = await getToken(t.app, client);
+      const communication = await fhirGet(
+        t.app,
+        token,
+        `/fhir/R4/Communication/${sent.body.message.id}`,
+      );
+      expect(communication.status).toBe(200);
+      expect(communication.body.sender).toEqual({
+        reference: `Patient/${charlie.id}`,
+        display: 'Carol Carter for Charlie Carter',
       });
       // The reply too.
       const reply = await asCarol.post(`/api/v1/portal/conversations/${conversationId}/messages`, {

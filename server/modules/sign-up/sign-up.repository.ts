@@ -24,21 +24,6 @@ export async function findOnlineBandsByInviteCode(db: Db, chamberId: string, cod
     .limit(5);
 }
 
-/** The portal account whose user name is this email (letter case aside), if any. */
-export async function findAccountByEmail(db: Db, chamberId: string, email: string) {
-  const rows = await db
-    .select({ id: portalAccounts.id, patientId: portalAccounts.patientId })
-    .from(portalAccounts)
-    .where(
-      and(
-        eq(portalAccounts.chamberId, chamberId),
-        sql`lower(${portalAccounts.email}) = lower(${email})`,
-      ),
-    )
-    .limit(1);
-  return rows[0];
-}
-
 /**
  * The patients a sign-up may link: the same email (letter case aside) and date of birth, and
  * no portal account of their own yet.
@@ -171,22 +156,6 @@ export async function findUsableSignUpLink(db: Db, tokenHash: string, now: Date)
     )
     .limit(1);
   return rows[0];
-}
-
-/** Uses a link up; false when a concurrent request used it first. */
-export async function useLink(db: Db, chamberId: string, id: string, now: Date): Promise<boolean> {
-  const rows = await db
-    .update(accountTokens)
-    .set({ usedAt: now })
-    .where(
-      and(
-        eq(accountTokens.chamberId, chamberId),
-        eq(accountTokens.id, id),
-        isNull(accountTokens.usedAt),
-      ),
-    )
-    .returning({ id: accountTokens.id });
-  return rows.length === 1;
 }
 
 /**

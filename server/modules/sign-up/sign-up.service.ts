@@ -4,7 +4,9 @@ import type { ConfirmSignUp, SignUp, SignUpConfirmed } from '../../../common/con
 import type { Db } from '../../db/connect.js';
 import { AppError, badRequest, invalid, tooManyRequests } from '../../errors.js';
 import { minutes } from '../../lib/clock.js';
+import { isUniqueViolation } from '../../db/unique-violation.js';
 import type { ServiceContext } from '../../lib/context.js';
+import { consumeToken, findPortalAccountByEmail } from '../auth/auth.repository.js';
 import {
   assertAcceptablePassword,
   hashPassword,
@@ -27,7 +29,6 @@ import {
 } from './sign-up.policy.js';
 import {
   activateSignedUpAccount,
-  findAccountByEmail,
   findChamberKeyAndName,
   findLinkablePatients,
   findOnlineBandsByInviteCode,
@@ -35,7 +36,6 @@ import {
   insertSignedUpAccount,
   insertSignedUpPatient,
   markPatientLinked,
-  useLink,
 } from './sign-up.repository.js';
 
 /**
@@ -61,12 +61,6 @@ const invalidLink = () =>
     'This link is not valid: it may have expired or been used already. If you confirmed your email already, sign in; otherwise use “Forgotten password?” to get a new link.',
     'token',
   );
-
-/** A unique index refused the row: a sign-up with the same email (or patient) got there first. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | undefined;
-  return e?.code === '23505' || e?.cause?.code === '23505';
-}
 
 /** Sign-ups that made no account, audited with their reason. */
 const REFUSED = new Set<SignUpOutcome>(['portal_off', 'wrong_code', 'account_exists']);
@@ -94,7 +88,7 @@ export function createSignUpService(ctx: ServiceContext) {
     },
     now: Date,
   ): Promise<SignUpOutcome> {
-    const existing = await findAccountByEmail(tx, chamberId, form.email);
+    const existing = await findPortalAccountByEmail(tx, chamberId, form.email);
     if (existing) {
       // Rule 17: told so by email only; the account is left as it is.
       await enqueueJob(tx, {
@@ -292,7 +286,7 @@ export function createSignUpService(ctx: ServiceContext) {
         );
       const { chamberId, accountId } = link;
       const email = await db.transaction(async (tx) => {
-        if (!(await useLink(tx, chamberId, link.id, now))) throw invalidLink();
+        if (!(await consumeToken(tx, chamberId, link.id, now))) throw invalidLink();
         const account = await activateSignedUpAccount(tx, chamberId, accountId, now);
         if (!account) throw invalidLink();
         await insertAuditEvents(tx, [

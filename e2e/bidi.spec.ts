@@ -166,7 +166,10 @@ describe('right-to-left overrides stay inside the name, subject or text that hol
     await rita.getByTestId('team-inbox-row').filter({ hasText: PLAIN_SUBJECT }).waitFor();
     expect.soft(await reversedText(rita), 'Messages').toEqual([]);
     await rita.goto(`${server.url}/staff/messages/${plain}`);
-    await rita.getByText('Is there parking near the entrance?').waitFor();
+    await rita
+      .getByTestId('conversation-panel')
+      .getByText('Is there parking near the entrance?')
+      .waitFor();
     expect.soft(await reversedText(rita), 'Messages with a conversation open').toEqual([]);
 
     const found = await api(rita, 'GET', '/api/v1/patients?query=alice');

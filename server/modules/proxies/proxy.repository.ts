@@ -106,7 +106,13 @@ export async function insertProxy(db: Db, row: typeof patientProxies.$inferInser
 export async function endProxies(
   db: Db,
   chamberId: string,
-  where: { patientId: string; accountId?: string; proxyId?: string },
+  where: {
+    patientId: string;
+    accountId?: string;
+    proxyId?: string;
+    /** Only those past their end date (never one in force, which a concurrent add just made). */
+    pastEndDate?: boolean;
+  },
   by: { userId?: string; accountId?: string },
   now: Date,
 ): Promise<string[]> {
@@ -124,6 +130,7 @@ export async function endProxies(
         isNull(patientProxies.endedAt),
         where.accountId ? eq(patientProxies.accountId, where.accountId) : undefined,
         where.proxyId ? eq(patientProxies.id, where.proxyId) : undefined,
+        where.pastEndDate ? sql`not ${proxyInForce(now)}` : undefined,
       ),
     )
     .returning({ id: patientProxies.id, accountId: patientProxies.accountId });

@@ -135,7 +135,13 @@ export function createProxyService(ctx: ServiceContext) {
               'email',
             );
           // One past its end date but never removed makes way for the new one.
-          await endProxies(tx, actor.chamberId, { patientId, accountId: account.id }, {}, now);
+          await endProxies(
+            tx,
+            actor.chamberId,
+            { patientId, accountId: account.id, pastEndDate: true },
+            {},
+            now,
+          );
           await insertProxy(tx, {
             chamberId: actor.chamberId,
             id,

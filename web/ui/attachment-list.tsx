@@ -1,5 +1,5 @@
+import { PaperclipIcon } from './icons';
 import { Anchor, Group, Stack, Text } from '@mantine/core';
-import type { SVGProps } from 'react';
 import type { Attachment } from '../../common/contract/messaging.js';
 import { fileTypeName, formatFileSize } from '../lib/attachments';
 
@@ -41,27 +41,5 @@ export function AttachmentList({
         </Group>
       ))}
     </Stack>
-  );
-}
-
-/** A paperclip beside words that say "attached" already (hidden from screen readers). */
-export function PaperclipIcon(props: SVGProps<SVGSVGElement>) {
-  return (
-    <svg
-      width={16}
-      height={16}
-      viewBox="0 0 24 24"
-      fill="none"
-      stroke="currentColor"
-      strokeWidth={2}
-      strokeLinecap="round"
-      strokeLinejoin="round"
-      aria-hidden="true"
-      focusable="false"
-      style={{ flexShrink: 0, marginTop: 2 }}
-      {...props}
-    >
-      <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
-    </svg>
   );
 }

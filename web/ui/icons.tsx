@@ -102,3 +102,12 @@ export function PersonIcon(props: SVGProps<SVGSVGElement>) {
     </Icon>
   );
 }
+
+/** A paperclip: a file attached (beside words that say so already). */
+export function PaperclipIcon(props: SVGProps<SVGSVGElement>) {
+  return (
+    <Icon style={{ flexShrink: 0, marginTop: 2 }} {...props}>
+      <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l9.2-9.2a4 4 0 0 1 5.7 5.7l-9.2 9.2a2 2 0 0 1-2.8-2.8l8.5-8.5" />
+    </Icon>
+  );
+}

@@ -19,7 +19,7 @@ import {
   refusalOf,
   uploadWithProgress,
 } from '../../../lib/attachments';
-import { PaperclipIcon } from '../../../ui/attachment-list';
+import { PaperclipIcon } from '../../../ui/icons';
 import type { PortalDocument } from '../../../../common/contract/documents.js';
 import { useClinicInfo } from '../clinic/api';
 import { actingForHeader, reportIfActingForChanged, usePagePatient } from '../acting-for/api';

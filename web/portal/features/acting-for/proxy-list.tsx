@@ -1,9 +1,9 @@
-import { Button, Card, Group, Modal, Stack, Text } from '@mantine/core';
+import { Button, Card, Group, Stack, Text } from '@mantine/core';
 import { useId, useState } from 'react';
 import { formatDate, formatDateTime } from '../../../lib/format';
 import { announce } from '../../../ui/after-send';
 import { CardList } from '../../../ui/card-list';
-import { FormAlert } from '../../../ui/form-alert';
+import { ConfirmDeleteModal } from '../../../ui/confirm-delete-modal';
 import { Isolate } from '../../../ui/isolate';
 import { QueryState } from '../../../ui/states';
 import type { Proxy } from '../../../../common/contract/proxies.js';
@@ -43,37 +43,27 @@ export function ProxyList({
           </CardList>
         )}
       </QueryState>
-      <Modal opened={confirming !== null} onClose={close} title={LABELS.removeProxy}>
-        {confirming && (
-          <Stack>
-            <Text size="sm">
-              <Isolate>{confirming.account.name}</Isolate> will no longer be able to act for you.
-              Their access ends at once, also where they are signed in now.
-            </Text>
-            <FormAlert error={remove.error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={close}>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                loading={remove.isPending}
-                onClick={() =>
-                  remove.mutate(confirming.id, {
-                    onSuccess: () => {
-                      announce(`${confirming.account.name} can no longer act for you.`);
-                      close();
-                      onRemoved();
-                    },
-                  })
-                }
-              >
-                {LABELS.removeProxy}
-              </Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+      <ConfirmDeleteModal
+        opened={confirming !== null}
+        title={LABELS.removeProxy}
+        confirmLabel={LABELS.removeProxy}
+        error={remove.error}
+        pending={remove.isPending}
+        onCancel={close}
+        onConfirm={() => {
+          if (!confirming) return;
+          remove.mutate(confirming.id, {
+            onSuccess: () => {
+              announce(`${confirming.account.name} can no longer act for you.`);
+              close();
+              onRemoved();
+            },
+          });
+        }}
+      >
+        <Isolate>{confirming?.account.name}</Isolate> will no longer be able to act for you. Their
+        access ends at once, also where they are signed in now.
+      </ConfirmDeleteModal>
     </>
   );
 }

@@ -4,7 +4,6 @@ import {
   Button,
   Card,
   Group,
-  Modal,
   SimpleGrid,
   Stack,
   Text,
@@ -17,6 +16,7 @@ import { formatDate, formatDateTime } from '../../../lib/format';
 import { CardList } from '../../../ui/card-list';
 import { useFocusOnError } from '../../../ui/focus-on-error';
 import { FormAlert } from '../../../ui/form-alert';
+import { ConfirmDeleteModal } from '../../../ui/confirm-delete-modal';
 import { Isolate } from '../../../ui/isolate';
 import { QueryState } from '../../../ui/states';
 import { LABELS } from '../../../../common/labels';
@@ -96,42 +96,27 @@ export function ProxyAccessSection({
         )}
       </QueryState>
       <AddProxyForm patient={patient} timeZone={timeZone} onAdded={setDone} />
-      <Modal
+      <ConfirmDeleteModal
         opened={Boolean(removing)}
-        onClose={() => setRemoving(null)}
         title={`${LABELS.removeProxy}?`}
-        centered
+        confirmLabel={LABELS.removeProxy}
+        error={remove.error}
+        pending={remove.isPending}
+        onCancel={() => setRemoving(null)}
+        onConfirm={() => {
+          if (!removing) return;
+          remove.mutate(removing.id, {
+            onSuccess: () => {
+              setDone(`${removing.account.name} can no longer act for ${patient.name}.`);
+              setRemoving(null);
+            },
+          });
+        }}
       >
-        {removing && (
-          <Stack>
-            <Text size="sm">
-              <Isolate>{removing.account.name}</Isolate> ({removing.relationship}) will no longer be
-              able to act for <Isolate>{patient.name}</Isolate>. This takes effect at once, even if
-              they are signed in now. Their own portal account and what they wrote are kept.
-            </Text>
-            <FormAlert error={remove.error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={() => setRemoving(null)} data-autofocus>
-                Cancel
-              </Button>
-              <Button
-                color="red"
-                loading={remove.isPending}
-                onClick={() =>
-                  remove.mutate(removing.id, {
-                    onSuccess: () => {
-                      setDone(`${removing.account.name} can no longer act for ${patient.name}.`);
-                      setRemoving(null);
-                    },
-                  })
-                }
-              >
-                {LABELS.removeProxy}
-              </Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+        <Isolate>{removing?.account.name}</Isolate> ({removing?.relationship}) will no longer be
+        able to act for <Isolate>{patient.name}</Isolate>. This takes effect at once, even if they
+        are signed in now. Their own portal account and what they wrote are kept.
+      </ConfirmDeleteModal>
     </Stack>
   );
 }

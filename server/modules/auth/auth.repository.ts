@@ -16,6 +16,7 @@ import {
 } from '../../db/schema.js';
 import { placeholder, preparedFor } from '../../db/prepared.js';
 import { patientBand, patientChamber } from '../../db/joins.js';
+import { proxyInForce } from '../portal-access/acting-for.repository.js';
 import { eligibilityFactsFields } from '../portal-access/portal-access.repository.js';
 
 /** The name on a portal account's own patient record (null when it has none). */
@@ -268,9 +269,7 @@ const sessionByTokenHash = preparedFor((db) =>
             where ${patientProxies.chamberId} = ${sessions.chamberId}
               and ${patientProxies.accountId} = ${sessions.accountId}
               and ${patientProxies.patientId} = ${sessions.patientId}
-              and ${patientProxies.endedAt} is null
-              and (${patientProxies.endsOn} is null
-                or ${patientProxies.endsOn} >= (${placeholder('now')}::timestamptz at time zone ${chambers.timeZone})::date)
+              and ${proxyInForce(sql`${placeholder('now')}`)}
             limit 1)
         end`,
       accountName: sql<string | null>`case

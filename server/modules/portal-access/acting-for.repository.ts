@@ -4,12 +4,12 @@ import { chambers, patientProxies, patients, portalAccounts } from '../../db/sch
 
 // Rule 18 as sessions, live events and emails read it: whom a portal account may act for.
 
-/** The clinic's today (rule 7) at `now`, for end dates. */
-const clinicToday = (now: Date): SQL =>
-  sql`(${now.toISOString()}::timestamptz at time zone (select ${chambers.timeZone} from ${chambers} where ${chambers.id} = ${patientProxies.chamberId}))::date`;
+/** The clinic's today (rule 7) at `now` (a time, or a prepared statement's placeholder). */
+const clinicToday = (now: Date | SQL): SQL =>
+  sql`((${now instanceof Date ? now.toISOString() : now})::timestamptz at time zone (select ${chambers.timeZone} from ${chambers} where ${chambers.id} = ${patientProxies.chamberId}))::date`;
 
 /** Rule 18: a proxy is in force until removed and, with an end date, through that day. */
-export const proxyInForce = (now: Date): SQL =>
+export const proxyInForce = (now: Date | SQL): SQL =>
   sql`(${patientProxies.endedAt} is null and (${patientProxies.endsOn} is null or ${patientProxies.endsOn} >= ${clinicToday(now)}))`;
 
 /** The patients a portal account may act for now: its own record first, then by name. */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { foldAccents } from '../../../common/search-text.js';
 import { createWorld, type World } from '../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
@@ -53,4 +53,17 @@ describe('search: the two forms of the window read the same messages', () => {
     expect(await wordsAreRare(t.db, 'appointment giraffe')).toBe(true);
     expect(await wordsAreRare(t.db, 'the')).toBe(true);
   });
+});
+
+describe('search: the session settings the plans rely on', () => {
+  it.skipIf(inject('engine') !== 'postgres')(
+    "the product's connections never JIT-compile a statement",
+    async () => {
+      // A search estimated over jit_above_cost spent 28 ms compiling for 0.3 ms of work.
+      const all = await Promise.all(
+        Array.from({ length: 3 }, () => t.db.execute<{ jit: string }>(sql`show jit`)),
+      );
+      for (const r of all) expect(r.rows[0]?.jit).toBe('off');
+    },
+  );
 });

@@ -122,7 +122,6 @@ export function searchStatement(f: SearchFilter): SQL {
     sql`${m.chamberId} = ${f.chamberId}::uuid`,
     // An empty query (stop words, punctuation) folds to false when planned: nothing is read.
     sql`numnode(${query}) > 0`,
-    sql`${m.searchVector} @@ ${query}`,
     maySeeSql(f.reader, m),
   ];
   if (f.before !== undefined) conditions.push(sql`${m.seq} < ${f.before}`);
@@ -133,19 +132,21 @@ export function searchStatement(f: SearchFilter): SQL {
   const newest = (where: SQL[], rare = false) =>
     rare
       ? // Every match, from the GIN index (OFFSET 0 keeps the planner from turning this into a
-        // walk of the seq index), then the newest of them.
+        // walk of the seq index), then the newest of them. The query is a sub-select, which the
+        // planner costs the same for every word: this form then has one plan for all words,
+        // which PostgreSQL keeps after five runs instead of planning each search (0.4 ms).
         sql`
       select seq, id, rank from (
         select ${m.seq} as seq, ${m.id} as id, ts_rank_cd(${m.searchVector}, ${query}) as rank
           from ${messages} as ${sql.identifier(FOUND)}
-         where ${sql.join(where, sql` and `)}
+         where ${sql.join([...where, sql`${m.searchVector} @@ (select ${query})`], sql` and `)}
         offset 0) every_match
        order by seq desc
        limit ${sql.raw(String(SEARCH_WINDOW + 1))}`
       : sql`
       select ${m.seq} as seq, ${m.id} as id, ts_rank_cd(${m.searchVector}, ${query}) as rank
         from ${messages} as ${sql.identifier(FOUND)}
-       where ${sql.join(where, sql` and `)}
+       where ${sql.join([...where, sql`${m.searchVector} @@ ${query}`], sql` and `)}
        order by ${m.seq} desc
        limit ${sql.raw(String(SEARCH_WINDOW + 1))}`;
   const patientId = f.reader.kind === 'patient' ? f.reader.patientId : f.patientId;

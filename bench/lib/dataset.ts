@@ -311,8 +311,11 @@ export async function postgresDataset(
     await admin.query(`create database ${name} template ${template}`);
     log(`copied the data set in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // Migrations newer than the data set apply to the copy, as they would at a product start.
+    // Statistics as autovacuum would have them soon after: a migration that rewrote a table
+    // leaves the planner guessing (sampled: seconds).
     const copy = fromPostgres(dbUrl(adminUrl, name), 1);
     await migrateDatabase(copy);
+    await copy.db.execute(sql`analyze`);
     await copy.close();
     return {
       url: dbUrl(adminUrl, name),

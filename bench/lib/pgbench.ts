@@ -1,27 +1,60 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SESSION_OPTIONS } from '../../server/db/connect.js';
 import type { Statement } from './capture.js';
 
 const run = promisify(execFile);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A value as the product's driver sends it as a text parameter. */
+function parameterText(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  if (Buffer.isBuffer(value)) return `\\x${value.toString('hex')}`;
+  if (Array.isArray(value))
+    return `{${value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
 /** pgbench reads `:name` as a variable, so string literals spell colons as `\x3a`. */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  let text: string;
-  if (value instanceof Date) text = value.toISOString();
-  else if (Buffer.isBuffer(value)) text = `\\x${value.toString('hex')}`;
-  else if (Array.isArray(value))
-    text = `{${value.map((v) => (v === null ? 'NULL' : `"${String(v).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
-  else if (typeof value === 'object') text = JSON.stringify(value);
-  else text = String(value);
+  const text = parameterText(value);
   return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/:/g, '\\x3a')}'`;
+}
+
+/** pgbench takes at most 256 arguments a command: longer statements keep their values inline. */
+const MAX_VARIABLES = 200;
+
+/**
+ * A script line that defines a pgbench variable (`-D`) holding a value the product sent as a
+ * parameter; `runPgbench` reads these lines back. pgbench ignores them as SQL comments.
+ */
+const DEFINE = '-- pgbench-define ';
+
+function defineLine(value: unknown): { name: string; line: string } {
+  const text = parameterText(value);
+  const name = `c_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  return { name, line: `${DEFINE}${name} ${Buffer.from(text, 'utf8').toString('base64')}` };
+}
+
+/** The `-D name=value` definitions the scripts carry. */
+function definitions(scripts: string[]): string[] {
+  const defined = new Map<string, string>();
+  for (const script of scripts)
+    for (const line of script.split('\n'))
+      if (line.startsWith(DEFINE)) {
+        const [name, encoded] = line.slice(DEFINE.length).split(' ');
+        defined.set(name!, Buffer.from(encoded!, 'base64').toString('utf8'));
+      }
+  return [...defined].flatMap(([name, value]) => ['-D', `${name}=${value}`]);
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -30,7 +63,10 @@ const valueKey = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v
 
 /**
  * Turns the statements one request sent into a pgbench script that sends exactly the same SQL
- * with the same values, except values that must be new each time: ids and keys the handler
+ * with the same values, as parameters where the product sent parameters (so that PostgreSQL
+ * plans them as it plans the product's: a value written into the SQL would let it plan a
+ * prepared statement once, where the product's may be planned for its values on every run),
+ * except values that must be new each time: ids and keys the handler
  * made (new per transaction, from `:client_id` and a random number, made by one extra
  * `select` at the start), and values read back from an earlier statement (kept with `\gset`).
  * JSON values (stored answers, audit details) are sent as first recorded. `twice` is a second
@@ -40,6 +76,7 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
   if (first.length !== twice.length)
     throw new Error(`the two recordings differ: ${first.length} and ${twice.length} statements`);
   const lines = ['\\set r random(1, 1000000000000)'];
+  const defines = new Set<string>();
   const gsets = new Map<number, string>();
   const fromResults = new Map<string, string>();
   const fresh = new Map<string, string>();
@@ -49,13 +86,19 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
     const other = twice[i]!;
     if (statement.text !== other.text)
       throw new Error(`statement ${i + 1} differs between the recordings`);
+    const inline = (statement.text.match(/\$\d+/g) ?? []).length > MAX_VARIABLES;
     const text = statement.text
       .trim()
       .replace(/\s+/g, ' ')
       .replace(/\$(\d+)/g, (_, n: string) => {
         const k = Number(n) - 1;
         const value = statement.values[k];
-        if (same(value, other.values[k])) return literal(value);
+        if (same(value, other.values[k])) {
+          if (value === null || value === undefined || inline) return literal(value);
+          const { name, line } = defineLine(value);
+          defines.add(line);
+          return `:${name}`;
+        }
         const key = valueKey(value);
         const known = fromResults.get(key);
         if (known) return `:${known}`;
@@ -101,7 +144,7 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
   rendered.forEach((text, i) => {
     lines.push(gsets.has(i) ? `${text}\n\\gset ${gsets.get(i)}` : `${text};`);
   });
-  return `${lines.join('\n')}\n`;
+  return `${[...defines, ...lines].join('\n')}\n`;
 }
 
 export interface PgbenchResult {
@@ -143,6 +186,7 @@ export async function runPgbench(options: {
       path.join(dir, 'log'),
       ...(options.rate ? ['-R', String(options.rate)] : []),
       ...files.flatMap((f) => ['-f', f]),
+      ...definitions(options.scripts),
       '-h',
       u.hostname,
       '-p',
@@ -153,7 +197,12 @@ export async function runPgbench(options: {
     ];
     const started = process.hrtime.bigint();
     const { stdout } = await run('pgbench', args, {
-      env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) },
+      // The product's session settings (server/db/connect.ts), for the same plans.
+      env: {
+        ...process.env,
+        PGPASSWORD: decodeURIComponent(u.password),
+        PGOPTIONS: SESSION_OPTIONS,
+      },
       maxBuffer: 16 * 1024 * 1024,
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents, chambers } from '../db/schema.js';
 import { verifyAuditChains } from '../modules/audit/audit.service.js';
+import { sealAllAudit } from '../test/audit-seal.js';
 import { PASSWORD, takeLink } from '../test/factories.js';
 import { signIn } from '../test/http.js';
 import { buildTestApp, type TestApp } from '../test/test-app.js';
@@ -50,10 +51,13 @@ describe('npm run chamber', () => {
         timeZone: 'Europe/Dublin',
         adminEmail: 'ada@lakeside.example',
       },
-      chainSeq: 1,
     });
+    // Not sealed yet: the worker links it onto the chamber's chain as number 1.
+    const [pending] = await verifyAuditChains(t.db, { chamberKey: 'lakeside' });
+    expect(pending?.report).toMatchObject({ ok: true, rows: 0, pending: 1 });
+    expect(await sealAllAudit(t.db)).toBeGreaterThanOrEqual(1);
     const [check] = await verifyAuditChains(t.db, { chamberKey: 'lakeside' });
-    expect(check?.report).toMatchObject({ ok: true, rows: 1 });
+    expect(check?.report).toMatchObject({ ok: true, rows: 1, pending: 0, head: { chainSeq: 1 } });
 
     // The invited admin sets a password and finds the row in System Activity.
     const token = await takeLink(t, 'ada@lakeside.example');

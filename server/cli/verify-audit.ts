@@ -74,8 +74,8 @@ async function main(): Promise<void> {
   let checked = 0;
   try {
     const installed = await database.db.execute(sql`
-      select 1 from information_schema.columns
-       where table_schema = current_schema() and table_name = 'audit_events' and column_name = 'hash'`);
+      select 1 from information_schema.tables
+       where table_schema = current_schema() and table_name = 'audit_seals'`);
     if (installed.rows.length === 0) {
       console.error(
         'This database has no audit hash chain yet: start the server once, so that its migrations run.',
@@ -93,10 +93,13 @@ async function main(): Promise<void> {
     for (const { chamber, report } of results) {
       checked += report.rows;
       if (report.ok) {
+        const pending = report.pending
+          ? ` (${report.pending} newer ${report.pending === 1 ? 'row' : 'rows'} not sealed yet: the worker seals them within seconds)`
+          : '';
         console.log(
           report.head
-            ? `${chamber.key}: intact, ${report.rows} rows; newest row id ${report.head.id}, ${report.head.chainSeq}:${report.head.hash}`
-            : `${chamber.key}: intact, no audit rows yet`,
+            ? `${chamber.key}: intact, ${report.rows} rows; newest row id ${report.head.id}, ${report.head.chainSeq}:${report.head.hash}${pending}`
+            : `${chamber.key}: intact, no audit rows sealed yet${pending}`,
         );
       } else {
         broken += 1;

@@ -95,7 +95,7 @@ export async function migrateOnStart(
 
 /**
  * The rights of the product's restricted database role (PostgreSQL): read and write every
- * table, but only read and add audit rows; no DDL, no TRUNCATE, no trigger control (which
+ * table, but only read and add audit rows and their chain's links; no DDL, no TRUNCATE, no trigger control (which
  * needs ownership). Run by `npm run migrate -- --grant <role>` after every migration, so new
  * tables are covered.
  */
@@ -119,8 +119,15 @@ export async function grantAppRole(db: Db, role: string): Promise<void> {
     await tx.execute(
       sql`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`,
     );
+    // The audit log and its chain's links and runs (those of a schema not yet at 0019: the log).
+    const present = await tx.execute<{ name: string }>(sql`
+      select t as name from unnest(array['audit_events', 'audit_seals', 'audit_seal_runs']) t
+       where to_regclass('public.' || t) is not null`);
+    const auditTables = sql.raw(
+      present.rows.map((row) => pg.escapeIdentifier(row.name)).join(', '),
+    );
     await tx.execute(
-      sql`REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_events FROM ${r}`,
+      sql`REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON ${auditTables} FROM ${r}`,
     );
     await tx.execute(sql`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
     await tx.execute(sql`GRANT USAGE ON SCHEMA drizzle TO ${r}`);

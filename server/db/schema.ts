@@ -30,6 +30,13 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 /** A PostgreSQL `tsvector` (full-text search), only ever written by the database. */
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
+/**
+ * A PostgreSQL transaction id (`xid8`), as text: the default `pg_current_xact_id()` records
+ * which transaction wrote a row, so a reader can tell rows no open transaction can still add
+ * to (below `pg_snapshot_xmin`) from the rest.
+ */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
 /** Raw bytes; node-postgres answers a Buffer, PGlite a Uint8Array: both read as a Buffer. */
 const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -904,10 +911,15 @@ export const liveEvents = pgTable(
       .default(sql`'{}'::uuid[]`),
     data: jsonb('data'),
     createdAt: ts('created_at').notNull(),
+    /** The transaction that wrote the event: events are read in (xid, seq) order (0019). */
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
   },
   (t) => [
     primaryKey({ name: 'live_events_pk', columns: [t.seq] }),
     index('live_events_chamber_seq_idx').on(t.chamberId, t.seq),
+    index('live_events_chamber_xid_idx').on(t.chamberId, t.xid, t.seq),
   ],
 );
 
@@ -985,27 +997,59 @@ export const auditEvents = pgTable(
     ip: inet('ip'),
     details: jsonb('details'),
     /**
-     * The hash chain (migration 0007): set by the database's BEFORE INSERT trigger, whatever an
-     * insert gives. chain_seq numbers the chamber's rows 1, 2, 3 in chain order; hash =
-     * sha256(prev_hash || audit_event_canonical(row)); prev_hash is the previous row's hash.
+     * The transaction that wrote the row: the sealer chains rows onto their chamber's chain
+     * (audit_seals) once no open transaction can still write below them (migration 0019).
      */
-    chainSeq: bigint('chain_seq', { mode: 'number' })
+    xid: xid8('xid')
       .notNull()
-      .$defaultFn(() => sql`default`),
-    prevHash: bytea('prev_hash')
-      .notNull()
-      .$defaultFn(() => sql`default`),
-    hash: bytea('hash')
-      .notNull()
-      .$defaultFn(() => sql`default`),
+      .default(sql`pg_current_xact_id()`),
   },
   (t) => [
     primaryKey({ name: 'audit_events_pk', columns: [t.chamberId, t.id] }),
-    uniqueIndex('audit_events_chain_unique').on(t.chamberId, t.chainSeq),
+    index('audit_events_xid_idx').on(t.xid),
     index('audit_events_at_idx').on(t.chamberId, t.at),
     index('audit_events_patient_idx').on(t.chamberId, t.patientId, t.at),
     index('audit_events_user_idx').on(t.chamberId, t.actorUserId, t.at),
   ],
+);
+
+/**
+ * The audit log's hash chain, one per chamber, written by the sealer (the worker) after the
+ * rows' commits, never by a request: link number chain_seq is audit row audit_event_id, with
+ * hash = sha256(prev_hash || audit_event_canonical(row, chain_seq)) and prev_hash the previous
+ * link's hash (migration 0019; 0007 wrote the same hashes into audit_events). Insert-only.
+ */
+export const auditSeals = pgTable(
+  'audit_seals',
+  {
+    chamberId: uuid('chamber_id')
+      .notNull()
+      .references(() => chambers.id),
+    chainSeq: bigint('chain_seq', { mode: 'number' }).notNull(),
+    auditEventId: bigint('audit_event_id', { mode: 'number' }).notNull(),
+    prevHash: bytea('prev_hash').notNull(),
+    hash: bytea('hash').notNull(),
+    sealedAt: ts('sealed_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'audit_seals_pk', columns: [t.chamberId, t.chainSeq] }),
+    uniqueIndex('audit_seals_event_unique').on(t.chamberId, t.auditEventId),
+  ],
+);
+
+/**
+ * The sealer's runs: every audit row written by a transaction below `horizon` is sealed (the
+ * newest run's horizon is the sealer's progress). Insert-only.
+ */
+export const auditSealRuns = pgTable(
+  'audit_seal_runs',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity().primaryKey(),
+    horizon: xid8('horizon').notNull(),
+    rows: integer('rows').notNull(),
+    sealedAt: ts('sealed_at').notNull(),
+  },
+  (t) => [index('audit_seal_runs_horizon_idx').on(t.horizon)],
 );
 
 export type Chamber = typeof chambers.$inferSelect;

@@ -17,6 +17,7 @@ import { sharedItemsEmailHandler } from './handlers/shared-items-email.js';
 import { signUpAttemptEmailHandler } from './handlers/sign-up-attempt-email.js';
 import { twoStepResetEmailHandler } from './handlers/two-step-reset-email.js';
 import { authChallengeSweep } from './handlers/auth-challenge-sweep.js';
+import { auditSeal } from './handlers/audit-seal.js';
 import {
   payloadOf,
   type JobHandler,
@@ -76,7 +77,12 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
   const handlers = new Map<string, JobHandler>(
     Object.entries(JOB_HANDLERS).map(([kind, make]) => [kind, make(ctx, mailer)]),
   );
-  const sweeps = [idempotencyKeySweep(db), rateLimitSweep(db), authChallengeSweep(db)];
+  const sweeps = [
+    auditSeal(db),
+    idempotencyKeySweep(db),
+    rateLimitSweep(db),
+    authChallengeSweep(db),
+  ];
 
   const finish = (job: ClaimedJob, state: 'done' | 'failed', note: string | null) =>
     finishJob(db, job, state, note, clock());

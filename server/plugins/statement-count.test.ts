@@ -29,7 +29,7 @@ async function statementsOf(call: () => Promise<Reply>, status: number): Promise
   return statements.map((s) => label(s.text)).filter((l) => l !== 'listen');
 }
 
-/** "insert messages", "select sessions", "select pg_advisory_xact_lock", "begin". */
+/** "insert messages", "select sessions", "select pg_notify", "begin". */
 function label(text: string): string {
   const t = text.trim().replace(/\s+/g, ' ').replace(/"/g, '');
   const verb = t.split(' ')[0]!.toLowerCase();
@@ -145,7 +145,8 @@ const EXPECTED: Record<string, string[]> = {
     'insert idempotency_keys',
     'with',
     'insert conversations',
-    'select pg_advisory_xact_lock',
+    // The live-events wake-up, at commit (no lock: the conversation is this transaction's own).
+    'select pg_notify',
     'with',
     // The reply-by's escalation job (rule 12): one of the four statements Part 2 may add to a
     // patient's send. Out of office hours the clinic's automatic answer (rule 13) is one more
@@ -165,7 +166,8 @@ const EXPECTED: Record<string, string[]> = {
     'begin',
     'insert idempotency_keys',
     'with',
-    'select pg_advisory_xact_lock',
+    // The conversation's row lock, with the live-events wake-up at commit.
+    'select pg_notify',
     'with',
     'insert notifications',
     'insert conversation_reads',
@@ -193,7 +195,7 @@ const EXPECTED: Record<string, string[]> = {
     'begin',
     'insert idempotency_keys',
     'select roles',
-    'select pg_advisory_xact_lock',
+    'select pg_notify',
     'with',
     'insert notifications',
     'insert conversation_reads',

@@ -84,7 +84,12 @@ function appUrl(url: string): string {
 /** Makes the restricted role once per cluster (two runs at once may both try). */
 async function ensureAppRole(admin: pg.Client): Promise<void> {
   const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [APP_ROLE]);
-  if (found.rowCount) return;
+  // Many test databases share this cluster: with pg_read_all_stats, live events and the audit
+  // sealer of one do not wait for another's transactions (write_horizon(), docs/operations.md).
+  const readStats = async () => {
+    await admin.query(`GRANT pg_read_all_stats TO ${APP_ROLE}`).catch(() => undefined);
+  };
+  if (found.rowCount) return readStats();
   try {
     await admin.query(
       `CREATE ROLE ${APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${APP_ROLE}'`,
@@ -97,6 +102,7 @@ async function ensureAppRole(admin: pg.Client): Promise<void> {
       );
     }
   }
+  await readStats();
 }
 
 /**

@@ -15,19 +15,22 @@ import {
   type Db,
 } from '../../db/connect.js';
 import { createChamber, createWorld, PASSWORD, type World } from '../../test/factories.js';
+import { sealAllAudit } from '../../test/audit-seal.js';
 import { migrateUpTo } from '../../test/migrations.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import {
   AUDIT_CHAIN_GENESIS,
   insertAuditEvents,
+  sealAuditEvents,
   verifyAuditChain,
   type AuditChainAnchor,
   type AuditChainReport,
   type AuditEntry,
 } from './audit.repository.js';
 
-// Issue 7, item 6: a hash chain detects a changed row. The database chains every audit row of
-// a chamber onto the one before it (migration 0007); verifyAuditChain recomputes the chain.
+// Issue 7, item 6: a hash chain detects a changed row. Issue 18: requests only insert their
+// rows; the sealer links committed rows onto their chamber's chain afterwards (audit_seals,
+// migration 0019), and verifyAuditChain recomputes the chain.
 
 const engine = inject('engine');
 const onPostgres = engine === 'postgres';
@@ -44,7 +47,7 @@ afterAll(() => t?.close());
 
 type Link = { id: number; chainSeq: number; prevHash: string; hash: string; action: string };
 
-/** A chamber's chain as stored, in chain order. */
+/** A chamber's chain as stored, in chain order: each link with the row it seals. */
 async function chainOf(chamberId: string, db: Db = t.db): Promise<Link[]> {
   const res = await db.execute<{
     id: string | number;
@@ -53,8 +56,11 @@ async function chainOf(chamberId: string, db: Db = t.db): Promise<Link[]> {
     hash: string;
     action: string;
   }>(sql`
-    select id, chain_seq, encode(prev_hash, 'hex') as prev_hash, encode(hash, 'hex') as hash, action
-      from audit_events where chamber_id = ${chamberId}::uuid order by chain_seq`);
+    select s.audit_event_id as id, s.chain_seq, encode(s.prev_hash, 'hex') as prev_hash,
+           encode(s.hash, 'hex') as hash, e.action
+      from audit_seals s
+      left join audit_events e on e.chamber_id = s.chamber_id and e.id = s.audit_event_id
+     where s.chamber_id = ${chamberId}::uuid order by s.chain_seq`);
   return res.rows.map((r) => ({
     id: Number(r.id),
     chainSeq: Number(r.chain_seq),
@@ -63,6 +69,9 @@ async function chainOf(chamberId: string, db: Db = t.db): Promise<Link[]> {
     action: r.action,
   }));
 }
+
+/** Runs the sealer until every audit row is linked (server/test/audit-seal.ts). */
+const seal = (db: Db = t.db) => sealAllAudit(db);
 
 /** The stored chain is well formed: numbered 1..n, each row linked to the one before. */
 function expectLinked(chain: Link[]) {
@@ -96,13 +105,15 @@ async function refusal(attempt: Promise<unknown>): Promise<string> {
 }
 
 /**
- * What someone with the database owner's rights can do: switch the append-only trigger off
- * for one transaction and change rows behind the product's back.
+ * What someone with the database owner's rights can do: switch the append-only triggers off
+ * for one transaction and change rows or links behind the product's back.
  */
 async function tamper(change: (tx: Db) => Promise<unknown>) {
   await t.ownerDb().transaction(async (tx) => {
     await tx.execute(sql`alter table audit_events disable trigger audit_events_no_update_delete`);
+    await tx.execute(sql`alter table audit_seals disable trigger audit_seals_no_update_delete`);
     await change(tx);
+    await tx.execute(sql`alter table audit_seals enable trigger audit_seals_no_update_delete`);
     await tx.execute(sql`alter table audit_events enable trigger audit_events_no_update_delete`);
   });
 }
@@ -132,6 +143,8 @@ async function chamberWithRows(n: number) {
   // The chamber's own rows first (none so far), then ours: one insert (transaction) each.
   for (let i = 0; i < n; i += 1)
     await insertAuditEvents(t.db, [entry(c.id, i % 4 === 0 ? w.alice.id : null)]);
+  expect(await chainOf(c.id)).toEqual([]);
+  await seal();
   const chain = await chainOf(c.id);
   expect(chain).toHaveLength(n);
   expect(await verifyAuditChain(t.db, c.id)).toMatchObject({ ok: true, rows: n });
@@ -177,6 +190,7 @@ describe('the chain after real requests', () => {
     );
     expect((await w.as.receptionist.get(`/api/v1/patients/${w.alice.id}/feed`)).status).toBe(200);
 
+    await seal();
     const before = (await chainOf(w.chamber.id)).length;
     const burst = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
@@ -197,6 +211,11 @@ describe('the chain after real requests', () => {
       ...Array<number>(10).fill(201),
     ]);
 
+    expect(await verifyAuditChain(t.db, w.chamber.id)).toMatchObject({
+      ok: true,
+      pending: 5 * 2 + 5 + 10,
+    });
+    await seal();
     const chain = await chainOf(w.chamber.id);
     // 5 new conversations (message + conversation rows), 5 replies, 10 reads.
     expect(chain.length - before).toBe(5 * 2 + 5 + 10);
@@ -219,6 +238,7 @@ describe('the chain after real requests', () => {
       ok: true,
       rows: chain.length,
       head: { id: last.id, chainSeq: chain.length, hash: last.hash },
+      pending: 0,
     });
     console.log(
       `[audit-chain ${engine}] ${chain.length} rows from real requests verified; ids out of chain order: ${idInversions(chain)}`,
@@ -226,74 +246,158 @@ describe('the chain after real requests', () => {
   });
 
   it.skipIf(!onPostgres)(
-    'stays one chain when many connections write the same chamber at once (ids may interleave)',
+    'stays one chain when many connections write the same chamber while the sealer runs: no row skipped, none twice',
     async () => {
       const c = await createChamber(t);
-      const name = (await t.db.execute<{ name: string }>(sql`select current_database() as name`))
-        .rows[0]!.name;
-      const target = new URL(inject('postgresUrl'));
-      target.pathname = `/${name}`;
       const WRITERS = 8;
       const EACH = 25;
-      const clients = await Promise.all(
-        Array.from({ length: WRITERS }, async () => {
-          const cl = new pg.Client({ connectionString: target.toString() });
-          await cl.connect();
-          return cl;
-        }),
-      );
+      const clients = await rawClients(WRITERS);
+      let writing = true;
+      let sealedWhileWriting = 0;
+      // The sealer runs the whole time, as the worker does: it must never link a row before
+      // an older transaction's row that commits later, nor miss one.
+      const sealer = (async () => {
+        while (writing) {
+          sealedWhileWriting += await sealAuditEvents(t.db);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
       try {
         await Promise.all(
           clients.map(async (cl, k) => {
             for (let i = 0; i < EACH; i += 1) {
               await cl.query('begin');
-              // Raw SQL, not the product's code: the trigger chains every writer.
+              // Raw SQL, not the product's code: every writer's row is sealed.
               await cl.query(
                 `insert into audit_events (chamber_id, at, action, actor_kind, details)
                  values ($1, now(), 'raw.concurrent', 'system', $2)`,
                 [c.id, JSON.stringify({ writer: k, i })],
               );
-              // Hold the transaction open a moment so others queue up behind its lock.
+              // Hold the transaction open a moment, so that later transactions commit first.
               await cl.query('select pg_sleep($1)', [Math.random() * 0.003]);
               await cl.query('commit');
             }
           }),
         );
       } finally {
+        writing = false;
+        await sealer;
         await Promise.all(clients.map((cl) => cl.end()));
       }
+      await seal();
       const chain = await chainOf(c.id);
       expect(chain).toHaveLength(WRITERS * EACH);
+      expect(new Set(chain.map((l) => l.id)).size).toBe(WRITERS * EACH);
       expectLinked(chain);
-      expect(await verifyBothWays(c.id)).toMatchObject({ ok: true, rows: WRITERS * EACH });
+      expect(sealedWhileWriting).toBeGreaterThan(0);
+      expect(await verifyBothWays(c.id)).toMatchObject({
+        ok: true,
+        rows: WRITERS * EACH,
+        pending: 0,
+      });
       console.log(
-        `[audit-chain ${engine}] ${WRITERS} connections x ${EACH} transactions: chain intact; ids out of chain order: ${idInversions(chain)}`,
+        `[audit-chain ${engine}] ${WRITERS} connections x ${EACH} transactions with the sealer running: chain intact, ${sealedWhileWriting} rows sealed while writing; ids out of chain order: ${idInversions(chain)}`,
       );
+    },
+  );
+
+  it.skipIf(!onPostgres)(
+    'an audit row waits for no other transaction of its chamber, and is sealed only once the older one ends',
+    async () => {
+      const c = await createChamber(t);
+      const [older, newer] = await rawClients(2);
+      try {
+        await older!.query('begin');
+        await older!.query(
+          `insert into audit_events (chamber_id, at, action, actor_kind) values ($1, now(), 'raw.older', 'system')`,
+          [c.id],
+        );
+        // With the chain's lock of migration 0007 this insert waited until "older" ended.
+        await newer!.query(`set statement_timeout = '2s'`);
+        await newer!.query(
+          `insert into audit_events (chamber_id, at, action, actor_kind) values ($1, now(), 'raw.newer', 'system')`,
+          [c.id],
+        );
+        // The open transaction holds the sealer's horizon: the committed newer row waits.
+        await sealAuditEvents(t.db);
+        expect(await chainOf(c.id)).toEqual([]);
+        expect(await verifyAuditChain(t.db, c.id)).toMatchObject({ ok: true, pending: 1 });
+        await older!.query('commit');
+        await seal();
+        // Sealed in the order of the transactions that wrote them.
+        expect((await chainOf(c.id)).map((l) => [l.chainSeq, l.action])).toEqual([
+          [1, 'raw.older'],
+          [2, 'raw.newer'],
+        ]);
+      } finally {
+        await Promise.all([older!.end(), newer!.end()]);
+      }
     },
   );
 });
 
+/** Connections of their own to this test's PostgreSQL database, as the product's role. */
+async function rawClients(n: number): Promise<pg.Client[]> {
+  const name = (await t.db.execute<{ name: string }>(sql`select current_database() as name`))
+    .rows[0]!.name;
+  const target = new URL(inject('postgresUrl'));
+  target.pathname = `/${name}`;
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const cl = new pg.Client({ connectionString: target.toString() });
+      await cl.connect();
+      return cl;
+    }),
+  );
+}
+
 describe('writers', () => {
-  it('chains raw SQL and multi-row inserts in order, whatever chain values they give', async () => {
+  it('seals raw SQL and multi-row inserts in the order they were written', async () => {
     const { chamber: c, chain } = await chamberWithRows(2);
     await t.db.execute(sql`
-      insert into audit_events (chamber_id, at, action, actor_kind, chain_seq, prev_hash, hash)
-      values (${c.id}::uuid, now(), 'raw.forged', 'system', 999, '\\x01'::bytea, '\\x02'::bytea)`);
+      insert into audit_events (chamber_id, at, action, actor_kind)
+      values (${c.id}::uuid, now(), 'raw.insert', 'system')`);
     await insertAuditEvents(t.db, [
       { ...entry(c.id), action: 'multi.1' },
       { ...entry(c.id), action: 'multi.2' },
       { ...entry(c.id), action: 'multi.3' },
     ]);
+    expect(await seal()).toBe(4);
     const after = await chainOf(c.id);
     expect(after.slice(0, 2)).toEqual(chain);
     expect(after.slice(2).map((l) => [l.chainSeq, l.action])).toEqual([
-      [3, 'raw.forged'],
+      [3, 'raw.insert'],
       [4, 'multi.1'],
       [5, 'multi.2'],
       [6, 'multi.3'],
     ]);
     expectLinked(after);
     expect(await verifyAuditChain(t.db, c.id)).toMatchObject({ ok: true, rows: 6 });
+    // Sealing again links nothing twice.
+    expect(await seal()).toBe(0);
+    expect(await chainOf(c.id)).toEqual(after);
+  });
+
+  it('a link written by hand (the product may add links) is caught by the chain', async () => {
+    const { chamber: c, chain } = await chamberWithRows(2);
+    await insertAuditEvents(t.db, [entry(c.id)]);
+    const [row] = (
+      await t.db.execute<{ id: string | number }>(
+        sql`select max(id) as id from audit_events where chamber_id = ${c.id}::uuid`,
+      )
+    ).rows;
+    // A link for the new row, out of turn and with a made-up hash, before the sealer runs.
+    await t.db.execute(sql`
+      insert into audit_seals (chamber_id, chain_seq, audit_event_id, prev_hash, hash, sealed_at)
+      values (${c.id}::uuid, 3, ${Number(row!.id)}, decode(${chain[1]!.hash}, 'hex'), sha256('\\x00'::bytea), now())`);
+    await seal();
+    expect(await verifyAuditChain(t.db, c.id)).toMatchObject({
+      ok: false,
+      rows: 2,
+      firstBadId: Number(row!.id),
+      chainSeq: 3,
+      reason: expect.stringMatching(/contents do not match its hash/),
+    });
   });
 
   it('gives every chamber a chain of its own, from the genesis value', async () => {
@@ -303,6 +407,7 @@ describe('writers', () => {
       await insertAuditEvents(t.db, [entry(a.id)]);
       await insertAuditEvents(t.db, [entry(b.id)]);
     }
+    await seal();
     for (const c of [a, b]) {
       const chain = await chainOf(c.id);
       expect(chain.map((l) => l.chainSeq)).toEqual([1, 2, 3]);
@@ -311,7 +416,12 @@ describe('writers', () => {
     }
     // A chamber without rows verifies as an empty chain.
     const empty = await createChamber(t);
-    expect(await verifyAuditChain(t.db, empty.id)).toEqual({ ok: true, rows: 0, head: null });
+    expect(await verifyAuditChain(t.db, empty.id)).toEqual({
+      ok: true,
+      rows: 0,
+      head: null,
+      pending: 0,
+    });
   });
 
   it('hashes the same whatever the session time zone and date style', async () => {
@@ -325,6 +435,13 @@ describe('writers', () => {
         insert into audit_events (chamber_id, at, action, actor_kind, details)
         values (${c.id}::uuid, '2031-06-01 12:00:00.123456+05:45', 'raw.tz', 'system', '{"x": 1.50}')`);
     });
+    // Sealed under other settings again.
+    await t.db.transaction(async (tx) => {
+      await tx.execute(sql`set local timezone = 'Pacific/Chatham'`);
+      await tx.execute(sql`set local datestyle = 'Postgres, MDY'`);
+      await tx.execute(sql`set local extra_float_digits = 1`);
+      expect(await sealAllAudit(tx)).toBeGreaterThanOrEqual(3);
+    });
     const elsewhere = await t.db.transaction(async (tx) => {
       await tx.execute(sql`set local timezone = 'Asia/Kathmandu'`);
       await tx.execute(sql`set local datestyle = 'German, YMD'`);
@@ -336,19 +453,31 @@ describe('writers', () => {
     expect(await verifyAuditChain(t.db, c.id)).toEqual(elsewhere);
   });
 
-  it('keeps audit rows append-only: UPDATE, DELETE and TRUNCATE are refused, even to the owner', async () => {
+  it('keeps audit rows, links and runs append-only: UPDATE, DELETE and TRUNCATE are refused, even to the owner', async () => {
     const { chamber: c } = await chamberWithRows(1);
     const where = sql`chamber_id = ${c.id}::uuid`;
-    // The trigger holds for the tables' owner too (the product's own role has not even the right).
+    // The triggers hold for the tables' owner too (the product's own role has not even the right).
     const owner = t.ownerDb();
     expect(
-      await refusal(owner.execute(sql`update audit_events set hash = null where ${where}`)),
+      await refusal(owner.execute(sql`update audit_events set action = 'x' where ${where}`)),
     ).toMatch(/append-only: UPDATE refused/);
     expect(await refusal(owner.execute(sql`delete from audit_events where ${where}`))).toMatch(
       /append-only: DELETE refused/,
     );
     expect(await refusal(owner.execute(sql`truncate audit_events`))).toMatch(
       /append-only: TRUNCATE refused/,
+    );
+    expect(
+      await refusal(owner.execute(sql`update audit_seals set chain_seq = 9 where ${where}`)),
+    ).toMatch(/audit_seals is append-only: UPDATE refused/);
+    expect(await refusal(owner.execute(sql`delete from audit_seals where ${where}`))).toMatch(
+      /audit_seals is append-only: DELETE refused/,
+    );
+    expect(await refusal(owner.execute(sql`truncate audit_seals`))).toMatch(
+      /append-only: TRUNCATE refused/,
+    );
+    expect(await refusal(owner.execute(sql`delete from audit_seal_runs`))).toMatch(
+      /audit_seal_runs is append-only: DELETE refused/,
     );
     expect(await verifyAuditChain(t.db, c.id)).toMatchObject({ ok: true, rows: 1 });
   });
@@ -399,6 +528,7 @@ describe('tampering is detected', () => {
     const c = await createChamber(t);
     await insertAuditEvents(t.db, [{ ...entry(c.id), subjectType: null, subjectId: null }]);
     await insertAuditEvents(t.db, [entry(c.id)]);
+    await seal();
     const [first] = await chainOf(c.id);
     await tamper((tx) =>
       tx.execute(sql`update audit_events set subject_type = '' where id = ${first!.id}`),
@@ -410,7 +540,7 @@ describe('tampering is detected', () => {
     });
   });
 
-  it('a removed middle row is reported at the row after it', async () => {
+  it('a removed middle row is reported at its own link', async () => {
     const { chamber: c, chain } = await chamberWithRows(ROWS);
     await tamper((tx) =>
       tx.execute(sql`delete from audit_events where id = ${chain[BAD - 1]!.id}`),
@@ -418,18 +548,21 @@ describe('tampering is detected', () => {
     expect(await verifyBothWays(c.id)).toEqual({
       ok: false,
       rows: BAD - 1,
-      firstBadId: chain[BAD]!.id,
-      chainSeq: BAD + 1,
-      reason: expect.stringMatching(/row missing before this one/),
+      firstBadId: chain[BAD - 1]!.id,
+      chainSeq: BAD,
+      reason: expect.stringMatching(/the row this link seals is missing/),
     });
   });
 
-  it('removed rows, more than a batch of them, are reported at the row after them', async () => {
+  it('removed links, more than a batch of them, are reported at the link after them', async () => {
     const { chamber: c, chain } = await chamberWithRows(ROWS + 2);
-    const gone = chain.slice(4, 9).map((l) => l.id); // numbers 5 to 9
-    await tamper((tx) =>
-      tx.execute(sql`delete from audit_events where id in (${sql.join(gone, sql`, `)})`),
-    );
+    const gone = chain.slice(4, 9).map((l) => l.id); // numbers 5 to 9, rows and links
+    await tamper(async (tx) => {
+      await tx.execute(sql`delete from audit_events where id in (${sql.join(gone, sql`, `)})`);
+      await tx.execute(
+        sql`delete from audit_seals where chamber_id = ${c.id}::uuid and chain_seq between 5 and 9`,
+      );
+    });
     expect(await verifyBothWays(c.id)).toEqual({
       ok: false,
       rows: 4,
@@ -439,19 +572,38 @@ describe('tampering is detected', () => {
     });
   });
 
-  it('a removed middle row, the rows after it renumbered, is still reported at the next row', async () => {
+  it('a removed link alone leaves its row outside the chain', async () => {
+    const { chamber: c, chain } = await chamberWithRows(ROWS);
+    await tamper((tx) =>
+      tx.execute(
+        sql`delete from audit_seals where chamber_id = ${c.id}::uuid and chain_seq = ${ROWS}`,
+      ),
+    );
+    expect(await verifyBothWays(c.id)).toEqual({
+      ok: false,
+      rows: ROWS - 1,
+      firstBadId: chain[ROWS - 1]!.id,
+      chainSeq: null,
+      reason: expect.stringMatching(/outside the chain/),
+    });
+  });
+
+  it('a removed middle row, the links after it renumbered, is still reported at the next link', async () => {
     const { chamber: c, chain } = await chamberWithRows(ROWS);
     await tamper(async (tx) => {
       await tx.execute(sql`delete from audit_events where id = ${chain[BAD - 1]!.id}`);
       await tx.execute(
-        sql`update audit_events set chain_seq = chain_seq - 1 where chamber_id = ${c.id}::uuid and chain_seq > ${BAD}`,
+        sql`delete from audit_seals where chamber_id = ${c.id}::uuid and chain_seq = ${BAD}`,
+      );
+      await tx.execute(
+        sql`update audit_seals set chain_seq = chain_seq - 1 where chamber_id = ${c.id}::uuid and chain_seq > ${BAD}`,
       );
     });
     expect(await verifyBothWays(c.id)).toMatchObject({
       ok: false,
       rows: BAD - 1,
       firstBadId: chain[BAD]!.id,
-      reason: expect.stringMatching(/prev_hash is not the hash of the row before it/),
+      reason: expect.stringMatching(/prev_hash is not the hash of the link before it/),
     });
   });
 
@@ -463,7 +615,9 @@ describe('tampering is detected', () => {
         sql`update audit_events set action = 'patient.searched' where id = ${bad.id}`,
       );
       await tx.execute(
-        sql`update audit_events e set hash = sha256(e.prev_hash || audit_event_canonical(e)) where id = ${bad.id}`,
+        sql`update audit_seals s set hash = sha256(s.prev_hash || audit_event_canonical(e, s.chain_seq))
+              from audit_events e
+             where e.chamber_id = s.chamber_id and e.id = s.audit_event_id and e.id = ${bad.id}`,
       );
     });
     expect((await chainOf(c.id))[BAD - 1]!.hash).not.toBe(bad.hash);
@@ -472,7 +626,9 @@ describe('tampering is detected', () => {
       rows: BAD,
       firstBadId: chain[BAD]!.id,
       chainSeq: BAD + 1,
-      reason: expect.stringMatching(/prev_hash is not the hash of the row before it \(id \d+\)/),
+      reason: expect.stringMatching(
+        /prev_hash is not the hash of the link before it \(row id \d+\)/,
+      ),
     });
   });
 
@@ -489,7 +645,7 @@ describe('tampering is detected', () => {
     const other = await chamberWithRows(3);
     await tamper((tx) =>
       tx.execute(
-        sql`update audit_events set prev_hash = '\\x01'::bytea where id = ${other.chain[0]!.id}`,
+        sql`update audit_seals set prev_hash = '\\x01'::bytea where chamber_id = ${other.chamber.id}::uuid and chain_seq = 1`,
       ),
     );
     expect(await verifyAuditChain(t.db, other.chamber.id)).toMatchObject({
@@ -513,13 +669,14 @@ describe('tampering is detected', () => {
       );
       for (const link of chain.slice(2)) {
         await tx.execute(sql`
-          update audit_events e
-             set prev_hash = (select p.hash from audit_events p
-                               where p.chamber_id = e.chamber_id and p.chain_seq = e.chain_seq - 1),
-                 hash = sha256((select p.hash from audit_events p
-                                 where p.chamber_id = e.chamber_id and p.chain_seq = e.chain_seq - 1)
-                               || audit_event_canonical(e))
-           where id = ${link.id}`);
+          update audit_seals s
+             set prev_hash = (select p.hash from audit_seals p
+                               where p.chamber_id = s.chamber_id and p.chain_seq = s.chain_seq - 1),
+                 hash = sha256((select p.hash from audit_seals p
+                                 where p.chamber_id = s.chamber_id and p.chain_seq = s.chain_seq - 1)
+                               || audit_event_canonical(e, s.chain_seq))
+            from audit_events e
+           where e.chamber_id = s.chamber_id and e.id = s.audit_event_id and e.id = ${link.id}`);
       }
     });
     // The chain alone holds (that is what the noted hash is for) ...
@@ -534,11 +691,14 @@ describe('tampering is detected', () => {
     });
 
     const other = await chamberWithRows(6);
-    await tamper((tx) =>
-      tx.execute(
+    await tamper(async (tx) => {
+      await tx.execute(
         sql`delete from audit_events where id in (${other.chain[4]!.id}, ${other.chain[5]!.id})`,
-      ),
-    );
+      );
+      await tx.execute(
+        sql`delete from audit_seals where chamber_id = ${other.chamber.id}::uuid and chain_seq > 4`,
+      );
+    });
     expect(await verifyAuditChain(t.db, other.chamber.id)).toMatchObject({ ok: true, rows: 4 });
     expect(
       await verifyAuditChain(t.db, other.chamber.id, {
@@ -555,35 +715,27 @@ describe('tampering is detected', () => {
     });
   });
 
-  it('with triggers off (session_replication_role = replica), a row without a chain is refused and a forged one detected', async () => {
-    const { chamber: c, chain } = await chamberWithRows(4);
-    const replica = (write: (tx: Db) => Promise<unknown>) =>
-      t.ownerDb().transaction(async (tx) => {
-        await tx.execute(sql`set local session_replication_role = replica`);
-        await write(tx);
-      });
-    expect(
-      await refusal(
-        replica((tx) =>
-          tx.execute(sql`
-            insert into audit_events (chamber_id, at, action, actor_kind)
-            values (${c.id}::uuid, now(), 'slipped.in', 'system')`),
-        ),
-      ),
-    ).toMatch(/null value in column "chain_seq"/);
-    // A row slipped in with made-up chain values: its hash gives it away.
-    await replica((tx) =>
-      tx.execute(sql`
-        insert into audit_events (chamber_id, at, action, actor_kind, chain_seq, prev_hash, hash)
-        values (${c.id}::uuid, now(), 'slipped.in', 'system', 5,
-                decode(${chain[3]!.hash}, 'hex'), sha256('\\x00'::bytea))`),
-    );
-    const slipped = (await chainOf(c.id))[4]!;
-    expect(slipped.action).toBe('slipped.in');
-    expect(await verifyAuditChain(t.db, c.id)).toMatchObject({
+  it('a row slipped in behind the sealer (an older transaction id, triggers off) is outside the chain', async () => {
+    const { chamber: c } = await chamberWithRows(4);
+    await t.ownerDb().transaction(async (tx) => {
+      await tx.execute(sql`set local session_replication_role = replica`);
+      await tx.execute(sql`
+        insert into audit_events (chamber_id, at, action, actor_kind, xid)
+        values (${c.id}::uuid, now(), 'slipped.in', 'system', '3'::xid8)`);
+    });
+    const [slipped] = (
+      await t.db.execute<{ id: string | number }>(
+        sql`select id from audit_events where action = 'slipped.in' and chamber_id = ${c.id}::uuid`,
+      )
+    ).rows;
+    // The sealer never links it: it is below every run's horizon.
+    await seal();
+    expect(await verifyBothWays(c.id)).toEqual({
       ok: false,
       rows: 4,
-      firstBadId: slipped.id,
+      firstBadId: Number(slipped!.id),
+      chainSeq: null,
+      reason: expect.stringMatching(/outside the chain/),
     });
   });
 });
@@ -685,7 +837,7 @@ function verifyCli(env: Record<string, string>, args: string[] = []) {
 }
 
 describe('migration and operators', () => {
-  it('chains the rows written before the chain existed, in id order per chamber; costs measured; npm run audit:verify', async () => {
+  it('chains the rows written before the chain existed, in id order per chamber, and moves the chains into audit_seals; costs measured; npm run audit:verify', async () => {
     const N = 2000;
     const scratch = await emptyDatabase();
     const { db } = scratch.database;
@@ -718,13 +870,19 @@ describe('migration and operators', () => {
         /append-only/,
       );
 
+      // Migration 0019 moved the links as they were; the sealer's first horizon is past them.
+      expect(await verifyAuditChain(db, b)).toMatchObject({ ok: true, pending: 0 });
       const afterMs = await timeInserts(db, b, N);
+      expect(await verifyAuditChain(db, b)).toMatchObject({ ok: true, pending: N });
+      const sealStarted = performance.now();
+      expect(await seal(db)).toBe(N);
+      const sealMs = performance.now() - sealStarted;
       const total = 3 + 100 + 2 * N;
       const verifyStarted = performance.now();
       expect(await verifyAuditChain(db, b)).toMatchObject({ ok: true, rows: total });
       const verifyMs = performance.now() - verifyStarted;
       console.log(
-        `[audit-chain ${engine}] ${N} single-row inserts in one transaction: ${beforeMs.toFixed(0)} ms without the chain, ${afterMs.toFixed(0)} ms with it (x${(afterMs / beforeMs).toFixed(2)}); verifying ${total} rows: ${verifyMs.toFixed(0)} ms`,
+        `[audit-chain ${engine}] ${N} single-row inserts in one transaction: ${beforeMs.toFixed(0)} ms before the chain (0005), ${afterMs.toFixed(0)} ms with the sealer (0019, x${(afterMs / beforeMs).toFixed(2)}); sealing them: ${sealMs.toFixed(0)} ms; verifying ${total} rows: ${verifyMs.toFixed(0)} ms`,
       );
 
       // The operator's command, on the intact log (PostgreSQL only: a PGlite copy for the

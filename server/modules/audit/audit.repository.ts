@@ -35,8 +35,8 @@ export interface AuditEntry {
 }
 
 /**
- * Appends audit rows; never updates (the database refuses it anyway). The database chains each
- * row onto its chamber's latest one (chain_seq, prev_hash, hash: migration 0007).
+ * Appends audit rows; never updates (the database refuses it anyway). No lock is taken: the
+ * sealer (`sealAuditEvents`, run by the worker) chains committed rows afterwards (migration 0019).
  */
 export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -197,22 +197,37 @@ export async function findLabelledAuditEvents(
     .orderBy(desc(e.id));
 }
 
-/** The value the first row of a chamber chains from. */
+/** The value the first link of a chamber's chain starts from. */
 export const AUDIT_CHAIN_GENESIS = Buffer.alloc(32).toString('hex');
+
+/** Rows a sealer run links at most; a run that links this many is followed by another at once. */
+export const AUDIT_SEAL_BATCH = 5000;
+
+/**
+ * One run of the audit sealer (migration 0019, `audit_seal`): links up to `maxRows` committed
+ * audit rows, oldest transaction first, onto their chambers' hash chains. Returns how many it
+ * linked; 0 also when another process's run is under way.
+ */
+export async function sealAuditEvents(db: Db, maxRows = AUDIT_SEAL_BATCH): Promise<number> {
+  const result = await db.execute<{ n: number }>(sql`select audit_seal(${maxRows}::int) as n`);
+  return Number(result.rows[0]?.n ?? 0);
+}
 
 export type AuditChainReport =
   | {
       ok: true;
       /** Rows checked: the whole chain. */
       rows: number;
-      /** The newest row: an operator may note its hash to compare with a later run. */
+      /** The newest link: an operator may note its hash to compare with a later run. */
       head: { id: number; chainSeq: number; hash: string } | null;
+      /** Rows written after the sealer's last run, not linked yet (checked by a later run). */
+      pending: number;
     }
   | {
       ok: false;
       /** Rows that verified before the first bad one. */
       rows: number;
-      /** Null when rows are missing from the chain's end (see `expect`). */
+      /** The audit row of the first bad link (or the unlinked row); null when links are missing from the chain's end. */
       firstBadId: number | null;
       chainSeq: number | null;
       reason: string;
@@ -225,14 +240,16 @@ export interface AuditChainAnchor {
 }
 
 /**
- * Recomputes a chamber's audit hash chain, oldest first, in batches of `batchSize` rows (so a
- * chain of millions of rows is never in memory at once). Each row must hold the next
- * chain_seq, chain from the previous row's hash (the genesis value for the first), and hash to
- * sha256(prev_hash || audit_event_canonical(row)). Answers the first row that does not: a
- * changed row is itself reported, a removed row or a rewritten hash at the row after it.
- * Rows appended while it runs are checked too (they can only come after the rows read so far).
- * With `expect`, row number `expect.chainSeq` must still have the hash noted earlier: this
- * catches what the chain alone cannot, rows rewritten (hashes and all) or removed up to there.
+ * Recomputes a chamber's audit hash chain, link by link in chain order, in batches of
+ * `batchSize` links (so a chain of millions is never in memory at once). Link number n must
+ * follow link n - 1, start from its hash (the genesis value for the first) and hash to
+ * sha256(prev_hash || audit_event_canonical(row, n)) of the audit row it names, which must
+ * exist. Answers the first link that does not: a changed row is itself reported, a removed row
+ * at its own link, a removed link or a rewritten hash at the link after it. Then every audit
+ * row written before the sealer's last run must have a link: a row without one was slipped in.
+ * Links added while it runs are checked too. With `expect`, link number `expect.chainSeq` must
+ * still have the hash noted earlier: this catches what the chain alone cannot, links rewritten
+ * (hashes and all) or removed up to there.
  */
 export async function verifyAuditChain(
   db: Db,
@@ -240,31 +257,33 @@ export async function verifyAuditChain(
   options: { batchSize?: number; expect?: AuditChainAnchor } = {},
 ): Promise<AuditChainReport> {
   const batchSize = options.batchSize ?? 5000;
-  // A row outside the chain (possible only if someone dropped the NOT NULL constraints).
-  const unchained = await db.execute<{ id: string | number }>(sql`
-    select id from audit_events
-     where chamber_id = ${chamberId}::uuid and chain_seq is null
-     order by id limit 1`);
+  // The sealer's progress, read first: every row below it was linked before this check began.
+  const progress = await db.execute<{ horizon: string | null }>(sql`
+    select max(horizon)::text as horizon from audit_seal_runs`);
+  const horizon = progress.rows[0]?.horizon ?? '1';
   type ChainRow = {
     id: string | number;
     chain_seq: string | number;
     prev_hash: string | null;
     hash: string | null;
+    present: boolean;
     content_ok: boolean | null;
   };
   let rows = 0;
   let last: { id: number; chainSeq: number; hash: string } | null = null;
-  // Batches are ranges of chain_seq, not "the next N rows": a range never makes the database
+  // Batches are ranges of chain_seq, not "the next N links": a range never makes the database
   // sort more than one batch, whatever plan it picks.
   let from = 0;
   for (;;) {
     const batch: Rows<ChainRow> = await db.execute<ChainRow>(sql`
-      select e.id, e.chain_seq, encode(e.prev_hash, 'hex') as prev_hash, encode(e.hash, 'hex') as hash,
-             sha256(e.prev_hash || audit_event_canonical(e)) = e.hash as content_ok
-        from audit_events e
-       where e.chamber_id = ${chamberId}::uuid
-         and e.chain_seq > ${from} and e.chain_seq <= ${from + batchSize}
-       order by e.chain_seq`);
+      select s.audit_event_id as id, s.chain_seq, encode(s.prev_hash, 'hex') as prev_hash,
+             encode(s.hash, 'hex') as hash, e.id is not null as present,
+             sha256(s.prev_hash || audit_event_canonical(e, s.chain_seq)) = s.hash as content_ok
+        from audit_seals s
+        left join audit_events e on e.chamber_id = s.chamber_id and e.id = s.audit_event_id
+       where s.chamber_id = ${chamberId}::uuid
+         and s.chain_seq > ${from} and s.chain_seq <= ${from + batchSize}
+       order by s.chain_seq`);
     for (const r of batch.rows) {
       const id: number = Number(r.id);
       const chainSeq: number = Number(r.chain_seq);
@@ -278,14 +297,15 @@ export async function verifyAuditChain(
       const expected: number = (last?.chainSeq ?? 0) + 1;
       if (chainSeq !== expected)
         return bad(
-          `row missing before this one: it is number ${chainSeq} in the chain, ${expected} was expected`,
+          `link missing before this one: it is number ${chainSeq} in the chain, ${expected} was expected`,
         );
       if (r.prev_hash !== (last?.hash ?? AUDIT_CHAIN_GENESIS))
         return bad(
           last
-            ? `its prev_hash is not the hash of the row before it (id ${last.id}): that row's hash was rewritten, or a row was removed or replaced`
-            : 'the first row of the chain does not start from the genesis value',
+            ? `its prev_hash is not the hash of the link before it (row id ${last.id}): that link's hash was rewritten, or a link was removed or replaced`
+            : 'the first link of the chain does not start from the genesis value',
         );
+      if (!r.present) return bad('the row this link seals is missing: it was removed');
       if (r.content_ok !== true)
         return bad('its contents do not match its hash: the row was changed after it was written');
       if (options.expect?.chainSeq === chainSeq && options.expect.hash.toLowerCase() !== r.hash)
@@ -300,23 +320,14 @@ export async function verifyAuditChain(
       from += batchSize;
       continue;
     }
-    // Otherwise the chain ends here, unless rows follow a gap: the next one is then reported.
+    // Otherwise the chain ends here, unless links follow a gap: the next one is then reported.
     const next = await db.execute<{ chain_seq: string | number | null }>(sql`
-      select min(chain_seq) as chain_seq from audit_events
+      select min(chain_seq) as chain_seq from audit_seals
        where chamber_id = ${chamberId}::uuid and chain_seq > ${from + batchSize}`);
     const nextSeq = next.rows[0]?.chain_seq;
     if (nextSeq === null || nextSeq === undefined) break;
     from = Number(nextSeq) - 1;
   }
-  const stray = unchained.rows[0];
-  if (stray)
-    return {
-      ok: false,
-      rows,
-      firstBadId: Number(stray.id),
-      chainSeq: null,
-      reason: 'the row is outside the chain (it has no chain_seq)',
-    };
   if (options.expect && options.expect.chainSeq > (last?.chainSeq ?? 0))
     return {
       ok: false,
@@ -325,7 +336,25 @@ export async function verifyAuditChain(
       chainSeq: options.expect.chainSeq,
       reason: `the chain ends at number ${last?.chainSeq ?? 0}, before number ${options.expect.chainSeq} noted earlier: rows were removed from its end`,
     };
-  return { ok: true, rows, head: last };
+  // Rows without a link: below the sealer's progress, slipped in behind it; above, not sealed yet.
+  const unlinked = await db.execute<{ stray: string | number | null; pending: number }>(sql`
+    select min(e.id) filter (where e.xid < ${horizon}::xid8) as stray,
+           (count(*) filter (where e.xid >= ${horizon}::xid8))::int as pending
+      from audit_events e
+     where e.chamber_id = ${chamberId}::uuid
+       and not exists (select 1 from audit_seals s
+                        where s.chamber_id = e.chamber_id and s.audit_event_id = e.id)`);
+  const stray = unlinked.rows[0]?.stray;
+  if (stray !== null && stray !== undefined)
+    return {
+      ok: false,
+      rows,
+      firstBadId: Number(stray),
+      chainSeq: null,
+      reason:
+        'the row is outside the chain: it was written before the sealer last ran, and has no link',
+    };
+  return { ok: true, rows, head: last, pending: Number(unlinked.rows[0]?.pending ?? 0) };
 }
 
 /** Chambers by key (one, or all when no key is given), for the operator's chain check. */

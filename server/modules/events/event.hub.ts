@@ -5,17 +5,38 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
 import { eventFor, mayHearTyping, type Delivered, type TypingSignal } from './event.policy.js';
-import { eventsSince, liveSessions, newestSeq, type EventRow } from './event.repository.js';
+import {
+  eventAt,
+  eventsHeldBack,
+  eventsSince,
+  isAfter,
+  liveSessions,
+  newestEvent,
+  START,
+  type EventCursor,
+  type EventRow,
+} from './event.repository.js';
 
 /** A reconnect that missed more than this many events of its chamber gets "resync". */
 export const MAX_CATCH_UP = 1000;
 const BATCH = 500;
+/**
+ * Events committed while an older transaction (of any chamber) is still open are held back
+ * until it ends (event.repository.ts): the hub looks again after this long, doubling up to a
+ * second, since that transaction's end may send no NOTIFY of its own.
+ */
+const HELD_BACK_RETRY_MS = 5;
+const HELD_BACK_RETRY_MAX_MS = 1000;
 
 /** One open event stream. */
 export interface EventListener {
   actor: StaffActor | PatientActor;
-  /** The newest seq this stream has passed (delivered or not for this listener). */
+  /**
+   * The newest event this stream has passed (delivered or not for this listener): its seq (the
+   * id a stream sends) and its transaction (`sentXid`, absent before the first).
+   */
   sentSeq: number;
+  sentXid?: string;
   /** Events held while the stream catches up, then sent in order. */
   buffer: EventRow[] | null;
   send(id: number, event: Delivered['event'], data: Delivered['data']): void;
@@ -29,10 +50,24 @@ export interface EventListener {
 
 interface ChamberState {
   listeners: Set<EventListener>;
-  lastSeq: number;
+  last: EventCursor;
   ready: Promise<void>;
   running: boolean;
   again: boolean;
+  /** A look after held-back events is scheduled; its delay doubles while they stay held. */
+  heldTimer: NodeJS.Timeout | undefined;
+  heldDelay: number;
+}
+
+/** Where a stream is in its chamber's events. */
+const placeOf = (listener: EventListener): EventCursor => ({
+  xid: listener.sentXid ?? '0',
+  seq: listener.sentSeq,
+});
+
+function moveTo(listener: EventListener, place: EventCursor): void {
+  listener.sentSeq = place.seq;
+  listener.sentXid = place.xid;
 }
 
 /**
@@ -53,8 +88,8 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       listener.buffer.push(row);
       return;
     }
-    if (row.seq <= listener.sentSeq) return;
-    listener.sentSeq = row.seq;
+    if (!isAfter(row, placeOf(listener))) return;
+    moveTo(listener, row);
     const delivered = eventFor(listener.actor, row, clock());
     if (delivered) listener.send(row.seq, delivered.event, delivered.data);
   }
@@ -113,16 +148,25 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       do {
         state.again = false;
         for (;;) {
-          const rows = await eventsSince(db, chamberId, state.lastSeq, BATCH);
+          const rows = await eventsSince(db, chamberId, state.last, BATCH);
           if (rows.length === 0) break;
           await refresh(chamberId, state);
           for (const row of rows) {
             for (const listener of state.listeners) deliver(listener, row);
-            state.lastSeq = row.seq;
+            state.last = { xid: row.xid, seq: row.seq };
           }
+          state.heldDelay = HELD_BACK_RETRY_MS;
           if (rows.length < BATCH) break;
         }
       } while (state.again);
+      if (!state.heldTimer && (await eventsHeldBack(db, chamberId, state.last))) {
+        const delay = state.heldDelay;
+        state.heldDelay = Math.min(delay * 2, HELD_BACK_RETRY_MAX_MS, config.eventsPollMs);
+        state.heldTimer = setTimeout(() => {
+          state.heldTimer = undefined;
+          wake(chamberId);
+        }, delay);
+      }
     } catch (error) {
       log?.warn({ err: error }, 'live events: reading new events failed; will retry');
     } finally {
@@ -145,14 +189,16 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
   function startChamber(chamberId: string): ChamberState {
     const created: ChamberState = {
       listeners: new Set(),
-      lastSeq: 0,
+      last: START,
       ready: Promise.resolve(),
       running: false,
       again: false,
+      heldTimer: undefined,
+      heldDelay: HELD_BACK_RETRY_MS,
     };
-    created.ready = newestSeq(db, chamberId).then(
-      (seq) => {
-        created.lastSeq = Math.max(created.lastSeq, seq);
+    created.ready = newestEvent(db, chamberId).then(
+      (newest) => {
+        if (isAfter(newest, created.last)) created.last = newest;
       },
       (error: unknown) => {
         // The database was away: forget this chamber, so the next stream starts it afresh
@@ -203,20 +249,20 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       listener.buffer = [];
       state.listeners.add(listener);
       if (lastEventId === undefined) {
-        listener.sentSeq = state.lastSeq;
+        moveTo(listener, state.last);
       } else {
-        const missed =
-          lastEventId > state.lastSeq + BATCH
-            ? []
-            : await eventsSince(db, chamberId, lastEventId, MAX_CATCH_UP + 1);
-        if (lastEventId > state.lastSeq + BATCH || missed.length > MAX_CATCH_UP) {
-          const newest = await newestSeq(db, chamberId);
-          listener.sentSeq = newest;
-          listener.send(newest, 'resync', {
+        // An id that is none of the chamber's events (another chamber's, made up, or gone)
+        // cannot say what was missed: the stream starts again, as for too much missed.
+        const from = await eventAt(db, chamberId, lastEventId);
+        const missed = from ? await eventsSince(db, chamberId, from, MAX_CATCH_UP + 1) : [];
+        if (!from || missed.length > MAX_CATCH_UP) {
+          const newest = await newestEvent(db, chamberId);
+          moveTo(listener, newest);
+          listener.send(newest.seq, 'resync', {
             reason: 'Too much was missed: load everything again.',
           });
         } else {
-          listener.sentSeq = lastEventId;
+          moveTo(listener, from);
           const pending = listener.buffer;
           listener.buffer = null;
           for (const row of missed) deliver(listener, row);
@@ -232,7 +278,10 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       const state = chambers.get(listener.actor.chamberId);
       if (!state) return;
       state.listeners.delete(listener);
-      if (state.listeners.size === 0 && !state.running) chambers.delete(listener.actor.chamberId);
+      if (state.listeners.size === 0 && !state.running) {
+        clearTimeout(state.heldTimer);
+        chambers.delete(listener.actor.chamberId);
+      }
     },
 
     /** Ends every stream (the app is shutting down) and stops listening. */
@@ -240,6 +289,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       clearInterval(pollTimer);
       clearInterval(heartbeatTimer);
       for (const state of chambers.values()) {
+        clearTimeout(state.heldTimer);
         for (const listener of state.listeners) listener.close('shutdown');
       }
       chambers.clear();

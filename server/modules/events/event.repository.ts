@@ -1,4 +1,4 @@
-import { aliasedTable, and, asc, eq, gt, max, or, sql } from 'drizzle-orm';
+import { aliasedTable, and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
 import type { NotificationKind } from '../../../common/contract/notifications.js';
 import { uuidArray, uuidArrayParam } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
@@ -23,6 +23,33 @@ import {
 
 type MessageRecord = typeof messages.$inferSelect;
 
+/**
+ * A place in a chamber's events: events are ordered by the transaction that wrote them, then
+ * by seq (migration 0019). The seq alone is the event id a stream sends.
+ */
+export interface EventCursor {
+  /** The writing transaction's id (`xid8`), as text. */
+  xid: string;
+  seq: number;
+}
+
+/** Before the chamber's first event. */
+export const START: EventCursor = { xid: '0', seq: 0 };
+
+/** Whether event a comes after event b. */
+export function isAfter(a: EventCursor, b: EventCursor): boolean {
+  const x = BigInt(a.xid);
+  const y = BigInt(b.xid);
+  return x > y || (x === y && a.seq > b.seq);
+}
+
+/**
+ * The horizon: the oldest transaction of this database still open (`write_horizon()`,
+ * migration 0019). An event below it is final, and no event can still appear below it, so
+ * readers read only there.
+ */
+const HORIZON = sql`write_horizon()`;
+
 /** Who may hear an event (rule 4): the patient, members of these roles, these staff users. */
 export interface EventAudience {
   patientId: string | null;
@@ -36,6 +63,7 @@ export type MessageEventRow = EventAudience &
   Pick<MessageRecord, 'conversationId' | 'authorKind' | 'authorUserId'> & {
     kind: 'message';
     seq: number;
+    xid: string;
     patientId: string;
     messageId: string;
     patientName: string;
@@ -52,6 +80,7 @@ export type MessageEventRow = EventAudience &
 export type ConversationEventRow = EventAudience & {
   kind: 'conversation.updated';
   seq: number;
+  xid: string;
   conversationId: string;
   state: ConversationStateRow;
   by: { id: string; name: string } | null;
@@ -65,16 +94,21 @@ type Notified = { userId: string; id: string; count: number; kind: NotificationK
 
 const byUser = aliasedTable(users, 'by_user');
 
-/** The chamber's events after a seq, oldest first. */
+/**
+ * The chamber's events after a place, in order, as far as the horizon: an event written by a
+ * transaction older than every open one. A later call never finds an event before the last
+ * one this answered.
+ */
 export async function eventsSince(
   db: Db,
   chamberId: string,
-  afterSeq: number,
+  after: EventCursor,
   limit: number,
 ): Promise<EventRow[]> {
   const query = db
     .select({
       seq: liveEvents.seq,
+      xid: sql<string>`${liveEvents.xid}::text`,
       kind: liveEvents.kind,
       patientId: liveEvents.patientId,
       conversationId: liveEvents.conversationId,
@@ -126,8 +160,14 @@ export async function eventsSince(
         sql`${byUser.id}::text = ${liveEvents.data} ->> 'by'`,
       ),
     )
-    .where(and(eq(liveEvents.chamberId, chamberId), gt(liveEvents.seq, afterSeq)))
-    .orderBy(asc(liveEvents.seq))
+    .where(
+      and(
+        eq(liveEvents.chamberId, chamberId),
+        sql`(${liveEvents.xid}, ${liveEvents.seq}) > (${after.xid}::xid8, ${after.seq}::bigint)`,
+        sql`${liveEvents.xid} < ${HORIZON}`,
+      ),
+    )
+    .orderBy(asc(liveEvents.xid), asc(liveEvents.seq))
     .limit(limit);
   return rows.map((row): EventRow => {
     const audience: EventAudience = {
@@ -142,6 +182,7 @@ export async function eventsSince(
         ...audience,
         kind: 'message',
         seq: row.seq,
+        xid: row.xid,
         patientId: row.patientId!,
         conversationId: row.conversationId!,
         messageId: row.messageId!,
@@ -158,6 +199,7 @@ export async function eventsSince(
       ...audience,
       kind: 'conversation.updated',
       seq: row.seq,
+      xid: row.xid,
       conversationId: row.conversationId!,
       state: {
         ...state,
@@ -179,13 +221,48 @@ function notifiedByUser(v: Notified | string | null) {
   return new Map(list.map((n) => [n.userId, { id: n.id, count: Number(n.count), kind: n.kind }]));
 }
 
-/** The newest event seq of the chamber (0 when it has none). */
-export async function newestSeq(db: Db, chamberId: string): Promise<number> {
+/** The chamber's newest event below the horizon (START when it has none). */
+export async function newestEvent(db: Db, chamberId: string): Promise<EventCursor> {
   const rows = await db
-    .select({ seq: max(liveEvents.seq) })
+    .select({ xid: sql<string>`${liveEvents.xid}::text`, seq: liveEvents.seq })
     .from(liveEvents)
-    .where(eq(liveEvents.chamberId, chamberId));
-  return rows[0]?.seq ?? 0;
+    .where(and(eq(liveEvents.chamberId, chamberId), sql`${liveEvents.xid} < ${HORIZON}`))
+    .orderBy(desc(liveEvents.xid), desc(liveEvents.seq))
+    .limit(1);
+  return rows[0] ? { xid: rows[0].xid, seq: Number(rows[0].seq) } : START;
+}
+
+/** The place of the chamber's event with this seq (a stream's Last-Event-ID), if it has one. */
+export async function eventAt(
+  db: Db,
+  chamberId: string,
+  seq: number,
+): Promise<EventCursor | undefined> {
+  if (seq === 0) return START;
+  const rows = await db
+    .select({ xid: sql<string>`${liveEvents.xid}::text` })
+    .from(liveEvents)
+    .where(and(eq(liveEvents.chamberId, chamberId), eq(liveEvents.seq, seq)))
+    .limit(1);
+  return rows[0] ? { xid: rows[0].xid, seq } : undefined;
+}
+
+/**
+ * Whether the chamber has events after a place that the horizon still holds back: committed
+ * by a transaction younger than one still open (of any chamber). They come out when it ends.
+ */
+export async function eventsHeldBack(
+  db: Db,
+  chamberId: string,
+  after: EventCursor,
+): Promise<boolean> {
+  const rows = await db.execute<{ held: boolean }>(sql`
+    select exists (
+      select 1 from ${liveEvents}
+       where ${liveEvents.chamberId} = ${chamberId}::uuid
+         and (${liveEvents.xid}, ${liveEvents.seq}) > (${after.xid}::xid8, ${after.seq}::bigint)
+         and ${liveEvents.xid} >= ${HORIZON}) as held`);
+  return rows.rows[0]?.held === true;
 }
 
 /**

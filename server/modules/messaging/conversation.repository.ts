@@ -243,7 +243,7 @@ export interface ConversationUpdate {
 /**
  * Applies a change of status, assignee or red flag and logs `conversation.updated` for the
  * staff who can see the conversation (and its patient when the status changed), in one
- * statement. Runs under the chamber's event order (`lockEventOrderAndNotifyOnCommit`).
+ * statement. Runs under the conversation's row lock (`findConversationState` for update).
  */
 export async function updateConversation(
   db: Db,

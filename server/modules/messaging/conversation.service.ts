@@ -7,7 +7,7 @@ import type {
   TeamInboxQuery,
 } from '../../../common/contract/messaging.js';
 import { PAGE_SIZE } from '../../../common/limits.js';
-import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
+import { notifyOnCommit } from '../../db/event-order.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -136,10 +136,11 @@ export function createConversationService(ctx: ServiceContext) {
             : await activeUserRoles(db, actor.chamberId, input.assigneeId);
       const now = clock();
       const state = await db.transaction(async (tx) => {
-        await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+        // The conversation's row lock serialises its changes; the wake-up goes at commit.
         const conv = await findConversationState(tx, actor.chamberId, conversationId, {
           forUpdate: true,
         });
+        await notifyOnCommit(tx, actor.chamberId);
         if (!conv || !staffCanSee(conv, actor)) throw notFound('That conversation');
         if (
           input.expectedAssigneeId !== undefined &&

@@ -422,12 +422,12 @@ export interface NewMessage {
  * Inbox order when the patient may see it, "awaiting reply", its status (a patient's message
  * reopens it; Send and close closes it), who can see it and "Answered by"; and logs the
  * message (and the conversation's change, when its state changed) as live events. Returns the
- * message's seq. Runs under `lockEventOrderAndNotifyOnCommit`.
+ * message's seq. A reply runs under its conversation's lock (`lockConversationAndNotifyOnCommit`).
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
   // The message with its audience and the conversation's new order in one statement: they run
-  // while the chamber's seq lock is held, so every round trip saved shortens the time other
-  // senders of the chamber wait. (Data-modifying CTEs: raw SQL.)
+  // while the conversation's lock is held, so every round trip saved shortens the time other
+  // writers of the conversation wait. (Data-modifying CTEs: raw SQL.)
   const roleIds = [...new Set(m.roleIds)].sort();
   const patientSees = maySee({ kind: 'patient', patientId: m.patientId }, { ...m, roleIds });
   // The clinic's automatic message does not answer the patient (rule 13).

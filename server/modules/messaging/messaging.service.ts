@@ -21,7 +21,7 @@ import {
 } from '../../../common/limits.js';
 import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../../common/visible-text.js';
 import type { Db } from '../../db/connect.js';
-import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
+import { lockConversationAndNotifyOnCommit, notifyOnCommit } from '../../db/event-order.js';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
@@ -351,11 +351,14 @@ export function createMessagingService(ctx: ServiceContext) {
         });
       }
 
-      // 5. The message, in the chamber's message order. The live-events wake-up is queued in
-      //    the same statement as the lock and delivered by PostgreSQL at commit (step 9). A
-      //    staff reply that names the last message its writer saw is refused when a newer one
-      //    they may see exists (rule 11), checked under the lock so two replies cannot both pass.
-      await lockEventOrderAndNotifyOnCommit(tx, chamberId);
+      // 5. The message, in its conversation's order: a reply takes the conversation's row lock
+      //    (a new conversation is this transaction's own until it commits). The live-events
+      //    wake-up is queued in the same statement and delivered by PostgreSQL at commit (step
+      //    9). A staff reply that names the last message its writer saw is refused when a newer
+      //    one they may see exists (rule 11), checked under the lock so two replies cannot both
+      //    pass. Nothing here waits for another conversation of the chamber.
+      if (conversation) await lockConversationAndNotifyOnCommit(tx, chamberId, conversationId);
+      else await notifyOnCommit(tx, chamberId);
       if (afterMessageId !== undefined && conversation && actor.kind === 'staff') {
         const newer = await newerVisibleMessage(
           tx,

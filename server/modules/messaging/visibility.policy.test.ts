@@ -5,7 +5,7 @@ import { messages } from '../../db/schema.js';
 import { createWorld, type World } from '../../test/factories.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { mayHear } from '../events/event.policy.js';
-import { eventsSince, type MessageEventRow } from '../events/event.repository.js';
+import { eventsSince, START, type MessageEventRow } from '../events/event.repository.js';
 import { maySee, maySeeSql, type Reader } from './visibility.policy.js';
 
 // Rule 4 is written once in two forms: `maySee` decides what a live stream hears, `maySeeSql`
@@ -73,7 +73,7 @@ describe('rule 4: the SQL predicate and the TypeScript predicate agree', () => {
 
   it('for every reader, the same messages', async () => {
     // The messages as the live-event log holds them, with the audience each event was logged for.
-    const all = (await eventsSince(t.db, w.chamber.id, 0, 1000))
+    const all = (await eventsSince(t.db, w.chamber.id, START, 1000))
       .filter((e): e is MessageEventRow => e.kind === 'message')
       .map((e) => ({ ...e, sharedWithPatient: e.toPatient }));
     expect(all.length).toBe(11);

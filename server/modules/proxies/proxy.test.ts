@@ -611,7 +611,7 @@ describe('Acting for (portal)', () => {
     );
     await actAs(asCarol, charlie.id);
     const audit = await t.db.execute<{ patient_id: string; details: any; actor_label: string }>(
-      sql`select patient_id, details, actor_label from audit_events where action = 'portal.acting_for_changed' order by chain_seq desc limit 1`,
+      sql`select patient_id, details, actor_label from audit_events where action = 'portal.acting_for_changed' order by id desc limit 1`,
     );
     expect(
       await n("select count(*) as n from audit_events where action = 'portal.acting_for_changed'"),
@@ -634,7 +634,7 @@ describe('Acting for (portal)', () => {
     expect(Buffer.from(await download.arrayBuffer()).equals(PDF)).toBe(true);
     // The audit of the read names both: the patient, and the proxy who read it.
     const read = await t.db.execute<{ patient_id: string; actor_label: string; details: any }>(
-      sql`select patient_id, actor_label, details from audit_events where action = 'document.downloaded' and subject_id = ${charlieDocument} order by chain_seq desc limit 1`,
+      sql`select patient_id, actor_label, details from audit_events where action = 'document.downloaded' and subject_id = ${charlieDocument} order by id desc limit 1`,
     );
     expect(read.rows[0]).toMatchObject({
       patient_id: charlie.id,
@@ -708,7 +708,7 @@ describe('Acting for (portal)', () => {
         patient_id: string;
         details: any;
       }>(
-        sql`select actor_kind, actor_label, actor_patient_id, patient_id, details from audit_events where action = 'message.created' and chamber_id = ${w.chamber.id}::uuid order by chain_seq desc limit 1`,
+        sql`select actor_kind, actor_label, actor_patient_id, patient_id, details from audit_events where action = 'message.created' and chamber_id = ${w.chamber.id}::uuid order by id desc limit 1`,
       );
       expect(audit.rows[0]).toMatchObject({
         actor_kind: 'patient',

@@ -82,7 +82,7 @@ export async function findEscalationState(
  * the conversation remembers the reply-by it escalated, every Active member of the role gets
  * one `overdue` notification, and staff who can see the conversation (the role now among them)
  * hear of its change. Answers how many messages were newly shared and how many were told.
- * Runs under the chamber's event order (`lockEventOrderAndNotifyOnCommit`).
+ * Runs under the conversation's row lock (`findEscalationState`).
  */
 export async function escalateConversation(
   db: Db,

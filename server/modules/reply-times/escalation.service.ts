@@ -1,4 +1,4 @@
-import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
+import { notifyOnCommit } from '../../db/event-order.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { insertAuditEvents } from '../audit/audit.repository.js';
 import {
@@ -26,8 +26,10 @@ export async function escalateIfOverdue(
 ): Promise<EscalationOutcome> {
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock();
-    await lockEventOrderAndNotifyOnCommit(tx, chamberId);
+    // The conversation's row lock (findEscalationState) makes a second worker wait and then
+    // see it escalated; the wake-up goes at commit.
     const s = await findEscalationState(tx, chamberId, conversationId);
+    await notifyOnCommit(tx, chamberId);
     if (!s) return { escalated: false, note: 'the conversation does not exist' };
     if (s.status !== 'open' || !s.awaitingReply || !s.replyBy) {
       return { escalated: false, note: 'answered or closed before its reply-by' };

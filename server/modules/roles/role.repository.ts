@@ -176,8 +176,8 @@ export async function removeMember(
 
 /**
  * Unassigns the user from the conversations they can no longer see, or from all of them when
- * they are Inactive (rule 10), logging `conversation.updated` for each. Runs under the
- * chamber's event order (`lockEventOrderAndNotifyOnCommit`).
+ * they are Inactive (rule 10), logging `conversation.updated` for each (its UPDATE takes each
+ * conversation's row lock, so a send to one of them waits for it or it for the send).
  */
 export async function unassignWhereUnseen(
   db: Db,

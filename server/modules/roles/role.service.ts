@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
-import { lockEventOrderAndNotifyOnCommit } from '../../db/event-order.js';
+import { notifyOnCommit } from '../../db/event-order.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -46,7 +46,7 @@ export async function unassignAndAudit(
   now: Date,
   reason: 'inactive' | 'cannot_see',
 ): Promise<void> {
-  await lockEventOrderAndNotifyOnCommit(tx, actor.chamberId);
+  await notifyOnCommit(tx, actor.chamberId);
   const unassigned = await unassignWhereUnseen(tx, actor.chamberId, userId, now);
   const [first, ...rest] = unassigned.map((c) => ({
     action: 'conversation.unassigned' as const,

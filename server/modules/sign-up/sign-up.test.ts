@@ -113,7 +113,7 @@ async function auditRows(t: TestApp, c: TestChamber, action: string) {
   const r = await t.db.execute<any>(sql`
     select action, actor_kind, actor_label, patient_id, subject_type, subject_id, details, ip,
            a::text as whole
-      from audit_events a where chamber_id = ${c.id}::uuid and action = ${action} order by chain_seq`);
+      from audit_events a where chamber_id = ${c.id}::uuid and action = ${action} order by a.id`);
   return r.rows;
 }
 

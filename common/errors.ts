@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'cross_origin_refused', // 403: a state-changing request from another site
   'too_many_requests', // 429: rate limit reached; Retry-After says when to try again
   'database_unavailable', // 503: the database cannot be reached; retry as is
+  'storage_unavailable', // 503: the document store (a bucket) cannot be reached or refused the request; retry as is
   'shutting_down', // 503: this process is stopping; retry (another process answers)
   'internal_error', // 500: anything unexpected (logged with the request id)
   'response_contract_broken', // 500, tests and e2e only: an answer outside its route's schema

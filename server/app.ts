@@ -16,6 +16,12 @@ import { createEmailJobService } from './modules/email-jobs/email-job.service.js
 import { createEventHub } from './modules/events/event.hub.js';
 import { documentRoutes } from './modules/documents/document.routes.js';
 import { createDocumentService } from './modules/documents/document.service.js';
+import { createS3Store } from './modules/documents/document-s3.store.js';
+import {
+  createFolderStore,
+  DocumentStoreError,
+  type DocumentStore,
+} from './modules/documents/document.store.js';
 import multipart from '@fastify/multipart';
 import { medicalItemRoutes } from './modules/medical-data/medical-item.routes.js';
 import { createMedicalItemService } from './modules/medical-data/medical-item.service.js';
@@ -76,15 +82,15 @@ export interface AppDeps {
 }
 
 /** Every service of the product, built once per app on one database. */
-export function createServices(ctx: ServiceContext) {
+export function createServices(ctx: ServiceContext, documentStore: DocumentStore) {
   const messaging = createMessagingService(ctx);
   return {
     auth: createAuthService(ctx),
     audit: createAuditService(ctx),
     bands: createChargeBandService(ctx),
     conversations: createConversationService(ctx),
-    documents: createDocumentService(ctx),
-    fhir: createFhirService(ctx),
+    documents: createDocumentService(ctx, documentStore),
+    fhir: createFhirService(ctx, documentStore),
     integrations: createIntegrationService(ctx),
     emailJobs: createEmailJobService(ctx),
     medical: createMedicalItemService(ctx),
@@ -124,7 +130,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     config,
     signals: deps.signals ?? createSignals(),
   };
-  const services = createServices(ctx);
+  // Documents in the bucket of PORTAL_S3_BUCKET, else in the folder PORTAL_DOCUMENTS_DIR.
+  const documentStore = config.s3
+    ? await createS3Store(config.s3)
+    : createFolderStore(config.documentsDir);
+  const services = createServices(ctx, documentStore);
 
   const app = Fastify({
     logger:
@@ -149,6 +159,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   app.decorate('services', services);
 
   registerErrorHandler(app);
+  // A document store that fails answers 503 like any refusal; the log says why (before the
+  // routes are registered, so the hook applies to theirs).
+  app.addHook('onError', async (request, _reply, error) => {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof DocumentStoreError) request.log.error({ err: cause }, cause.message);
+  });
+  app.addHook('onReady', async () => {
+    void documentStore.check().catch((error: unknown) => {
+      app.log.error({ err: error }, `documents cannot be stored in ${documentStore.description}`);
+    });
+  });
+  app.addHook('onClose', async () => documentStore.close());
   registerTextInput(app);
   if (deps.checkResponses) registerResponseCheck(app);
 

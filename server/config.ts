@@ -9,8 +9,13 @@ export interface Config {
   port: number;
   /** Folder for the embedded database, dev mail and uploaded files. */
   dataDir: string;
-  /** Where patient documents are stored (default DATA_DIR/documents). */
+  /**
+   * Where patient documents are stored (default DATA_DIR/documents); with `s3` set, only uploads
+   * on their way to the bucket wait here (`.incoming`).
+   */
   documentsDir: string;
+  /** Documents in an S3-compatible bucket instead of `documentsDir` (PORTAL_S3_BUCKET set). */
+  s3: S3Settings | undefined;
   /** Largest document accepted, in bytes. */
   maxUploadBytes: number;
   /** PostgreSQL connection string; when absent the embedded database in `dataDir` is used. */
@@ -51,6 +56,20 @@ export interface Config {
    * share PORTAL_SECRET_KEY).
    */
   secretKey: Buffer | undefined;
+}
+
+/** Where document bytes live when PORTAL_S3_BUCKET is set: an S3-compatible bucket. */
+export interface S3Settings {
+  bucket: string;
+  /** An S3-compatible service's address (MinIO, Ceph, ...); absent: AWS S3 in `region`. */
+  endpoint: string | undefined;
+  region: string;
+  /** Address the bucket in the path (`host/bucket/key`) rather than the host name. */
+  forcePathStyle: boolean;
+  /** Absent: the AWS SDK's default credential chain (AWS_* variables, profile, instance role). */
+  credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** Written before every key, `<prefix><chamber id>/<document id>`: empty or ending in `/`. */
+  prefix: string;
 }
 
 /** Raised when the environment holds invalid settings; lists every problem at once. */
@@ -115,6 +134,73 @@ function secretKeyFrom(value: string | undefined, problems: string[]): Buffer | 
   return key;
 }
 
+const S3_VARIABLES = [
+  'PORTAL_S3_ENDPOINT',
+  'PORTAL_S3_REGION',
+  'PORTAL_S3_ACCESS_KEY_ID',
+  'PORTAL_S3_SECRET_ACCESS_KEY',
+  'PORTAL_S3_FORCE_PATH_STYLE',
+  'PORTAL_S3_PREFIX',
+];
+
+/** PORTAL_S3_*: the bucket for documents, or undefined to keep them in PORTAL_DOCUMENTS_DIR. */
+function s3From(env: NodeJS.ProcessEnv, problems: string[]): S3Settings | undefined {
+  const value = (name: string) =>
+    env[name] === undefined || env[name] === '' ? undefined : env[name];
+  const bucket = value('PORTAL_S3_BUCKET');
+  if (bucket === undefined) {
+    const stray = S3_VARIABLES.filter((name) => value(name) !== undefined);
+    if (stray.length > 0) {
+      problems.push(
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} set but PORTAL_S3_BUCKET is not: set it to keep documents in object storage, or remove ${stray.length === 1 ? 'it' : 'them'}`,
+      );
+    }
+    return undefined;
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+    problems.push(
+      `PORTAL_S3_BUCKET must be a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit (got "${bucket}")`,
+    );
+  }
+  const endpoint = optionalUrl(env, 'PORTAL_S3_ENDPOINT', ['http:', 'https:'], problems);
+  const region = value('PORTAL_S3_REGION') ?? 'us-east-1';
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/.test(region)) {
+    problems.push(
+      `PORTAL_S3_REGION must be a region name such as eu-west-1 (letters, digits and hyphens; got "${region}")`,
+    );
+  }
+  const pathStyle = value('PORTAL_S3_FORCE_PATH_STYLE');
+  if (pathStyle !== undefined && pathStyle !== 'true' && pathStyle !== 'false') {
+    problems.push(`PORTAL_S3_FORCE_PATH_STYLE must be true or false (got "${pathStyle}")`);
+  }
+  const accessKeyId = value('PORTAL_S3_ACCESS_KEY_ID');
+  const secretAccessKey = value('PORTAL_S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    problems.push(
+      "PORTAL_S3_ACCESS_KEY_ID and PORTAL_S3_SECRET_ACCESS_KEY go together: set both, or neither to use the AWS SDK's own credentials (AWS_* variables, a profile, an instance role)",
+    );
+  }
+  // Keys are `<prefix><chamber id>/<document id>`: the prefix is folder names, nothing else.
+  const prefix = (value('PORTAL_S3_PREFIX') ?? '').replace(/\/?$/, '/').replace(/^\/$/, '');
+  if (prefix.length > 200 || !/^([A-Za-z0-9_-][A-Za-z0-9._-]*\/)*$/.test(prefix)) {
+    problems.push(
+      `PORTAL_S3_PREFIX must be folder names of letters, digits, dots, hyphens and underscores separated by "/", at most 200 characters, such as portal/documents/ (got "${env.PORTAL_S3_PREFIX}")`,
+    );
+  }
+  return {
+    bucket,
+    endpoint,
+    region,
+    // An S3-compatible service is usually reached by path; AWS S3 by the bucket's host name.
+    forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
+    credentials:
+      accessKeyId !== undefined && secretAccessKey !== undefined
+        ? { accessKeyId, secretAccessKey }
+        : undefined,
+    prefix,
+  };
+}
+
 /**
  * Reads the configuration from environment variables (the only place that does) and
  * command-line arguments; defaults make the demo work on a new machine.
@@ -140,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
         ? env.PORTAL_DOCUMENTS_DIR
         : path.join(dataDir, 'documents'),
     ),
+    s3: s3From(env, problems),
     maxUploadBytes: intIn(env, 'PORTAL_MAX_UPLOAD_MB', 10, 1, 100, problems) * 1024 * 1024,
     databaseUrl: optionalUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], problems),
     databasePoolSize: intIn(env, 'PORTAL_DATABASE_POOL_SIZE', 10, 1, 200, problems),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { PortalDocument, StaffDocument } from '../../../common/contract/documents.js';
-import fs from 'node:fs';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { Upload } from './document.upload.js';
@@ -18,13 +17,9 @@ import {
   setDocumentShared,
   type DocumentRow,
 } from './document.repository.js';
-import {
-  ALLOWED_TYPES,
-  discardFile,
-  documentPath,
-  downloadName,
-  keepFile,
-} from './document.storage.js';
+import { deleteDocument } from './document-removal.repository.js';
+import { ALLOWED_TYPES, discardFile, downloadName } from './document.storage.js';
+import { DocumentStoreError, type DocumentStore } from './document.store.js';
 
 /** A document as the patient sees it. */
 export function presentDocumentForPatient(d: DocumentRow): PortalDocument {
@@ -58,7 +53,29 @@ const titleOf = (raw: string | undefined, fileName: string): string => {
   return title;
 };
 
-export function createDocumentService(ctx: ServiceContext) {
+/** The document store failed: the upload or download may be tried again as it is. */
+function storageUnavailable(cause: DocumentStoreError): AppError {
+  const error = new AppError(
+    503,
+    'storage_unavailable',
+    'Documents cannot be stored or read right now. Please try again in a moment.',
+    undefined,
+    { 'retry-after': '5' },
+  );
+  error.cause = cause;
+  return error;
+}
+
+/** Runs a store operation, its failure answered as 503 `storage_unavailable`. */
+async function inStore<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw error instanceof DocumentStoreError ? storageUnavailable(error) : error;
+  }
+}
+
+export function createDocumentService(ctx: ServiceContext, store: DocumentStore) {
   const { db, clock, config } = ctx;
 
   const assertPortalAccess = (actor: PatientActor) => requirePatientAccess(db, actor, 'portal');
@@ -75,16 +92,19 @@ export function createDocumentService(ctx: ServiceContext) {
         'file',
       );
     }
-    await keepFile(config.documentsDir, upload.file, chamberId, id);
+    await inStore(() => store.put(chamberId, id, upload.file));
     return { contentType: type, extension: ALLOWED_TYPES[type]! };
   }
 
-  /** Writes the document's row (and what goes with it); the stored file is removed if that fails. */
+  /**
+   * Writes the document's row (and what goes with it) once its bytes are stored, so a row never
+   * points at missing bytes; if the commit fails the bytes are removed (an orphan if that fails).
+   */
   async function record(chamberId: string, id: string, write: (tx: Db) => Promise<void>) {
     try {
       await db.transaction(write);
     } catch (error) {
-      await fs.promises.rm(documentPath(config.documentsDir, chamberId, id), { force: true });
+      await store.remove(chamberId, id).catch(() => undefined);
       throw error;
     }
   }
@@ -263,20 +283,41 @@ export function createDocumentService(ctx: ServiceContext) {
         (actor.kind === 'patient' && (doc.patientId !== actor.patientId || !doc.sharedWithPatient))
       )
         throw notFound('That document');
-      const file = documentPath(config.documentsDir, actor.chamberId, documentId);
-      if (!fs.existsSync(file)) throw notFound('That document');
-      await audit(db, actor, clock(), {
-        action: 'document.downloaded',
-        patientId: doc.patientId,
-        subjectType: 'document',
-        subjectId: documentId,
-      });
+      const stream = await inStore(() => store.open(actor.chamberId, doc.id));
+      if (!stream) throw notFound('That document');
+      try {
+        await audit(db, actor, clock(), {
+          action: 'document.downloaded',
+          patientId: doc.patientId,
+          subjectType: 'document',
+          subjectId: documentId,
+        });
+      } catch (error) {
+        stream.destroy();
+        throw error;
+      }
       return {
-        stream: fs.createReadStream(file),
+        stream,
         contentType: doc.contentType,
         fileName: downloadName(doc.title, doc.extension),
         sizeBytes: doc.sizeBytes,
       };
+    },
+
+    /**
+     * Removes a document nothing refers to any more (no message, no medical item): its row
+     * first, then its bytes, so a row never points at missing bytes. Bytes that could not be
+     * removed are an orphan, for the sweep of docs/operations.md. Not offered by the API: for
+     * maintenance (erasure, uploads never attached).
+     */
+    async removeUnreferenced(chamberId: string, documentId: string) {
+      if (!(await deleteDocument(db, chamberId, documentId)))
+        return { deleted: false, bytesRemoved: false };
+      const bytesRemoved = await store.remove(chamberId, documentId).then(
+        () => true,
+        () => false,
+      );
+      return { deleted: true, bytesRemoved };
     },
   };
 }

@@ -21,7 +21,10 @@ export interface StoredFile {
   contentType: string | null;
 }
 
-/** Streams an upload to a temporary file, hashing it on the way, and reads its real type. */
+/**
+ * Streams an upload to a temporary file in `dir/.incoming`, hashing it on the way, and reads its
+ * real type; a document store then keeps it (the folder by renaming it, a bucket by a copy).
+ */
 export async function receiveFile(dir: string, stream: Readable): Promise<StoredFile> {
   const incoming = path.join(dir, '.incoming');
   await fs.promises.mkdir(incoming, { recursive: true, mode: 0o700 });
@@ -42,22 +45,7 @@ export async function receiveFile(dir: string, stream: Readable): Promise<Stored
   return { tempPath, sizeBytes, sha256: hash.digest('hex'), contentType: type?.mime ?? null };
 }
 
-/** Where a document's bytes live: one folder per chamber, the file named by the document id. */
-export function documentPath(dir: string, chamberId: string, documentId: string): string {
-  return path.join(dir, chamberId, documentId);
-}
-
-export async function keepFile(
-  dir: string,
-  file: StoredFile,
-  chamberId: string,
-  documentId: string,
-): Promise<void> {
-  const target = documentPath(dir, chamberId, documentId);
-  await fs.promises.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-  await fs.promises.rename(file.tempPath, target);
-}
-
+/** Removes an upload's temporary file (kept or not, it is no longer needed). */
 export async function discardFile(file: StoredFile | undefined): Promise<void> {
   if (file) await fs.promises.rm(file.tempPath, { force: true });
 }

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import type { ServiceContext } from '../../lib/context.js';
 import { hashToken } from '../../lib/tokens.js';
 import type { AuditInput } from '../audit/audit.service.js';
-import { documentPath } from '../documents/document.storage.js';
+import { DocumentStoreError, type DocumentStore } from '../documents/document.store.js';
 import {
   hasScope,
   isScope,
@@ -64,9 +63,24 @@ const challenge = (error: string, description: string) => ({
 });
 
 /** The FHIR R4 read API: bearer tokens, scopes, reads and searches, each audited. */
-export function createFhirService(ctx: ServiceContext) {
+export function createFhirService(ctx: ServiceContext, documents: DocumentStore) {
   const { db, clock, config } = ctx;
   const baseUrl = `${config.publicUrl}/fhir/R4`;
+
+  /** An attachment's bytes from the document store, or undefined when there are none. */
+  const openBytes = async (chamberId: string, documentId: string) => {
+    try {
+      return await documents.open(chamberId, documentId);
+    } catch (error) {
+      if (!(error instanceof DocumentStoreError)) throw error;
+      throw Object.assign(
+        new FhirError(503, 'transient', 'service_unavailable', 'Please try again in a moment.', {
+          'retry-after': '5',
+        }),
+        { cause: error },
+      );
+    }
+  };
 
   const who = (actor: IntegrationActor) => ({
     chamberId: actor.chamberId,
@@ -408,24 +422,30 @@ export function createFhirService(ctx: ServiceContext) {
       const doc = isUuid(id)
         ? await findAttachedDocument(db, actor.chamberId, id, internalOf(actor))
         : undefined;
-      const file = doc ? documentPath(config.documentsDir, actor.chamberId, doc.id) : undefined;
-      if (!doc || !file || !fs.existsSync(file)) throw fhirNotFound('That Binary');
-      await recordRead(
-        actor,
-        'fhir.read',
-        what,
-        [doc.patientId],
-        { messageId: doc.messageId },
-        { type: 'Binary', id: doc.id },
-      );
+      const stream = doc ? await openBytes(actor.chamberId, doc.id) : undefined;
+      if (!doc || !stream) throw fhirNotFound('That Binary');
+      try {
+        await recordRead(
+          actor,
+          'fhir.read',
+          what,
+          [doc.patientId],
+          { messageId: doc.messageId },
+          { type: 'Binary', id: doc.id },
+        );
+      } catch (error) {
+        stream.destroy();
+        throw error;
+      }
       if (asResource)
         return {
           kind: 'resource' as const,
-          resource: presentBinary(doc.id, doc.contentType, await fs.promises.readFile(file)),
+          // A Binary resource carries the bytes as base64 in its JSON: read them whole.
+          resource: presentBinary(doc.id, doc.contentType, Buffer.concat(await stream.toArray())),
         };
       return {
         kind: 'bytes' as const,
-        stream: fs.createReadStream(file),
+        stream,
         contentType: doc.contentType,
         sizeBytes: doc.sizeBytes,
       };

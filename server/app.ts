@@ -141,7 +141,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
       config.logLevel === 'silent'
         ? false
         : { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
-    trustProxy: config.trustProxy,
+    // A number of proxies: the addresses of that many hops nearest to us are proxies (what
+    // proxy-addr does for a number; Fastify's types leave the number form out).
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     bodyLimit: 256 * 1024,
     requestIdHeader: false,
     // Shutting down is answered by our own hook below, in the one error shape.

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Which parts of the product a process runs: HTTP, background jobs, or both. */
@@ -29,8 +30,11 @@ export interface Config {
   publicUrl: string;
   /** Cookies get `Secure` and the `__Host-` prefix when the public address is https. */
   secureCookies: boolean;
-  /** Trust X-Forwarded-* from a proxy in front of the product. */
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-*` to believe (Fastify's trustProxy): none, all (true: the client's own
+   * header counts too), the last n proxies' entries, or entries added by these addresses.
+   */
+  trustProxy: boolean | number | string[];
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
   /** Items shared within this window make one "something new" email. */
@@ -202,6 +206,35 @@ function s3From(env: NodeJS.ProcessEnv, problems: string[]): S3Settings | undefi
 }
 
 /**
+ * PORTAL_TRUST_PROXY: `false` (default), `true` (every X-Forwarded-For entry, the client's own
+ * included), a number of proxy hops (1: the address the nearest proxy added, which a client
+ * cannot write), or a comma-separated list of the proxies' addresses or CIDR ranges.
+ */
+function trustProxyFrom(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops >= 1 && hops <= 10) return hops;
+  } else {
+    const list = value.split(',').map((a) => a.trim());
+    const address = (a: string) => {
+      const [ip, prefix, ...rest] = a.split('/');
+      const version = isIP(ip ?? '');
+      if (version === 0 || rest.length > 0) return false;
+      if (prefix === undefined) return true;
+      return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+    };
+    if (list.length > 0 && list.every(address)) return list;
+  }
+  problems.push(
+    `PORTAL_TRUST_PROXY must be true, false, a number of proxies from 1 to 10, or the proxies' addresses (e.g. 127.0.0.1,10.0.0.0/8) (got "${value}")`,
+  );
+  return false;
+}
+
+/**
  * Reads the configuration from environment variables (the only place that does) and
  * command-line arguments; defaults make the demo work on a new machine.
  */
@@ -237,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
         : 'Patient Portal <no-reply@portal.invalid>',
     publicUrl: publicUrl.replace(/\/+$/, ''),
     secureCookies: publicUrl.startsWith('https:'),
-    trustProxy: env.PORTAL_TRUST_PROXY === 'true',
+    trustProxy: trustProxyFrom(env.PORTAL_TRUST_PROXY, problems),
     sessionIdleMinutes: intIn(env, 'PORTAL_SESSION_IDLE_MINUTES', 15, 1, 24 * 60, problems),
     sessionAbsoluteHours: intIn(env, 'PORTAL_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30, problems),
     sharedItemsEmailDelaySeconds: intIn(

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
 import { hours, minutes } from '../../lib/clock.js';
 import {
   createBand,
@@ -1131,6 +1132,77 @@ describe('sign-in rate limit', () => {
     expectError(forged, 429, 'too_many_requests');
     expect(await allSessions(t)).toBe(sessions);
     expect(await accountOf(t, patient.id)).toEqual(account);
+  });
+
+  it('behind one proxy (PORTAL_TRUST_PROXY=1) counts the address the proxy added, not one the client wrote', async () => {
+    const proxied = await buildTestApp({
+      config: {
+        signInRateLimitPerMinute: 3,
+        trustProxy: loadConfig({ PORTAL_TRUST_PROXY: '1' }).trustProxy,
+      },
+    });
+    try {
+      const pc = await createChamber(proxied);
+      const band = await createBand(proxied, pc, { messaging: true });
+      const p = await createPatient(proxied, pc, { bandId: band });
+      // nginx with `$proxy_add_x_forwarded_for` appends the address it saw to the client's own.
+      const via = (client: string, forged: string) => ({
+        'x-forwarded-for': `${forged}, ${client}`,
+      });
+      const attempt = (headers: Record<string, string>, password = 'wrong-password-1') =>
+        signInRaw(proxied, 'patient', { chamber: pc.key, email: p.email, password }, headers);
+      for (let i = 0; i < 3; i += 1)
+        expectError(
+          await attempt(via('198.51.100.7', `203.0.113.${i}`)),
+          401,
+          'invalid_credentials',
+          'password',
+        );
+      // A fresh forged entry buys nothing: the 4th attempt from that client is refused.
+      expectError(
+        await attempt(via('198.51.100.7', '203.0.113.99'), PASSWORD),
+        429,
+        'too_many_requests',
+      );
+      // Another client behind the same proxy still may.
+      expectError(
+        await attempt(via('198.51.100.8', '203.0.113.0')),
+        401,
+        'invalid_credentials',
+        'password',
+      );
+      // And the audit rows name the client the proxy saw.
+      const ips = await proxied.db.execute<{ ip: string }>(
+        sql`select host(ip) as ip from audit_events where chamber_id = ${pc.id}::uuid and action = 'portal.sign_in_failed' order by id`,
+      );
+      expect(ips.rows.map((r) => r.ip)).toEqual([
+        '198.51.100.7',
+        '198.51.100.7',
+        '198.51.100.7',
+        '198.51.100.8',
+      ]);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('reads PORTAL_TRUST_PROXY as a switch, a number of proxies or their addresses, and refuses anything else', () => {
+    const read = (v: string) => loadConfig({ PORTAL_TRUST_PROXY: v }).trustProxy;
+    expect(read('')).toBe(false);
+    expect(read('false')).toBe(false);
+    expect(read('true')).toBe(true);
+    expect(read('2')).toBe(2);
+    expect(read('127.0.0.1, 10.0.0.0/8,::1')).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
+    for (const bad of [
+      'yes',
+      '0',
+      '11',
+      '10.0.0.0/33',
+      'nginx.internal',
+      '127.0.0.1,',
+      '1.2.3.4/8/8',
+    ])
+      expect(() => read(bad), bad).toThrow(/PORTAL_TRUST_PROXY must be/);
   });
 
   it('limits password-reset requests too', async () => {

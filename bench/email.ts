@@ -10,6 +10,7 @@ import { POOL_SIZE } from './lib/product.js';
 import { log, parseOptions, ratio, ratioText, writeReport, type Side } from './lib/scenario.js';
 import { startSmtpSink } from './lib/smtp-sink.js';
 import { startWorkerProcess } from './lib/worker-process.js';
+import { lockWaitSampler, lockWaitText } from './lib/lock-waits.js';
 
 // Email drain: 10,000 "something new in your portal" emails queued the way the product queues
 // them, delivered by the product's worker process to a loopback SMTP server; against a bare
@@ -43,6 +44,7 @@ try {
   const database = fromPostgres(data.url, 4);
   const sink = await startSmtpSink();
   let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+  let waits: Awaited<ReturnType<typeof lockWaitSampler>> | undefined;
   const { db } = database;
   const ids = await datasetIds(db, JOBS);
   // `npm run bench` runs the scenarios on one copy of the data set: the setting is put back and
@@ -81,6 +83,9 @@ try {
       PORTAL_DATABASE_POOL_SIZE: String(POOL_SIZE),
     });
     const workerPid = worker.child.pid!;
+    // The database's active backends, sampled while the worker drains (rounds, not warm-up).
+    const sampler = (waits = await lockWaitSampler(data.url));
+    let warmUp = true;
 
     const product = async (n: number): Promise<Drain> => {
       // Queued as sharing an item queues it (queueSharedItemsEmail, in the sharing transaction),
@@ -124,7 +129,9 @@ try {
         returning id`);
       if (due.rows.length !== n) throw new Error(`${due.rows.length} jobs queued, ${n} expected`);
       const started = performance.now();
-      await sink.waitFor(n, 30_000 + n * 20);
+      await sampler.measure(() => sink.waitFor(n, 30_000 + n * 20));
+      if (warmUp) sampler.take();
+      warmUp = false;
       const seconds = (sink.arrivals[sink.arrivals.length - 1]! - started) / 1000;
       const cpu = {
         node: processCpuMs(workerPid) - node0,
@@ -217,6 +224,7 @@ try {
     }
 
     const r = ratio(rounds);
+    const lockWaits = sampler.take();
     const sum = (sides: Drain[], f: (d: Drain) => number) => sides.reduce((a, d) => a + f(d), 0);
     const row = (label: string, sides: Drain[]) => {
       const sent = sum(sides, (d) => d.ops);
@@ -262,6 +270,7 @@ try {
         `${options.rounds} rounds of ${JOBS.toLocaleString('en-GB')} emails each side, alternating, after a warm-up of ${WARMUP_JOBS}; the baseline, a new process each round, first sends ${WARMUP_JOBS} untimed emails of its own.`,
         `Product: ${JOBS.toLocaleString('en-GB')} "something new" emails queued with the product's queueSharedItemsEmail (one job per patient, in transactions of 500), made due at once (their ${DELAY_SECONDS} s delay passing), then delivered by one worker process (\`--role=worker\`, PORTAL_WORKER_POLL_MS=50, pool of ${POOL_SIZE}, ${WORKER_CONCURRENCY} jobs at once over ${SMTP_CONNECTIONS} pooled SMTP connections); timed from the moment they were due until the last email arrived. Each job's state checked afterwards: all done.`,
         'Exactly once: the SMTP server counts the emails per envelope recipient (one patient per job); an email beyond one per recipient counts as a duplicate. It does not parse the emails (server/test/smtp.ts does, and would be the bottleneck).',
+        `While the product's worker drained, ${lockWaitText(lockWaits)}.`,
         'CPU per email: Node is the worker process (product) or the nodemailer process (baseline); PostgreSQL is every PostgreSQL process of the machine; SMTP server is the benchmark process that runs it.',
         'Product changes this row led to: the SMTP transport really pools its connections (its options had been passed as message defaults: a new connection, greeting and EHLO for every email); the worker runs the jobs of a batch side by side instead of one by one, and looks up the recipients of a batch of shared-items emails in one query instead of one per job.',
       ],
@@ -269,6 +278,7 @@ try {
     });
   } finally {
     await worker?.stop();
+    await waits?.close();
     await sink.close();
     await db.execute(sql`
       update chambers set shared_items_email_enabled = ${before.rows[0]!.enabled}

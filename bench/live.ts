@@ -9,6 +9,7 @@ import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
 import { killOnExit, onStopSignal } from './lib/children.js';
 import { closeSessions } from './lib/sessions.js';
 import { memoryMb, percentile, postgresCpuMs, processCpuMs } from './lib/measure.js';
+import { lockWaitSampler, lockWaitText } from './lib/lock-waits.js';
 import { databaseBackends } from './lib/pg-backends.js';
 import { startProduct } from './lib/product.js';
 import { alternate, log, parseOptions, writeReport, type Side } from './lib/scenario.js';
@@ -50,8 +51,8 @@ interface Sender {
   clients: SseClients;
   /** Sends message `n`; resolves to its message id (undefined when the send failed). */
   send: (n: number) => Promise<string | undefined>;
-  /** The server process whose CPU and memory count. */
-  pid: number;
+  /** The server processes whose CPU counts (the product: web and worker). */
+  pids: number[];
   postgres: boolean;
   /** The PostgreSQL backends of the run's database (the product side only). */
   backends?: Awaited<ReturnType<typeof databaseBackends>>;
@@ -65,7 +66,8 @@ async function liveRound(
   const { clients } = sender;
   clients.reset();
   const failedBefore = clients.failed();
-  const node0 = processCpuMs(sender.pid);
+  const cpuOf = () => sender.pids.reduce((a, pid) => a + processCpuMs(pid), 0);
+  const node0 = cpuOf();
   const pg0 = sender.postgres ? postgresCpuMs() : 0;
   const db0 = await sender.backends?.snapshot();
   const sends: { t0: number; id?: string; answered?: number }[] = [];
@@ -93,7 +95,7 @@ async function liveRound(
     () => sends.every((s) => !s.id || clients.received(s.id) >= want),
     DRAIN_MS,
   );
-  const cpu: Record<string, number> = { node: processCpuMs(sender.pid) - node0 };
+  const cpu: Record<string, number> = { node: cpuOf() - node0 };
   if (sender.postgres) cpu.postgres = postgresCpuMs() - pg0;
   if (db0) cpu.database = await sender.backends!.since(db0);
 
@@ -187,9 +189,17 @@ try {
   cleanups.push(() => closeSessions(database.db, [...staffTokens, ...patientTokens]));
 
   const counter = statementCounterEnv(statsDir);
-  const server = await startProduct(data.url, { ...counter.env, ...cpuProfileEnv(counter.env) });
+  // The worker beside the web process seals the sends' audit rows (its CPU is the product's).
+  const server = await startProduct(
+    data.url,
+    { ...counter.env, ...cpuProfileEnv(counter.env) },
+    undefined,
+    { worker: true },
+  );
   killOnExit(server.child);
   cleanups.push(() => server.stop());
+  const waits = await lockWaitSampler(data.url);
+  cleanups.push(() => waits.close());
   const backends = await databaseBackends(data.url);
   cleanups.push(() => backends.close());
   const baseline = await startSseBaseline();
@@ -221,7 +231,7 @@ try {
   const product: Sender = {
     name: 'product',
     clients: productClients,
-    pid: server.child.pid!,
+    pids: server.pids,
     postgres: true,
     backends,
     async send(n) {
@@ -260,7 +270,7 @@ try {
   const base: Sender = {
     name: 'baseline',
     clients: baselineClients,
-    pid: baseline.child.pid!,
+    pids: [baseline.child.pid!],
     postgres: false,
     async send() {
       const id = randomUUID();
@@ -285,9 +295,13 @@ try {
   // measured window): those of each send and its delivery, plus the hub's heartbeats and
   // safety-net polls, which happen every few seconds whatever the load.
   const sent = { total: 0, sends: 0, byKind: new Map<string, number>() };
+  let warmUp = true;
   const countedProductRound = async (seconds: number) => {
     const before = await readStatementCounts(counter.file, server.child.pid!);
-    const side = await liveRound(product, seconds);
+    // The database's active backends sampled during the product's rounds (not its warm-up).
+    const side = await waits.measure(() => liveRound(product, seconds));
+    if (warmUp) waits.take();
+    warmUp = false;
     const d = statementDelta(before, await readStatementCounts(counter.file, server.child.pid!));
     sent.total += d.total;
     sent.sends += side.sends;
@@ -300,6 +314,7 @@ try {
     countedProductRound,
   );
   const delta = { total: sent.total, byKind: [...sent.byKind].sort((a, b) => b[1] - a[1]) };
+  const lockWaits = waits.take();
   const extra = { sends: sent.sends };
   const perSend = delta.total / extra.sends;
 
@@ -353,7 +368,8 @@ try {
     s.dbCpu === undefined ? '–' : s.dbCpu * 1000,
     rss.peak,
   ];
-  const met = ratioMedian <= 2 && p.p99 <= 50 && p.errors === 0;
+  // Issue 18's target; until then it also asked for p99 ≤ 50 ms.
+  const met = ratioMedian <= 2 && p.errors === 0;
   const hub = delta.byKind
     .filter(([k]) => /^select m\.seq|^select s\.id/.test(k))
     .reduce((a, [, v]) => a + v, 0);
@@ -362,7 +378,7 @@ try {
     title: `Live: a send reaches every connected member of the role (${CLIENTS.toLocaleString('en-GB')} streams)`,
     command: `npm run bench -- live${options.quick ? ' --quick' : ''}`,
     baseline: `bench/baselines/sse-server.mjs, a minimal Node SSE broadcaster (one frame written to every stream), ${CLIENTS.toLocaleString('en-GB')} streams, a payload of the product's shape and size, sent at the same rate`,
-    target: 'p99 ≤ 2 × baseline, and ≤ 50 ms at 1,000 clients',
+    target: 'p99 ≤ 2 × baseline at 1,000 streams, 0 missed events',
     table: {
       head: [
         'side',
@@ -374,7 +390,7 @@ try {
         'p99 ms',
         'max ms',
         'missed events',
-        'CPU µs/event server',
+        'CPU µs/event server (product: web + worker)',
         'CPU µs/event PostgreSQL (all)',
         'CPU µs/event PostgreSQL (the database’s backends)',
         'peak RSS MB',
@@ -389,6 +405,8 @@ try {
       `SQL statements per send, request and delivery together: ${perSend.toFixed(1)} (of which the live-event hub: ${(hub / extra.sends).toFixed(1)}, its heartbeats and safety-net polls included); by kind over the ${extra.sends} sends of the product's rounds: ${delta.byKind
         .map(([k, v]) => `\`${k.slice(0, 40)}\` ${v}`)
         .join(', ')}.`,
+      `During the product's rounds, ${lockWaitText(lockWaits)}.`,
+      'A worker process (`--role=worker`: jobs and the audit sealer) runs beside the web process; its CPU counts in the product’s server CPU.',
       `Per-round p99 (ms): baseline ${b.p99s.map((x) => x.toFixed(1)).join(', ')}; product ${p.p99s.map((x) => x.toFixed(1)).join(', ')}.`,
       'The clients are raw sockets in the benchmark process (bench/lib/sse-load.ts); their own work is in both sides alike.',
     ],

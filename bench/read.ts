@@ -36,7 +36,7 @@ try {
   const inboxSql = await recordRequest(recorder, READERS, inbox, 200);
   const feedSql = await recordRequest(recorder, READERS, feed, 200);
   await recorder.close();
-  const server = await startProduct(data.url);
+  const server = await startProduct(data.url, {}, undefined, { worker: true });
   // Closed-loop clients run through the readers in turn, as the pgbench scripts do at random.
   const turn = (make: (i: number) => Request) => {
     let n = 0;

@@ -1,10 +1,9 @@
 import { sql, type SQL } from 'drizzle-orm';
-import pg from 'pg';
 import { hashToken } from '../server/lib/tokens.js';
 import { againstPgbench, recordRequest, type Request } from './lib/against-pgbench.js';
 import { datasetIds, openSessions, postgresDataset } from './lib/dataset.js';
-import { percentile, processCpuMs } from './lib/measure.js';
-import { databaseBackends } from './lib/pg-backends.js';
+import { coresText, lockWaitText, watchLoad } from './lib/lock-waits.js';
+import { percentile } from './lib/measure.js';
 import {
   inProcessApp,
   pgbenchRound,
@@ -123,6 +122,7 @@ try {
         minRatio: 0.6,
         maxHalfP99: 50,
         notes: notes(label),
+        watchHalfRate: false,
       });
       let m = 0;
       const load = await busyAtHalfRate(report, server, sqlOf.scripts, () => make((m += 1)));
@@ -195,7 +195,7 @@ async function indexSizes(db: Awaited<ReturnType<typeof inProcessApp>>['database
 /**
  * A further round at the half rate with the machine watched: cores busy (product, this
  * database's backends, the load generator) and the share of active backends of this database
- * waiting on a lock, sampled every 100 ms from pg_stat_activity.
+ * waiting on a lock, sampled every 100 ms from pg_stat_activity (bench/lib/lock-waits.ts).
  */
 async function busyAtHalfRate(
   report: Report,
@@ -204,48 +204,24 @@ async function busyAtHalfRate(
   next: () => Request,
 ): Promise<string> {
   const halfRate = Math.max(1, Math.round(Number(report.table.rows[1]![1]) / 2));
-  const backends = await databaseBackends(data.url);
-  const sampler = new pg.Client({ connectionString: data.url });
-  await sampler.connect();
-  let active = 0;
-  let locked = 0;
-  const waits = new Map<string, number>();
-  let sampling = true;
-  const sampled = (async () => {
-    while (sampling) {
-      const rows = await sampler.query<{ type: string | null; event: string | null }>(
-        `select wait_event_type as type, wait_event as event from pg_stat_activity
-         where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`,
-      );
-      for (const row of rows.rows) {
-        active += 1;
-        if (row.type === 'Lock') locked += 1;
-        const key = row.type ? `${row.type}:${row.event}` : 'running';
-        waits.set(key, (waits.get(key) ?? 0) + 1);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  const pid = server.child.pid!;
-  const node0 = processCpuMs(pid);
-  const self0 = process.cpuUsage();
-  const pg0 = await backends.snapshot();
-  const round = await productRound(server, {
-    connections: POOL_SIZE,
-    seconds: bench.seconds,
-    rate: halfRate,
-    next: () => {
-      const r = next();
-      return { method: r.method, path: r.url, headers: r.headers, expect: 200 };
-    },
-  });
-  const pgMs = await backends.since(pg0);
-  const nodeMs = processCpuMs(pid) - node0;
-  const self = process.cpuUsage(self0);
-  sampling = false;
-  await sampled;
-  await sampler.end();
-  await backends.close();
+  const watch = await watchLoad(data.url, server.pids);
+  let watched;
+  try {
+    watched = await watch.measure(() =>
+      productRound(server, {
+        connections: POOL_SIZE,
+        seconds: bench.seconds,
+        rate: halfRate,
+        next: () => {
+          const r = next();
+          return { method: r.method, path: r.url, headers: r.headers, expect: 200 };
+        },
+      }),
+    );
+  } finally {
+    await watch.close();
+  }
+  const { result: round, cores, waits } = watched;
   // The same SQL replayed by pgbench at the same rate: the tail the database work alone has.
   const replay = await pgbenchRound({
     url: data.url,
@@ -254,13 +230,5 @@ async function busyAtHalfRate(
     seconds: bench.seconds,
     rate: halfRate,
   });
-  const ms = round.seconds * 1000;
-  const cores = (x: number) => (x / ms).toFixed(2);
-  const selfMs = (self.user + self.system) / 1000;
-  const top = [...waits.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${((v / Math.max(1, active)) * 100).toFixed(0)} %`)
-    .join(', ');
-  return `At the half rate (${halfRate}/s, a further ${bench.seconds} s round, ${round.ops} answers): cores busy ${cores(nodeMs + pgMs)} (product ${cores(nodeMs)}, this database's backends ${cores(pgMs)}; the load generator another ${cores(selfMs)}); active backends waiting on a lock: ${active ? ((locked / active) * 100).toFixed(1) : '0'} % of ${active} sampled (every 100 ms; ${top || 'none active'}). Product p50 / p99 in that round ${ms2(percentile(round.latencies, 50))} / ${ms2(percentile(round.latencies, 99))} ms; pgbench replaying the same SQL at the same rate right after: ${ms2(percentile(replay.latencies, 50))} / ${ms2(percentile(replay.latencies, 99))} ms (${replay.ops} transactions).`;
+  return `At the half rate (${halfRate}/s, a further ${bench.seconds} s round, ${round.ops} answers): ${coresText(cores)}; ${lockWaitText(waits)}. Product p50 / p99 in that round ${ms2(percentile(round.latencies, 50))} / ${ms2(percentile(round.latencies, 99))} ms; pgbench replaying the same SQL at the same rate right after: ${ms2(percentile(replay.latencies, 50))} / ${ms2(percentile(replay.latencies, 99))} ms (${replay.ops} transactions).`;
 }

@@ -25,7 +25,7 @@ try {
   });
   const { scripts, statements } = await recordRequest(recorder, POOL_SIZE, request, 201);
   await recorder.close();
-  const server = await startProduct(data.url);
+  const server = await startProduct(data.url, {}, undefined, { worker: true });
   try {
     await againstPgbench({
       bench,

@@ -9,6 +9,7 @@ import {
   patientEmail,
   postgresDataset,
 } from './lib/dataset.js';
+import { lockWaitSampler, lockWaitText } from './lib/lock-waits.js';
 import type { HttpRequestSpec } from './lib/measure.js';
 import { productRound, startProduct } from './lib/product.js';
 import {
@@ -104,10 +105,12 @@ try {
 
     log(`Inbox at ${READ_RATE}/s: quiet, then during a sign-in storm (${CONCURRENCY} clients)`);
     const quietRound = await readRound(options.seconds);
-    const [stormRead, stormSignIn] = await Promise.all([
-      readRound(options.seconds),
-      signInRound(options.seconds),
-    ]);
+    // The database's active backends sampled during the storm (sign-ins and reads together).
+    const waits = await lockWaitSampler(data.url);
+    const [stormRead, stormSignIn] = await waits
+      .measure(() => Promise.all([readRound(options.seconds), signInRound(options.seconds)]))
+      .finally(() => waits.close());
+    const stormWaits = waits.take();
     const quiet = summarizeSides([quietRound]);
     // The CPU of the storm round belongs to both loads: shown once, on the sign-in row.
     const storm = summarizeSides([{ ...stormRead, cpu: {} }]);
@@ -137,6 +140,7 @@ try {
       verdict: `ratio ${ratioText(r)}; reads' p99 ${quiet.p99.toFixed(1)} ms quiet, ${storm.p99.toFixed(1)} ms during the storm (× ${factor.toFixed(2)}): ${met ? 'target met' : 'target missed'}`,
       notes: [
         `${options.size.patients.toLocaleString('en-GB')} patients; ${options.rounds} rounds × ${options.seconds} s each side, alternating; ${CONCURRENCY} sign-ins in flight on both sides, each sign-in another patient's account.`,
+        `During the storm, ${lockWaitText(stormWaits)}.`,
         `A sign-in is POST /api/v1/portal/session: the chamber and account looked up, the password verified (argon2id, 19 MiB, 2 passes, 1 lane), a session and an audit row written in one transaction, the signed-in patient described: 7 SQL statements (server/plugins/statement-count.test.ts).`,
         `The product hashes in ${HASH_THREADS} thread${HASH_THREADS === 1 ? '' : 's'} of its own at nice ${HASH_THREAD_NICE} (one per core but one), so a storm of sign-ins leaves a core to requests and PostgreSQL; the baseline uses libuv's 4 threads at normal priority, as much of the machine as argon2 can take. The ratio is bounded by that choice and by a sign-in's own work besides the hash (its Node and PostgreSQL CPU per sign-in, in the table).`,
         `Reads: GET /api/v1/portal/conversations for ${READERS} signed-in patients at a fixed ${READ_RATE}/s (open loop: latency counts from when each request was due), ${options.seconds} s quiet, then ${options.seconds} s together with the storm.`,

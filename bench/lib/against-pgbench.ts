@@ -1,4 +1,5 @@
 import type { Statement } from './capture.js';
+import { coresText, lockWaitText, watchLoad } from './lock-waits.js';
 import type { HttpRequestSpec } from './measure.js';
 import type { inProcessApp } from './product.js';
 import { pgbenchRound, POOL_SIZE, productRound, scriptsFor, type startProduct } from './product.js';
@@ -59,6 +60,11 @@ export async function againstPgbench(options: {
   minRatio: number;
   maxHalfP99: number;
   notes: string[];
+  /**
+   * Watch the half-rate round (cores busy, lock waits of the database's backends) and say so
+   * in a note (default true); search.ts watches a further round of its own instead.
+   */
+  watchHalfRate?: boolean;
 }): Promise<Report> {
   const { bench, server } = options;
   const next = (client: number): HttpRequestSpec => {
@@ -87,12 +93,22 @@ export async function againstPgbench(options: {
   const baseline = summarizeSides(rounds.baseline);
   const halfRate = Math.max(1, Math.round(product.perSecond / 2));
   log(`${options.id}: half load, ${halfRate}/s`);
-  const halfRound = await productRound(server, {
-    connections: POOL_SIZE,
-    seconds: bench.seconds,
-    rate: halfRate,
-    next,
-  });
+  const halfRateRound = () =>
+    productRound(server, { connections: POOL_SIZE, seconds: bench.seconds, rate: halfRate, next });
+  let watched = '';
+  let halfRound: Awaited<ReturnType<typeof halfRateRound>>;
+  if (options.watchHalfRate === false) halfRound = await halfRateRound();
+  else {
+    const watch = await watchLoad(options.databaseUrl, server.pids);
+    try {
+      const w = await watch.measure(halfRateRound);
+      halfRound = w.result;
+      watched = `At the half rate (${halfRate}/s, ${halfRound.ops} answers): ${coresText(w.cores, server.worker ? 'product: web + worker' : 'product')}; ${lockWaitText(w.waits)}.`;
+      log(`${options.id}: ${watched}`);
+    } finally {
+      await watch.close();
+    }
+  }
   const half = summarizeSides([halfRound]);
   const r = ratio(rounds);
   const met = r.median >= options.minRatio && half.p99 <= options.maxHalfP99;
@@ -116,6 +132,12 @@ export async function againstPgbench(options: {
       `${bench.size.patients.toLocaleString('en-GB')} patients, ${bench.size.messages.toLocaleString('en-GB')} messages; ${bench.rounds} rounds × ${bench.seconds} s each side, alternating, after ${bench.warmupSeconds} s of warm-up each.`,
       `SQL statements per request: ${options.statements.length} (${options.statements.map((s) => s.text.trim().split(/\s+/)[0]!.toLowerCase()).join(', ')}).`,
       `Peak RSS of the product process: ${peakRss.toFixed(0)} MB.`,
+      ...(server.worker
+        ? [
+            'A worker process (`--role=worker`: jobs and the audit sealer) runs beside the web process; its CPU counts in the product’s Node CPU. It also seals the audit rows the pgbench replay writes, whose PostgreSQL CPU lands in the round it runs in.',
+          ]
+        : []),
+      ...(watched ? [watched] : []),
       ...options.notes,
     ],
     quick: bench.quick,

@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { fromPostgres, migrateDatabase, type Database, type Db } from '../../server/db/connect.js';
+import {
+  fromPostgres,
+  migrateDatabase,
+  migrationsFolder,
+  type Database,
+  type Db,
+} from '../../server/db/connect.js';
 import { seedDemo } from '../../server/demo/demo-seed.js';
 import { hashPassword } from '../../server/lib/passwords.js';
 import { hashToken, newToken } from '../../server/lib/tokens.js';
@@ -41,43 +51,152 @@ export async function generateDataset(db: Db, size: DatasetSize): Promise<void> 
   const config = testConfig();
   await seedDemo(db, config, () => new Date('2025-12-01T09:00:00Z'));
   const hash = await hashPassword(BENCH_PASSWORD);
-  // One statement at a time: the embedded database takes no multi-statement strings.
-  const run = async (text: string) => {
-    for (const statement of text.split(/;\s*\n/).map((t) => t.trim()))
-      if (statement) await db.execute(sql.raw(statement.replace(/;$/, '')));
-  };
+  const run = statementRunner(db);
   const ids = await db.execute<{ chamber_id: string; role_id: string; band_id: string }>(sql`
     select c.id as chamber_id,
            (select id from roles r where r.chamber_id = c.id and r.name = 'Appointment Reminder Admin') as role_id,
            (select id from charge_bands b where b.chamber_id = c.id and b.name = 'Online') as band_id
     from chambers c where c.key = 'demo'`);
   const { chamber_id: chamber, role_id: builtIn, band_id: band } = ids.rows[0]!;
-  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const c = lit(chamber);
-  const t0 = `timestamptz '2026-01-01 00:00:00+00'`;
-  const P = size.patients;
-  const C = Math.max(1, Math.floor(size.messages / PER_CONVERSATION));
-  const M = size.messages;
 
   await run(`
     insert into roles (chamber_id, id, name, created_at)
-    values (${c}, md5('bench-live-role')::uuid, 'Live Bench', ${t0});
+    values (${c}, md5('bench-live-role')::uuid, 'Live Bench', ${T0});
     insert into users (chamber_id, id, email, name, password_hash, is_admin, active,
                        password_changed_at, created_at, updated_at)
     select ${c}, md5('bench-staff-' || i)::uuid, 'bench-staff' || i || '@riverside.example',
-           'Bench Staff ' || i, ${lit(hash)}, false, true, ${t0}, ${t0}, ${t0}
+           'Bench Staff ' || i, ${lit(hash)}, false, true, ${T0}, ${T0}, ${T0}
     from generate_series(1, ${ROLE_STAFF}) i;
     insert into role_members (chamber_id, role_id, user_id)
     select ${c}, ${lit(builtIn)}, md5('bench-staff-' || i)::uuid from generate_series(1, ${ROLE_STAFF}) i;
     insert into users (chamber_id, id, email, name, password_hash, is_admin, active,
                        password_changed_at, created_at, updated_at)
     select ${c}, md5('bench-live-' || i)::uuid, 'bench-live' || i || '@riverside.example',
-           'Live Staff ' || i, ${lit(hash)}, false, true, ${t0}, ${t0}, ${t0}
+           'Live Staff ' || i, ${lit(hash)}, false, true, ${T0}, ${T0}, ${T0}
     from generate_series(1, ${LIVE_STAFF}) i;
     insert into role_members (chamber_id, role_id, user_id)
     select ${c}, md5('bench-live-role')::uuid, md5('bench-live-' || i)::uuid
     from generate_series(1, ${LIVE_STAFF}) i;
   `);
+  await bulkLoad(db, run, hash, {
+    chambers: 1,
+    patients: size.patients,
+    conversations: Math.max(1, Math.floor(size.messages / PER_CONVERSATION)),
+    messages: size.messages,
+    chamber: () => c,
+    builtIn: () => lit(builtIn),
+    band: () => lit(band),
+    staff: (_, i) => `md5('bench-staff-' || ${i})::uuid`,
+  });
+}
+
+/**
+ * Fills a migrated, empty PostgreSQL database with `chambers` chambers of their own and the same
+ * totals as the one-chamber data set divided among them: each chamber (key `bench<h>`) has its
+ * built-in role, a "Reception" role (who is told of overdue conversations, as in the demo
+ * chamber), the "Online" charge band, ROLE_STAFF staff in the built-in role, and its share of the
+ * patients (with portal accounts), conversations and messages. Written in SQL only (no demo
+ * seed), so it fills any schema from TEMPLATE_MIGRATIONS on. Ids: chamberLayout().
+ */
+export async function generateChambers(db: Db, size: DatasetSize, chambers: number): Promise<void> {
+  const hash = await hashPassword(BENCH_PASSWORD);
+  const run = statementRunner(db);
+  const n = chambers;
+  const perChamber = chamberShare(size, n);
+  await run(`
+    insert into chambers (id, key, name, patient_portal_enabled, time_zone, out_of_hours_message,
+                          clinic_phone, created_at, updated_at)
+    select ${chamberExpr('h')}, 'bench' || h, 'Bench Clinic ' || h, true, 'Europe/London',
+           'Thank you. The clinic is closed now; we will read your message when we open.',
+           '020 7946 0000', ${T0}, ${T0}
+    from generate_series(1, ${n}) h;
+    insert into roles (chamber_id, id, name, is_built_in, created_at)
+    select ${chamberExpr('h')}, ${builtInExpr('h')}, 'Appointment Reminder Admin', true, ${T0}
+    from generate_series(1, ${n}) h;
+    insert into roles (chamber_id, id, name, created_at)
+    select ${chamberExpr('h')}, md5('bench-ch' || h || '-role-reception')::uuid, 'Reception', ${T0}
+    from generate_series(1, ${n}) h;
+    update chambers set escalation_role_id = md5('bench-ch' || h || '-role-reception')::uuid
+    from generate_series(1, ${n}) h where id = ${chamberExpr('h')};
+    insert into charge_bands (chamber_id, id, name, online_access, allow_online_messaging,
+                              created_at, updated_at)
+    select ${chamberExpr('h')}, ${bandExpr('h')}, 'Online', 'allow_no_notifications', true, ${T0}, ${T0}
+    from generate_series(1, ${n}) h;
+    insert into users (chamber_id, id, email, name, password_hash, is_admin, active,
+                       password_changed_at, created_at, updated_at)
+    select ${chamberExpr('h')}, ${staffExpr('h', 'i')}, 'bench-staff' || i || '@ch' || h || '.example',
+           'Bench Staff ' || h || '-' || i, ${lit(hash)}, false, true, ${T0}, ${T0}, ${T0}
+    from generate_series(1, ${n}) h, generate_series(1, ${ROLE_STAFF}) i;
+    insert into role_members (chamber_id, role_id, user_id)
+    select ${chamberExpr('h')}, ${builtInExpr('h')}, ${staffExpr('h', 'i')}
+    from generate_series(1, ${n}) h, generate_series(1, ${ROLE_STAFF}) i;
+  `);
+  await bulkLoad(db, run, hash, {
+    chambers: n,
+    patients: perChamber.patients * n,
+    conversations: perChamber.conversations * n,
+    messages: perChamber.messages * n,
+    chamber: chamberExpr,
+    builtIn: builtInExpr,
+    band: bandExpr,
+    staff: staffExpr,
+  });
+}
+
+const T0 = `timestamptz '2026-01-01 00:00:00+00'`;
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const chamberExpr = (h: string) => `md5('bench-chamber-' || ${h})::uuid`;
+const builtInExpr = (h: string) => `md5('bench-ch' || ${h} || '-role-builtin')::uuid`;
+const bandExpr = (h: string) => `md5('bench-ch' || ${h} || '-band-online')::uuid`;
+const staffExpr = (h: string, i: string) => `md5('bench-ch' || ${h} || '-staff-' || ${i})::uuid`;
+
+/** Runs a text of statements one at a time: the embedded database takes no multi-statement strings. */
+function statementRunner(db: Db) {
+  return async (text: string) => {
+    for (const statement of text.split(/;\s*\n/).map((t) => t.trim()))
+      if (statement) await db.execute(sql.raw(statement.replace(/;$/, '')));
+  };
+}
+
+/** What each chamber of an N-chamber data set holds: the totals divided, whole conversations. */
+function chamberShare(size: DatasetSize, chambers: number) {
+  const patients = Math.max(1, Math.floor(size.patients / chambers));
+  const messages = Math.max(PER_CONVERSATION, Math.floor(size.messages / chambers));
+  return {
+    patients,
+    messages,
+    conversations: Math.max(1, Math.floor(messages / PER_CONVERSATION)),
+  };
+}
+
+/**
+ * The generated patients, conversations and messages, in as many chambers as `layout` has
+ * (SQL expressions of the chamber's number `h` give each chamber's ids). Counters are global
+ * and chambers take them in turn (patient, conversation and message k belong to chamber
+ * 1 + (k - 1) % N), so the chambers' messages interleave in time as the conversations of one
+ * chamber do; with one chamber it is the data set of every version before (v5).
+ */
+async function bulkLoad(
+  db: Db,
+  run: (text: string) => Promise<void>,
+  hash: string,
+  layout: {
+    chambers: number;
+    /** Totals over every chamber; each a multiple of `chambers`. */
+    patients: number;
+    conversations: number;
+    messages: number;
+    chamber: (h: string) => string;
+    builtIn: (h: string) => string;
+    band: (h: string) => string;
+    staff: (h: string, i: string) => string;
+  },
+): Promise<void> {
+  const N = layout.chambers;
+  const P = layout.patients / N;
+  const C = layout.conversations / N;
+  const { chamber, builtIn, band, staff } = layout;
   // Bulk load without keys and indexes, then build them once: many times faster than
   // maintaining five indexes and checking foreign keys row by row. They are rebuilt from the
   // catalogue, exactly as the migrations made them.
@@ -85,61 +204,67 @@ export async function generateDataset(db: Db, size: DatasetSize): Promise<void> 
   await run(`
     insert into patients (chamber_id, id, given_name, family_name, date_of_birth, email,
                           charge_band_id, email_consent, created_at, updated_at)
-    select ${c}, md5('bench-patient-' || i)::uuid, 'Given' || i, 'Family' || (i % 5000),
-           date '1940-01-01' + (i % 25000), 'bench' || i || '@patient.example', ${lit(band)},
-           true, ${t0}, ${t0}
-    from generate_series(1, ${P}) i;
+    select ${chamber('h')}, md5('bench-patient-' || i)::uuid, 'Given' || i, 'Family' || (i % 5000),
+           date '1940-01-01' + (i % 25000), 'bench' || i || '@patient.example', ${band('h')},
+           true, ${T0}, ${T0}
+    from (select i, 1 + (i - 1) % ${N} as h from generate_series(1, ${layout.patients}) i) g;
     insert into portal_accounts (chamber_id, id, patient_id, email, password_hash, state,
                                  activated_at, password_changed_at, created_at, updated_at)
-    select ${c}, md5('bench-account-' || i)::uuid, md5('bench-patient-' || i)::uuid,
+    select ${chamber('h')}, md5('bench-account-' || i)::uuid, md5('bench-patient-' || i)::uuid,
            'bench' || i || '@patient.example',
-           ${lit(hash)}, 'active', ${t0}, ${t0}, ${t0}, ${t0}
-    from generate_series(1, ${P}) i;
+           ${lit(hash)}, 'active', ${T0}, ${T0}, ${T0}, ${T0}
+    from (select i, 1 + (i - 1) % ${N} as h from generate_series(1, ${layout.patients}) i) g;
   `);
-  // Conversation n belongs to patient 1 + (n - 1) % P; message k to conversation 1 + (k - 1) % C,
-  // so messages interleave across conversations as they do in a real clinic. In each
-  // conversation the patient writes first, staff answer; staff messages 4 and 8 are internal notes.
+  // In chamber h, its conversation number c (from 0) belongs to its patient c % P; its message
+  // number m (from 0) to its conversation m % C, so messages interleave across conversations as
+  // they do in a real clinic. The global number of a chamber's k-th row (from 0) is k * N + h.
+  // In each conversation the patient writes first, staff answer; staff messages 4 and 8 are
+  // internal notes.
   await run(`
     insert into conversations (chamber_id, id, patient_id, started_by_kind, last_message_at,
                                awaiting_reply, created_at)
-    select ${c}, md5('bench-conv-' || n)::uuid, md5('bench-patient-' || (1 + (n - 1) % ${P}))::uuid,
-           'patient', ${t0}, false, ${t0} + n * interval '1 second'
-    from generate_series(1, ${C}) n;
+    select ${chamber('h')}, md5('bench-conv-' || n)::uuid,
+           md5('bench-patient-' || ((c % ${P}) * ${N} + h))::uuid,
+           'patient', ${T0}, false, ${T0} + n * interval '1 second'
+    from (select n, 1 + (n - 1) % ${N} as h, (n - 1) / ${N} as c
+          from generate_series(1, ${layout.conversations}) n) g;
   `);
   await run(`
     insert into messages (chamber_id, id, conversation_id, patient_id, author_kind,
                           author_user_id, author_role_name, text, shared_with_patient, role_ids,
                           created_at)
-    select ${c}, md5('bench-msg-' || k)::uuid, md5('bench-conv-' || n)::uuid,
-           md5('bench-patient-' || (1 + (n - 1) % ${P}))::uuid,
+    select ${chamber('h')}, md5('bench-msg-' || k)::uuid, md5('bench-conv-' || ((m % ${C}) * ${N} + h))::uuid,
+           md5('bench-patient-' || (((m % ${C}) % ${P}) * ${N} + h))::uuid,
            case when j % 2 = 0 then 'patient' else 'staff' end,
-           case when j % 2 = 0 then null else md5('bench-staff-' || (1 + k % ${ROLE_STAFF}))::uuid end,
+           case when j % 2 = 0 then null else ${staff('h', `(1 + k % ${ROLE_STAFF})`)} end,
            case when j % 2 = 0 then null else 'Appointment Reminder Admin' end,
            'Message ' || k || ': about the appointment on day ' || (k % 28 + 1) ||
              ', please call the clinic if anything changes.',
-           j % 4 <> 3, array[${lit(builtIn)}]::uuid[], ${t0} + k * interval '1 second'
-    from (select k, 1 + (k - 1) % ${C} as n, (k - 1) / ${C} as j
-          from generate_series(1, ${M}) k) g
+           j % 4 <> 3, array[${builtIn('h')}]::uuid[], ${T0} + k * interval '1 second'
+    from (select k, h, m, m / ${C} as j
+          from (select k, 1 + (k - 1) % ${N} as h, (k - 1) / ${N} as m
+                from generate_series(1, ${layout.messages}) k) a) g
     order by k;
   `);
   await run(`
     update conversations cv set last_message_at = s.last_at, last_patient_visible_seq = s.visible,
-           awaiting_reply = false, last_seq = s.last_seq, staff_role_ids = array[${lit(builtIn)}]::uuid[],
+           awaiting_reply = false, last_seq = s.last_seq, staff_role_ids = s.role_ids,
            staff_author_ids = s.authors, answered_by_user_id = s.answered_by, answered_seq = s.answered_seq,
            first_reply_at = s.first_reply_at,
            updated_at = s.last_at
-    from (select conversation_id, max(created_at) as last_at, max(seq) as last_seq,
+    from (select chamber_id, conversation_id, max(created_at) as last_at, max(seq) as last_seq,
                  max(seq) filter (where shared_with_patient) as visible,
                  coalesce(array_agg(distinct author_user_id) filter (where author_user_id is not null), '{}') as authors,
                  max(seq) filter (where author_kind = 'staff' and shared_with_patient) as answered_seq,
                  min(created_at) filter (where author_kind = 'staff' and shared_with_patient) as first_reply_at,
-                 (array_agg(author_user_id order by seq desc) filter (where author_kind = 'staff' and shared_with_patient))[1] as answered_by
-          from messages where chamber_id = ${c} and created_at > ${t0} group by conversation_id) s
-    where cv.chamber_id = ${c} and cv.id = s.conversation_id;
+                 (array_agg(author_user_id order by seq desc) filter (where author_kind = 'staff' and shared_with_patient))[1] as answered_by,
+                 (array_agg(role_ids[1]))[1:1] as role_ids
+          from messages where created_at > ${T0} group by chamber_id, conversation_id) s
+    where cv.chamber_id = s.chamber_id and cv.id = s.conversation_id;
     insert into conversation_reads (chamber_id, conversation_id, reader_kind, reader_id,
                                     last_read_seq, updated_at)
-    select cv.chamber_id, cv.id, 'patient', cv.patient_id, cv.last_patient_visible_seq, ${t0}
-    from conversations cv where cv.chamber_id = ${c} and cv.created_at > ${t0}
+    select cv.chamber_id, cv.id, 'patient', cv.patient_id, cv.last_patient_visible_seq, ${T0}
+    from conversations cv where cv.created_at > ${T0}
       and cv.last_patient_visible_seq is not null;
   `);
   await rebuild();
@@ -264,6 +389,93 @@ function dbUrl(adminUrl: string, name: string): string {
   return u.toString();
 }
 
+/** Options of postgresDataset beyond the size. */
+export interface DatasetOptions {
+  /** 1 (default): the demo chamber holds the generated rows; more: chambers of their own (generateChambers). */
+  chambers?: number;
+  /** A copy of its own even under `npm run bench` (which otherwise passes one copy to every scenario). */
+  own?: boolean;
+  /** Brings the copy's schema up to date (default: this build's migrations, in this process). */
+  migrate?: (url: string) => Promise<void>;
+}
+
+/**
+ * The migrations a multi-chamber template is made with: up to the last one of the build
+ * before issue 18 (21dcf26), so that a copy can be migrated forward by that build and by any
+ * later one (a product refuses a schema newer than its own). The one-chamber templates were
+ * made before that (0016) and serve every build from then on.
+ */
+export const TEMPLATE_MIGRATIONS = '0018_patient_access';
+
+/** Applies the committed migrations up to and including `lastTag` only. */
+async function migrateUpTo(database: Database, lastTag: string): Promise<void> {
+  const journalFile = path.join(migrationsFolder, 'meta', '_journal.json');
+  const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8')) as {
+    entries: { tag: string }[];
+  };
+  const last = journal.entries.findIndex((e) => e.tag === lastTag);
+  if (last < 0) throw new Error(`no migration ${lastTag} in ${journalFile}`);
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-migrations-'));
+  try {
+    fs.mkdirSync(path.join(folder, 'meta'));
+    const entries = journal.entries.slice(0, last + 1);
+    fs.writeFileSync(
+      path.join(folder, 'meta', '_journal.json'),
+      JSON.stringify({ ...journal, entries }),
+    );
+    for (const e of entries)
+      fs.copyFileSync(
+        path.join(migrationsFolder, `${e.tag}.sql`),
+        path.join(folder, `${e.tag}.sql`),
+      );
+    await migratePg(database.db as unknown as Parameters<typeof migratePg>[0], {
+      migrationsFolder: folder,
+    });
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** One chamber of a data set, with the ids a benchmark signs in as. */
+export interface ChamberIds {
+  chamberId: string;
+  builtInRoleId: string;
+  /** Its patients (each with a portal account), at most as many as asked for. */
+  patientIds: string[];
+  /** Its staff in the built-in role. */
+  staffIds: string[];
+}
+
+/**
+ * The chambers of an N-chamber data set (generateChambers), each with up to `patients` of its
+ * patients, spread over its share.
+ */
+export function chamberLayout(size: DatasetSize, chambers: number, patients: number): ChamberIds[] {
+  const share = chamberShare(size, chambers);
+  const take = Math.min(patients, share.patients);
+  const step = Math.max(1, Math.floor(share.patients / take));
+  return Array.from({ length: chambers }, (_, c) => {
+    const h = c + 1;
+    return {
+      chamberId: md5Uuid(`bench-chamber-${h}`),
+      builtInRoleId: md5Uuid(`bench-ch${h}-role-builtin`),
+      patientIds: Array.from({ length: take }, (_, k) =>
+        md5Uuid(`bench-patient-${k * step * chambers + h}`),
+      ),
+      staffIds: Array.from({ length: ROLE_STAFF }, (_, i) =>
+        md5Uuid(`bench-ch${h}-staff-${i + 1}`),
+      ),
+    };
+  });
+}
+
+/** The template database a data set of this size and layout is kept in. */
+export function templateName(size: DatasetSize, chambers = 1): string {
+  return `portal_bench_v${GENERATOR_VERSION}_${chambers > 1 ? `${chambers}ch_` : ''}${size.patients}_${size.messages}`;
+}
+
+let copies = 0;
+
 /**
  * A PostgreSQL copy of the data set for one run. The generated data set is kept as a template
  * database (made once, minutes at the default size) and copied for each run, so every run
@@ -272,13 +484,20 @@ function dbUrl(adminUrl: string, name: string): string {
 export async function postgresDataset(
   size: DatasetSize,
   log: (s: string) => void,
+  options: DatasetOptions = {},
 ): Promise<{ url: string; drop: () => Promise<void> }> {
+  const chambers = options.chambers ?? 1;
   // `npm run bench` makes one copy for all its scenarios and passes it down.
   const shared = process.env.BENCH_RUN_DATABASE_URL;
-  if (shared && process.env.BENCH_RUN_SIZE === `${size.patients}/${size.messages}`)
+  if (
+    shared &&
+    !options.own &&
+    chambers === 1 &&
+    process.env.BENCH_RUN_SIZE === `${size.patients}/${size.messages}`
+  )
     return { url: shared, drop: async () => undefined };
   const adminUrl = DEFAULT_BENCH_URL;
-  const template = `portal_bench_v${GENERATOR_VERSION}_${size.patients}_${size.messages}`;
+  const template = templateName(size, chambers);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -299,13 +518,19 @@ export async function postgresDataset(
       await admin.query(`drop database if exists ${template} with (force)`);
       await admin.query(`create database ${template}`);
       const database = fromPostgres(dbUrl(adminUrl, template), 2);
-      await migrateDatabase(database);
-      await generateDataset(database.db, size);
+      if (chambers === 1) {
+        await migrateDatabase(database);
+        await generateDataset(database.db, size);
+      } else {
+        await migrateUpTo(database, TEMPLATE_MIGRATIONS);
+        await generateChambers(database.db, size, chambers);
+      }
       await database.db.execute(sql`create table bench_dataset_ready (at timestamptz)`);
       await database.close();
       log(`data set generated in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
-    const name = `portal_bench_run_${process.pid}`;
+    copies += 1;
+    const name = `portal_bench_run_${process.pid}${options.own || copies > 1 ? `_${copies}` : ''}`;
     await admin.query(`drop database if exists ${name} with (force)`);
     const started = Date.now();
     await admin.query(`create database ${name} template ${template}`);
@@ -313,19 +538,36 @@ export async function postgresDataset(
     // Migrations newer than the data set apply to the copy, as they would at a product start.
     // Statistics as autovacuum would have them soon after: a migration that rewrote a table
     // leaves the planner guessing (sampled: seconds).
-    const copy = fromPostgres(dbUrl(adminUrl, name), 1);
-    await migrateDatabase(copy);
-    await copy.db.execute(sql`analyze`);
-    await copy.close();
-    return {
-      url: dbUrl(adminUrl, name),
-      drop: async () => {
-        const a = new pg.Client({ connectionString: adminUrl });
-        await a.connect();
-        await a.query(`drop database if exists ${name} with (force)`);
-        await a.end();
-      },
+    const drop = async () => {
+      const a = new pg.Client({ connectionString: adminUrl });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
     };
+    const migrating = Date.now();
+    try {
+      if (options.migrate) await options.migrate(dbUrl(adminUrl, name));
+      else {
+        const copy = fromPostgres(dbUrl(adminUrl, name), 1);
+        try {
+          await migrateDatabase(copy);
+        } finally {
+          await copy.close();
+        }
+      }
+      const analyze = new pg.Client({ connectionString: dbUrl(adminUrl, name) });
+      await analyze.connect();
+      try {
+        await analyze.query('analyze');
+      } finally {
+        await analyze.end();
+      }
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+    log(`migrated and analysed the copy in ${((Date.now() - migrating) / 1000).toFixed(1)} s`);
+    return { url: dbUrl(adminUrl, name), drop };
   } finally {
     await admin.end();
   }

@@ -57,6 +57,35 @@ function definitions(scripts: string[]): string[] {
   return [...defined].flatMap(([name, value]) => ['-D', `${name}=${value}`]);
 }
 
+/**
+ * The statement without its SQL comments (`-- …` to the end of the line, `/* … *\/`), outside
+ * string literals and quoted names: the script puts each statement on one line, where a line
+ * comment would swallow the rest of it.
+ */
+export function withoutComments(text: string): string {
+  let out = '';
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i]!;
+    if (quote) {
+      out += ch;
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '-' && text[i + 1] === '-') {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end - 1;
+      out += ' ';
+    } else if (ch === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+      out += ' ';
+    } else out += ch;
+  }
+  return out;
+}
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 /** PostgreSQL sends bigints back as strings: a returned "42" is the 42 sent later. */
 const valueKey = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
@@ -87,7 +116,7 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
     if (statement.text !== other.text)
       throw new Error(`statement ${i + 1} differs between the recordings`);
     const inline = (statement.text.match(/\$\d+/g) ?? []).length > MAX_VARIABLES;
-    const text = statement.text
+    const text = withoutComments(statement.text)
       .trim()
       .replace(/\s+/g, ' ')
       .replace(/\$(\d+)/g, (_, n: string) => {

@@ -7,6 +7,7 @@ import { fromPostgres, migrateDatabase, type Database } from '../../server/db/co
 import { startServerProcess, type ServerProcess } from '../../server/test/processes.js';
 import { testConfig } from '../../server/test/test-app.js';
 import { recordStatements, type Statement } from './capture.js';
+import { killOnExit, onStopSignal } from './children.js';
 import {
   httpLoad,
   memoryMb,
@@ -16,6 +17,7 @@ import {
 } from './measure.js';
 import { pgbenchScript, runPgbench } from './pgbench.js';
 import { root, type Side } from './scenario.js';
+import { startWorkerProcess } from './worker-process.js';
 
 /** The product's pool size, which is also the baselines' client count. */
 export const POOL_SIZE = 10;
@@ -29,42 +31,98 @@ export function buildServer(): void {
   built = true;
 }
 
+/** A build of the product to run: the bundle's main.js and what it was built from. */
+export interface ProductBuild {
+  /** Path of the built bundle's main.js (`dist/server/main.js` of this checkout by default). */
+  mainJs: string;
+  /** How the reports name it, e.g. "this build" or "21dcf26 (the build before issue 18)". */
+  label: string;
+}
+
+/** The product process(es) a scenario drives, with the ids whose CPU counts as the product's. */
+export type ProductProcess = ServerProcess & {
+  dataDir: string;
+  /** The web process and, when started with one, the worker: their CPU is the product's. */
+  pids: number[];
+  /** The worker beside the web process, when asked for. */
+  worker?: Awaited<ReturnType<typeof startWorkerProcess>>;
+  stop: () => Promise<void>;
+};
+
 /**
  * The product as its own process, the way it is deployed (`npm start`: the built bundle, not
- * the TypeScript sources), with its CPU and memory readable.
+ * the TypeScript sources), with its CPU and memory readable. With `worker`, a `--role=worker`
+ * process beside it on the same database (it runs the jobs and the audit sealer, whose CPU is
+ * part of what the product costs); with `build`, another build's bundle (bench/lib/build-at-ref.ts).
  */
 export async function startProduct(
   databaseUrl: string,
   env: Record<string, string> = {},
   /** The embedded database's DATA_DIR (then `databaseUrl` is empty); kept when stopping. */
   embeddedDataDir?: string,
-): Promise<ServerProcess & { dataDir: string; stop: () => Promise<void> }> {
+  options: { worker?: boolean; build?: ProductBuild } = {},
+): Promise<ProductProcess> {
   const dataDir = embeddedDataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-'));
-  buildServer();
-  const server = await startServerProcess(databaseUrl, dataDir, {
-    role: 'web',
-    built: true,
-    env: {
-      PORTAL_DATABASE_POOL_SIZE: String(POOL_SIZE),
-      PORTAL_SIGN_IN_RATE_LIMIT: '100000',
-      PORTAL_LOG_LEVEL: 'error',
-      ...env,
-    },
-  });
+  if (!options.build) buildServer();
+  const productEnv: Record<string, string> = {
+    PORTAL_DATABASE_POOL_SIZE: String(POOL_SIZE),
+    PORTAL_SIGN_IN_RATE_LIMIT: '100000',
+    PORTAL_LOG_LEVEL: 'error',
+    ...env,
+  };
+  let server: ServerProcess;
+  try {
+    server = await startServerProcess(databaseUrl, dataDir, {
+      role: 'web',
+      built: options.build?.mainJs ?? true,
+      env: productEnv,
+    });
+  } catch (error) {
+    if (!embeddedDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  killOnExit(server.child);
+  if (!embeddedDataDir)
+    onStopSignal(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const stopWeb = async () => {
+    if (server.child.exitCode === null && server.child.signalCode === null) {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    if (!embeddedDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  let worker: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
+  if (options.worker) {
+    try {
+      // Started after the web process, which has migrated the copy if it had to. The
+      // instrumentation preloads (statement counter, CPU profile) are the web process's only.
+      const { NODE_OPTIONS: _, BENCH_STATEMENTS_FILE: __, ...workerEnv } = productEnv;
+      worker = await startWorkerProcess(databaseUrl, workerEnv, options.build?.mainJs);
+    } catch (error) {
+      await stopWeb();
+      throw error;
+    }
+  }
   return {
     ...server,
     dataDir,
+    pids: [server.child.pid!, ...(worker ? [worker.child.pid!] : [])],
+    worker,
     stop: async () => {
-      server.child.kill('SIGTERM');
-      await server.exited;
-      if (!embeddedDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      await worker?.stop();
+      await stopWeb();
     },
   };
 }
 
+/** CPU ms so far of the product's processes (web, and the worker when there is one). */
+export function productCpuMs(server: { child: { pid?: number }; pids?: number[] }): number {
+  return (server.pids ?? [server.child.pid!]).reduce((a, pid) => a + processCpuMs(pid), 0);
+}
+
 /** One closed-loop (or fixed-rate) HTTP round against the product process, with its CPU. */
 export async function productRound(
-  server: { url: string; child: { pid?: number } },
+  server: { url: string; child: { pid?: number }; pids?: number[] },
   options: {
     connections: number;
     seconds: number;
@@ -72,14 +130,13 @@ export async function productRound(
     next: (client: number) => HttpRequestSpec;
   },
 ): Promise<Side & { peakRssMb: number }> {
-  const pid = server.child.pid!;
-  const node0 = processCpuMs(pid);
+  const node0 = productCpuMs(server);
   const pg0 = postgresCpuMs();
   const result = await httpLoad({ url: server.url, ...options });
   return {
     ...result,
-    cpu: { node: processCpuMs(pid) - node0, postgres: postgresCpuMs() - pg0 },
-    peakRssMb: memoryMb(pid).peak,
+    cpu: { node: productCpuMs(server) - node0, postgres: postgresCpuMs() - pg0 },
+    peakRssMb: memoryMb(server.child.pid!).peak,
   };
 }
 

@@ -24,7 +24,9 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native'],
+  // The AWS SDK is loaded only when documents go to a bucket (import() in
+  // document-s3.store.ts): left out, it is not parsed at every start (issue 18: start-up memory).
+  external: ['@electric-sql/pglite', '@node-rs/argon2', 'pg-native', '@aws-sdk/*'],
   // Bundled CommonJS packages still call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

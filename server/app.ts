@@ -9,6 +9,7 @@ import type { Database } from './db/connect.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createSignals, type AppSignals, type ServiceContext } from './lib/context.js';
 import { rateLimitStore } from './lib/rate-limit-store.js';
+import { lazySchemaCompilers } from './lib/lazy-schema-compilers.js';
 import { auditRoutes } from './modules/audit/audit.routes.js';
 import { reportRoutes } from './modules/reports/reports.routes.js';
 import { emailJobRoutes } from './modules/email-jobs/email-job.routes.js';
@@ -154,6 +155,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
     keepAliveTimeout: 10_000,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Each route's validators and serializer are built on its first call (lib/lazy-schema-
+    // compilers.ts); with checkResponses (tests, e2e) all at start-up, so a broken schema fails
+    // the build at once.
+    schemaController: deps.checkResponses ? undefined : { compilersFactory: lazySchemaCompilers() },
     // Refusals made before any route runs (the router, Node's HTTP parser) in the one shape too.
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,

@@ -5,8 +5,8 @@ import { migrateOnStart, SchemaBehindError } from './db/migration-state.js';
 import { DEMO_ACCOUNTS, DEMO_INTEGRATION, DEMO_PASSWORD, seedDemo } from './demo/demo-seed.js';
 import { systemClock } from './lib/clock.js';
 import { createSignals } from './lib/context.js';
-import { fileMailer, smtpMailer } from './jobs/mailer.js';
-import { createWorker } from './jobs/worker.js';
+import type { Mailer } from './jobs/mailer.js';
+import type { createWorker } from './jobs/worker.js';
 import { hasNoChambers } from './modules/chambers/chamber.repository.js';
 import path from 'node:path';
 import { hasWebBuild } from './plugins/web.js';
@@ -54,13 +54,24 @@ async function main(): Promise<void> {
 
   const signals = createSignals();
   const app = await buildApp({ config, database, signals });
-  const mailer = config.smtpUrl
-    ? smtpMailer(config.smtpUrl, config.mailFrom)
-    : fileMailer(path.join(config.dataDir, 'mail'), config.mailFrom);
-  const worker =
-    config.role !== 'web'
-      ? createWorker({ db: database.db, clock: systemClock, config, signals }, mailer, app.log)
-      : undefined;
+  // Only a process that runs jobs loads the worker and its mail transport (nodemailer): a web
+  // process sends no mail, and is smaller without them.
+  let mailer: Mailer | undefined;
+  let worker: ReturnType<typeof createWorker> | undefined;
+  if (config.role !== 'web') {
+    const [mail, jobs] = await Promise.all([
+      import('./jobs/mailer.js'),
+      import('./jobs/worker.js'),
+    ]);
+    mailer = config.smtpUrl
+      ? mail.smtpMailer(config.smtpUrl, config.mailFrom)
+      : mail.fileMailer(path.join(config.dataDir, 'mail'), config.mailFrom);
+    worker = jobs.createWorker(
+      { db: database.db, clock: systemClock, config, signals },
+      mailer,
+      app.log,
+    );
+  }
 
   if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port });
   worker?.start();
@@ -78,7 +89,7 @@ async function main(): Promise<void> {
     }
     console.log(`  API:            ${where}/api/v1/ (OpenAPI at ${where}/api/v1/openapi.json)`);
   }
-  if (worker) console.log(`  Email:          ${mailer.describe()}`);
+  if (mailer) console.log(`  Email:          ${mailer.describe()}`);
   if (demo) {
     console.log(`\nDemo sign-ins (chamber "demo", password "${DEMO_PASSWORD}"):`);
     for (const a of DEMO_ACCOUNTS)
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     await worker?.stop();
-    mailer.close();
+    mailer?.close();
     await database.close();
     process.exit(0);
   };

@@ -59,6 +59,9 @@ interface ChamberState {
   heldDelay: number;
 }
 
+const sameIds = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((id, i) => id === b[i]);
+
 /** Where a stream is in its chamber's events. */
 const placeOf = (listener: EventListener): EventCursor => ({
   xid: listener.sentXid ?? '0',
@@ -137,7 +140,9 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
         listener.close('session_ended');
         state.listeners.delete(listener);
       } else if (listener.actor.kind === 'staff') {
-        listener.actor = { ...listener.actor, roleIds: session.roleIds };
+        // A new actor only when the roles changed: a heartbeat passes every open stream.
+        if (!sameIds(listener.actor.roleIds, session.roleIds))
+          listener.actor = { ...listener.actor, roleIds: session.roleIds };
       }
     }
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createWorld, type World } from '../../test/factories.js';
 import { openEventStream, type EventStream, type SseEvent } from '../../test/sse.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
+import { isAfter, START } from './event.repository.js';
 
 // Issue 18: no lock shared by a chamber orders its events any more. Events are read in the
 // order of the transactions that wrote them, below the oldest one still open, so a stream
@@ -177,5 +178,18 @@ describe('live events without a chamber-wide lock', () => {
     // The pieces, joined, are the whole stream's events in the whole stream's order.
     const order = named(whole.events).filter((n) => sent.includes(n));
     expect(named(joined()).filter((n) => sent.includes(n))).toEqual(order);
+  });
+});
+
+describe('the order of two events', () => {
+  it('compares transaction ids as numbers, then seqs, without parsing them', () => {
+    const at = (xid: string, seq: number) => ({ xid, seq });
+    expect(isAfter(at('1000', 1), at('999', 50))).toBe(true);
+    expect(isAfter(at('999', 50), at('1000', 1))).toBe(false);
+    expect(isAfter(at('1000', 7), at('1000', 6))).toBe(true);
+    expect(isAfter(at('1000', 6), at('1000', 6))).toBe(false);
+    expect(isAfter(at('2', 1), at('10', 1))).toBe(false);
+    expect(isAfter(at('1', 1), START)).toBe(true);
+    expect(isAfter(START, START)).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import {
   eventsHeldBack,
   eventsSince,
   isAfter,
+  isAfterPlace,
   liveSessions,
   newestEvent,
   START,
@@ -62,12 +63,6 @@ interface ChamberState {
 const sameIds = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((id, i) => id === b[i]);
 
-/** Where a stream is in its chamber's events. */
-const placeOf = (listener: EventListener): EventCursor => ({
-  xid: listener.sentXid ?? '0',
-  seq: listener.sentSeq,
-});
-
 function moveTo(listener: EventListener, place: EventCursor): void {
   listener.sentSeq = place.seq;
   listener.sentXid = place.xid;
@@ -91,7 +86,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       listener.buffer.push(row);
       return;
     }
-    if (!isAfter(row, placeOf(listener))) return;
+    if (!isAfterPlace(row, listener.sentXid ?? START.xid, listener.sentSeq)) return;
     moveTo(listener, row);
     const delivered = eventFor(listener.actor, row, clock());
     if (delivered) listener.send(row.seq, delivered.event, delivered.data);

@@ -38,9 +38,16 @@ export const START: EventCursor = { xid: '0', seq: 0 };
 
 /** Whether event a comes after event b. */
 export function isAfter(a: EventCursor, b: EventCursor): boolean {
-  const x = BigInt(a.xid);
-  const y = BigInt(b.xid);
-  return x > y || (x === y && a.seq > b.seq);
+  return isAfterPlace(a, b.xid, b.seq);
+}
+
+/**
+ * Whether event a comes after the place (xid, seq). Run for every event and open stream, so it
+ * compares the xids' decimal text (no leading zeros: longer is larger) instead of parsing them.
+ */
+export function isAfterPlace(a: EventCursor, xid: string, seq: number): boolean {
+  if (a.xid.length !== xid.length) return a.xid.length > xid.length;
+  return a.xid > xid || (a.xid === xid && a.seq > seq);
 }
 
 /**

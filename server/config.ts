@@ -40,6 +40,11 @@ export interface Config {
   /** Items shared within this window make one "something new" email. */
   sharedItemsEmailDelaySeconds: number;
   workerPollMs: number;
+  /**
+   * A message's notifications are written in its own transaction up to this many members of its
+   * roles; beyond, by the job worker just after (issue 18).
+   */
+  notificationsInlineLimit: number;
   /** Live events: how often streams get a heartbeat and their session is checked again. */
   eventsHeartbeatMs: number;
   /** Live events: how often new messages are looked for even without a NOTIFY. */
@@ -282,6 +287,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       problems,
     ),
     workerPollMs: intIn(env, 'PORTAL_WORKER_POLL_MS', 1000, 50, 60_000, problems),
+    notificationsInlineLimit: intIn(
+      env,
+      'PORTAL_NOTIFICATIONS_INLINE_LIMIT',
+      100,
+      0,
+      100_000,
+      problems,
+    ),
     eventsHeartbeatMs: intIn(env, 'PORTAL_EVENTS_HEARTBEAT_MS', 20_000, 100, 300_000, problems),
     eventsPollMs: intIn(env, 'PORTAL_EVENTS_POLL_MS', 5_000, 100, 300_000, problems),
     signInRateLimitPerMinute: intIn(env, 'PORTAL_SIGN_IN_RATE_LIMIT', 20, 1, 100_000, problems),

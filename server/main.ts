@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './app.js';
 import { openDatabase } from './db/connect.js';
+import { JOBS_CHANNEL } from './db/event-order.js';
 import { migrateOnStart, SchemaBehindError } from './db/migration-state.js';
 import { DEMO_ACCOUNTS, DEMO_INTEGRATION, DEMO_PASSWORD, seedDemo } from './demo/demo-seed.js';
 import { systemClock } from './lib/clock.js';
@@ -75,6 +76,16 @@ async function main(): Promise<void> {
 
   if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port });
   worker?.start();
+  // A worker of its own hears of jobs queued by the web processes (a large role's notifications)
+  // at once, instead of at its next poll; the web processes' own signal reaches only themselves.
+  const stopHearingJobs =
+    config.role === 'worker'
+      ? await database.listen(
+          JOBS_CHANNEL,
+          () => signals.jobsEnqueued(),
+          () => signals.jobsEnqueued(),
+        )
+      : undefined;
 
   const where = config.publicUrl;
   console.log(
@@ -105,6 +116,7 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     await app.close();
+    await stopHearingJobs?.();
     await worker?.stop();
     mailer?.close();
     await database.close();

@@ -32,6 +32,7 @@ export type EventsQuery = Static<typeof EventsQuery>;
 export const LiveEventName = Type.Union([
   Type.Literal('message'),
   Type.Literal('conversation.updated'),
+  Type.Literal('notification'),
   Type.Literal('conversation.typing'),
   Type.Literal('resync'),
   Type.Literal('closed'),
@@ -69,6 +70,18 @@ export const StaffMessageEvent = Type.Object({
   notification: Nullable(EventNotification),
 });
 export type StaffMessageEvent = Static<typeof StaffMessageEvent>;
+
+/**
+ * `notification` on a staff stream: the notification of a message to a large role, written
+ * just after the message by the job worker (the `message` event came first, without it).
+ */
+export const StaffNotificationEvent = Type.Object({
+  conversationId: Type.String(),
+  messageId: Type.String(),
+  patientId: Type.String(),
+  notification: EventNotification,
+});
+export type StaffNotificationEvent = Static<typeof StaffNotificationEvent>;
 
 /**
  * `conversation.updated` on a staff stream: the conversation's state after a change of status,
@@ -123,5 +136,5 @@ export type ClosedEvent = Static<typeof ClosedEvent>;
 /** The stream as OpenAPI shows it: `text/event-stream`, the events above as `event:`/`data:` lines. */
 export const EventStream = Type.String({
   description:
-    'text/event-stream: `id: <seq>`, `event: message|conversation.updated|conversation.typing|resync|closed`, `data: <JSON>` (see PatientMessageEvent, StaffMessageEvent, StaffConversationEvent, PatientConversationEvent, TypingEvent, ResyncEvent, ClosedEvent); comment lines as heartbeats',
+    'text/event-stream: `id: <seq>`, `event: message|conversation.updated|notification|conversation.typing|resync|closed`, `data: <JSON>` (see PatientMessageEvent, StaffMessageEvent, StaffNotificationEvent, StaffConversationEvent, PatientConversationEvent, TypingEvent, ResyncEvent, ClosedEvent); comment lines as heartbeats',
 });

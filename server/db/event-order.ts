@@ -12,6 +12,9 @@ import type { Db } from './connect.js';
 /** The channel every app process LISTENs on: a chamber id (new events), or a typing signal. */
 export const LIVE_EVENTS_CHANNEL = 'portal_events';
 
+/** The channel job workers LISTEN on: a job that should run at once was committed. */
+export const JOBS_CHANNEL = 'portal_jobs';
+
 /**
  * Queues the wake-up of every app process's live events: PostgreSQL delivers a NOTIFY only
  * when its transaction commits (and drops it on rollback).

@@ -884,10 +884,12 @@ export const notifications = pgTable(
 );
 
 /**
- * The live-event log: what `/api/v1/events` streams, in `seq` order, with the audience that may
- * hear each event (rule 4): the patient (`to_patient`), the members of `role_ids`, and the
- * staff users of `user_ids`. Written in the transaction of its cause, under the chamber's
- * message order, so a stream that has passed seq N has seen every earlier event of the chamber.
+ * The live-event log: what `/api/v1/events` streams, in (xid, seq) order, with the audience that
+ * may hear each event (rule 4): the patient (`to_patient`), the members of `role_ids`, and the
+ * staff users of `user_ids`. Written in the transaction of its cause; read only below the
+ * oldest open transaction, so a stream that has passed an event has seen every earlier one
+ * (docs/decisions/0006-no-chamber-wide-lock.md). `data` of a `message` is
+ * `{"notify":"later"}` when its role is large: its notifications follow as a `notification`.
  */
 export const liveEvents = pgTable(
   'live_events',
@@ -896,7 +898,7 @@ export const liveEvents = pgTable(
       .notNull()
       .references(() => chambers.id),
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
-    kind: text('kind', { enum: ['message', 'conversation.updated'] }).notNull(),
+    kind: text('kind', { enum: ['message', 'conversation.updated', 'notification'] }).notNull(),
     patientId: uuid('patient_id'),
     conversationId: uuid('conversation_id'),
     messageId: uuid('message_id'),

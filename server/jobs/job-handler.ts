@@ -6,6 +6,11 @@ import type { Mailer } from './mailer.js';
 export interface JobOutcome {
   result: 'sent' | 'skipped';
   note?: string;
+  /**
+   * The handler ended the job itself, in the transaction of its work (or found it another
+   * worker's): the worker writes nothing more about it.
+   */
+  settled?: boolean;
 }
 
 /**

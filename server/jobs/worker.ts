@@ -18,6 +18,7 @@ import { signUpAttemptEmailHandler } from './handlers/sign-up-attempt-email.js';
 import { twoStepResetEmailHandler } from './handlers/two-step-reset-email.js';
 import { authChallengeSweep } from './handlers/auth-challenge-sweep.js';
 import { auditSeal } from './handlers/audit-seal.js';
+import { notificationFanOutHandler } from './handlers/notification-fan-out.js';
 import {
   payloadOf,
   type JobHandler,
@@ -44,6 +45,7 @@ const JOB_HANDLERS: Record<JobKind, JobHandlerFactory> = {
   conversation_escalation: conversationEscalationHandler,
   two_step_reset_email: twoStepResetEmailHandler,
   sign_up_attempt_email: signUpAttemptEmailHandler,
+  notification_fan_out: notificationFanOutHandler,
 };
 
 /** Retry delay after the n-th failed attempt: 30 s, 1 min, 2 min ... capped at 1 hour. */
@@ -154,7 +156,7 @@ export function createWorker(ctx: ServiceContext, mailer: Mailer, log?: FastifyB
       return 'retried';
     }
     // Sent (or rightly skipped): from here on the job must never be sent again.
-    await settle(job, () => finish(job, 'done', outcome.note ?? null));
+    if (!outcome.settled) await settle(job, () => finish(job, 'done', outcome.note ?? null));
     return 'done';
   }
 

@@ -36,7 +36,13 @@ export function usePollInterval(): number {
 
 /** The events the stream passes on by name (`closed` is the stream's own business). */
 type HeardEvent = Exclude<LiveEventName, 'closed'>;
-const HEARD: HeardEvent[] = ['message', 'conversation.updated', 'conversation.typing', 'resync'];
+const HEARD: HeardEvent[] = [
+  'message',
+  'conversation.updated',
+  'notification',
+  'conversation.typing',
+  'resync',
+];
 
 const eventListeners = new Map<HeardEvent, Set<(data: unknown) => void>>();
 

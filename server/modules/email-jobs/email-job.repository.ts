@@ -11,7 +11,8 @@ export type JobKind =
   | 'shared_items_email'
   | 'conversation_escalation'
   | 'two_step_reset_email'
-  | 'sign_up_attempt_email';
+  | 'sign_up_attempt_email'
+  | 'notification_fan_out';
 
 export interface NewJob {
   chamberId: string;
@@ -119,6 +120,20 @@ export async function retryJob(
     .update(jobs)
     .set({ state: 'pending', lockedUntil: null, lastError: note, runAt, updatedAt: now })
     .where(isJob(job));
+}
+
+/**
+ * Marks a claimed job done inside the transaction of its work, so the work and its end commit
+ * together and a job run twice does its work once (`note`: what it did). False: the lease is no longer this
+ * worker's (another claimed the job since), and the work must not be done.
+ */
+export async function completeClaimedJob(db: Db, job: ClaimedJob, note: string, now: Date) {
+  const done = await db
+    .update(jobs)
+    .set({ state: 'done', lockedUntil: null, lastError: note, finishedAt: now, updatedAt: now })
+    .where(and(isJob(job), eq(jobs.state, 'running'), eq(jobs.lockedUntil, job.lease)))
+    .returning({ id: jobs.id });
+  return done.length === 1;
 }
 
 /**

@@ -3,6 +3,7 @@ import type {
   PatientMessageEvent,
   StaffConversationEvent,
   StaffMessageEvent,
+  StaffNotificationEvent,
   TypingEvent,
 } from '../../../common/contract/events.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
@@ -13,7 +14,8 @@ import type { EventAudience, EventRow } from './event.repository.js';
 /** An event as one listener receives it: its name and data. */
 export type Delivered =
   | { event: 'message'; data: PatientMessageEvent | StaffMessageEvent }
-  | { event: 'conversation.updated'; data: PatientConversationEvent | StaffConversationEvent };
+  | { event: 'conversation.updated'; data: PatientConversationEvent | StaffConversationEvent }
+  | { event: 'notification'; data: StaffNotificationEvent };
 
 /**
  * Whether a listener may hear an event (rule 4): a patient the events of their own
@@ -64,6 +66,25 @@ export function eventFor(
               count: told.count,
             }
           : null,
+      },
+    };
+  }
+  if (e.kind === 'notification') {
+    // Only to those it notified: a large role's notifications, written after the message.
+    const told = listener.kind === 'staff' ? e.notified.get(listener.userId) : undefined;
+    if (!told) return null;
+    return {
+      event: 'notification',
+      data: {
+        conversationId: e.conversationId,
+        messageId: e.messageId,
+        patientId: e.patientId,
+        notification: {
+          id: told.id,
+          title: notificationTitle(told.kind, told.count, e.patientName, e.authorName, e.redFlag),
+          patientName: e.patientName,
+          count: told.count,
+        },
       },
     };
   }

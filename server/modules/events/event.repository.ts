@@ -68,7 +68,11 @@ export interface EventAudience {
 /** A new message of a chamber with what is needed to decide who may hear of it (rule 4). */
 export type MessageEventRow = EventAudience &
   Pick<MessageRecord, 'conversationId' | 'authorKind' | 'authorUserId'> & {
-    kind: 'message';
+    /**
+     * `notification`: the notifications of a message to a large role, written after it by the
+     * job worker (`message` then carries none of them).
+     */
+    kind: 'message' | 'notification';
     seq: number;
     xid: string;
     patientId: string;
@@ -136,7 +140,7 @@ export async function eventsSince(
         Notified | string | null
       >`(select coalesce(json_agg(json_build_object('userId', ${notifications.userId}, 'id', ${notifications.id}, 'count', ${notifications.messageCount}, 'kind', ${notifications.kind})), '[]'::json) from ${notifications}
          where ${notifications.chamberId} = ${liveEvents.chamberId} and ${notifications.messageId} = ${liveEvents.messageId}
-           and ${liveEvents.kind} = 'message')`,
+           and ${liveEvents.kind} in ('message', 'notification') and ${liveEvents.data} is null)`,
       // An escalation's notifications: written in the same statement as its event.
       overdueNotified: sql<
         Notified | string | null
@@ -184,10 +188,10 @@ export async function eventsSince(
       userIds: uuidArray(row.userIds),
     };
     const state = row.state as unknown as ConversationStateRow;
-    if (row.kind === 'message') {
+    if (row.kind === 'message' || row.kind === 'notification') {
       return {
         ...audience,
-        kind: 'message',
+        kind: row.kind,
         seq: row.seq,
         xid: row.xid,
         patientId: row.patientId!,
@@ -255,8 +259,10 @@ export async function eventAt(
 }
 
 /**
- * Whether the chamber has events after a place that the horizon still holds back: committed
- * by a transaction younger than one still open (of any chamber). They come out when it ends.
+ * Whether the chamber has committed events after a place: called once every event below the
+ * horizon was read, these are held back by an older transaction still open (of any chamber),
+ * or were released since the read (that transaction ended without an event of its own, so no
+ * NOTIFY will come). Either way the reader must look again soon.
  */
 export async function eventsHeldBack(
   db: Db,
@@ -267,8 +273,7 @@ export async function eventsHeldBack(
     select exists (
       select 1 from ${liveEvents}
        where ${liveEvents.chamberId} = ${chamberId}::uuid
-         and (${liveEvents.xid}, ${liveEvents.seq}) > (${after.xid}::xid8, ${after.seq}::bigint)
-         and ${liveEvents.xid} >= ${HORIZON}) as held`);
+         and (${liveEvents.xid}, ${liveEvents.seq}) > (${after.xid}::xid8, ${after.seq}::bigint)) as held`);
   return rows.rows[0]?.held === true;
 }
 

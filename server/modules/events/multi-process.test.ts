@@ -2,11 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from '../../demo/demo-seed.js';
 import { systemClock } from '../../lib/clock.js';
 import { openEventStream, type EventStream } from '../../test/sse.js';
-import { startServerProcess } from '../../test/processes.js';
+import { startServerProcess, startWorkerProcess } from '../../test/processes.js';
 import { openTestDatabase, testConfig } from '../../test/test-app.js';
 
 const onPostgres = inject('engine') === 'postgres';
@@ -103,3 +104,83 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe.skipIf(!onPostgres)(
+  'a large role: the web process answers, a worker of its own notifies',
+  () => {
+    const children: ChildProcess[] = [];
+    const streams: EventStream[] = [];
+    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    let url: string;
+    let dataDir: string;
+    let workerLog: () => string;
+
+    beforeAll(async () => {
+      database = await openTestDatabase();
+      await seedDemo(database.db, testConfig(), systemClock);
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-fan-'));
+      // Every role counts as large, and the worker's poll is a minute: only the NOTIFY queued
+      // with the job can wake it in time.
+      const web = await startServerProcess(database.url!, dataDir, {
+        role: 'web',
+        env: { PORTAL_NOTIFICATIONS_INLINE_LIMIT: '0', PORTAL_EVENTS_POLL_MS: '300000' },
+      });
+      children.push(web.child);
+      url = web.url;
+      const worker = await startWorkerProcess(database.url!, dataDir, {
+        env: { PORTAL_WORKER_POLL_MS: '60000' },
+      });
+      children.push(worker.child);
+      workerLog = worker.log;
+    }, 90_000);
+
+    afterAll(async () => {
+      streams.forEach((s) => s.close());
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+            }),
+        ),
+      );
+      await database?.close();
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('the message is heard at once; its notification follows from the worker, woken at once', async () => {
+      const reception = await signIn(url, 'staff', 'reception@riverside.example');
+      const stream = openEventStream(`${url}/api/v1/events`, { cookie: reception });
+      streams.push(stream);
+      await new Promise((r) => setTimeout(r, 300));
+      const alice = await signIn(url, 'portal', 'alice@patient.example');
+      const started = Date.now();
+      const res = await fetch(`${url}/api/v1/portal/conversations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: alice },
+        body: JSON.stringify({ text: 'To a large role' }),
+      });
+      expect(res.status).toBe(201);
+      const sent = (await res.json()) as { message: { id: string } };
+      const isMine = (x: { data?: { messageId?: string } }) =>
+        x.data?.messageId === sent.message.id;
+      await stream.waitFor(() => stream.messages().some(isMine));
+      expect(stream.messages().find(isMine)!.data.notification).toBeNull();
+      await stream
+        .waitFor((e) => e.some((x) => x.event === 'notification' && isMine(x)))
+        .catch(async (error: Error) => {
+          const jobs = await database.db.execute(sql`select kind, state, last_error from jobs`);
+          throw new Error(
+            `${error.message}; jobs ${JSON.stringify(jobs.rows)}; worker: ${workerLog()}`,
+          );
+        });
+      const heard = stream.events.find((x) => x.event === 'notification' && isMine(x))!;
+      expect(heard.data.notification.title).toBe('New message from Alice Archer');
+      console.log(
+        `large role: notification heard ${Date.now() - started} ms after the send request`,
+      );
+    });
+  },
+);

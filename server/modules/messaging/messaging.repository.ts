@@ -19,11 +19,13 @@ import {
 } from 'drizzle-orm';
 import { uuidArray } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
+import { JOBS_CHANNEL } from '../../db/event-order.js';
 import {
   chambers,
   conversationReads,
   conversations,
   documents,
+  liveEvents,
   messageAttachments,
   messages,
   notifications,
@@ -414,7 +416,18 @@ export interface NewMessage {
   replyBy?: Date | null;
   /** The clinic's automatic message: the end of the closed period it answers (rule 13). */
   outOfHoursAnsweredUntil?: Date;
+  /**
+   * Notifications of the message are written in its transaction up to this many role members;
+   * beyond, its event says they follow (`notifyLater`) and `queueNotificationFanOut` defers them.
+   */
+  notifyInlineLimit?: number;
   now: Date;
+}
+
+/** A message written: its seq, and whether its roles are too large to notify in its transaction. */
+export interface InsertedMessage {
+  seq: number;
+  notifyLater: boolean;
 }
 
 /**
@@ -424,7 +437,7 @@ export interface NewMessage {
  * message (and the conversation's change, when its state changed) as live events. Returns the
  * message's seq. A reply runs under its conversation's lock (`lockConversationAndNotifyOnCommit`).
  */
-export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
+export async function insertMessage(db: Db, m: NewMessage): Promise<InsertedMessage> {
   // The message with its audience and the conversation's new order in one statement: they run
   // while the conversation's lock is held, so every round trip saved shortens the time other
   // writers of the conversation wait. (Data-modifying CTEs: raw SQL.)
@@ -449,8 +462,17 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
     sql`, `,
   )}]::uuid[]`;
   const authors = m.authorUserId ? sql`array[${m.authorUserId}]::uuid[]` : sql`'{}'::uuid[]`;
-  const inserted = await db.execute<Pick<MessageRecord, 'seq'>>(sql`
-    with message as (
+  // A large role's notifications are written after the commit (rule 3 unchanged): counting
+  // its members stops one past the limit, whatever the role's size.
+  const fan =
+    m.notifyInlineLimit !== undefined && roleIds.length > 0
+      ? sql`select count(*) > ${m.notifyInlineLimit} as later
+              from (select 1 from role_members
+                     where chamber_id = ${m.chamberId}::uuid and role_id = any(${roleArray})
+                     limit ${m.notifyInlineLimit + 1}) members`
+      : sql`select false as later`;
+  const inserted = await db.execute<{ seq: number | string; later: boolean }>(sql`
+    with fan as (${fan}), message as (
       insert into messages (chamber_id, id, conversation_id, patient_id, author_kind, author_user_id, proxy_account_id, author_role_name, text, shared_with_patient, role_ids, red_flag, created_at)
       values (${m.chamberId}::uuid, ${m.id}::uuid, ${m.conversationId}::uuid, ${m.patientId}::uuid, ${m.authorKind}, ${m.authorUserId}::uuid, ${m.proxyAccountId ?? null}::uuid,
               ${m.authorRoleName}, ${m.text}, ${m.sharedWithPatient}, ${roleArray}, ${redFlag}, ${m.now.toISOString()}::timestamptz)
@@ -484,47 +506,52 @@ export async function insertMessage(db: Db, m: NewMessage): Promise<number> {
        where chamber_id = ${m.chamberId}::uuid and id = ${m.conversationId}::uuid
       returning status, awaiting_reply, reply_by, answered_by_user_id, red_flag, staff_role_ids, staff_author_ids, last_patient_visible_seq
     ), logged as (
-      insert into live_events (chamber_id, kind, patient_id, conversation_id, message_id, to_patient, role_ids, user_ids, created_at)
+      insert into live_events (chamber_id, kind, patient_id, conversation_id, message_id, to_patient, role_ids, user_ids, data, created_at)
       select ${m.chamberId}::uuid, 'message', ${m.patientId}::uuid, ${m.conversationId}::uuid, ${m.id}::uuid,
-             ${m.sharedWithPatient}, ${roleArray}, ${authors}, ${now}
+             ${m.sharedWithPatient}, ${roleArray}, ${authors},
+             case when (select later from fan) then '{"notify":"later"}'::jsonb end, ${now}
       union all
       -- The conversation's state changed: staff who can see it hear of it, the patient only
       -- of a new status or reply-by of a conversation they can see (rule 11).
       select ${m.chamberId}::uuid, 'conversation.updated', ${m.patientId}::uuid, ${m.conversationId}::uuid, null,
              moved.last_patient_visible_seq is not null
                and (moved.status, moved.reply_by) is distinct from (before.status, before.reply_by),
-             moved.staff_role_ids, moved.staff_author_ids, ${now}
+             moved.staff_role_ids, moved.staff_author_ids, null, ${now}
         from moved, before
        where (moved.status, moved.awaiting_reply, moved.reply_by, moved.answered_by_user_id, moved.red_flag)
              is distinct from (before.status, before.awaiting_reply, before.reply_by, before.answered_by_user_id, before.red_flag)
     )
-    select seq from message`);
+    select seq, (select later from fan) as later from message`);
   // The driver answers a bigint as text (pg) or a number (PGlite); the schema reads it as a number.
-  return Number(inserted.rows[0]!.seq);
+  const row = inserted.rows[0]!;
+  return { seq: Number(row.seq), notifyLater: row.later };
+}
+
+/** Who is notified of a message, and how (rule 3). */
+export interface MessageNotifications {
+  chamberId: string;
+  roleIds: string[];
+  /** The conversation's assignee, notified whatever their roles. */
+  alsoUserId: string | null;
+  /** The author: never notified of their own message. */
+  exceptUserId: string | null;
+  kind: 'patient_message' | 'staff_message';
+  patientId: string;
+  conversationId: string;
+  messageId: string;
+  now: Date;
 }
 
 /**
  * Notifies every Active member of the roles (each user once) and `alsoUserId` (the assignee),
  * except the author: one unread item per user and conversation, counting its new messages.
  */
-export async function insertNotifications(
-  db: Db,
-  n: {
-    chamberId: string;
-    roleIds: string[];
-    alsoUserId: string | null;
-    exceptUserId: string | null;
-    kind: 'patient_message' | 'staff_message';
-    patientId: string;
-    conversationId: string;
-    messageId: string;
-    now: Date;
-  },
-): Promise<void> {
-  if (n.roleIds.length === 0 && !n.alsoUserId) return;
+export async function insertNotifications(db: Db, n: MessageNotifications): Promise<number> {
+  if (n.roleIds.length === 0 && !n.alsoUserId) return 0;
   const now = sql`${n.now.toISOString()}::timestamptz`;
-  // insert … select … on conflict with a partial index: raw SQL.
-  await db.execute(sql`
+  // insert … select … on conflict with a partial index: raw SQL. Rows are taken in user order,
+  // so two writers of one conversation's notifications lock them in the same order.
+  const written = await db.execute(sql`
     insert into notifications (chamber_id, id, user_id, kind, patient_id, conversation_id, message_id, message_count, created_at, updated_at)
     select ${n.chamberId}::uuid, gen_random_uuid(), x.user_id, ${n.kind}, ${n.patientId}::uuid, ${n.conversationId}::uuid, ${n.messageId}::uuid, 1, ${now}, ${now}
       from (select rm.user_id
@@ -539,13 +566,62 @@ export async function insertNotifications(
             select u.id from users u
              where u.chamber_id = ${n.chamberId}::uuid and u.id = ${n.alsoUserId}::uuid and u.active) x
      where x.user_id is distinct from ${n.exceptUserId}::uuid
+     order by x.user_id
     on conflict (chamber_id, user_id, conversation_id)
        where read_at is null and kind in ('patient_message', 'staff_message')
     do update set message_count = notifications.message_count + 1,
                   message_id = excluded.message_id,
                   kind = case when notifications.kind = excluded.kind then notifications.kind else 'staff_message' end,
                   seq = default,
-                  updated_at = excluded.updated_at`);
+                  updated_at = excluded.updated_at
+    returning 1`);
+  return written.rows.length;
+}
+
+/** The job that writes a large role's notifications of a message after its commit. */
+export const NOTIFICATION_FAN_OUT_JOB = 'notification_fan_out';
+
+/**
+ * Defers a message's notifications to the job worker, in the message's transaction, so they
+ * exist exactly when the message does; wakes the worker of every process at commit.
+ */
+export async function queueNotificationFanOut(db: Db, n: MessageNotifications): Promise<void> {
+  const payload = { ...n, now: n.now.toISOString() };
+  await db.execute(sql`
+    with queued as (
+      insert into jobs (chamber_id, id, kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+      values (${n.chamberId}::uuid, gen_random_uuid(), ${NOTIFICATION_FAN_OUT_JOB}, ${JSON.stringify(payload)}::jsonb,
+              'pending', 0, 8, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz)
+      returning 1
+    )
+    select pg_notify(${JOBS_CHANNEL}, '') from queued`);
+}
+
+/**
+ * Logs the live event of a message's deferred notifications: each notified user hears of their
+ * own (the audience is the message's: rule 4).
+ */
+export async function logNotificationEvent(
+  db: Db,
+  e: Pick<
+    MessageNotifications,
+    'chamberId' | 'patientId' | 'conversationId' | 'messageId' | 'roleIds'
+  > & {
+    userIds: string[];
+    now: Date;
+  },
+): Promise<void> {
+  await db.insert(liveEvents).values({
+    chamberId: e.chamberId,
+    kind: 'notification',
+    patientId: e.patientId,
+    conversationId: e.conversationId,
+    messageId: e.messageId,
+    toPatient: false,
+    roleIds: e.roleIds,
+    userIds: e.userIds,
+    createdAt: e.now,
+  });
 }
 
 /** Moves a reader's read mark forward (never back). */

@@ -52,6 +52,8 @@ import {
   insertConversation,
   insertMessage,
   insertNotifications,
+  queueNotificationFanOut,
+  type MessageNotifications,
   listFeed,
   listInbox,
   listMessages,
@@ -412,7 +414,7 @@ export function createMessagingService(ctx: ServiceContext) {
       }
       const messageId = randomUUID();
       const authorUserId = actor.kind === 'staff' ? actor.userId : null;
-      const seq = await insertMessage(tx, {
+      const { seq, notifyLater } = await insertMessage(tx, {
         chamberId,
         id: messageId,
         conversationId,
@@ -427,6 +429,7 @@ export function createMessagingService(ctx: ServiceContext) {
         close,
         redFlag,
         replyBy: newPromise,
+        notifyInlineLimit: config.notificationsInlineLimit,
         now,
       });
       if (newPromise) {
@@ -464,9 +467,10 @@ export function createMessagingService(ctx: ServiceContext) {
       }
 
       // 6. Side effects in the same transaction: members of the roles are notified (not the
-      //    author, rule 3), the files attached, the author has read their own message, the
-      //    patient emailed about a staff message shared with them (rule 5).
-      await insertNotifications(tx, {
+      //    author, rule 3; a large role's notifications by a job queued here, so the send does
+      //    not write a row per member), the files attached, the author has read their own
+      //    message, the patient emailed about a staff message shared with them (rule 5).
+      const notify: MessageNotifications = {
         chamberId,
         roleIds: shared.roleIds,
         alsoUserId: assigneeUserId,
@@ -476,7 +480,9 @@ export function createMessagingService(ctx: ServiceContext) {
         conversationId,
         messageId,
         now,
-      });
+      };
+      if (notifyLater) await queueNotificationFanOut(tx, notify);
+      else await insertNotifications(tx, notify);
       await attachToMessage(
         tx,
         chamberId,

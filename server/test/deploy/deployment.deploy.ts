@@ -270,6 +270,9 @@ describe.skipIf(!nginxBinary)('a deployment behind nginx: two web processes and 
       PORTAL_SECRET_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: smtp.url,
       ...s3.env,
+      // Every role counts as large: the desks' notifications come from the worker process,
+      // as a `notification` event after the message (issue 18, part 2).
+      PORTAL_NOTIFICATIONS_INLINE_LIMIT: '0',
     };
     expect(Object.keys(shipped).filter((k) => !(k in local) && !kept.includes(k))).toEqual([]);
     expect(s3.env.PORTAL_S3_PREFIX).toBe(shipped.PORTAL_S3_PREFIX);
@@ -458,6 +461,13 @@ describe.skipIf(!nginxBinary)('a deployment behind nginx: two web processes and 
     }
     const upload = answers['/api/v1/portal/documents'];
     const send = answers['/api/v1/portal/conversations'];
+    // The cards came from the notifications the worker wrote after the send.
+    const sentId = ((await send!.body()) as { message: { id: string } }).message.id;
+    const fannedOut = await owner!.query(
+      `select state from jobs where kind = 'notification_fan_out' and payload ->> 'messageId' = $1`,
+      [sentId],
+    );
+    expect(fannedOut.rows).toEqual([{ state: 'done' }]);
     expect(upload, 'the upload went through nginx').toBeDefined();
     expect(send, 'the send went through nginx').toBeDefined();
     uploaded = { id: ((await upload!.body()) as { id: string }).id, by: upload!.by };

@@ -15,6 +15,7 @@ import type {
   EventNotification,
   StaffConversationEvent,
   StaffMessageEvent,
+  StaffNotificationEvent,
   TypingEvent,
 } from '../../../../common/contract/events.js';
 import type {
@@ -207,7 +208,8 @@ export function useTypingColleagues(conversationId: string): string[] {
  * team inbox), and the notifications when it brought one or is our own (a reply from a
  * notification, sent in another tab, marks it read); a change of a conversation (status,
  * assignee, an answer) updates its heading at once and refreshes the lists that show it; one
- * that brought a notification (overdue) refreshes the notifications and announces it. Lists
+ * that brought a notification (overdue) refreshes the notifications and announces it, as does
+ * the notification of a message to a large role, which follows its message by a moment. Lists
  * are refetched once per burst of events. After a resync (too much missed) everything.
  * `onNotification` hears of each new notification, to announce it.
  */
@@ -247,5 +249,10 @@ export function useFeedLiveEvents(
       void invalidate(staffKeys.notifications, staffKeys.conversation(conversation.id));
       onNotification(notification);
     }
+  });
+  // A message to a large role: its notification follows the message by a moment.
+  useLiveEvent<StaffNotificationEvent>('notification', ({ notification }) => {
+    void invalidate(staffKeys.notifications);
+    onNotification(notification);
   });
 }

@@ -45,6 +45,11 @@ export interface Config {
    * roles; beyond, by the job worker just after (issue 18).
    */
   notificationsInlineLimit: number;
+  /**
+   * The audit rows of reads wait for the WAL flush as every commit does (true), or not (false,
+   * the default: docs/decisions/0007-read-audit-commit.md). Writes always wait.
+   */
+  auditReadsDurable: boolean;
   /** Live events: how often streams get a heartbeat and their session is checked again. */
   eventsHeartbeatMs: number;
   /** Live events: how often new messages are looked for even without a NOTIFY. */
@@ -301,10 +306,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     logLevel: env.PORTAL_LOG_LEVEL && env.PORTAL_LOG_LEVEL !== '' ? env.PORTAL_LOG_LEVEL : 'info',
     role: roleArg as ProcessRole,
     migrate: env.PORTAL_MIGRATE !== 'false',
+    auditReadsDurable: env.PORTAL_AUDIT_READS_DURABLE === 'true',
     secretKey: secretKeyFrom(env.PORTAL_SECRET_KEY, problems),
   };
-  if (!['', 'true', 'false', undefined].includes(env.PORTAL_MIGRATE)) {
-    problems.push(`PORTAL_MIGRATE must be true or false (got "${env.PORTAL_MIGRATE}")`);
+  for (const name of ['PORTAL_MIGRATE', 'PORTAL_AUDIT_READS_DURABLE']) {
+    if (!['', 'true', 'false', undefined].includes(env[name])) {
+      problems.push(`${name} must be true or false (got "${env[name]}")`);
+    }
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push('PORTAL_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');

@@ -109,6 +109,8 @@ export async function buildTestApp(options: { config?: Partial<Config> } = {}) {
     /** The tables' owner, for tests that tamper as a database administrator could. */
     ownerDb: () => database.owner(),
     engine: database.engine,
+    /** PostgreSQL: the restricted role's URL of this app's database. */
+    url: database.url,
     clock,
     config,
     ctx,

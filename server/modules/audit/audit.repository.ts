@@ -58,6 +58,35 @@ export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<
   );
 }
 
+/**
+ * Appends the audit rows of a read, in a statement of its own (never inside a transaction:
+ * the setting would reach the transaction's other writes). Its commit does not wait for the
+ * WAL flush (`synchronous_commit` off for this statement only): a database crash may lose the
+ * last fraction of a second of read records, never a write's, and a row the sealer has chained
+ * is always on disk (docs/decisions/0007-read-audit-commit.md). `durable` waits as any commit.
+ */
+export async function insertReadAuditEvents(
+  db: Db,
+  entries: AuditEntry[],
+  durable: boolean,
+): Promise<void> {
+  if (entries.length === 0) return;
+  if (durable) return insertAuditEvents(db, entries);
+  const rows = entries.map(
+    (e) =>
+      sql`(${e.chamberId}::uuid, ${e.at.toISOString()}::timestamptz, ${e.action}, ${e.actorKind},
+           ${e.actorUserId ?? null}::uuid, ${e.actorPatientId ?? null}::uuid, ${e.actorLabel ?? null},
+           ${e.patientId ?? null}::uuid, ${e.subjectType ?? null}, ${e.subjectId ?? null},
+           ${e.ip ?? null}::inet, ${e.details ? JSON.stringify(e.details) : null}::jsonb)`,
+  );
+  // The setting is local to the statement's own transaction, and read by its commit.
+  await db.execute(sql`
+    insert into audit_events (chamber_id, at, action, actor_kind, actor_user_id, actor_patient_id,
+                              actor_label, patient_id, subject_type, subject_id, ip, details)
+    select r.* from (values ${sql.join(rows, sql`, `)}) r
+     where set_config('synchronous_commit', 'off', true) = 'off'`);
+}
+
 /** The scope that lets an integration client read internal notes (every role's). */
 const INTERNAL_NOTES_SCOPE = 'system/Communication.read-internal';
 

@@ -9,6 +9,7 @@ import {
   findAuditEvents,
   findLabelledAuditEvents,
   insertAuditEvents,
+  insertReadAuditEvents,
   verifyAuditChain,
   type AuditChainAnchor,
   type AuditChainReport,
@@ -160,6 +161,24 @@ export function audit(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]): 
 }
 
 /**
+ * Records a read (a list or record viewed, an export, a download) in a statement of its own,
+ * outside any transaction; its commit waits for the disk only if the operator asked
+ * (`PORTAL_AUDIT_READS_DURABLE`).
+ */
+export function auditRead(
+  ctx: Pick<ServiceContext, 'db' | 'config'>,
+  actor: Actor,
+  at: Date,
+  ...inputs: AuditInput[]
+): Promise<void> {
+  return insertReadAuditEvents(
+    ctx.db,
+    inputs.map((i) => auditEntry(actor.chamberId, actor, at, i)),
+    ctx.config.auditReadsDurable,
+  );
+}
+
+/**
  * Records what the operator's command line did (no one signed in): the actor is the system,
  * labelled with the command (e.g. "npm run chamber"), in the caller's transaction.
  */
@@ -291,7 +310,7 @@ export function createAuditService(ctx: ServiceContext) {
     async list(actor: StaffActor, q: AuditQuery) {
       const rows = await findLabelledAuditEvents(db, actor.chamberId, filter(q, 51), actor);
       const page = rows.slice(0, 50);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'audit.viewed',
         patientId: q.patientId ?? null,
         details: { ...q, cursor: undefined },
@@ -314,7 +333,7 @@ export function createAuditService(ctx: ServiceContext) {
       );
       const page = rows.slice(0, 50);
       // Who read whose record, and what it is about (document titles, conversation subjects).
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'activity.viewed',
         patientId,
         subjectType: 'patient',
@@ -334,7 +353,7 @@ export function createAuditService(ctx: ServiceContext) {
         actor.chamberId,
         filter({ ...q, cursor: undefined }, EXPORT_LIMIT),
       );
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'audit.exported',
         patientId: q.patientId ?? null,
         details: { ...q, rows: rows.length },

@@ -4,7 +4,7 @@ import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { Upload } from './document.upload.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, auditRead } from '../audit/audit.service.js';
 import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
@@ -222,7 +222,7 @@ export function createDocumentService(ctx: ServiceContext, store: DocumentStore)
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
       const documents = await listDocuments(db, actor.chamberId, patientId, false);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'document.list_viewed',
         patientId,
         subjectType: 'patient',
@@ -262,7 +262,7 @@ export function createDocumentService(ctx: ServiceContext, store: DocumentStore)
     /** Documents shared with the signed-in patient (the portal's Documents). */
     async listForPatient(actor: PatientActor) {
       await assertPortalAccess(actor);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'document.list_viewed',
         subjectType: 'patient',
         subjectId: actor.patientId,
@@ -286,7 +286,7 @@ export function createDocumentService(ctx: ServiceContext, store: DocumentStore)
       const stream = await inStore(() => store.open(actor.chamberId, doc.id));
       if (!stream) throw notFound('That document');
       try {
-        await audit(db, actor, clock(), {
+        await auditRead(ctx, actor, clock(), {
           action: 'document.downloaded',
           patientId: doc.patientId,
           subjectType: 'document',

@@ -4,7 +4,7 @@ import { hasVisibleText } from '../../../common/visible-text.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, auditRead } from '../audit/audit.service.js';
 import { findDocument, setDocumentShared } from '../documents/document.repository.js';
 import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
 import { findPatientRecord, parseDateQuery } from '../patients/patient.repository.js';
@@ -122,7 +122,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
       if (!(await findPatientRecord(db, actor.chamberId, patientId)))
         throw notFound('That patient');
       const items = await listMedicalItems(db, actor.chamberId, patientId, false);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'medical_item.list_viewed',
         patientId,
         subjectType: 'patient',
@@ -135,7 +135,7 @@ export function createMedicalItemService(ctx: ServiceContext) {
     /** The portal's Medical Data: what was shared with the patient. */
     async listForPatient(actor: PatientActor) {
       await requirePatientAccess(db, actor, 'portal');
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'medical_item.list_viewed',
         subjectType: 'patient',
         subjectId: actor.patientId,

@@ -11,7 +11,7 @@ import { notifyOnCommit } from '../../db/event-order.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
-import { audit, type AuditInput } from '../audit/audit.service.js';
+import { audit, type AuditInput, auditRead } from '../audit/audit.service.js';
 import {
   activeUserRoles,
   findConversationState,
@@ -95,7 +95,7 @@ export function createConversationService(ctx: ServiceContext) {
       });
       const page = rows.slice(0, limit);
       const now = clock();
-      await audit(db, actor, now, {
+      await auditRead(ctx, actor, now, {
         action: 'inbox.team_viewed',
         subjectType: 'inbox',
         subjectId: query.view ?? 'open',

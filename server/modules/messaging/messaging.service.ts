@@ -26,7 +26,7 @@ import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { audit, type AuditInput } from '../audit/audit.service.js';
+import { audit, type AuditInput, auditRead } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
@@ -608,7 +608,7 @@ export function createMessagingService(ctx: ServiceContext) {
         limit + 1,
       );
       const { page, nextCursor } = pageOf(rows, limit, (s) => s.last.seq);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'inbox.viewed',
         subjectType: 'patient',
         subjectId: actor.patientId,
@@ -625,7 +625,7 @@ export function createMessagingService(ctx: ServiceContext) {
       await requirePatientAccess(db, actor, 'messaging');
       const conv = await visibleConversation(actor, conversationId);
       const { page, nextCursor } = await messagePage(actor, conversationId, cursor);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'conversation.viewed',
         subjectType: 'conversation',
         subjectId: conversationId,
@@ -676,7 +676,7 @@ export function createMessagingService(ctx: ServiceContext) {
         limit + 1,
       );
       const { page, nextCursor } = pageOf(rows, limit, (s) => s.last.seq);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'feed.viewed',
         patientId,
         subjectType: 'patient',
@@ -700,7 +700,7 @@ export function createMessagingService(ctx: ServiceContext) {
     ): Promise<StaffConversation> {
       const conv = await visibleConversation(actor, conversationId);
       const { page, nextCursor } = await messagePage(actor, conversationId, cursor);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'conversation.viewed',
         patientId: conv.patientId,
         subjectType: 'conversation',

@@ -5,7 +5,7 @@ import { notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { auditRead } from '../audit/audit.service.js';
 import type { UnitOfWork } from '../messaging/idempotency.js';
 import { preview } from '../messaging/messaging.presenter.js';
 import type { MessagingService } from '../messaging/messaging.service.js';
@@ -41,7 +41,7 @@ export function createNotificationService(ctx: ServiceContext, messaging: Messag
       const unreadCount = await countUnread(db, actor.chamberId, actor.userId);
       const patientIds = [...new Set(page.flatMap((n) => (n.patientId ? [n.patientId] : [])))];
       if (patientIds.length > 0)
-        await audit(db, actor, clock(), {
+        await auditRead(ctx, actor, clock(), {
           action: 'notification.list_viewed',
           details: { count: page.length, unreadOnly: opts.unreadOnly, patientIds },
         });

@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
 import { findPortalAccountByEmail } from '../auth/auth.repository.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, auditRead } from '../audit/audit.service.js';
 import {
   findBandForPatient,
   findPatientRecord,
@@ -116,7 +116,7 @@ export function createPatientService(ctx: ServiceContext) {
     /** The Patient Record; the read is audited. */
     async get(actor: StaffActor, patientId: string) {
       const result = await record(actor.chamberId, patientId);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'patient.viewed',
         patientId,
         subjectType: 'patient',

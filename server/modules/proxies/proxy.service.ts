@@ -8,7 +8,7 @@ import { patientOfChamber } from '../patients/patient.repository.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { createAccountLink } from '../auth/account-links.js';
 import { setSessionPatient } from '../auth/auth.repository.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, auditRead } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import { findActingForChoices } from '../portal-access/acting-for.repository.js';
 import {
@@ -61,7 +61,7 @@ export function createProxyService(ctx: ServiceContext) {
     async list(actor: StaffActor, patientId: string): Promise<Proxy[]> {
       await requirePatient(actor.chamberId, patientId);
       const rows = await findProxiesOfPatient(db, actor.chamberId, patientId, clock());
-      await audit(db, actor, clock(), { action: 'proxy.list_viewed', patientId });
+      await auditRead(ctx, actor, clock(), { action: 'proxy.list_viewed', patientId });
       return rows.map(presentProxy);
     },
 

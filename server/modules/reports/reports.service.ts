@@ -9,7 +9,7 @@ import {
 } from '../../../common/contract/reports.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { audit } from '../audit/audit.service.js';
+import { auditRead } from '../audit/audit.service.js';
 import type { StaffActor } from '../auth/actor.js';
 import { scheduleOf } from '../reply-times/clinic-rules.js';
 import { findClinicRules } from '../reply-times/reply-times.repository.js';
@@ -163,7 +163,7 @@ export function createReportService(ctx: ServiceContext) {
     async replyTimes(actor: StaffActor, q: ReplyTimesQuery): Promise<ReplyTimesReport> {
       const now = clock();
       const report = await replyTimesReport(actor, q, now);
-      await audit(db, actor, now, {
+      await auditRead(ctx, actor, now, {
         action: 'reports.viewed',
         details: {
           report: 'reply_times',
@@ -182,7 +182,7 @@ export function createReportService(ctx: ServiceContext) {
     ): Promise<{ filename: string; csv: string }> {
       const now = clock();
       const report = await replyTimesReport(actor, q, now);
-      await audit(db, actor, now, {
+      await auditRead(ctx, actor, now, {
         action: 'reports.exported',
         details: {
           report: 'reply_times',

@@ -12,7 +12,7 @@ import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { patientOfChamber } from '../patients/patient.repository.js';
 import type { Actor, PatientActor, StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { auditRead } from '../audit/audit.service.js';
 import { readerOf } from '../messaging/visibility.policy.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { localMidnight } from '../reports/working-calendar.js';
@@ -169,7 +169,7 @@ export function createSearchService(ctx: ServiceContext) {
         : page.found > SEARCH_WINDOW && page.oldestSeq !== null
           ? encodeSearchCursor({ before: page.oldestSeq })
           : null;
-    await audit(db, actor, clock(), {
+    await auditRead(ctx, actor, clock(), {
       action: 'message.searched',
       ...(filter.patientId ? { patientId: filter.patientId } : {}),
       details: {

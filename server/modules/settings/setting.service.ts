@@ -4,7 +4,7 @@ import type { OfficeDay } from '../../../common/contract/settings.js';
 import { invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, auditRead } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import { resolveRoleForNewMessages } from '../messaging/messaging.repository.js';
 import { findRole, listRoles } from '../roles/role.repository.js';
@@ -162,7 +162,7 @@ export function createSettingService(ctx: ServiceContext) {
     /** The chamber's settings, with a warning when nobody would be notified of new messages. */
     async get(actor: StaffActor) {
       const settings = await read(actor.chamberId);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'settings.viewed',
         subjectType: 'chamber',
         subjectId: actor.chamberId,

@@ -17,7 +17,7 @@ import type { AnonymousActor, StaffActor } from '../auth/actor.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { findStaffByEmail } from '../auth/auth.repository.js';
 import { insertAuditEvents } from '../audit/audit.repository.js';
-import { audit, auditEntry } from '../audit/audit.service.js';
+import { audit, auditEntry, auditRead } from '../audit/audit.service.js';
 import { findChamber, findChamberByKey } from '../chambers/chamber.repository.js';
 import { relyingParty } from '../../lib/relying-party.js';
 import {
@@ -332,7 +332,7 @@ export function createSsoService(ctx: ServiceContext, auth: AuthService) {
     /** Admin > Configuration > Security > Single sign-on (audited as a read of settings). */
     async settings(actor: StaffActor): Promise<SsoSettings> {
       const chamber = await chamberOf(actor);
-      await audit(db, actor, clock(), {
+      await auditRead(ctx, actor, clock(), {
         action: 'settings.viewed',
         subjectType: 'chamber',
         subjectId: actor.chamberId,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from '../demo/demo-seed.js';
 import { systemClock } from './clock.js';
-import { startServerProcess } from '../test/processes.js';
+import { startServerProcess, stopProcesses } from '../test/processes.js';
 import { openTestDatabase, testConfig } from '../test/test-app.js';
 
 // Issue 17, finding 9: with two web processes the sign-in limit was counted in each, so an
@@ -42,16 +42,7 @@ describe.skipIf(!onPostgres)('the sign-in limit across two web processes', () =>
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopProcesses(children);
     await database?.close();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });

@@ -134,3 +134,17 @@ export async function startWorkerProcess(
   }
   return { ...started, url: '' };
 }
+
+/** Stops the processes a test started (SIGTERM) and waits until each has exited. */
+export async function stopProcesses(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seedDemo } from '../../demo/demo-seed.js';
 import { systemClock } from '../../lib/clock.js';
 import { openEventStream, type EventStream } from '../../test/sse.js';
-import { startServerProcess, startWorkerProcess } from '../../test/processes.js';
+import { startServerProcess, startWorkerProcess, stopProcesses } from '../../test/processes.js';
 import { openTestDatabase, testConfig } from '../../test/test-app.js';
 
 const onPostgres = inject('engine') === 'postgres';
@@ -46,16 +46,7 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
 
   afterAll(async () => {
     streams.forEach((s) => s.close());
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await stopProcesses(children);
     await database?.close();
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -136,16 +127,7 @@ describe.skipIf(!onPostgres)(
 
     afterAll(async () => {
       streams.forEach((s) => s.close());
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null) return resolve();
-              c.once('exit', () => resolve());
-              c.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopProcesses(children);
       await database?.close();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     });

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { StaffSession } from '../../../common/contract/auth.js';
 import type {
@@ -75,6 +71,12 @@ import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 /** How long a WebAuthn challenge, or an authenticator secret not yet confirmed, waits. */
 const CHALLENGE_MS = minutes(5);
 const TOTP_SET_UP_MS = minutes(10);
+
+/**
+ * WebAuthn (with its ASN.1 and X.509 parsers) is loaded at the first passkey step, not at
+ * start: most processes never see one, and it weighs on every web process's memory (issue 18).
+ */
+const webAuthn = () => import('@simplewebauthn/server');
 
 /** The answer of a step that may have finished signing in: a new cookie to set. */
 export type WithSession<T> = T & { newSession: NewSession | null };
@@ -157,6 +159,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
     expectedChallenge: string,
     requireUserVerification: boolean,
   ): Promise<number> {
+    const { verifyAuthenticationResponse } = await webAuthn();
     try {
       const result = await verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,
@@ -305,6 +308,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
         (f) => f.kind === 'passkey',
       );
       if (passkeys.length === 0) throw conflict('no_passkey', 'You have no passkey.');
+      const { generateAuthenticationOptions } = await webAuthn();
       const options = await generateAuthenticationOptions({
         rpID: rp.rpId,
         userVerification: 'preferred',
@@ -392,6 +396,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
       requirePasskeys();
       const chamber = await findChamberByKey(db, input.chamber.trim().toLowerCase());
       if (!chamber) throw notFound('That clinic');
+      const { generateAuthenticationOptions } = await webAuthn();
       const options = await generateAuthenticationOptions({
         rpID: rp.rpId,
         userVerification: 'required',
@@ -488,6 +493,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
       const existing = (await listFactors(db, actor.chamberId, actor.userId)).filter(
         (f) => f.kind === 'passkey',
       );
+      const { generateRegistrationOptions } = await webAuthn();
       const options = await generateRegistrationOptions({
         rpName: rp.rpName,
         rpID: rp.rpId,
@@ -526,6 +532,7 @@ export function createSecondFactorService(ctx: ServiceContext, auth: AuthService
           'This request has expired: please try again.',
           'challengeId',
         );
+      const { verifyRegistrationResponse } = await webAuthn();
       let info;
       try {
         const result = await verifyRegistrationResponse({

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { EventsQuery, EventStream, type CloseReason } from '../../../common/contract/events.js';
@@ -80,12 +81,39 @@ function helmetHeaders(reply: FastifyReply): Record<string, string> {
 }
 
 /**
- * Node keeps the response head it wrote as the string it was built from: some 70 pieces, one
- * per name, colon and value. Reading a character of it makes V8 flatten it in place into one
- * string (about 1.3 KB less per stream); nothing changes for Node, which only tests it.
+ * Node keeps the response head it wrote (some 800 bytes with the security headers) as `_header`
+ * for as long as the response lives, and once the head has gone out (`_headerSent`, set by the
+ * first write) only ever tests it for truthiness: "headers sent", "write the head once". A
+ * stream's head is then swapped for one string all streams share.
  */
-function compactHead(res: ServerResponse): void {
-  (res as unknown as { _header?: string | null })._header?.charCodeAt(0);
+const HEAD_SENT = 'HTTP/1.1 200 OK\r\n\r\n';
+function dropSentHead(res: ServerResponse): void {
+  const raw = res as unknown as { _header?: string | null; _headerSent?: boolean };
+  if (raw._headerSent && raw._header) raw._header = HEAD_SENT;
+}
+
+/** An error of a stream's response (a write after the socket went): the stream is over. */
+function onStreamError(this: ServerResponse): void {
+  streams.get(this.req)?.gone();
+}
+
+/**
+ * Fastify (its request log and onResponse hooks) and @fastify/multipart (its upload clean-up)
+ * listen on the response of every request with closures that hold the request and the reply,
+ * about 1 KB a stream with what those hold, for hours. Neither has anything to do for a stream:
+ * it has no body to log, no upload, and mostly ends by the client going away, when they do not
+ * run anyway. They are taken off once the stream is open; Node's own listener stays: the first
+ * 'finish' one, added before Fastify saw the request. (An injected request, with no socket of
+ * its own, keeps them: light-my-request listens on the response too.)
+ */
+function releaseRequest(res: ServerResponse): void {
+  if (!(res.socket instanceof Socket)) return;
+  const [nodeFinish] = res.listeners('finish');
+  res.removeAllListeners('finish');
+  if (nodeFinish) res.on('finish', nodeFinish as () => void);
+  res.removeAllListeners('close');
+  res.removeAllListeners('error');
+  res.on('error', onStreamError);
 }
 
 /** GET /api/v1/events: Server-Sent Events for the signed-in staff user or patient. */
@@ -133,7 +161,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (
         'x-accel-buffering': 'no',
       });
       res.write('retry: 3000\n\n');
-      compactHead(res);
+      dropSentHead(res);
 
       // The client may have hung up while its session was being looked up: then there is no
       // 'close' left to come, and nothing to subscribe.
@@ -141,6 +169,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (
       const listener = new StreamListener(actor, res, hub);
       streams.set(request.raw, listener);
       request.raw.on('close', onRequestClosed);
+      releaseRequest(res);
       try {
         await hub.subscribe(listener, lastEventId);
         // A client that hung up while the hub was still adding its stream is taken out now:

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorld } from '../../test/factories.js';
@@ -126,6 +126,61 @@ describe('the event stream’s response head', () => {
     await expect.poll(() => hub.size()).toBe(1);
     kept.destroy();
     await expect.poll(() => hub.size()).toBe(0);
+  });
+
+  it('keeps no listener of Fastify on an open stream, and Node still hands the connection on when the server ends it', async () => {
+    // Heartbeats re-check the sessions: a short one ends the signed-out stream at once.
+    const { t, w, base } = await started({ config: { eventsHeartbeatMs: 200 } });
+    const hub = (t.app as unknown as { events: EventHub }).events;
+    // Before Fastify sees the request: the one 'finish' listener on the response is Node's own.
+    const seen: { res: ServerResponse; nodeFinish: unknown[] }[] = [];
+    t.app.server.prependListener('request', (req: http.IncomingMessage, res: ServerResponse) => {
+      if (req.url?.startsWith('/api/v1/events'))
+        seen.push({ res, nodeFinish: res.listeners('finish') });
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const ended = new Promise<string>((resolve, reject) => {
+        http
+          .get(
+            `${base}/api/v1/events`,
+            { agent, headers: { accept: 'text/event-stream', cookie: w.as.receptionist.cookie! } },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (body += chunk));
+              res.on('end', () => resolve(body));
+            },
+          )
+          .on('error', reject);
+      });
+      await expect.poll(() => hub.size()).toBe(1);
+      expect(seen).toHaveLength(1);
+      const { res, nodeFinish } = seen[0]!;
+      expect(nodeFinish).toHaveLength(1);
+      // Fastify's request log and onResponse hooks, and @fastify/multipart's clean-up, held the
+      // request and reply for as long as the stream lives: they are gone, Node's listener stays.
+      expect(res.listeners('finish')).toEqual(nodeFinish);
+      expect(res.listenerCount('close')).toBe(0);
+      expect(res.listenerCount('error')).toBe(1);
+      expect(res.headersSent).toBe(true);
+
+      // Signing out ends the stream from the server's side ...
+      expect((await w.as.receptionist.delete('/api/v1/staff/session')).status).toBe(200);
+      expect(await ended).toContain('event: closed');
+      await expect.poll(() => hub.size()).toBe(0);
+      // ... and the kept-alive connection answers the next request (Node's 'finish' listener ran).
+      const next = await new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = http.get(`${base}/api/v1/health`, { agent }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+      expect(next).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('sends HSTS on an https install and not on another app of the same process', async () => {

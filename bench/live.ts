@@ -62,7 +62,7 @@ interface Sender {
 async function liveRound(
   sender: Sender,
   seconds: number,
-): Promise<Side & { sends: number; answered: number[] }> {
+): Promise<Side & { sends: number; answered: number[]; notified: number[] }> {
   const { clients } = sender;
   clients.reset();
   const failedBefore = clients.failed();
@@ -95,6 +95,11 @@ async function liveRound(
     () => sends.every((s) => !s.id || clients.received(s.id) >= want),
     DRAIN_MS,
   );
+  // The product's notifications of each message follow it, written by its worker.
+  const sentIds = new Set(sends.flatMap((s) => (s.id ? [s.id] : [])));
+  const notifiedOf = () => clients.notifications().filter((n) => sentIds.has(n.id));
+  if (sender.postgres)
+    await clients.waitUntil(() => notifiedOf().length >= sentIds.size * want, DRAIN_MS);
   const cpu: Record<string, number> = { node: cpuOf() - node0 };
   if (sender.postgres) cpu.postgres = postgresCpuMs() - pg0;
   if (db0) cpu.database = await sender.backends!.since(db0);
@@ -131,6 +136,7 @@ async function liveRound(
     cpu,
     sends: sends.length,
     answered: sends.map((s) => s.answered ?? NaN).filter((x) => !Number.isNaN(x)),
+    notified: notifiedOf().map((n) => n.at - t0ById.get(n.id)!),
   };
 }
 
@@ -327,6 +333,7 @@ try {
     const errors = sides.reduce((a, s) => a + s.errors, 0);
     const sends = sides.reduce((a, s) => a + (s as { sends?: number }).sends!, 0);
     const answered = sides.flatMap((s) => (s as { answered?: number[] }).answered ?? []);
+    const notified = sides.flatMap((s) => (s as { notified?: number[] }).notified ?? []);
     const cpu = (k: string) =>
       sides.some((s) => s.cpu[k] !== undefined)
         ? sides.reduce((a, s) => a + (s.cpu[k] ?? 0), 0) / Math.max(1, events)
@@ -341,6 +348,9 @@ try {
       max: percentile(latencies, 100),
       answerP50: percentile(answered, 50),
       answerP99: percentile(answered, 99),
+      notified: notified.length,
+      notifiedP50: percentile(notified, 50),
+      notifiedP99: percentile(notified, 99),
       nodeCpu: cpu('node'),
       pgCpu: cpu('postgres'),
       dbCpu: cpu('database'),
@@ -400,11 +410,12 @@ try {
     verdict: `p99 ${p.p99.toFixed(1)} ms vs baseline ${b.p99.toFixed(1)} ms: ratio ${ratioMedian.toFixed(2)} (spread ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}), ${p.errors} events missed: ${met ? 'target met' : 'target missed'}${CLIENTS < 1000 ? ` (at ${CLIENTS} clients; the target is for 1,000)` : ''}`,
     notes: [
       `${CLIENTS.toLocaleString('en-GB')} staff streams (one session each, members of the message's role) on each side; ${RATE} sends per second from ${PATIENTS} patients; ${options.rounds} rounds × ${options.seconds} s each side, alternating, after a ${options.warmupSeconds} s warm-up each.`,
-      `Latency = arrival of the event at a stream − start of the send request (the product's send is its whole transaction: the message and its live event, the NOTIFY, and a job for the role's 1,000 notifications, which the worker writes just after and announces as a separate \`notification\` event, not timed here); every (message × stream) pair counts, and a pair that never arrived within ${DRAIN_MS / 1000} s is a missed event.`,
+      `Latency = arrival of the event at a stream − start of the send request (the product's send is its whole transaction: the message and its live event, the NOTIFY, and a job for the role's 1,000 notifications, which the worker writes just after and announces as a separate \`notification\` event, timed below); every (message × stream) pair counts, and a pair that never arrived within ${DRAIN_MS / 1000} s is a missed event.`,
       `Streams opened: product ${productClients.connectMs.toFixed(0)} ms for ${CLIENTS}, baseline ${baselineClients.connectMs.toFixed(0)} ms.`,
       `SQL statements per send, request and delivery together: ${perSend.toFixed(1)} (of which the live-event hub: ${(hub / extra.sends).toFixed(1)}, its heartbeats and safety-net polls included); by kind over the ${extra.sends} sends of the product's rounds: ${delta.byKind
         .map(([k, v]) => `\`${k.slice(0, 40)}\` ${v}`)
         .join(', ')}.`,
+      `The role's notifications, written by the worker after each message (a \`notification\` event): ${p.notified.toLocaleString('en-GB')} of ${(p.sends * CLIENTS).toLocaleString('en-GB')} arrived within ${DRAIN_MS / 1000} s of their round's last send, p50 ${p.notifiedP50.toFixed(1)} ms and p99 ${p.notifiedP99.toFixed(1)} ms after the start of the send request.`,
       `During the product's rounds, ${lockWaitText(lockWaits)}.`,
       'A worker process (`--role=worker`: jobs and the audit sealer) runs beside the web process; its CPU counts in the product’s server CPU.',
       `Per-round p99 (ms): baseline ${b.p99s.map((x) => x.toFixed(1)).join(', ')}; product ${p.p99s.map((x) => x.toFixed(1)).join(', ')}.`,

@@ -25,6 +25,11 @@ export interface SseClients {
   heartbeats(): Int32Array;
   /** `message` events received so far: stream index, message id and arrival (performance.now()). */
   arrivals(): { client: number; id: string; at: number }[];
+  /**
+   * `notification` events received so far (the product's large-role notifications, written by
+   * its worker after the message): stream index, message id and arrival.
+   */
+  notifications(): { client: number; id: string; at: number }[];
   /** How many streams have received the message with this id so far. */
   received(id: string): number;
   /** Forgets the arrivals recorded so far (not the heartbeat counts). */
@@ -62,6 +67,7 @@ export async function openSseClients(options: {
   let arrivalId: string[] = [];
   let arrivalAt: number[] = [];
   let perId = new Map<string, number>();
+  let notified: { client: number; id: string; at: number }[] = [];
   const waiters = new Set<() => void>();
   const fail = (reason: string) => {
     failedCount += 1;
@@ -139,6 +145,14 @@ export async function openSseClients(options: {
             arrivalAt.push(at);
             perId.set(id, (perId.get(id) ?? 0) + 1);
             got = true;
+          } else if (block.includes('event: notification')) {
+            const m = block.indexOf(MESSAGE_ID);
+            if (m >= 0)
+              notified.push({
+                client: i,
+                id: block.slice(m + MESSAGE_ID.length, m + MESSAGE_ID.length + 36),
+                at,
+              });
           } else if (block.includes('event: closed')) {
             const r = /"reason":"([^"]*)"/.exec(block);
             end(`closed by server: ${r?.[1] ?? '?'}`);
@@ -177,8 +191,10 @@ export async function openSseClients(options: {
     heartbeats: () => heartbeats,
     arrivals: () =>
       arrivalClient.map((client, k) => ({ client, id: arrivalId[k]!, at: arrivalAt[k]! })),
+    notifications: () => notified,
     received: (id) => perId.get(id) ?? 0,
     reset() {
+      notified = [];
       arrivalClient = [];
       arrivalId = [];
       arrivalAt = [];

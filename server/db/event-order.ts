@@ -16,28 +16,49 @@ export const LIVE_EVENTS_CHANNEL = 'portal_events';
 export const JOBS_CHANNEL = 'portal_jobs';
 
 /**
- * Queues the wake-up of every app process's live events: PostgreSQL delivers a NOTIFY only
- * when its transaction commits (and drops it on rollback).
+ * Wakes every app process's live events for a chamber (and, with `jobs`, every job worker),
+ * after the transaction that wrote the events committed, in a statement of its own.
+ *
+ * Not inside that transaction: PostgreSQL serialises the commits of all transactions that
+ * NOTIFY, cluster-wide, with a lock it holds until their commit record is on disk (async.c,
+ * PreCommit_Notify). A send that notified in its own transaction therefore waited for every
+ * other notifying commit's flush: the benchmarks saw two thirds of backends waiting on
+ * `Lock:object`. A NOTIFY alone writes no WAL, so here the lock is held for microseconds.
+ *
+ * Best effort: if the process stops (or the database goes away) between the commit and this,
+ * readers still find the events at their safety-net poll (`PORTAL_EVENTS_POLL_MS`) and the
+ * worker its jobs at its next round (`PORTAL_WORKER_POLL_MS`). Never throws.
  */
-export async function notifyOnCommit(db: Db, chamberId: string): Promise<void> {
-  await db.execute(sql`select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId})`);
+export async function wakeAfterCommit(
+  db: Db,
+  chamberId: string,
+  options: { jobs?: boolean } = {},
+): Promise<void> {
+  try {
+    await db.execute(
+      options.jobs
+        ? sql`select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId}), pg_notify(${JOBS_CHANNEL}, '')`
+        : sql`select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId})`,
+    );
+  } catch {
+    // The polls above deliver what this wake-up would have hurried.
+  }
 }
 
 /**
- * Takes the conversation's row lock until the transaction ends, and queues the live-events
- * wake-up in the same statement. Writes to one conversation (a message, its state) then follow
- * each other: a message's seq is drawn under the lock, so a conversation's messages commit in
- * seq order, and a check of the conversation made after this (rule 11's "a newer message
- * arrived") holds until commit. Other conversations of the chamber never wait for it.
+ * Takes the conversation's row lock until the transaction ends. Writes to one conversation (a
+ * message, its state) then follow each other: a message's seq is drawn under the lock, so a
+ * conversation's messages commit in seq order, and a check of the conversation made after this
+ * (rule 11's "a newer message arrived") holds until commit. Other conversations of the chamber
+ * never wait for it.
  */
-export async function lockConversationAndNotifyOnCommit(
+export async function lockConversation(
   db: Db,
   chamberId: string,
   conversationId: string,
 ): Promise<void> {
   await db.execute(sql`
-    select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId})
-      from conversations
+    select 1 from conversations
      where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
        for no key update`);
 }

@@ -145,8 +145,6 @@ const EXPECTED: Record<string, string[]> = {
     'insert idempotency_keys',
     'with',
     'insert conversations',
-    // The live-events wake-up, at commit (no lock: the conversation is this transaction's own).
-    'select pg_notify',
     'with',
     // The reply-by's escalation job (rule 12): one of the four statements Part 2 may add to a
     // patient's send. Out of office hours the clinic's automatic answer (rule 13) is one more
@@ -158,6 +156,9 @@ const EXPECTED: Record<string, string[]> = {
     'insert audit_events',
     'update idempotency_keys',
     'commit',
+    // The live-events wake-up, after the commit: a NOTIFY inside the transaction would hold
+    // PostgreSQL's cluster-wide notify lock through the commit's flush (db/event-order.ts).
+    'select pg_notify',
   ],
   patientReplies: [
     'select portal_accounts',
@@ -166,14 +167,15 @@ const EXPECTED: Record<string, string[]> = {
     'begin',
     'insert idempotency_keys',
     'with',
-    // The conversation's row lock, with the live-events wake-up at commit.
-    'select pg_notify',
+    // The conversation's row lock.
+    'select conversations',
     'with',
     'insert notifications',
     'insert conversation_reads',
     'insert audit_events',
     'update idempotency_keys',
     'commit',
+    'select pg_notify',
   ],
   inbox: ['select portal_accounts', 'select messages', 'insert audit_events'],
   patientConversation: [
@@ -195,7 +197,7 @@ const EXPECTED: Record<string, string[]> = {
     'begin',
     'insert idempotency_keys',
     'select roles',
-    'select pg_notify',
+    'select conversations',
     'with',
     'insert notifications',
     'insert conversation_reads',
@@ -206,6 +208,7 @@ const EXPECTED: Record<string, string[]> = {
     'update notifications',
     'update idempotency_keys',
     'commit',
+    'select pg_notify',
   ],
   // The list with its authors' names (the clinic's, for its automatic messages), and its count;
   // issue 17: the read of the previews is audited (one row naming the page's patients; a page

@@ -7,7 +7,7 @@ import type {
   TeamInboxQuery,
 } from '../../../common/contract/messaging.js';
 import { PAGE_SIZE } from '../../../common/limits.js';
-import { notifyOnCommit } from '../../db/event-order.js';
+import { wakeAfterCommit } from '../../db/event-order.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -136,11 +136,10 @@ export function createConversationService(ctx: ServiceContext) {
             : await activeUserRoles(db, actor.chamberId, input.assigneeId);
       const now = clock();
       const state = await db.transaction(async (tx) => {
-        // The conversation's row lock serialises its changes; the wake-up goes at commit.
+        // The conversation's row lock serialises its changes; the wake-up goes after commit.
         const conv = await findConversationState(tx, actor.chamberId, conversationId, {
           forUpdate: true,
         });
-        await notifyOnCommit(tx, actor.chamberId);
         if (!conv || !staffCanSee(conv, actor)) throw notFound('That conversation');
         if (
           input.expectedAssigneeId !== undefined &&
@@ -199,6 +198,7 @@ export function createConversationService(ctx: ServiceContext) {
         }
         return (await findConversationState(tx, actor.chamberId, conversationId))!;
       });
+      await wakeAfterCommit(db, actor.chamberId);
       return presentConversationState(state, now);
     },
 

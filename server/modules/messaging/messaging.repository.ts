@@ -19,7 +19,6 @@ import {
 } from 'drizzle-orm';
 import { uuidArray } from '../../db/arrays.js';
 import type { Db } from '../../db/connect.js';
-import { JOBS_CHANNEL } from '../../db/event-order.js';
 import {
   chambers,
   conversationReads,
@@ -435,7 +434,7 @@ export interface InsertedMessage {
  * Inbox order when the patient may see it, "awaiting reply", its status (a patient's message
  * reopens it; Send and close closes it), who can see it and "Answered by"; and logs the
  * message (and the conversation's change, when its state changed) as live events. Returns the
- * message's seq. A reply runs under its conversation's lock (`lockConversationAndNotifyOnCommit`).
+ * message's seq. A reply runs under its conversation's lock (`lockConversation`).
  */
 export async function insertMessage(db: Db, m: NewMessage): Promise<InsertedMessage> {
   // The message with its audience and the conversation's new order in one statement: they run
@@ -583,18 +582,14 @@ export const NOTIFICATION_FAN_OUT_JOB = 'notification_fan_out';
 
 /**
  * Defers a message's notifications to the job worker, in the message's transaction, so they
- * exist exactly when the message does; wakes the worker of every process at commit.
+ * exist exactly when the message does (the send wakes the workers after its commit).
  */
 export async function queueNotificationFanOut(db: Db, n: MessageNotifications): Promise<void> {
   const payload = { ...n, now: n.now.toISOString() };
   await db.execute(sql`
-    with queued as (
-      insert into jobs (chamber_id, id, kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
-      values (${n.chamberId}::uuid, gen_random_uuid(), ${NOTIFICATION_FAN_OUT_JOB}, ${JSON.stringify(payload)}::jsonb,
-              'pending', 0, 8, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz)
-      returning 1
-    )
-    select pg_notify(${JOBS_CHANNEL}, '') from queued`);
+    insert into jobs (chamber_id, id, kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
+    values (${n.chamberId}::uuid, gen_random_uuid(), ${NOTIFICATION_FAN_OUT_JOB}, ${JSON.stringify(payload)}::jsonb,
+            'pending', 0, 8, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz)`);
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from '../../../common/limits.js';
 import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../../common/visible-text.js';
 import type { Db } from '../../db/connect.js';
-import { lockConversationAndNotifyOnCommit, notifyOnCommit } from '../../db/event-order.js';
+import { lockConversation, wakeAfterCommit } from '../../db/event-order.js';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
@@ -294,6 +294,7 @@ export function createMessagingService(ctx: ServiceContext) {
       ...(afterMessageId !== undefined ? { afterMessageId } : {}),
     };
 
+    let queuedFanOut = false;
     const sent = await db.transaction(async (tx) => {
       const now = clock();
       // 2. The Idempotency-Key, claimed first (a retry stops here).
@@ -354,13 +355,11 @@ export function createMessagingService(ctx: ServiceContext) {
       }
 
       // 5. The message, in its conversation's order: a reply takes the conversation's row lock
-      //    (a new conversation is this transaction's own until it commits). The live-events
-      //    wake-up is queued in the same statement and delivered by PostgreSQL at commit (step
-      //    9). A staff reply that names the last message its writer saw is refused when a newer
-      //    one they may see exists (rule 11), checked under the lock so two replies cannot both
-      //    pass. Nothing here waits for another conversation of the chamber.
-      if (conversation) await lockConversationAndNotifyOnCommit(tx, chamberId, conversationId);
-      else await notifyOnCommit(tx, chamberId);
+      //    (a new conversation is this transaction's own until it commits). A staff reply that
+      //    names the last message its writer saw is refused when a newer one they may see
+      //    exists (rule 11), checked under the lock so two replies cannot both pass. Nothing
+      //    here waits for another conversation of the chamber.
+      if (conversation) await lockConversation(tx, chamberId, conversationId);
       if (afterMessageId !== undefined && conversation && actor.kind === 'staff') {
         const newer = await newerVisibleMessage(
           tx,
@@ -483,6 +482,7 @@ export function createMessagingService(ctx: ServiceContext) {
       };
       if (notifyLater) await queueNotificationFanOut(tx, notify);
       else await insertNotifications(tx, notify);
+      queuedFanOut = notifyLater;
       await attachToMessage(
         tx,
         chamberId,
@@ -564,8 +564,9 @@ export function createMessagingService(ctx: ServiceContext) {
       await (unit as UnitOfWork<PatientSent | StaffSent> | undefined)?.end(tx, result);
       return result;
     });
-    // 9. After commit: PostgreSQL delivers the NOTIFY of step 5 to every app process's live
-    //    events hub, and the job worker of this process is woken for the email of step 6.
+    // 9. After commit: every app process's live events hub is woken (and every worker, for a
+    //    large role's notifications), and this process's job worker for the email of step 6.
+    await wakeAfterCommit(db, chamberId, { jobs: queuedFanOut });
     ctx.signals.jobsEnqueued();
     return sent;
   }

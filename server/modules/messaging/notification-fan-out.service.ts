@@ -1,4 +1,4 @@
-import { lockConversationAndNotifyOnCommit } from '../../db/event-order.js';
+import { lockConversation, wakeAfterCommit } from '../../db/event-order.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { completeClaimedJob, type ClaimedJob } from '../email-jobs/email-job.repository.js';
 import {
@@ -28,7 +28,9 @@ export async function fanOutNotifications(
 ): Promise<FanOutOutcome> {
   const n = notificationsOf(job.chamberId, payload);
   try {
-    return await fanOut(ctx, job, n);
+    const outcome = await fanOut(ctx, job, n);
+    await wakeAfterCommit(ctx.db, n.chamberId);
+    return outcome;
   } catch (error) {
     if (error instanceof JobTaken) {
       return { notified: 0, note: 'claimed by another worker' };
@@ -45,7 +47,7 @@ async function fanOut(
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock();
     // After the conversation's row lock: its own later sends and fan-outs follow in order.
-    await lockConversationAndNotifyOnCommit(tx, n.chamberId, n.conversationId);
+    await lockConversation(tx, n.chamberId, n.conversationId);
     const notified = await insertNotifications(tx, n);
     const note = `${notified} notified`;
     // The job ends with its work: none of it if another worker claimed the job since.

@@ -1,4 +1,4 @@
-import { notifyOnCommit } from '../../db/event-order.js';
+import { wakeAfterCommit } from '../../db/event-order.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { insertAuditEvents } from '../audit/audit.repository.js';
 import {
@@ -24,12 +24,11 @@ export async function escalateIfOverdue(
   chamberId: string,
   conversationId: string,
 ): Promise<EscalationOutcome> {
-  return ctx.db.transaction(async (tx) => {
+  const outcome = await ctx.db.transaction(async (tx) => {
     const now = ctx.clock();
     // The conversation's row lock (findEscalationState) makes a second worker wait and then
-    // see it escalated; the wake-up goes at commit.
+    // see it escalated; the wake-up goes after commit.
     const s = await findEscalationState(tx, chamberId, conversationId);
-    await notifyOnCommit(tx, chamberId);
     if (!s) return { escalated: false, note: 'the conversation does not exist' };
     if (s.status !== 'open' || !s.awaitingReply || !s.replyBy) {
       return { escalated: false, note: 'answered or closed before its reply-by' };
@@ -74,4 +73,6 @@ export async function escalateIfOverdue(
         : 'overdue: no Escalation role to tell',
     };
   });
+  if (outcome.escalated) await wakeAfterCommit(ctx.db, chamberId);
+  return outcome;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/connect.js';
-import { notifyOnCommit } from '../../db/event-order.js';
+import { wakeAfterCommit } from '../../db/event-order.js';
 import { conflict, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { StaffActor } from '../auth/actor.js';
@@ -37,7 +37,8 @@ export async function assertRolesOfChamber(
 
 /**
  * Unassigns the user from the conversations they can no longer see (or all, when Inactive),
- * each change audited (rule 10). Runs inside the caller's transaction.
+ * each change audited (rule 10). Runs inside the caller's transaction; the caller wakes the
+ * live events after its commit (`wakeAfterCommit`).
  */
 export async function unassignAndAudit(
   tx: Db,
@@ -46,7 +47,6 @@ export async function unassignAndAudit(
   now: Date,
   reason: 'inactive' | 'cannot_see',
 ): Promise<void> {
-  await notifyOnCommit(tx, actor.chamberId);
   const unassigned = await unassignWhereUnseen(tx, actor.chamberId, userId, now);
   const [first, ...rest] = unassigned.map((c) => ({
     action: 'conversation.unassigned' as const,
@@ -189,6 +189,7 @@ export function createRoleService(ctx: ServiceContext) {
           details: { name: role.name },
         });
       });
+      await wakeAfterCommit(db, actor.chamberId);
     },
 
     async members(actor: StaffActor, roleId: string) {
@@ -222,6 +223,7 @@ export function createRoleService(ctx: ServiceContext) {
           details: { userId },
         });
       });
+      await wakeAfterCommit(db, actor.chamberId);
     },
   };
 }

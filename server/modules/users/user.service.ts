@@ -7,6 +7,7 @@ import { createAccountLink } from '../auth/account-links.js';
 import { deleteSessionsOf, findStaffByEmail } from '../auth/auth.repository.js';
 import { audit } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
+import { wakeAfterCommit } from '../../db/event-order.js';
 import {
   assertRolesOfChamber,
   recordMembersAdded,
@@ -147,6 +148,7 @@ export function createUserService(ctx: ServiceContext) {
           added,
         );
       });
+      if (changes.active === false || changes.roleIds) await wakeAfterCommit(db, actor.chamberId);
       return present(actor.chamberId, userId);
     },
   };

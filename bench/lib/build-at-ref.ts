@@ -26,9 +26,9 @@ export interface RefBuild extends ProductBuild {
 
 /**
  * Checks out `ref` in a git worktree of its own (`git worktree add --detach`), links this
- * checkout's node_modules into it and builds its server bundle with its own
- * scripts/build-server.mjs, so startProduct can run it ({ build }) as it runs this one.
- * The dependencies are this checkout's: the ref must not need others.
+ * checkout's node_modules into it (or, when its package-lock.json differs, installs its own
+ * with `npm ci`) and builds its server bundle with its own scripts/build-server.mjs, so
+ * startProduct can run it ({ build }) as it runs this one.
  */
 export async function buildAtRef(
   ref: string,
@@ -55,7 +55,17 @@ export async function buildAtRef(
   try {
     const started = Date.now();
     git('worktree', 'add', '--detach', dir, commit);
-    fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    // This checkout's dependencies when the ref's are the same; else its own (npm ci).
+    const lock = (d: string) => fs.readFileSync(path.join(d, 'package-lock.json'), 'utf8');
+    if (lock(dir) === lock(root)) {
+      fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    } else {
+      log(`${ref} has other dependencies: npm ci in its worktree`);
+      execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+        cwd: dir,
+        stdio: 'inherit',
+      });
+    }
     execFileSync(process.execPath, [path.join(dir, 'scripts', 'build-server.mjs')], {
       cwd: dir,
       stdio: 'inherit',

@@ -129,7 +129,10 @@ async function rampOn(
   onStopSignal(() => data.drop());
   try {
     const population = await signIn(data.url, chambers);
-    const server = await startProduct(data.url, {}, undefined, {
+    // BENCH_POOL_SIZE tries another pool size on both sides (default: the product's own).
+    const pool = process.env.BENCH_POOL_SIZE;
+    const env: Record<string, string> = pool ? { PORTAL_DATABASE_POOL_SIZE: pool } : {};
+    const server = await startProduct(data.url, env, undefined, {
       worker: true,
       build: build as ProductBuild | undefined,
     });

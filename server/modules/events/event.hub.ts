@@ -7,7 +7,7 @@ import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
 import { eventFor, mayHearTyping, type Delivered, type TypingSignal } from './event.policy.js';
 import {
   eventAt,
-  eventsHeldBack,
+  eventsAfter,
   eventsSince,
   isAfter,
   isAfterPlace,
@@ -159,7 +159,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
           if (rows.length < BATCH) break;
         }
       } while (state.again);
-      if (!state.heldTimer && (await eventsHeldBack(db, chamberId, state.last))) {
+      if (!state.heldTimer && (await eventsAfter(db, chamberId, state.last))) {
         const delay = state.heldDelay;
         state.heldDelay = Math.min(delay * 2, HELD_BACK_RETRY_MAX_MS, config.eventsPollMs);
         state.heldTimer = setTimeout(() => {

@@ -264,11 +264,7 @@ export async function eventAt(
  * or were released since the read (that transaction ended without an event of its own, so no
  * NOTIFY will come). Either way the reader must look again soon.
  */
-export async function eventsHeldBack(
-  db: Db,
-  chamberId: string,
-  after: EventCursor,
-): Promise<boolean> {
+export async function eventsAfter(db: Db, chamberId: string, after: EventCursor): Promise<boolean> {
   const rows = await db.execute<{ held: boolean }>(sql`
     select exists (
       select 1 from ${liveEvents}

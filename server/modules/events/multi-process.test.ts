@@ -8,7 +8,7 @@ import { seedDemo } from '../../demo/demo-seed.js';
 import { systemClock } from '../../lib/clock.js';
 import { openEventStream, type EventStream } from '../../test/sse.js';
 import { startServerProcess, startWorkerProcess, stopProcesses } from '../../test/processes.js';
-import { openTestDatabase, testConfig } from '../../test/test-app.js';
+import { openTestDatabase, testConfig, type TestDatabase } from '../../test/test-app.js';
 
 const onPostgres = inject('engine') === 'postgres';
 
@@ -22,19 +22,39 @@ async function signIn(base: string, kind: 'staff' | 'portal', email: string): Pr
   return res.headers.get('set-cookie')!.split(';')[0]!;
 }
 
+/**
+ * The demo chamber on a PostgreSQL database of its own, for the processes a describe starts on
+ * it: after the describe its streams are closed, its processes stopped and the database dropped.
+ */
+function demoOnPostgres(prefix: string) {
+  const f = {
+    children: [] as ChildProcess[],
+    streams: [] as EventStream[],
+    database: undefined as unknown as TestDatabase,
+    dataDir: '',
+  };
+  beforeAll(async () => {
+    f.database = await openTestDatabase();
+    await seedDemo(f.database.db, testConfig(), systemClock);
+    f.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    f.streams.forEach((s) => s.close());
+    await stopProcesses(f.children);
+    await f.database?.close();
+    if (f.dataDir) fs.rmSync(f.dataDir, { recursive: true, force: true });
+  });
+  return f;
+}
+
 describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
-  const children: ChildProcess[] = [];
-  const streams: EventStream[] = [];
-  let database: Awaited<ReturnType<typeof openTestDatabase>>;
+  const f = demoOnPostgres('portal-mp-');
+  const { children, streams } = f;
   const urls: string[] = [];
-  let dataDir: string;
 
   beforeAll(async () => {
-    database = await openTestDatabase();
-    await seedDemo(database.db, testConfig(), systemClock);
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-mp-'));
     for (let i = 0; i < 2; i += 1) {
-      const server = await startServerProcess(database.url!, dataDir, {
+      const server = await startServerProcess(f.database.url!, f.dataDir, {
         role: 'web',
         // Delivery across processes must come from LISTEN/NOTIFY, not the safety-net poll.
         env: { PORTAL_EVENTS_POLL_MS: '300000' },
@@ -43,13 +63,6 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
       urls.push(server.url);
     }
   }, 90_000);
-
-  afterAll(async () => {
-    streams.forEach((s) => s.close());
-    await stopProcesses(children);
-    await database?.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-  });
 
   it('a message sent through one process reaches a stream on the other at once', async () => {
     const [a, b] = urls as [string, string];
@@ -99,38 +112,26 @@ describe.skipIf(!onPostgres)('two web processes on one PostgreSQL', () => {
 describe.skipIf(!onPostgres)(
   'a large role: the web process answers, a worker of its own notifies',
   () => {
-    const children: ChildProcess[] = [];
-    const streams: EventStream[] = [];
-    let database: Awaited<ReturnType<typeof openTestDatabase>>;
+    const f = demoOnPostgres('portal-fan-');
+    const { children, streams } = f;
     let url: string;
-    let dataDir: string;
     let workerLog: () => string;
 
     beforeAll(async () => {
-      database = await openTestDatabase();
-      await seedDemo(database.db, testConfig(), systemClock);
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-fan-'));
       // Every role counts as large, and the worker's poll is a minute: only the NOTIFY queued
       // with the job can wake it in time.
-      const web = await startServerProcess(database.url!, dataDir, {
+      const web = await startServerProcess(f.database.url!, f.dataDir, {
         role: 'web',
         env: { PORTAL_NOTIFICATIONS_INLINE_LIMIT: '0', PORTAL_EVENTS_POLL_MS: '300000' },
       });
       children.push(web.child);
       url = web.url;
-      const worker = await startWorkerProcess(database.url!, dataDir, {
+      const worker = await startWorkerProcess(f.database.url!, f.dataDir, {
         env: { PORTAL_WORKER_POLL_MS: '60000' },
       });
       children.push(worker.child);
       workerLog = worker.log;
     }, 90_000);
-
-    afterAll(async () => {
-      streams.forEach((s) => s.close());
-      await stopProcesses(children);
-      await database?.close();
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    });
 
     it('the message is heard at once; its notification follows from the worker, woken at once', async () => {
       const reception = await signIn(url, 'staff', 'reception@riverside.example');
@@ -153,7 +154,7 @@ describe.skipIf(!onPostgres)(
       await stream
         .waitFor((e) => e.some((x) => x.event === 'notification' && isMine(x)))
         .catch(async (error: Error) => {
-          const jobs = await database.db.execute(sql`select kind, state, last_error from jobs`);
+          const jobs = await f.database.db.execute(sql`select kind, state, last_error from jobs`);
           throw new Error(
             `${error.message}; jobs ${JSON.stringify(jobs.rows)}; worker: ${workerLog()}`,
           );

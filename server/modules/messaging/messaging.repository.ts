@@ -417,7 +417,7 @@ export interface NewMessage {
   outOfHoursAnsweredUntil?: Date;
   /**
    * Notifications of the message are written in its transaction up to this many role members;
-   * beyond, its event says they follow (`notifyLater`) and `queueNotificationFanOut` defers them.
+   * beyond, its event says they follow (`notifyLater`) and a `notification_fan_out` job writes them.
    */
   notifyInlineLimit?: number;
   now: Date;
@@ -575,21 +575,6 @@ export async function insertNotifications(db: Db, n: MessageNotifications): Prom
                   updated_at = excluded.updated_at
     returning 1`);
   return written.rows.length;
-}
-
-/** The job that writes a large role's notifications of a message after its commit. */
-export const NOTIFICATION_FAN_OUT_JOB = 'notification_fan_out';
-
-/**
- * Defers a message's notifications to the job worker, in the message's transaction, so they
- * exist exactly when the message does (the send wakes the workers after its commit).
- */
-export async function queueNotificationFanOut(db: Db, n: MessageNotifications): Promise<void> {
-  const payload = { ...n, now: n.now.toISOString() };
-  await db.execute(sql`
-    insert into jobs (chamber_id, id, kind, payload, state, attempts, max_attempts, run_at, created_at, updated_at)
-    values (${n.chamberId}::uuid, gen_random_uuid(), ${NOTIFICATION_FAN_OUT_JOB}, ${JSON.stringify(payload)}::jsonb,
-            'pending', 0, 8, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz, ${n.now.toISOString()}::timestamptz)`);
 }
 
 /**

@@ -22,6 +22,7 @@ import {
 import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../../common/visible-text.js';
 import type { Db } from '../../db/connect.js';
 import { lockConversation, wakeAfterCommit } from '../../db/event-order.js';
+import { enqueueJob } from '../email-jobs/email-job.repository.js';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
@@ -52,7 +53,6 @@ import {
   insertConversation,
   insertMessage,
   insertNotifications,
-  queueNotificationFanOut,
   type MessageNotifications,
   listFeed,
   listInbox,
@@ -480,7 +480,15 @@ export function createMessagingService(ctx: ServiceContext) {
         messageId,
         now,
       };
-      if (notifyLater) await queueNotificationFanOut(tx, notify);
+      // The job exists exactly when the message does; the workers are woken after commit.
+      if (notifyLater)
+        await enqueueJob(tx, {
+          chamberId,
+          kind: 'notification_fan_out',
+          payload: { ...notify, now: now.toISOString() },
+          runAt: now,
+          now,
+        });
       else await insertNotifications(tx, notify);
       queuedFanOut = notifyLater;
       await attachToMessage(

@@ -38,7 +38,7 @@ export const LIVE_STAFF = 1000;
 /** Messages per generated conversation. */
 const PER_CONVERSATION = 10;
 /** Changing the generator changes this, so an old cached data set is not reused. */
-const GENERATOR_VERSION = 5;
+const GENERATOR_VERSION = 6;
 
 export const BENCH_PASSWORD = 'bench-password-not-secret-1';
 
@@ -393,6 +393,11 @@ function dbUrl(adminUrl: string, name: string): string {
 export interface DatasetOptions {
   /** 1 (default): the demo chamber holds the generated rows; more: chambers of their own (generateChambers). */
   chambers?: number;
+  /**
+   * Chambers of their own even for one (generateChambers): no demo seed, so a copy can be
+   * migrated by any build from TEMPLATE_MIGRATIONS on (the mixed ramps run two builds).
+   */
+  ofTheirOwn?: boolean;
   /** A copy of its own even under `npm run bench` (which otherwise passes one copy to every scenario). */
   own?: boolean;
   /** Brings the copy's schema up to date (default: this build's migrations, in this process). */
@@ -400,10 +405,9 @@ export interface DatasetOptions {
 }
 
 /**
- * The migrations a multi-chamber template is made with: up to the last one of the build
- * before issue 18 (21dcf26), so that a copy can be migrated forward by that build and by any
- * later one (a product refuses a schema newer than its own). The one-chamber templates were
- * made before that (0016) and serve every build from then on.
+ * The migrations a template of chambers of their own is made with: up to the last one of the
+ * build before issue 18 (21dcf26), so that a copy can be migrated forward by that build and by
+ * any later one (a product refuses a schema newer than its own).
  */
 export const TEMPLATE_MIGRATIONS = '0018_patient_access';
 
@@ -470,8 +474,8 @@ export function chamberLayout(size: DatasetSize, chambers: number, patients: num
 }
 
 /** The template database a data set of this size and layout is kept in. */
-export function templateName(size: DatasetSize, chambers = 1): string {
-  return `portal_bench_v${GENERATOR_VERSION}_${chambers > 1 ? `${chambers}ch_` : ''}${size.patients}_${size.messages}`;
+export function templateName(size: DatasetSize, chambers = 1, ofTheirOwn = chambers > 1): string {
+  return `portal_bench_v${GENERATOR_VERSION}_${ofTheirOwn ? `${chambers}ch_` : ''}${size.patients}_${size.messages}`;
 }
 
 let copies = 0;
@@ -487,17 +491,18 @@ export async function postgresDataset(
   options: DatasetOptions = {},
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   const chambers = options.chambers ?? 1;
+  const ofTheirOwn = chambers > 1 || options.ofTheirOwn === true;
   // `npm run bench` makes one copy for all its scenarios and passes it down.
   const shared = process.env.BENCH_RUN_DATABASE_URL;
   if (
     shared &&
     !options.own &&
-    chambers === 1 &&
+    !ofTheirOwn &&
     process.env.BENCH_RUN_SIZE === `${size.patients}/${size.messages}`
   )
     return { url: shared, drop: async () => undefined };
   const adminUrl = DEFAULT_BENCH_URL;
-  const template = templateName(size, chambers);
+  const template = templateName(size, chambers, ofTheirOwn);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -518,13 +523,21 @@ export async function postgresDataset(
       await admin.query(`drop database if exists ${template} with (force)`);
       await admin.query(`create database ${template}`);
       const database = fromPostgres(dbUrl(adminUrl, template), 2);
-      if (chambers === 1) {
-        await migrateDatabase(database);
-        await generateDataset(database.db, size);
-      } else {
+      // The demo chamber's data set starts from the demo seed, which this build writes (so its
+      // schema is this build's); chambers of their own are SQL only, from TEMPLATE_MIGRATIONS.
+      if (ofTheirOwn) {
         await migrateUpTo(database, TEMPLATE_MIGRATIONS);
         await generateChambers(database.db, size, chambers);
+      } else {
+        await migrateDatabase(database);
+        await generateDataset(database.db, size);
       }
+      // As a database that has lived a while: every row's hint bits set and frozen, the
+      // visibility map full. Otherwise each copy's first reads write them back and autovacuum
+      // works through millions of rows while a benchmark measures (a new template's first
+      // mixed ramp held half the users of an old one's).
+      log('vacuuming the data set (freeze)');
+      await database.db.execute(sql`vacuum (freeze, analyze)`);
       await database.db.execute(sql`create table bench_dataset_ready (at timestamptz)`);
       await database.close();
       log(`data set generated in ${((Date.now() - started) / 1000).toFixed(0)} s`);

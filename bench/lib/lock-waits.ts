@@ -18,6 +18,11 @@ export interface LockWaits {
   lwlocked: number;
   /** Every `type:event` (or `running`) with its count, most frequent first. */
   events: [string, number][];
+  /**
+   * Client backends of the database idle inside a transaction, summed over the samples: each
+   * holds a pooled connection while it waits for the product to send its next statement.
+   */
+  inTransaction: number;
 }
 
 /**
@@ -34,15 +39,24 @@ export async function lockWaitSampler(url: string) {
   let active = 0;
   let locked = 0;
   let lwlocked = 0;
+  let inTransaction = 0;
   let events = new Map<string, number>();
   const sampleOnce = async () => {
-    const rows = await client.query<{ type: string | null; event: string | null }>(
-      `select wait_event_type as type, wait_event as event from pg_stat_activity
+    const rows = await client.query<{
+      state: string;
+      type: string | null;
+      event: string | null;
+    }>(
+      `select state, wait_event_type as type, wait_event as event from pg_stat_activity
        where datname = current_database() and pid <> pg_backend_pid()
-         and backend_type = 'client backend' and state = 'active'`,
+         and backend_type = 'client backend' and state in ('active', 'idle in transaction')`,
     );
     samples += 1;
     for (const row of rows.rows) {
+      if (row.state !== 'active') {
+        inTransaction += 1;
+        continue;
+      }
       active += 1;
       if (row.type === 'Lock') locked += 1;
       if (row.type === 'LWLock') lwlocked += 1;
@@ -75,8 +89,9 @@ export async function lockWaitSampler(url: string) {
         locked,
         lwlocked,
         events: [...events.entries()].sort((a, b) => b[1] - a[1]),
+        inTransaction,
       };
-      samples = active = locked = lwlocked = 0;
+      samples = active = locked = lwlocked = inTransaction = 0;
       events = new Map();
       return out;
     },
@@ -99,7 +114,8 @@ export function lockWaitText(w: LockWaits): string {
   const lw = w.lwlocked
     ? `; on a lightweight lock (LWLock) ${((w.lwlocked / w.active) * 100).toFixed(1)} %`
     : '';
-  return `active backends waiting on a lock: ${w.active ? ((w.locked / w.active) * 100).toFixed(1) : '0'} % of ${w.active} sampled (every ${SAMPLE_MS} ms; ${top || 'none active'}${lw})`;
+  const per = (n: number) => (n / Math.max(1, w.samples)).toFixed(1);
+  return `active backends waiting on a lock: ${w.active ? ((w.locked / w.active) * 100).toFixed(1) : '0'} % of ${w.active} sampled (every ${SAMPLE_MS} ms; ${top || 'none active'}${lw}); on average ${per(w.active)} backends active and ${per(w.inTransaction)} idle in a transaction (waiting on the product) at a sample`;
 }
 
 /** CPU ms every core of the machine spent busy so far (/proc/stat: all but idle and iowait). */

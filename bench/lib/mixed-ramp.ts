@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Pool } from 'undici';
 import { fromPostgres } from '../../server/db/connect.js';
 import { buildAtRef, type RefBuild } from './build-at-ref.js';
 import { onStopSignal } from './children.js';
-import {
-  chamberLayout,
-  datasetIds,
-  openSessions,
-  postgresDataset,
-  type ChamberIds,
-} from './dataset.js';
+import { chamberLayout, openSessions, postgresDataset, type ChamberIds } from './dataset.js';
+import { eventLoopEnv, readEventLoop, type EventLoopFigures } from './event-loop.js';
 import { lockShare, lockWaitSampler, lockWaitText, machineBusyMs } from './lock-waits.js';
 import { memoryMb, percentile, postgresCpuMs } from './measure.js';
 import { productCpuMs, startProduct, type ProductBuild } from './product.js';
@@ -62,6 +60,8 @@ interface Step {
   generator: number;
   lockShare: number;
   lockText: string;
+  /** The web process's event loop over the step. */
+  loop: EventLoopFigures;
 }
 
 interface SideResult {
@@ -76,20 +76,7 @@ interface SideResult {
 async function signIn(url: string, chambers: number): Promise<ChamberUsers[]> {
   const setup = fromPostgres(url, 2);
   try {
-    let layout: ChamberIds[];
-    if (chambers === 1) {
-      const ids = await datasetIds(setup.db, bench.size.patients);
-      const count = Math.min(ids.patientIds.length, PATIENT_SESSIONS);
-      const step = Math.max(1, Math.floor(ids.patientIds.length / count));
-      layout = [
-        {
-          chamberId: ids.chamberId,
-          builtInRoleId: ids.builtInRoleId,
-          patientIds: Array.from({ length: count }, (_, i) => ids.patientIds[i * step]!),
-          staffIds: ids.staffIds,
-        },
-      ];
-    } else layout = chamberLayout(bench.size, chambers, Math.ceil(PATIENT_SESSIONS / chambers));
+    const layout = chamberLayout(bench.size, chambers, Math.ceil(PATIENT_SESSIONS / chambers));
     const out: ChamberUsers[] = [];
     const staffPerChamber = Math.max(1, Math.ceil(STAFF_SESSIONS / chambers));
     for (const chamber of layout) {
@@ -123,6 +110,7 @@ async function rampOn(
   log(`mixed: ${label}`);
   const data = await postgresDataset(bench.size, log, {
     chambers,
+    ofTheirOwn: true,
     own: true,
     migrate: build?.migrate,
   });
@@ -131,7 +119,13 @@ async function rampOn(
     const population = await signIn(data.url, chambers);
     // BENCH_POOL_SIZE tries another pool size on both sides (default: the product's own).
     const pool = process.env.BENCH_POOL_SIZE;
-    const env: Record<string, string> = pool ? { PORTAL_DATABASE_POOL_SIZE: pool } : {};
+    // The web process's event loop is measured (bench/lib/event-loop.mjs): a loop busy near
+    // 100 % is a limit no number of cores moves.
+    const loopFile = eventLoopEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-loop-')));
+    const env: Record<string, string> = {
+      ...loopFile.env,
+      ...(pool ? { PORTAL_DATABASE_POOL_SIZE: pool } : {}),
+    };
     const server = await startProduct(data.url, env, undefined, {
       worker: true,
       build: build as ProductBuild | undefined,
@@ -198,6 +192,7 @@ async function rampOn(
           const pg0 = postgresCpuMs();
           const machine0 = machineBusyMs();
           const self0 = process.cpuUsage();
+          await readEventLoop(loopFile.file, server.child.pid!);
           await sampler.measure(() =>
             Promise.all(
               Array.from({ length: users }, async (_, user) => {
@@ -236,6 +231,7 @@ async function rampOn(
           const pgMs = postgresCpuMs() - pg0;
           const machineMs = machineBusyMs() - machine0;
           const self = process.cpuUsage(self0);
+          const loop = await readEventLoop(loopFile.file, server.child.pid!);
           await pool.close();
           const waits = sampler.take();
           const avg = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);
@@ -253,10 +249,11 @@ async function rampOn(
             generator: (self.user + self.system) / 1000 / ms,
             lockShare: lockShare(waits),
             lockText: lockWaitText(waits),
+            loop,
           };
           steps.push(step);
           log(
-            `${label}, ${users} users: ${step.rps.toFixed(0)} requests/s, avg ${avg.toFixed(1)} ms, p99 ${p99.toFixed(0)} ms, errors ${(errorRate * 100).toFixed(3)} %, cores busy ${step.cpu.toFixed(2)} (machine ${step.machine.toFixed(2)}), ${step.lockText}`,
+            `${label}, ${users} users: ${step.rps.toFixed(0)} requests/s, avg ${avg.toFixed(1)} ms, p99 ${p99.toFixed(0)} ms, errors ${(errorRate * 100).toFixed(3)} %, cores busy ${step.cpu.toFixed(2)} (machine ${step.machine.toFixed(2)}), ${loopText(loop)}, ${step.lockText}`,
           );
           if (avg > LIMITS.avg || p99 > LIMITS.p99 || errorRate > LIMITS.errorRate) break;
           held = users;
@@ -283,6 +280,10 @@ async function rampOn(
     await data.drop();
   }
 }
+
+/** "the web process's event loop busy 54 % (timers late p99 12 ms)". */
+const loopText = (l: EventLoopFigures) =>
+  `the web process's event loop busy ${(l.utilization * 100).toFixed(0)} % (timers late p99 ${l.delayP99.toFixed(0)} ms)`;
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -322,7 +323,7 @@ export async function mixedScenario(options: {
   const knee = (s: SideResult) => {
     const k = kneeOf(s);
     return k
-      ? `${s.label}: ${s.held.toLocaleString('en-GB')} users held; at the knee ${fmt(k.rps)} requests/s, avg ${fmt(k.avg)} ms, p99 ${fmt(k.p99)} ms, cores busy ${k.cpu.toFixed(2)} (Node: web + worker ${k.node.toFixed(2)}; the whole machine ${k.machine.toFixed(2)}, of which the load generator ${k.generator.toFixed(2)}), ${k.lockText}`
+      ? `${s.label}: ${s.held.toLocaleString('en-GB')} users held; at the knee ${fmt(k.rps)} requests/s, avg ${fmt(k.avg)} ms, p99 ${fmt(k.p99)} ms, cores busy ${k.cpu.toFixed(2)} (Node: web + worker ${k.node.toFixed(2)}; the whole machine ${k.machine.toFixed(2)}, of which the load generator ${k.generator.toFixed(2)}), ${loopText(k.loop)}, ${k.lockText}`
       : `${s.label}: no step held (the first, ${START_USERS} users, passed the limits)`;
   };
   const ratio = old && old.held ? now.held / old.held : undefined;
@@ -349,6 +350,7 @@ export async function mixedScenario(options: {
         'cores busy (Node web + worker + PostgreSQL)',
         'of which Node',
         'whole machine',
+        'web event loop busy',
         'backends waiting on a lock',
       ],
       rows: sides.flatMap((side) =>
@@ -362,6 +364,7 @@ export async function mixedScenario(options: {
           s.cpu,
           s.node,
           s.machine,
+          `${(s.loop.utilization * 100).toFixed(0)} %`,
           `${(s.lockShare * 100).toFixed(1)} %`,
         ]),
       ),
@@ -388,7 +391,7 @@ export async function mixedScenario(options: {
         const past = s.steps.find((x) => x.users > s.held);
         return past
           ? [
-              `${s.label}, the step past the knee (${past.users.toLocaleString('en-GB')} users): ${fmt(past.rps)} requests/s, avg ${fmt(past.avg)} ms, p99 ${fmt(past.p99)} ms, errors ${(past.errorRate * 100).toFixed(3)} %, cores busy ${past.cpu.toFixed(2)}, ${past.lockText}`,
+              `${s.label}, the step past the knee (${past.users.toLocaleString('en-GB')} users): ${fmt(past.rps)} requests/s, avg ${fmt(past.avg)} ms, p99 ${fmt(past.p99)} ms, errors ${(past.errorRate * 100).toFixed(3)} %, cores busy ${past.cpu.toFixed(2)}, ${loopText(past.loop)}, ${past.lockText}`,
             ]
           : [];
       }),

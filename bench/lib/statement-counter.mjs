@@ -6,7 +6,8 @@
 //
 // It watches the wire, not a library: every write to a socket connected to PostgreSQL's port
 // is read as frontend protocol messages, and each simple Query ('Q') or Execute ('E') is one
-// statement (its text from the Query, or from the Parse ('P') before the Execute). That works
+// statement (its text from the Query, or from the Parse ('P') of the statement its Bind ('B')
+// named: a named prepared statement is parsed once per connection and bound many times). That works
 // whatever bundles or wraps the driver (the server runs as one esbuild bundle).
 import fs from 'node:fs';
 import net from 'node:net';
@@ -15,7 +16,17 @@ const file = process.env.BENCH_STATEMENTS_FILE;
 if (file) {
   const port = Number(new URL(process.env.DATABASE_URL ?? 'postgres://x@127.0.0.1').port || 5432);
   const counts = { total: 0, byKind: {} };
-  const parsed = new WeakMap();
+  /** Per socket: the text of each statement it parsed (by name; '' is the unnamed one), and
+   *  the text of the statement bound to its portal last, which the next Execute runs. */
+  const sockets = new WeakMap();
+  const stateOf = (socket) => {
+    let state = sockets.get(socket);
+    if (!state) {
+      state = { statements: new Map(), bound: undefined };
+      sockets.set(socket, state);
+    }
+    return state;
+  };
   const kindOf = (text) => text.slice(0, 200).trim().replace(/\s+/g, ' ').slice(0, 60);
   const count = (text) => {
     const kind = kindOf(text);
@@ -35,9 +46,13 @@ if (file) {
       const body = at + 5;
       if (type === 'Q') count(cstring(buf, body)[0]);
       else if (type === 'P') {
-        const [, next] = cstring(buf, body); // statement name
-        parsed.set(socket, cstring(buf, next)[0]);
-      } else if (type === 'E') count(parsed.get(socket) ?? '(prepared statement)');
+        const [name, next] = cstring(buf, body);
+        stateOf(socket).statements.set(name, cstring(buf, next)[0]);
+      } else if (type === 'B') {
+        const [, next] = cstring(buf, body); // portal name
+        const state = stateOf(socket);
+        state.bound = state.statements.get(cstring(buf, next)[0]);
+      } else if (type === 'E') count(stateOf(socket).bound ?? '(prepared statement)');
       at += 1 + length;
     }
   };

@@ -19,18 +19,26 @@ export function statementCounterEnv(dir: string): { env: Record<string, string>;
 
 /** The totals so far, asked of the product process `pid` (it writes them on SIGUSR2). */
 export async function readStatementCounts(file: string, pid: number): Promise<StatementCounts> {
+  return askProcess<StatementCounts>(file, pid, 'its statement counts');
+}
+
+/**
+ * Asks a product process with a benchmark preload for its figures: sends it SIGUSR2 and reads
+ * the JSON it then writes to `file`.
+ */
+export async function askProcess<T>(file: string, pid: number, what: string): Promise<T> {
   fs.rmSync(file, { force: true });
   process.kill(pid, 'SIGUSR2');
   const until = Date.now() + 5000;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 20));
     try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as StatementCounts;
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
     } catch {
       // Not written yet.
     }
   }
-  throw new Error(`the product process ${pid} did not write its statement counts`);
+  throw new Error(`the product process ${pid} did not write ${what}`);
 }
 
 /** What was sent between two readings, by kind, most frequent first. */

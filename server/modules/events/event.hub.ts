@@ -40,7 +40,8 @@ export interface EventListener {
   sentXid?: string;
   /** Events held while the stream catches up, then sent in order. */
   buffer: EventRow[] | null;
-  send(id: number, event: Delivered['event'], data: Delivered['data']): void;
+  /** `json`, when given, is `data` already serialised (shared by the listeners of a variant). */
+  send(id: number, event: Delivered['event'], data: Delivered['data'], json?: string): void;
   send(id: number, event: 'resync', data: ResyncEvent): void;
   /** A fleeting event: no id, never replayed. */
   sendFleeting(event: 'conversation.typing', data: TypingEvent): void;
@@ -81,15 +82,33 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
   let pollTimer: NodeJS.Timeout | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
 
-  function deliver(listener: EventListener, row: EventRow): void {
+  /**
+   * Hands one event to one listener. `shared` holds the data of this event serialised once per
+   * variant (event.policy.ts), for the listeners of one drain, all given the same `now`.
+   */
+  function deliver(
+    listener: EventListener,
+    row: EventRow,
+    now: Date,
+    shared?: Map<string, string>,
+  ): void {
     if (listener.buffer) {
       listener.buffer.push(row);
       return;
     }
     if (!isAfterPlace(row, listener.sentXid ?? START.xid, listener.sentSeq)) return;
     moveTo(listener, row);
-    const delivered = eventFor(listener.actor, row, clock());
-    if (delivered) listener.send(row.seq, delivered.event, delivered.data);
+    const delivered = eventFor(listener.actor, row, now);
+    if (!delivered) return;
+    let json: string | undefined;
+    if (shared && delivered.variant !== undefined) {
+      json = shared.get(delivered.variant);
+      if (json === undefined) {
+        json = JSON.stringify(delivered.data);
+        shared.set(delivered.variant, json);
+      }
+    }
+    listener.send(row.seq, delivered.event, delivered.data, json);
   }
 
   /** Passes "is replying…" to the listeners of its chamber who may hear it. */
@@ -152,7 +171,9 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
           if (rows.length === 0) break;
           await refresh(chamberId, state);
           for (const row of rows) {
-            for (const listener of state.listeners) deliver(listener, row);
+            const now = clock();
+            const shared = new Map<string, string>();
+            for (const listener of state.listeners) deliver(listener, row, now, shared);
             state.last = { xid: row.xid, seq: row.seq };
           }
           state.heldDelay = HELD_BACK_RETRY_MS;
@@ -265,13 +286,13 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
           moveTo(listener, from);
           const pending = listener.buffer;
           listener.buffer = null;
-          for (const row of missed) deliver(listener, row);
+          for (const row of missed) deliver(listener, row, clock());
           listener.buffer = pending;
         }
       }
       const held = listener.buffer ?? [];
       listener.buffer = null;
-      for (const row of held) deliver(listener, row);
+      for (const row of held) deliver(listener, row, clock());
     },
 
     unsubscribe(listener: EventListener): void {

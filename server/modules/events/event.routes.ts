@@ -27,9 +27,9 @@ class StreamListener implements EventListener {
     private readonly hub: EventHub,
   ) {}
 
-  send(id: number, event: string, data: unknown): void {
+  send(id: number, event: string, data: unknown, json?: string): void {
     if (this.closed) return;
-    this.res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.res.write(`id: ${id}\nevent: ${event}\ndata: ${json ?? JSON.stringify(data)}\n\n`);
     if (this.res.writableLength > MAX_BUFFERED_BYTES) this.close('slow_reader');
   }
 

@@ -163,6 +163,20 @@ describe('a message to a role larger than the inline limit', () => {
     for (const m of others) {
       expect(notificationEvent(m.stream, replyId)!.data.notification.count).toBe(2);
     }
+    // The message event itself is serialised once per variant (event.policy.ts): the author's,
+    // and everyone else's; each stream gets its own.
+    await writer.stream.waitFor(() => messageEvent(writer.stream, replyId) !== undefined);
+    expect(messageEvent(writer.stream, replyId)!.data).toMatchObject({
+      mine: true,
+      authorId: writer.id,
+      notification: null,
+    });
+    for (const m of others)
+      expect(messageEvent(m.stream, replyId)!.data).toMatchObject({
+        mine: false,
+        authorId: writer.id,
+        notification: null,
+      });
     await settled();
     expect(notificationEvent(writer.stream, replyId)).toBeUndefined();
     const rows = await notificationsOf(replyId);

@@ -8,9 +8,10 @@ import { buildAtRef, type RefBuild } from './build-at-ref.js';
 import { onStopSignal } from './children.js';
 import { chamberLayout, openSessions, postgresDataset, type ChamberIds } from './dataset.js';
 import { eventLoopEnv, readEventLoop, type EventLoopFigures } from './event-loop.js';
+import { cpuProfileEnv } from './statements.js';
 import { lockShare, lockWaitSampler, lockWaitText, machineBusyMs } from './lock-waits.js';
 import { memoryMb, percentile, postgresCpuMs } from './measure.js';
-import { productCpuMs, startProduct, type ProductBuild } from './product.js';
+import { productCpuMs, startProduct, type ProductBuild, type ProductProcess } from './product.js';
 import { log, parseOptions, writeReport } from './scenario.js';
 
 // Mixed users: patients and staff doing what they do in a day, each with think time between
@@ -26,6 +27,14 @@ const START_USERS = bench.quick ? 20 : 50;
 const MAX_USERS = bench.quick ? 400 : 20_000;
 const MAX_STEPS = bench.quick ? 4 : 14;
 const LIMITS = { avg: 100, p99: 2000, errorRate: 0.00025 };
+/**
+ * Web processes (`--role=web`) on each side (BENCH_WEB_PROCESSES, default 1), each with a pool of
+ * its own; users are spread over them (user u on process u mod n), as a round-robin proxy would.
+ * One Node process runs its requests on one event loop; on this 2-core machine a second one did
+ * not help either build (2026-12-07: both held 255 users, the whole machine 1.71 cores busy past
+ * this build's knee), so one is the default.
+ */
+const WEB_PROCESSES = Math.max(1, Number(process.env.BENCH_WEB_PROCESSES ?? 1));
 /** Patients and staff sessions the users act as, over all chambers. */
 const PATIENT_SESSIONS = 8_000;
 const STAFF_SESSIONS = 400;
@@ -60,15 +69,15 @@ interface Step {
   generator: number;
   lockShare: number;
   lockText: string;
-  /** The web process's event loop over the step. */
-  loop: EventLoopFigures;
+  /** Each web process's event loop over the step. */
+  loops: EventLoopFigures[];
 }
 
 interface SideResult {
   label: string;
   steps: Step[];
   held: number;
-  peakRssMb: number;
+  peakRssMb: number[];
   workerPeakRssMb: number;
 }
 
@@ -119,17 +128,33 @@ async function rampOn(
     const population = await signIn(data.url, chambers);
     // BENCH_POOL_SIZE tries another pool size on both sides (default: the product's own).
     const pool = process.env.BENCH_POOL_SIZE;
-    // The web process's event loop is measured (bench/lib/event-loop.mjs): a loop busy near
-    // 100 % is a limit no number of cores moves.
-    const loopFile = eventLoopEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-loop-')));
-    const env: Record<string, string> = {
-      ...loopFile.env,
-      ...(pool ? { PORTAL_DATABASE_POOL_SIZE: pool } : {}),
-    };
-    const server = await startProduct(data.url, env, undefined, {
-      worker: true,
-      build: build as ProductBuild | undefined,
-    });
+    // Each web process's event loop is measured (bench/lib/event-loop.mjs): a loop busy near
+    // 100 % is a limit no number of cores moves. The first web process has the worker beside it.
+    const webs: { server: ProductProcess; loopFile: string }[] = [];
+    const stopAll = () => Promise.all(webs.map((w) => w.server.stop()));
+    try {
+      for (let i = 0; i < WEB_PROCESSES; i += 1) {
+        const loop = eventLoopEnv(fs.mkdtempSync(path.join(os.tmpdir(), 'portal-bench-loop-')));
+        const server = await startProduct(
+          data.url,
+          {
+            ...loop.env,
+            // BENCH_CPU_PROF=<dir>: a V8 CPU profile of each web process (bench/lib/cpu-profile.mjs).
+            ...cpuProfileEnv(loop.env),
+            ...(pool ? { PORTAL_DATABASE_POOL_SIZE: pool } : {}),
+          },
+          undefined,
+          { worker: i === 0, build: build as ProductBuild | undefined },
+        );
+        webs.push({ server, loopFile: loop.file });
+      }
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+    const readLoops = () =>
+      Promise.all(webs.map((w) => readEventLoop(w.loopFile, w.server.child.pid!)));
+    const cpuMs = () => webs.reduce((a, w) => a + productCpuMs(w.server), 0);
     try {
       const N = population.length;
       /** Users spread over the chambers from the first ones on (user u in chamber (u + ⌊u/N⌋) mod N). */
@@ -180,23 +205,27 @@ async function rampOn(
       let held = 0;
       try {
         for (let s = 0; s < MAX_STEPS && users <= MAX_USERS; s += 1) {
-          const pool = new Pool(server.url, {
-            connections: Math.min(users, 512),
-            keepAliveTimeout: 30_000,
-          });
+          const pools = webs.map(
+            (w) =>
+              new Pool(w.server.url, {
+                connections: Math.min(Math.ceil(users / webs.length), 512),
+                keepAliveTimeout: 30_000,
+              }),
+          );
           const latencies: number[] = [];
           let errors = 0;
           const started = performance.now();
           const until = started + STEP_SECONDS * 1000;
-          const node0 = productCpuMs(server);
+          const node0 = cpuMs();
           const pg0 = postgresCpuMs();
           const machine0 = machineBusyMs();
           const self0 = process.cpuUsage();
-          await readEventLoop(loopFile.file, server.child.pid!);
+          await readLoops();
           await sampler.measure(() =>
             Promise.all(
               Array.from({ length: users }, async (_, user) => {
                 const actions = userActions(user);
+                const pool = pools[user % pools.length]!;
                 // Users start spread over one think time, as they would arrive.
                 await new Promise((r) => setTimeout(r, Math.random() * THINK_MS));
                 let n = user;
@@ -227,12 +256,12 @@ async function rampOn(
             ),
           );
           const ms = performance.now() - started;
-          const nodeMs = productCpuMs(server) - node0;
+          const nodeMs = cpuMs() - node0;
           const pgMs = postgresCpuMs() - pg0;
           const machineMs = machineBusyMs() - machine0;
           const self = process.cpuUsage(self0);
-          const loop = await readEventLoop(loopFile.file, server.child.pid!);
-          await pool.close();
+          const loops = await readLoops();
+          await Promise.all(pools.map((p) => p.close()));
           const waits = sampler.take();
           const avg = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);
           const p99 = percentile(latencies, 99);
@@ -249,11 +278,11 @@ async function rampOn(
             generator: (self.user + self.system) / 1000 / ms,
             lockShare: lockShare(waits),
             lockText: lockWaitText(waits),
-            loop,
+            loops,
           };
           steps.push(step);
           log(
-            `${label}, ${users} users: ${step.rps.toFixed(0)} requests/s, avg ${avg.toFixed(1)} ms, p99 ${p99.toFixed(0)} ms, errors ${(errorRate * 100).toFixed(3)} %, cores busy ${step.cpu.toFixed(2)} (machine ${step.machine.toFixed(2)}), ${loopText(loop)}, ${step.lockText}`,
+            `${label}, ${users} users: ${step.rps.toFixed(0)} requests/s, avg ${avg.toFixed(1)} ms, p99 ${p99.toFixed(0)} ms, errors ${(errorRate * 100).toFixed(3)} %, cores busy ${step.cpu.toFixed(2)} (machine ${step.machine.toFixed(2)}), ${loopText(loops)}, ${step.lockText}`,
           );
           if (avg > LIMITS.avg || p99 > LIMITS.p99 || errorRate > LIMITS.errorRate) break;
           held = users;
@@ -262,28 +291,30 @@ async function rampOn(
       } finally {
         await sampler.close();
       }
-      if (server.child.exitCode !== null || server.child.signalCode !== null)
-        throw new Error(
-          `${label}: the web process stopped during the ramp: ${server.log().slice(-3000)}`,
-        );
+      for (const { server } of webs)
+        if (server.child.exitCode !== null || server.child.signalCode !== null)
+          throw new Error(
+            `${label}: a web process stopped during the ramp: ${server.log().slice(-3000)}`,
+          );
+      const worker = webs[0]!.server.worker;
       return {
         label,
         steps,
         held,
-        peakRssMb: memoryMb(server.child.pid!).peak,
-        workerPeakRssMb: server.worker ? memoryMb(server.worker.child.pid!).peak : 0,
+        peakRssMb: webs.map((w) => memoryMb(w.server.child.pid!).peak),
+        workerPeakRssMb: worker ? memoryMb(worker.child.pid!).peak : 0,
       };
     } finally {
-      await server.stop();
+      await stopAll();
     }
   } finally {
     await data.drop();
   }
 }
 
-/** "the web process's event loop busy 54 % (timers late p99 12 ms)". */
-const loopText = (l: EventLoopFigures) =>
-  `the web process's event loop busy ${(l.utilization * 100).toFixed(0)} % (timers late p99 ${l.delayP99.toFixed(0)} ms)`;
+/** "the web processes' event loops busy 54 % and 51 % (timers late p99 12 and 11 ms)". */
+const loopText = (loops: EventLoopFigures[]) =>
+  `the web process${loops.length > 1 ? "es' event loops" : "'s event loop"} busy ${loops.map((l) => `${(l.utilization * 100).toFixed(0)} %`).join(' and ')} (timers late p99 ${loops.map((l) => l.delayP99.toFixed(0)).join(' and ')} ms)`;
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
@@ -323,7 +354,7 @@ export async function mixedScenario(options: {
   const knee = (s: SideResult) => {
     const k = kneeOf(s);
     return k
-      ? `${s.label}: ${s.held.toLocaleString('en-GB')} users held; at the knee ${fmt(k.rps)} requests/s, avg ${fmt(k.avg)} ms, p99 ${fmt(k.p99)} ms, cores busy ${k.cpu.toFixed(2)} (Node: web + worker ${k.node.toFixed(2)}; the whole machine ${k.machine.toFixed(2)}, of which the load generator ${k.generator.toFixed(2)}), ${loopText(k.loop)}, ${k.lockText}`
+      ? `${s.label}: ${s.held.toLocaleString('en-GB')} users held; at the knee ${fmt(k.rps)} requests/s, avg ${fmt(k.avg)} ms, p99 ${fmt(k.p99)} ms, cores busy ${k.cpu.toFixed(2)} (Node: web + worker ${k.node.toFixed(2)}; the whole machine ${k.machine.toFixed(2)}, of which the load generator ${k.generator.toFixed(2)}), ${loopText(k.loops)}, ${k.lockText}`
       : `${s.label}: no step held (the first, ${START_USERS} users, passed the limits)`;
   };
   const ratio = old && old.held ? now.held / old.held : undefined;
@@ -350,7 +381,7 @@ export async function mixedScenario(options: {
         'cores busy (Node web + worker + PostgreSQL)',
         'of which Node',
         'whole machine',
-        'web event loop busy',
+        'web event loops busy',
         'backends waiting on a lock',
       ],
       rows: sides.flatMap((side) =>
@@ -364,7 +395,7 @@ export async function mixedScenario(options: {
           s.cpu,
           s.node,
           s.machine,
-          `${(s.loop.utilization * 100).toFixed(0)} %`,
+          s.loops.map((l) => `${(l.utilization * 100).toFixed(0)} %`).join(', '),
           `${(s.lockShare * 100).toFixed(1)} %`,
         ]),
       ),
@@ -385,19 +416,19 @@ export async function mixedScenario(options: {
     notes: [
       `Each user acts about once a second (think time 0.5–1.5 s). Nine in ten are patients (Inbox, Inbox, send a message, in turn); one in ten is staff (notifications, a patient's Feed, a message to a patient and the built-in role, in turn), in ${where}.`,
       `${bench.size.patients.toLocaleString('en-GB')} patients and ${bench.size.messages.toLocaleString('en-GB')} messages${chambers > 1 ? ` (${Math.floor(bench.size.patients / chambers).toLocaleString('en-GB')} and ${Math.floor(bench.size.messages / chambers).toLocaleString('en-GB')} per chamber)` : ''}; steps of ${STEP_SECONDS} s from ${START_USERS} users, ×1.5 users each step, the same steps and limits on each side; the knee is the last step held.`,
-      'Each side runs on a fresh copy of the data set migrated by its own build, as its own web process (pool of 10) with a worker process (`--role=worker`) beside it, started from that build’s own bundle; the earlier build runs first. Cores busy = CPU of the web and worker processes and of every PostgreSQL process over the step; the whole machine from /proc/stat (the load generator in this process included).',
+      `Each side runs on a fresh copy of the data set migrated by its own build, as ${WEB_PROCESSES === 1 ? 'its own web process (pool of 10)' : `${WEB_PROCESSES} web processes of its own (\`--role=web\`, a pool of 10 connections each; user u on process u mod ${WEB_PROCESSES}, as a round-robin proxy would spread them)`} with a worker process (\`--role=worker\`) beside ${WEB_PROCESSES === 1 ? 'it' : 'them'}, started from that build’s own bundle; the earlier build runs first. Cores busy = CPU of the web and worker processes and of every PostgreSQL process over the step; the whole machine from /proc/stat (the load generator in this process included).`,
       ...sides.map(knee),
       ...sides.flatMap((s) => {
         const past = s.steps.find((x) => x.users > s.held);
         return past
           ? [
-              `${s.label}, the step past the knee (${past.users.toLocaleString('en-GB')} users): ${fmt(past.rps)} requests/s, avg ${fmt(past.avg)} ms, p99 ${fmt(past.p99)} ms, errors ${(past.errorRate * 100).toFixed(3)} %, cores busy ${past.cpu.toFixed(2)}, ${loopText(past.loop)}, ${past.lockText}`,
+              `${s.label}, the step past the knee (${past.users.toLocaleString('en-GB')} users): ${fmt(past.rps)} requests/s, avg ${fmt(past.avg)} ms, p99 ${fmt(past.p99)} ms, errors ${(past.errorRate * 100).toFixed(3)} %, cores busy ${past.cpu.toFixed(2)}, ${loopText(past.loops)}, ${past.lockText}`,
             ]
           : [];
       }),
       ...sides.map(
         (s) =>
-          `${s.label}: peak RSS of the web process ${s.peakRssMb.toFixed(0)} MB, of the worker ${s.workerPeakRssMb.toFixed(0)} MB.`,
+          `${s.label}: peak RSS of the web process${s.peakRssMb.length > 1 ? 'es' : ''} ${s.peakRssMb.map((m) => m.toFixed(0)).join(' and ')} MB, of the worker ${s.workerPeakRssMb.toFixed(0)} MB.`,
       ),
     ],
     quick: bench.quick,

@@ -118,6 +118,8 @@ async function liveRound(
   const seen = new Set<string>();
   const latencies: number[] = [];
   let duplicates = 0;
+  // Where the time goes, per message: its first and last arrival at a stream.
+  const firstLast = new Map<string, [number, number]>();
   for (const a of clients.arrivals()) {
     const t0 = t0ById.get(a.id);
     if (t0 === undefined) continue; // an event of an earlier round, arriving late
@@ -128,12 +130,6 @@ async function liveRound(
     }
     seen.add(key);
     latencies.push(a.at - t0);
-  }
-  // Where the time goes, per message: from the send's answer to its first stream, and from its
-  // first stream to its last.
-  const firstLast = new Map<string, [number, number]>();
-  for (const a of clients.arrivals()) {
-    if (!t0ById.has(a.id)) continue;
     const fl = firstLast.get(a.id);
     if (!fl) firstLast.set(a.id, [a.at, a.at]);
     else {

@@ -17,12 +17,7 @@ if (file) {
     const since = performance.eventLoopUtilization(now, last);
     last = now;
     const ms = (ns) => ns / 1e6;
-    const figures = {
-      utilization: since.utilization,
-      delayP50: ms(delay.percentile(50)),
-      delayP99: ms(delay.percentile(99)),
-      delayMax: ms(delay.max),
-    };
+    const figures = { utilization: since.utilization, delayP99: ms(delay.percentile(99)) };
     delay.reset();
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(figures));
     fs.renameSync(`${file}.tmp`, file);

@@ -5,10 +5,8 @@ import { askProcess } from './statements.js';
 export interface EventLoopFigures {
   /** Share of the time the loop was running code, 0–1. */
   utilization: number;
-  /** How late its timers fired, ms. */
-  delayP50: number;
+  /** How late its timers fired, p99, ms. */
   delayP99: number;
-  delayMax: number;
 }
 
 /**

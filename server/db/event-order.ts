@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import { uuidArrayParam } from './arrays.js';
+import { coalescerPer } from './coalesce.js';
 import type { Db } from './connect.js';
 
 /**
@@ -35,15 +37,23 @@ export async function wakeAfterCommit(
   options: { jobs?: boolean } = {},
 ): Promise<void> {
   try {
-    await db.execute(
-      options.jobs
-        ? sql`select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId}), pg_notify(${JOBS_CHANNEL}, '')`
-        : sql`select pg_notify(${LIVE_EVENTS_CHANNEL}, ${chamberId})`,
-    );
+    await wakes(db).add({ chamberId, jobs: options.jobs === true });
   } catch {
     // The polls above deliver what this wake-up would have hurried.
   }
 }
+
+/**
+ * The wake-ups of sends that committed at about the same time go in one statement, each
+ * chamber's once (`Coalescer`): on a busy server that is one round trip for many sends.
+ */
+const wakes = coalescerPer<Db, { chamberId: string; jobs: boolean }>(async (db, items) => {
+  const chambers = [...new Set(items.map((i) => i.chamberId))];
+  const jobs = items.some((i) => i.jobs);
+  await db.execute(sql`
+    select pg_notify(${LIVE_EVENTS_CHANNEL}, c::text) from unnest(${uuidArrayParam(chambers)}) c
+    ${jobs ? sql`union all select pg_notify(${JOBS_CHANNEL}, '')` : sql``}`);
+});
 
 /**
  * Takes the conversation's row lock until the transaction ends. Writes to one conversation (a

@@ -142,22 +142,20 @@ const EXPECTED: Record<string, string[]> = {
   patientStarts: [
     'select portal_accounts',
     'begin',
-    'insert idempotency_keys',
+    // The Idempotency-Key's claim, the new conversation and the message's route (topic role,
+    // Role for new messages, last answer's roles, assignee, the clinic's office hours) in one.
     'with',
-    'insert conversations',
+    // The message, the conversation's new state and their live events.
     'with',
-    // The reply-by's escalation job (rule 12): one of the four statements Part 2 may add to a
-    // patient's send. Out of office hours the clinic's automatic answer (rule 13) is one more
-    // 'with' (reply-times.test.ts), two in all; a reply to a conversation already awaiting
-    // reply keeps its promise and adds none.
-    'insert jobs',
-    'insert notifications',
-    'insert conversation_reads',
-    'insert audit_events',
-    'update idempotency_keys',
+    // Its notifications (or, for a large role, their job), the reply-by's escalation job (rule
+    // 12), the author's read mark, the audit rows and the answer stored under the key, in one
+    // statement (db/write-together.ts). Out of office hours the clinic's automatic answer
+    // (rule 13) is one more 'with' (reply-times.test.ts).
+    'with',
     'commit',
     // The live-events wake-up, after the commit: a NOTIFY inside the transaction would hold
     // PostgreSQL's cluster-wide notify lock through the commit's flush (db/event-order.ts).
+    // Sends that commit at about the same time share one (db/coalesce.ts).
     'select pg_notify',
   ],
   patientReplies: [
@@ -165,15 +163,11 @@ const EXPECTED: Record<string, string[]> = {
     'select conversations',
     'select messages',
     'begin',
-    'insert idempotency_keys',
     'with',
     // The conversation's row lock.
     'select conversations',
     'with',
-    'insert notifications',
-    'insert conversation_reads',
-    'insert audit_events',
-    'update idempotency_keys',
+    'with',
     'commit',
     'select pg_notify',
   ],
@@ -199,14 +193,13 @@ const EXPECTED: Record<string, string[]> = {
     'select roles',
     'select conversations',
     'with',
-    'insert notifications',
-    'insert conversation_reads',
     // Whom the shared-items email goes to: the patient and their proxies (rule 18), one union.
     '(select',
-    'insert audit_events',
+    // The message's roles, for the answer.
     'select messages',
-    'update notifications',
-    'update idempotency_keys',
+    // Notifications, read mark, the author's notifications of the conversation read, audit,
+    // the stored answer.
+    'with',
     'commit',
     'select pg_notify',
   ],

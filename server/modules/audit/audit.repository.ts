@@ -14,6 +14,7 @@ import {
   type SQL,
 } from 'drizzle-orm';
 import { VIEW_ACTION_RULE } from '../../../common/contract/audit.js';
+import { coalescerPer } from '../../db/coalesce.js';
 import type { Db, Rows } from '../../db/connect.js';
 import { auditEvents, chambers, patients } from '../../db/schema.js';
 
@@ -39,8 +40,13 @@ export interface AuditEntry {
  * sealer (`sealAuditEvents`, run by the worker) chains committed rows afterwards (migration 0019).
  */
 export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await db.insert(auditEvents).values(
+  await insertAuditEventsStatement(db, entries);
+}
+
+/** `insertAuditEvents` as a statement not yet sent (for `writeTogether`); null: no rows. */
+export function insertAuditEventsStatement(db: Db, entries: AuditEntry[]) {
+  if (entries.length === 0) return null;
+  return db.insert(auditEvents).values(
     entries.map((e) => ({
       chamberId: e.chamberId,
       at: e.at,
@@ -71,7 +77,24 @@ export async function insertReadAuditEvents(
   durable: boolean,
 ): Promise<void> {
   if (entries.length === 0) return;
-  if (durable) return insertAuditEvents(db, entries);
+  await readAudits(db).add({ entries, durable });
+}
+
+/**
+ * The reads audited at about the same time are written in one statement (`Coalescer`): on a
+ * busy server one round trip and one commit for many requests, each answered only once its
+ * rows are written.
+ */
+const readAudits = coalescerPer<Db, { entries: AuditEntry[]; durable: boolean }>(
+  async (db, items) => {
+    const durable = items.filter((i) => i.durable).flatMap((i) => i.entries);
+    const fast = items.filter((i) => !i.durable).flatMap((i) => i.entries);
+    if (durable.length > 0) await insertAuditEvents(db, durable);
+    if (fast.length > 0) await writeReadAuditEvents(db, fast);
+  },
+);
+
+async function writeReadAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
   const rows = entries.map(
     (e) =>
       sql`(${e.chamberId}::uuid, ${e.at.toISOString()}::timestamptz, ${e.action}, ${e.actorKind},

@@ -9,6 +9,7 @@ import {
   findAuditEvents,
   findLabelledAuditEvents,
   insertAuditEvents,
+  insertAuditEventsStatement,
   insertReadAuditEvents,
   verifyAuditChain,
   type AuditChainAnchor,
@@ -155,6 +156,14 @@ export function auditEntry(
 /** Records what a signed-in actor did, in the caller's transaction. */
 export function audit(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]): Promise<void> {
   return insertAuditEvents(
+    db,
+    inputs.map((i) => auditEntry(actor.chamberId, actor, at, i)),
+  );
+}
+
+/** `audit` as a statement not yet sent, to go with the transaction's other writes (`writeTogether`). */
+export function auditStatement(db: Db, actor: Actor, at: Date, ...inputs: AuditInput[]) {
+  return insertAuditEventsStatement(
     db,
     inputs.map((i) => auditEntry(actor.chamberId, actor, at, i)),
   );

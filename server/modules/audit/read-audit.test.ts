@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../config.js';
@@ -9,6 +10,8 @@ import { insertAuditEvents, insertReadAuditEvents, type AuditEntry } from './aud
 // The audit rows of reads commit without waiting for the WAL flush, in a statement of their
 // own (docs/decisions/0007-read-audit-commit.md): the rows are the same as any other's, and
 // the setting never outlives the statement.
+
+const onPostgres = inject('engine') === 'postgres';
 
 let t: TestApp;
 let w: World;
@@ -79,6 +82,32 @@ describe('audit rows of reads', () => {
       expect(before).toBe('on');
     } finally {
       await one.close();
+    }
+  });
+
+  it('reads audited at the same time go in one statement, each row written, a bad one failing alone', async () => {
+    const actions = Array.from({ length: 12 }, (_, i) => `test.together_${i}`);
+    const record = onPostgres
+      ? (await import('../../test/statements.js')).recordStatements
+      : async <T>(fn: () => Promise<T>) => ({ result: await fn(), statements: [] });
+    const { result, statements } = await record(() =>
+      Promise.allSettled([
+        ...actions.map((a) => insertReadAuditEvents(t.db, entries(a), false)),
+        // Of no chamber: refused by its foreign key.
+        insertReadAuditEvents(
+          t.db,
+          entries('test.refused').map((e) => ({ ...e, chamberId: randomUUID() })),
+          false,
+        ),
+      ]),
+    );
+    expect(result.map((r) => r.status)).toEqual([...actions.map(() => 'fulfilled'), 'rejected']);
+    for (const a of actions) expect(await rowsOf(a)).toHaveLength(2);
+    expect(await rowsOf('test.refused')).toHaveLength(0);
+    if (onPostgres) {
+      // The batch of 13, refused as a whole, then each again on its own.
+      const inserts = statements.filter((s) => /insert into audit_events/i.test(s.text));
+      expect(inserts).toHaveLength(1 + actions.length + 1);
     }
   });
 

@@ -40,7 +40,12 @@ export type ClaimedJob = Pick<
  * that caused it is committed.
  */
 export async function enqueueJob(db: Db, job: NewJob): Promise<void> {
-  await db
+  await enqueueJobStatement(db, job);
+}
+
+/** `enqueueJob` as a statement not yet sent (for `writeTogether`). */
+export function enqueueJobStatement(db: Db, job: NewJob) {
+  return db
     .insert(jobs)
     .values({
       chamberId: job.chamberId,

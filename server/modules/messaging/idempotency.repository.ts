@@ -34,14 +34,15 @@ export async function findIdempotentResult(
 }
 
 /**
- * Claims a key inside the sending transaction. On PostgreSQL a concurrent claim of the same key
- * waits for this transaction and then finds the key taken, so only one send is ever stored.
+ * Claims a key inside the sending transaction: a statement (not yet sent) answering one row
+ * when claimed. On PostgreSQL a concurrent claim of the same key waits for this transaction
+ * and then finds the key taken, so only one send is ever stored.
  */
-export async function claimIdempotencyKey(
+export function claimIdempotencyKey(
   db: Db,
   r: { chamberId: string; actorKey: string; key: string; requestHash: string; now: Date },
-): Promise<boolean> {
-  const claimed = await db
+) {
+  return db
     .insert(idempotencyKeys)
     .values({
       chamberId: r.chamberId,
@@ -54,14 +55,14 @@ export async function claimIdempotencyKey(
     })
     .onConflictDoNothing()
     .returning({ key: idempotencyKeys.key });
-  return claimed.length === 1;
 }
 
-export async function saveIdempotentResult(
+/** The send's answer, stored with it: a statement not yet sent (for `writeTogether`). */
+export function saveIdempotentResult(
   db: Db,
   r: { chamberId: string; actorKey: string; key: string; status: number; body: unknown },
-): Promise<void> {
-  await db
+) {
+  return db
     .update(idempotencyKeys)
     .set({ responseStatus: r.status, responseBody: r.body })
     .where(keyOf(r.chamberId, r.actorKey, r.key));

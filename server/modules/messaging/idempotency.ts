@@ -1,3 +1,4 @@
+import type { SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { AppError } from '../../errors.js';
 import { hashJson } from '../../lib/tokens.js';
@@ -9,15 +10,33 @@ import {
 } from './idempotency.repository.js';
 
 /**
- * What a send runs first and last inside its own transaction, so the Idempotency-Key is
+ * What a send writes first and last inside its own transaction, so the Idempotency-Key is
  * claimed and its answer stored in the same commit as the message (no extra transaction, no
  * extra look-up in the common case). The service calls it; `sendOnce` below supplies it.
  */
 export interface UnitOfWork<T> {
-  /** First statement of the transaction; `command` is the send as the service understood it. */
-  begin(tx: Db, send: { command: unknown; now: Date }): Promise<void>;
-  /** Last statement of the transaction, with the send's result. */
-  end(tx: Db, result: T): Promise<void>;
+  /** The key's claim; `command` is the send as the service understood it. */
+  claim(tx: Db, send: { command: unknown; now: Date }): Claim;
+  /** The send's result stored: a statement the send writes with its last ones. */
+  end(tx: Db, result: T): SQLWrapper;
+}
+
+/**
+ * An Idempotency-Key's claim: a statement that answers one row when this send claimed the key,
+ * to be the transaction's first write (alone, or as a part of its first statement, which
+ * must not lock anything else: a retry waits in it for the first send to finish). `settle`
+ * is called with its outcome: a key already taken ends the send (its answer is replayed).
+ */
+export interface Claim {
+  statement: SQLWrapper;
+  settle(claimed: boolean): Promise<void>;
+}
+
+/** Claims the key in a statement of its own (when the send's first statement cannot carry it). */
+export async function claimAlone(tx: Db, claim: Claim | undefined): Promise<void> {
+  if (!claim) return;
+  const rows = await tx.execute(claim.statement.getSQL());
+  await claim.settle(rows.rows.length === 1);
 }
 
 /** Whom an Idempotency-Key belongs to. */
@@ -68,18 +87,24 @@ export async function sendOnce<T>(
   };
   try {
     const result = await send({
-      async begin(tx, { command, now }) {
+      claim(tx, { command, now }) {
         const requestHash = hashJson(command);
-        if (await claimIdempotencyKey(tx, { ...scope, requestHash, now })) return;
-        // Taken: on PostgreSQL the claim waited for the first send to commit, so its answer
-        // is visible to this next statement (READ COMMITTED); this transaction then rolls back.
-        throw new Replay(
-          await findIdempotentResult(tx, scope.chamberId, scope.actorKey, key),
-          requestHash,
-        );
+        return {
+          statement: claimIdempotencyKey(tx, { ...scope, requestHash, now }),
+          async settle(claimed) {
+            if (claimed) return;
+            // Taken: on PostgreSQL the claim waited for the first send to commit, so its answer
+            // is visible to this next statement (READ COMMITTED); this transaction then rolls
+            // back.
+            throw new Replay(
+              await findIdempotentResult(tx, scope.chamberId, scope.actorKey, key),
+              requestHash,
+            );
+          },
+        };
       },
-      async end(tx, result) {
-        await saveIdempotentResult(tx, { ...scope, status: CREATED, body: result });
+      end(tx, result) {
+        return saveIdempotentResult(tx, { ...scope, status: CREATED, body: result });
       },
     });
     reply.code(CREATED);

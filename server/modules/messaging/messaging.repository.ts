@@ -277,10 +277,18 @@ export async function routeOfPatientMessage(
   db: Db,
   chamberId: string,
   to: { conversationId: string } | { topicId: string | null },
-): Promise<PatientRoute> {
+  first: {
+    /** The Idempotency-Key's claim, written first in the same statement (`claimed`). */
+    claim?: SQLWrapper;
+    /** A new conversation, written in the same statement when its topic is found. */
+    start?: NewConversation;
+  } = {},
+): Promise<PatientRoute & { claimed: boolean }> {
   const conversationId = 'conversationId' in to ? to.conversationId : null;
   const startTopicId = 'topicId' in to ? to.topicId : null;
+  const topicFound = startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`;
   const rows = await db.execute<{
+    claimed: boolean;
     role_ids: string[] | string | null;
     topic_found: boolean;
     assignee_user_id: string | null;
@@ -289,7 +297,7 @@ export async function routeOfPatientMessage(
     reply_by_ms: number | string | null;
     out_of_hours_answered_until_ms: number | string | null;
   }>(sql`
-    with conv as (
+    with ${first.claim ? sql`claim as (${first.claim.getSQL()}),` : sql``} conv as (
       select topic_id, answered_seq, assignee_user_id, staff_role_ids, awaiting_reply, reply_by,
              out_of_hours_answered_until from conversations
        where chamber_id = ${chamberId}::uuid and id = ${conversationId}::uuid
@@ -301,7 +309,7 @@ export async function routeOfPatientMessage(
              ? sql`t.id = (select topic_id from conv)`
              : sql`t.id = ${startTopicId}::uuid and t.active and t.deleted_at is null`
          }
-    ), main as (
+    ), ${first.start ? sql`started as (${insertConversationSql(first.start, topicFound)}),` : sql``} main as (
       select r.id from roles r join chambers ch on ch.id = r.chamber_id
        where r.chamber_id = ${chamberId}::uuid and r.deleted_at is null
          and (r.id = (select role_id from topic) or r.id = ch.role_for_new_messages_id or r.is_built_in)
@@ -329,7 +337,8 @@ export async function routeOfPatientMessage(
        limit 1
     )
     select array(select id::text from routed union select id::text from assignee_role) as role_ids,
-           ${startTopicId === null ? sql`true` : sql`exists (select 1 from topic)`} as topic_found,
+           ${topicFound} as topic_found,
+           ${first.claim ? sql`exists (select 1 from claim)` : sql`true`} as claimed,
            (select assignee_user_id from conv)::text as assignee_user_id,
            ${clinicJson} as clinic,
            (select awaiting_reply from conv) as awaiting_reply,
@@ -340,6 +349,7 @@ export async function routeOfPatientMessage(
   const row = rows.rows[0]!;
   const ms = (v: number | string | null) => (v === null ? null : new Date(Number(v)));
   return {
+    claimed: row.claimed,
     roleIds: uuidArray(row.role_ids),
     topicFound: row.topic_found,
     assigneeUserId: row.assignee_user_id,
@@ -367,30 +377,32 @@ export async function authorRoleLabel(
   return shown.length > 0 ? shown.map((x) => x.name).join(', ') : null;
 }
 
-export async function insertConversation(
-  db: Db,
-  row: {
-    chamberId: string;
-    id: string;
-    patientId: string;
-    startedByKind: 'patient' | 'staff';
-    topicId: string | null;
-    subject: string | null;
-    now: Date;
-  },
-): Promise<void> {
-  await db.insert(conversations).values({
-    chamberId: row.chamberId,
-    id: row.id,
-    patientId: row.patientId,
-    startedByKind: row.startedByKind,
-    topicId: row.topicId,
-    subject: row.subject,
-    lastMessageAt: row.now,
-    awaitingReply: false,
-    createdAt: row.now,
-    updatedAt: row.now,
-  });
+export interface NewConversation {
+  chamberId: string;
+  id: string;
+  patientId: string;
+  startedByKind: 'patient' | 'staff';
+  topicId: string | null;
+  subject: string | null;
+  now: Date;
+}
+
+export async function insertConversation(db: Db, row: NewConversation): Promise<void> {
+  await db.execute(insertConversationSql(row, sql`true`));
+}
+
+/**
+ * A new conversation's row, written only `when` holds (a part of a larger statement: the
+ * route of a patient's message writes it once its topic is found). Raw SQL for the condition.
+ */
+function insertConversationSql(row: NewConversation, when: SQL): SQL {
+  const now = sql`${row.now.toISOString()}::timestamptz`;
+  return sql`
+    insert into conversations (chamber_id, id, patient_id, started_by_kind, topic_id, subject,
+                               last_message_at, awaiting_reply, created_at, updated_at)
+    select ${row.chamberId}::uuid, ${row.id}::uuid, ${row.patientId}::uuid, ${row.startedByKind},
+           ${row.topicId}::uuid, ${row.subject}, ${now}, false, ${now}, ${now}
+     where ${when}`;
 }
 
 export interface NewMessage {
@@ -546,11 +558,17 @@ export interface MessageNotifications {
  * except the author: one unread item per user and conversation, counting its new messages.
  */
 export async function insertNotifications(db: Db, n: MessageNotifications): Promise<number> {
-  if (n.roleIds.length === 0 && !n.alsoUserId) return 0;
+  const statement = notificationsStatement(db, n);
+  return statement ? (await statement).rows.length : 0;
+}
+
+/** `insertNotifications` as a statement not yet sent (for `writeTogether`); null: no one. */
+export function notificationsStatement(db: Db, n: MessageNotifications) {
+  if (n.roleIds.length === 0 && !n.alsoUserId) return null;
   const now = sql`${n.now.toISOString()}::timestamptz`;
   // insert … select … on conflict with a partial index: raw SQL. Rows are taken in user order,
   // so two writers of one conversation's notifications lock them in the same order.
-  const written = await db.execute(sql`
+  return db.execute(sql`
     insert into notifications (chamber_id, id, user_id, kind, patient_id, conversation_id, message_id, message_count, created_at, updated_at)
     select ${n.chamberId}::uuid, gen_random_uuid(), x.user_id, ${n.kind}, ${n.patientId}::uuid, ${n.conversationId}::uuid, ${n.messageId}::uuid, 1, ${now}, ${now}
       from (select rm.user_id
@@ -574,7 +592,6 @@ export async function insertNotifications(db: Db, n: MessageNotifications): Prom
                   seq = default,
                   updated_at = excluded.updated_at
     returning 1`);
-  return written.rows.length;
 }
 
 /**
@@ -604,19 +621,23 @@ export async function logNotificationEvent(
   });
 }
 
+interface ReadMark {
+  chamberId: string;
+  conversationId: string;
+  readerKind: 'patient' | 'staff';
+  readerId: string;
+  seq: number;
+  now: Date;
+}
+
 /** Moves a reader's read mark forward (never back). */
-export async function markRead(
-  db: Db,
-  r: {
-    chamberId: string;
-    conversationId: string;
-    readerKind: 'patient' | 'staff';
-    readerId: string;
-    seq: number;
-    now: Date;
-  },
-): Promise<void> {
-  await db
+export async function markRead(db: Db, r: ReadMark): Promise<void> {
+  await markReadStatement(db, r);
+}
+
+/** `markRead` as a statement not yet sent (for `writeTogether`). */
+export function markReadStatement(db: Db, r: ReadMark) {
+  return db
     .insert(conversationReads)
     .values({
       chamberId: r.chamberId,
@@ -926,7 +947,18 @@ export async function markConversationNotificationsRead(
   conversationId: string,
   now: Date,
 ): Promise<void> {
-  await db
+  await markConversationNotificationsReadStatement(db, chamberId, userId, conversationId, now);
+}
+
+/** `markConversationNotificationsRead` as a statement not yet sent (for `writeTogether`). */
+export function markConversationNotificationsReadStatement(
+  db: Db,
+  chamberId: string,
+  userId: string,
+  conversationId: string,
+  now: Date,
+) {
+  return db
     .update(notifications)
     .set({ readAt: now })
     .where(
@@ -995,14 +1027,14 @@ export async function attachableDocuments(
     );
 }
 
-export async function attachToMessage(
+export function attachToMessage(
   db: Db,
   chamberId: string,
   messageId: string,
   documentIds: string[],
-): Promise<void> {
-  if (documentIds.length === 0) return;
-  await db
+): SQLWrapper | null {
+  if (documentIds.length === 0) return null;
+  return db
     .insert(messageAttachments)
     .values(documentIds.map((documentId) => ({ chamberId, messageId, documentId })));
 }

@@ -22,20 +22,21 @@ import {
 import { hasVisibleText, TEXT_EMPTY_MESSAGE } from '../../../common/visible-text.js';
 import type { Db } from '../../db/connect.js';
 import { lockConversation, wakeAfterCommit } from '../../db/event-order.js';
-import { enqueueJob } from '../email-jobs/email-job.repository.js';
+import { writeTogether } from '../../db/write-together.js';
+import { enqueueJobStatement } from '../email-jobs/email-job.repository.js';
 import { AppError, forbidden, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
-import { audit, type AuditInput, auditRead } from '../audit/audit.service.js';
+import { type AuditInput, auditRead, auditStatement } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
 import { findPatientRecord } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import { outOfHoursReply, promisedReplyBy, redFlagsIn } from '../reply-times/clinic-rules.js';
-import { scheduleEscalation } from '../reply-times/escalation.repository.js';
+import { scheduleEscalationStatement } from '../reply-times/escalation.repository.js';
 import { queueSharedItemsEmail } from '../shared-items/shared-items.service.js';
-import type { UnitOfWork } from './idempotency.js';
+import { claimAlone, type UnitOfWork } from './idempotency.js';
 import { isAudienceEmpty } from './messaging.policy.js';
 import { findConversationState, patientSeen } from './conversation.repository.js';
 import {
@@ -51,14 +52,17 @@ import {
   attachToMessage,
   authorRoleLabel,
   insertConversation,
+  type NewConversation,
   insertMessage,
-  insertNotifications,
+  notificationsStatement,
   type MessageNotifications,
   listFeed,
   listInbox,
   listMessages,
   markConversationNotificationsRead,
+  markConversationNotificationsReadStatement,
   markRead,
+  markReadStatement,
   newerVisibleMessage,
   newestVisibleSeq,
   rolesOfMessages,
@@ -297,25 +301,46 @@ export function createMessagingService(ctx: ServiceContext) {
     let queuedFanOut = false;
     const sent = await db.transaction(async (tx) => {
       const now = clock();
-      // 2. The Idempotency-Key, claimed first (a retry stops here).
-      await unit?.begin(tx, { command, now });
+      // 2. The Idempotency-Key, claimed first (a retry stops here), and a new conversation:
+      //    for a patient, both in the statement of step 3.
+      const claim = unit?.claim(tx, { command, now });
+      const conversationId = conversation?.id ?? randomUUID();
+      const start: NewConversation | null = conversation
+        ? null
+        : {
+            chamberId,
+            id: conversationId,
+            patientId,
+            startedByKind: actor.kind,
+            topicId,
+            subject,
+            now,
+          };
+      if (actor.kind === 'staff') {
+        await claimAlone(tx, claim);
+        if (start) await insertConversation(tx, start);
+      }
 
       // 3. Who the message is shared with and how its author is labelled: a patient's goes
       //    to the topic's role, else the Role for new messages as it is now (rules 2 and 9),
       //    and in a reply also to the roles of the last answer; a staff user's to their choice.
-      const attachments =
-        actor.kind === 'patient' ? await checkAttachments(tx, actor, attachmentIds) : [];
+      let attachments: AttachmentRow[] = [];
       let shared: Audience;
       let assigneeUserId: string | null = null;
       let route: PatientRoute | null = null;
       if (audience) {
         shared = audience;
       } else {
-        route = await routeOfPatientMessage(
+        const routed = await routeOfPatientMessage(
           tx,
           chamberId,
           conversation ? { conversationId: conversation.id } : { topicId },
+          { claim: claim?.statement, ...(start ? { start } : {}) },
         );
+        await claim?.settle(routed.claimed);
+        // After the claim: a retry's files are attached by then, and it is answered as the first.
+        attachments = await checkAttachments(tx, actor as PatientActor, attachmentIds);
+        route = routed;
         if (!route.topicFound) {
           throw invalid(
             'topic_not_found',
@@ -330,19 +355,9 @@ export function createMessagingService(ctx: ServiceContext) {
       const authorRoleName =
         actor.kind === 'staff' ? await authorRoleLabel(tx, chamberId, actor.roleIds) : null;
 
-      // 4. A new conversation, if this message starts one.
-      const conversationId = conversation?.id ?? randomUUID();
+      // 4. The audit of a new conversation.
       const audits: AuditInput[] = [];
       if (!conversation) {
-        await insertConversation(tx, {
-          chamberId,
-          id: conversationId,
-          patientId,
-          startedByKind: actor.kind,
-          topicId,
-          subject,
-          now,
-        });
         audits.push({
           action: 'conversation.created',
           ...(actor.kind === 'staff' ? { patientId } : {}),
@@ -431,11 +446,6 @@ export function createMessagingService(ctx: ServiceContext) {
         notifyInlineLimit: config.notificationsInlineLimit,
         now,
       });
-      if (newPromise) {
-        // The promise is kept by a durable job: at reply-by it marks the conversation Overdue
-        // and tells the Escalation role, unless answered or closed by then (rule 12).
-        await scheduleEscalation(tx, { chamberId, conversationId, runAt: newPromise, now });
-      }
       // Rule 13: outside office hours the clinic answers at once, once per closed period.
       const autoReply = route
         ? outOfHoursReply(route.clinic, now, route.outOfHoursAnsweredUntil, redFlag)
@@ -467,8 +477,10 @@ export function createMessagingService(ctx: ServiceContext) {
 
       // 6. Side effects in the same transaction: members of the roles are notified (not the
       //    author, rule 3; a large role's notifications by a job queued here, so the send does
-      //    not write a row per member), the files attached, the author has read their own
-      //    message, the patient emailed about a staff message shared with them (rule 5).
+      //    not write a row per member), the reply-by kept by a durable job (at reply-by it marks
+      //    the conversation Overdue and tells the Escalation role, unless answered or closed by
+      //    then, rule 12), the files attached, the author has read their own message, the
+      //    patient emailed about a staff message shared with them (rule 5).
       const notify: MessageNotifications = {
         chamberId,
         roleIds: shared.roleIds,
@@ -480,31 +492,7 @@ export function createMessagingService(ctx: ServiceContext) {
         messageId,
         now,
       };
-      // The job exists exactly when the message does; the workers are woken after commit.
-      if (notifyLater)
-        await enqueueJob(tx, {
-          chamberId,
-          kind: 'notification_fan_out',
-          payload: { ...notify, now: now.toISOString() },
-          runAt: now,
-          now,
-        });
-      else await insertNotifications(tx, notify);
       queuedFanOut = notifyLater;
-      await attachToMessage(
-        tx,
-        chamberId,
-        messageId,
-        attachments.map((a) => a.id),
-      );
-      await markRead(tx, {
-        chamberId,
-        conversationId,
-        readerKind: actor.kind,
-        readerId: actor.kind === 'patient' ? actor.patientId : actor.userId,
-        seq,
-        now,
-      });
       if (actor.kind === 'staff' && shared.shareWithPatient) {
         await queueSharedItemsEmail(
           tx,
@@ -514,26 +502,6 @@ export function createMessagingService(ctx: ServiceContext) {
           config.sharedItemsEmailDelaySeconds,
         );
       }
-      await audit(
-        tx,
-        actor,
-        now,
-        {
-          action: 'message.created',
-          ...(actor.kind === 'staff' ? { patientId } : {}),
-          subjectType: 'message',
-          subjectId: messageId,
-          details:
-            actor.kind === 'staff'
-              ? {
-                  conversationId,
-                  sharedWithPatient: shared.shareWithPatient,
-                  roleIds: shared.roleIds,
-                }
-              : { conversationId },
-        },
-        ...audits,
-      );
 
       // 7. The answer, as the author sees their message.
       const message: MessageRow = {
@@ -563,13 +531,70 @@ export function createMessagingService(ctx: ServiceContext) {
       } else {
         const [presented] = await presentForStaff(tx, [message], actor);
         result = { conversation: { id: conversationId }, message: presented! };
-        // Replying answers the conversation: the author's notifications of it are read.
-        if (conversation)
-          await markConversationNotificationsRead(tx, chamberId, actor.userId, conversationId, now);
       }
 
-      // 8. The answer stored under the Idempotency-Key, in the same commit.
-      await (unit as UnitOfWork<PatientSent | StaffSent> | undefined)?.end(tx, result);
+      // 8. The writes of steps 6 and 7 in one statement (they touch different rows), with the
+      //    audit rows and the answer stored under the Idempotency-Key, in the same commit.
+      await writeTogether(tx, [
+        // The job exists exactly when the message does; the workers are woken after commit.
+        notifyLater
+          ? enqueueJobStatement(tx, {
+              chamberId,
+              kind: 'notification_fan_out',
+              payload: { ...notify, now: now.toISOString() },
+              runAt: now,
+              now,
+            })
+          : notificationsStatement(tx, notify),
+        newPromise &&
+          scheduleEscalationStatement(tx, { chamberId, conversationId, runAt: newPromise, now }),
+        attachToMessage(
+          tx,
+          chamberId,
+          messageId,
+          attachments.map((a) => a.id),
+        ),
+        markReadStatement(tx, {
+          chamberId,
+          conversationId,
+          readerKind: actor.kind,
+          readerId: actor.kind === 'patient' ? actor.patientId : actor.userId,
+          seq,
+          now,
+        }),
+        // Replying answers the conversation: the author's notifications of it are read (the
+        // author is never notified of their own message, so these are other rows).
+        actor.kind === 'staff' &&
+          conversation &&
+          markConversationNotificationsReadStatement(
+            tx,
+            chamberId,
+            actor.userId,
+            conversationId,
+            now,
+          ),
+        auditStatement(
+          tx,
+          actor,
+          now,
+          {
+            action: 'message.created',
+            ...(actor.kind === 'staff' ? { patientId } : {}),
+            subjectType: 'message',
+            subjectId: messageId,
+            details:
+              actor.kind === 'staff'
+                ? {
+                    conversationId,
+                    sharedWithPatient: shared.shareWithPatient,
+                    roleIds: shared.roleIds,
+                  }
+                : { conversationId },
+          },
+          ...audits,
+        ),
+        (unit as UnitOfWork<PatientSent | StaffSent> | undefined)?.end(tx, result),
+      ]);
       return result;
     });
     // 9. After commit: every app process's live events hub is woken (and every worker, for a

@@ -381,6 +381,39 @@ describe('Idempotency-Key', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('a retry of a message with a file returns the first answer, though the file is attached by then', async () => {
+    expect(
+      (await w.as.admin.patch('/api/v1/admin/settings', { patientAttachmentsEnabled: true }))
+        .status,
+    ).toBe(200);
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/portal/documents',
+      headers: {
+        cookie: w.as.alice.cookie!,
+        'content-type': 'multipart/form-data; boundary=retry-file',
+      },
+      payload:
+        '--retry-file\r\nContent-Disposition: form-data; name="file"; filename="r.pdf"\r\nContent-Type: application/pdf\r\n\r\n' +
+        '%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n\r\n--retry-file--\r\n',
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
+    const send = () =>
+      w.as.alice.post(
+        '/api/v1/portal/conversations',
+        { text: 'With my letter', attachmentIds: [upload.json().id] },
+        { 'idempotency-key': 'retry-with-file' },
+      );
+    const first = await send();
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body.message.attachments).toHaveLength(1);
+    const before = await snapshot();
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('concurrent retries store one message', async () => {
     const before = await count('messages');
     const results = await Promise.all(

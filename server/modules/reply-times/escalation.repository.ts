@@ -13,8 +13,16 @@ export async function scheduleEscalation(
   db: Db,
   j: { chamberId: string; conversationId: string; runAt: Date; now: Date },
 ): Promise<void> {
+  await scheduleEscalationStatement(db, j);
+}
+
+/** `scheduleEscalation` as a statement not yet sent (for `writeTogether`). */
+export function scheduleEscalationStatement(
+  db: Db,
+  j: { chamberId: string; conversationId: string; runAt: Date; now: Date },
+) {
   // insert … on conflict on a partial unique index with an update: raw SQL.
-  await db.execute(sql`
+  return db.execute(sql`
     insert into jobs (chamber_id, id, kind, payload, state, dedupe_key, attempts, max_attempts, run_at, created_at, updated_at)
     values (${j.chamberId}::uuid, gen_random_uuid(), ${ESCALATION_JOB},
             ${JSON.stringify({ conversationId: j.conversationId })}::jsonb, 'pending',

@@ -424,6 +424,39 @@ describe('writers', () => {
     });
   });
 
+  it('links interleaved chambers in runs cut anywhere, even inside a transaction: each chain in write order', async () => {
+    await seal();
+    const a = await createChamber(t);
+    const b = await createChamber(t);
+    // One transaction writes rows of both chambers; then one row per transaction, alternating.
+    await insertAuditEvents(t.db, [
+      entry(a.id),
+      entry(b.id),
+      entry(a.id),
+      entry(b.id),
+      entry(a.id),
+    ]);
+    for (let i = 0; i < 3; i += 1) {
+      await insertAuditEvents(t.db, [entry(b.id)]);
+      await insertAuditEvents(t.db, [entry(a.id)]);
+    }
+    const runs: number[] = [];
+    for (let n = await sealAuditEvents(t.db, 2); n > 0; n = await sealAuditEvents(t.db, 2))
+      runs.push(n);
+    expect(runs).toEqual([2, 2, 2, 2, 2, 1]);
+    for (const [c, rows] of [
+      [a, 6],
+      [b, 5],
+    ] as const) {
+      const chain = await chainOf(c.id);
+      expect(chain).toHaveLength(rows);
+      expectLinked(chain);
+      // Written one after the other, so write order is id order.
+      expect(chain.map((l) => l.id)).toEqual([...chain.map((l) => l.id)].sort((x, y) => x - y));
+      expect(await verifyBothWays(c.id)).toMatchObject({ ok: true, rows, pending: 0 });
+    }
+  });
+
   it('hashes the same whatever the session time zone and date style', async () => {
     const c = await createChamber(t);
     await t.db.transaction(async (tx) => {

@@ -256,7 +256,7 @@ export const AUDIT_CHAIN_GENESIS = Buffer.alloc(32).toString('hex');
 export const AUDIT_SEAL_BATCH = 5000;
 
 /**
- * One run of the audit sealer (migration 0019, `audit_seal`): links up to `maxRows` committed
+ * One run of the audit sealer (`audit_seal`, migrations 0019 and 0020): links up to `maxRows` committed
  * audit rows, oldest transaction first, onto their chambers' hash chains. Returns how many it
  * linked; 0 also when another process's run is under way.
  */

@@ -23,7 +23,8 @@ import { log, parseOptions, writeReport } from './scenario.js';
 const bench = parseOptions();
 const STEP_SECONDS = bench.quick ? 2 : 10;
 const THINK_MS = 1000;
-const START_USERS = bench.quick ? 20 : 50;
+// BENCH_START_USERS starts the ramp higher (e.g. for a CPU profile at a given load).
+const START_USERS = Number(process.env.BENCH_START_USERS) || (bench.quick ? 20 : 50);
 const MAX_USERS = bench.quick ? 400 : 20_000;
 const MAX_STEPS = bench.quick ? 4 : 14;
 const LIMITS = { avg: 100, p99: 2000, errorRate: 0.00025 };

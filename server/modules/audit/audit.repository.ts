@@ -95,19 +95,36 @@ const readAudits = coalescerPer<Db, { entries: AuditEntry[]; durable: boolean }>
 );
 
 async function writeReadAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
-  const rows = entries.map(
-    (e) =>
-      sql`(${e.chamberId}::uuid, ${e.at.toISOString()}::timestamptz, ${e.action}, ${e.actorKind},
-           ${e.actorUserId ?? null}::uuid, ${e.actorPatientId ?? null}::uuid, ${e.actorLabel ?? null},
-           ${e.patientId ?? null}::uuid, ${e.subjectType ?? null}, ${e.subjectId ?? null},
-           ${e.ip ?? null}::inet, ${e.details ? JSON.stringify(e.details) : null}::jsonb)`,
-  );
+  // The rows as one JSON parameter: the statement's text is the same for any number of rows,
+  // so each connection prepares it once (db/connect.ts), however many a batch carries.
+  const rows = entries.map((e) => ({
+    chamber_id: e.chamberId,
+    at: e.at.toISOString(),
+    action: e.action,
+    actor_kind: e.actorKind,
+    actor_user_id: e.actorUserId ?? null,
+    actor_patient_id: e.actorPatientId ?? null,
+    actor_label: e.actorLabel ?? null,
+    patient_id: e.patientId ?? null,
+    subject_type: e.subjectType ?? null,
+    subject_id: e.subjectId ?? null,
+    ip: e.ip ?? null,
+    details: e.details ?? null,
+  }));
   // The setting is local to the statement's own transaction, and read by its commit.
   await db.execute(sql`
     insert into audit_events (chamber_id, at, action, actor_kind, actor_user_id, actor_patient_id,
                               actor_label, patient_id, subject_type, subject_id, ip, details)
-    select r.* from (values ${sql.join(rows, sql`, `)}) r
-     where set_config('synchronous_commit', 'off', true) = 'off'`);
+    select r.chamber_id, r.at, r.action, r.actor_kind, r.actor_user_id, r.actor_patient_id,
+           r.actor_label, r.patient_id, r.subject_type, r.subject_id, r.ip, r.details
+      from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             as (chamber_id uuid, at timestamptz, action text, actor_kind text, actor_user_id uuid,
+                 actor_patient_id uuid, actor_label text, patient_id uuid, subject_type text,
+                 subject_id text, ip inet, details jsonb)) with ordinality
+           as r(chamber_id, at, action, actor_kind, actor_user_id, actor_patient_id, actor_label,
+                patient_id, subject_type, subject_id, ip, details, n)
+     where set_config('synchronous_commit', 'off', true) = 'off'
+     order by n`);
 }
 
 /** The scope that lets an integration client read internal notes (every role's). */

@@ -898,7 +898,10 @@ export const liveEvents = pgTable(
       .notNull()
       .references(() => chambers.id),
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
-    kind: text('kind', { enum: ['message', 'conversation.updated', 'notification'] }).notNull(),
+    // 'access.changed': written by triggers (migration 0021), heard by no one.
+    kind: text('kind', {
+      enum: ['message', 'conversation.updated', 'notification', 'access.changed'],
+    }).notNull(),
     patientId: uuid('patient_id'),
     conversationId: uuid('conversation_id'),
     messageId: uuid('message_id'),

@@ -59,6 +59,11 @@ interface ChamberState {
   /** A look after held-back events is scheduled; its delay doubles while they stay held. */
   heldTimer: NodeJS.Timeout | undefined;
   heldDelay: number;
+  /**
+   * Until when (ms since the epoch) the last check of the streams' sessions holds, unless an
+   * 'access.changed' event is read first; 0 when a stream joined since (`refresh`).
+   */
+  checkedUntil: number;
 }
 
 const sameIds = (a: readonly string[], b: readonly string[]) =>
@@ -136,14 +141,25 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
 
   /** Closes streams whose session ended and gives staff listeners their current roles. */
   async function refresh(chamberId: string, state: ChamberState): Promise<void> {
+    // The streams of now: one that joins while this runs is checked by the next drain.
+    state.checkedUntil = Number.POSITIVE_INFINITY;
     const all = [...state.listeners];
-    const live = await liveSessions(
-      db,
-      chamberId,
-      [...new Set(all.map((l) => l.actor.sessionId))],
-      clock(),
-      config.sessionIdleMinutes * 60_000,
-    );
+    let live: Awaited<ReturnType<typeof liveSessions>>;
+    try {
+      live = await liveSessions(
+        db,
+        chamberId,
+        [...new Set(all.map((l) => l.actor.sessionId))],
+        clock(),
+        config.sessionIdleMinutes * 60_000,
+      );
+    } catch (error) {
+      state.checkedUntil = 0;
+      throw error;
+    }
+    let until = Number.POSITIVE_INFINITY;
+    for (const session of live.values()) until = Math.min(until, session.until);
+    state.checkedUntil = Math.min(state.checkedUntil, until);
     for (const listener of all) {
       const session = live.get(listener.actor.sessionId);
       // A portal session now acting for another patient (rule 18) reconnects for that one.
@@ -169,7 +185,17 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
         for (;;) {
           const rows = await eventsSince(db, chamberId, state.last, BATCH);
           if (rows.length === 0) break;
-          await refresh(chamberId, state);
+          // Rule 4 as it is now, before anything is handed out: the sessions are checked again
+          // when access may have changed since the last check: an 'access.changed' event was
+          // read (its write committed before what follows it, event.repository.ts), a stream
+          // joined, or a session may have expired or gone idle. A full batch may stop just
+          // before such an event of the same moment: checked as well.
+          if (
+            rows.length === BATCH ||
+            clock().getTime() >= state.checkedUntil ||
+            rows.some((r) => r.kind === 'access.changed')
+          )
+            await refresh(chamberId, state);
           for (const row of rows) {
             const now = clock();
             const shared = new Map<string, string>();
@@ -216,6 +242,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       again: false,
       heldTimer: undefined,
       heldDelay: HELD_BACK_RETRY_MS,
+      checkedUntil: 0,
     };
     created.ready = newestEvent(db, chamberId).then(
       (newest) => {
@@ -269,6 +296,9 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
       }
       listener.buffer = [];
       state.listeners.add(listener);
+      // Its session was checked by this request, but perhaps before an access change the hub
+      // has read already: the next drain checks every stream again.
+      state.checkedUntil = 0;
       if (lastEventId === undefined) {
         moveTo(listener, state.last);
       } else {

@@ -39,7 +39,7 @@ export function eventFor(
   e: EventRow,
   now: Date,
 ): Delivered | null {
-  if (!mayHear(listener, e)) return null;
+  if (e.kind === 'access.changed' || !mayHear(listener, e)) return null;
   if (e.kind === 'conversation.updated') {
     if (listener.kind === 'patient') {
       const replyBy = e.state.awaitingReply && e.state.replyBy ? e.state.replyBy : null;

@@ -99,7 +99,14 @@ export type ConversationEventRow = EventAudience & {
   notified: Map<string, { id: string; count: number; kind: NotificationKind }>;
 };
 
-export type EventRow = MessageEventRow | ConversationEventRow;
+/**
+ * A write that may change what open streams may hear (migration 0021: a session ended or
+ * pointed elsewhere, a user made inactive, role membership, a role deleted, a proxy): the hub
+ * checks its streams' sessions again before handing out what follows. Nobody hears it.
+ */
+export type AccessChangedRow = EventAudience & { kind: 'access.changed'; seq: number; xid: string };
+
+export type EventRow = MessageEventRow | ConversationEventRow | AccessChangedRow;
 
 type Notified = { userId: string; id: string; count: number; kind: NotificationKind }[];
 
@@ -187,6 +194,9 @@ export async function eventsSince(
       roleIds: uuidArray(row.roleIds),
       userIds: uuidArray(row.userIds),
     };
+    if (row.kind === 'access.changed') {
+      return { ...audience, kind: 'access.changed', seq: row.seq, xid: row.xid };
+    }
     const state = row.state as unknown as ConversationStateRow;
     if (row.kind === 'message' || row.kind === 'notification') {
       return {
@@ -273,6 +283,18 @@ export async function eventsAfter(db: Db, chamberId: string, after: EventCursor)
   return rows.rows[0]?.held === true;
 }
 
+/** A session that still lives: its roles, whom it acts for, and until when that holds. */
+export interface LiveSession {
+  roleIds: string[];
+  patientId: string | null;
+  /**
+   * Until when (ms since the epoch) the session stays live without a write (then logged as
+   * 'access.changed'): its expiry or idle time, whichever is first. A portal session acting
+   * for someone else through a proxy is `now`: a proxy may end with the date.
+   */
+  until: number;
+}
+
 /**
  * For the given sessions: which still live, and the current roles of their staff users. The
  * ids go as one array parameter: a heartbeat checks every open stream's session at once, and
@@ -285,12 +307,18 @@ export async function liveSessions(
   now: Date,
   idleMs: number,
 ) {
-  if (sessionIds.length === 0)
-    return new Map<string, { roleIds: string[]; patientId: string | null }>();
+  if (sessionIds.length === 0) return new Map<string, LiveSession>();
   const rows = await db
     .select({
       id: sessions.id,
       patientId: sessions.patientId,
+      untilMs: sql<number | string>`(case
+        when ${sessions.kind} = 'patient' and ${sessions.patientId} is distinct from
+             (select ${portalAccounts.patientId} from ${portalAccounts}
+               where ${portalAccounts.chamberId} = ${sessions.chamberId} and ${portalAccounts.id} = ${sessions.accountId})
+        then ${now.getTime()}::float8
+        else extract(epoch from least(${sessions.expiresAt}, ${sessions.lastSeenAt} + ${idleMs}::float8 * interval '1 millisecond')) * 1000
+      end)::float8`,
       roleIds: sql<
         string[] | null
       >`(select coalesce(array_agg(${roleMembers.roleId}::text), '{}') from ${roleMembers}
@@ -321,7 +349,10 @@ export async function liveSessions(
         ),
       ),
     );
-  return new Map(
-    rows.map((row) => [row.id, { roleIds: row.roleIds ?? [], patientId: row.patientId }]),
+  return new Map<string, LiveSession>(
+    rows.map((row) => [
+      row.id,
+      { roleIds: row.roleIds ?? [], patientId: row.patientId, until: Number(row.untilMs) },
+    ]),
   );
 }

@@ -1,5 +1,4 @@
 import { and, asc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
-import { coalescerPer } from '../../db/coalesce.js';
 import type { Db } from '../../db/connect.js';
 import {
   accountTokens,
@@ -337,33 +336,12 @@ export async function setSessionPatient(
     .where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id)));
 }
 
-/**
- * Writes a session's last-seen time. The touches of requests at about the same time go in one
- * statement (`Coalescer`), and its commit does not wait for the disk: a database crash may
- * only lose the last fraction of a second of last-seen times, which can end a session at most
- * that much earlier (docs/decisions/0008).
- */
 export async function touchSession(db: Db, chamberId: string, id: string, at: Date): Promise<void> {
-  await touches(db).add({ chamberId, id, at });
+  await db
+    .update(sessions)
+    .set({ lastSeenAt: at })
+    .where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id)));
 }
-
-const touches = coalescerPer<Db, { chamberId: string; id: string; at: Date }>(async (db, items) => {
-  // One row per session, its latest time: an UPDATE … FROM applies one source row per target.
-  const latest = new Map<string, { chamber_id: string; id: string; at: string }>();
-  for (const t of items) {
-    const key = `${t.chamberId}/${t.id}`;
-    const seen = latest.get(key);
-    if (!seen || seen.at < t.at.toISOString())
-      latest.set(key, { chamber_id: t.chamberId, id: t.id, at: t.at.toISOString() });
-  }
-  // One JSON parameter: the same text for any number of sessions (db/connect.ts prepares it once).
-  await db.execute(sql`
-    update sessions s set last_seen_at = greatest(s.last_seen_at, v.at)
-      from jsonb_to_recordset(${JSON.stringify([...latest.values()])}::jsonb)
-           as v(chamber_id uuid, id uuid, at timestamptz)
-     where s.chamber_id = v.chamber_id and s.id = v.id
-       and set_config('synchronous_commit', 'off', true) = 'off'`);
-});
 
 export async function deleteSession(db: Db, chamberId: string, id: string): Promise<void> {
   await db.delete(sessions).where(and(eq(sessions.chamberId, chamberId), eq(sessions.id, id)));

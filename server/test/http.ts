@@ -69,3 +69,34 @@ export async function signIn(
   if (!raw) throw new Error('no session cookie');
   return client(app, raw.split(';')[0]);
 }
+
+/** The smallest PDF the upload checks accept. */
+export const SMALL_PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
+/**
+ * A multipart upload for app.inject: its fields first, then one PDF file (`SMALL_PDF` unless
+ * given). Spread into the inject options beside `method`, `url` and a cookie header.
+ */
+export function pdfUpload(
+  filename: string,
+  fields: Record<string, string> = {},
+  bytes: Buffer = SMALL_PDF,
+): { headers: { 'content-type': string }; payload: Buffer } {
+  const boundary = 'test-upload-boundary';
+  const parts = Object.entries(fields).map(
+    ([name, value]) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  return {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat([
+      Buffer.from(
+        parts.join('') +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
+          'Content-Type: application/pdf\r\n\r\n',
+      ),
+      bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+  };
+}

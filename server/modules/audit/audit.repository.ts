@@ -46,22 +46,25 @@ export async function insertAuditEvents(db: Db, entries: AuditEntry[]): Promise<
 /** `insertAuditEvents` as a statement not yet sent (for `writeTogether`); null: no rows. */
 export function insertAuditEventsStatement(db: Db, entries: AuditEntry[]) {
   if (entries.length === 0) return null;
-  return db.insert(auditEvents).values(
-    entries.map((e) => ({
-      chamberId: e.chamberId,
-      at: e.at,
-      action: e.action,
-      actorKind: e.actorKind,
-      actorUserId: e.actorUserId ?? null,
-      actorPatientId: e.actorPatientId ?? null,
-      actorLabel: e.actorLabel ?? null,
-      patientId: e.patientId ?? null,
-      subjectType: e.subjectType ?? null,
-      subjectId: e.subjectId ?? null,
-      ip: e.ip ?? null,
-      details: e.details ?? null,
-    })),
-  );
+  return db.insert(auditEvents).values(entries.map(auditRow));
+}
+
+/** An audit entry as the row it is written as. */
+function auditRow(e: AuditEntry) {
+  return {
+    chamberId: e.chamberId,
+    at: e.at,
+    action: e.action,
+    actorKind: e.actorKind,
+    actorUserId: e.actorUserId ?? null,
+    actorPatientId: e.actorPatientId ?? null,
+    actorLabel: e.actorLabel ?? null,
+    patientId: e.patientId ?? null,
+    subjectType: e.subjectType ?? null,
+    subjectId: e.subjectId ?? null,
+    ip: e.ip ?? null,
+    details: e.details ?? null,
+  } satisfies typeof auditEvents.$inferInsert;
 }
 
 /**
@@ -96,33 +99,21 @@ const readAudits = coalescerPer<Db, { entries: AuditEntry[]; durable: boolean }>
 
 async function writeReadAuditEvents(db: Db, entries: AuditEntry[]): Promise<void> {
   // The rows as one JSON parameter: the statement's text is the same for any number of rows,
-  // so each connection prepares it once (db/connect.ts), however many a batch carries.
-  const rows = entries.map((e) => ({
-    chamber_id: e.chamberId,
-    at: e.at.toISOString(),
-    action: e.action,
-    actor_kind: e.actorKind,
-    actor_user_id: e.actorUserId ?? null,
-    actor_patient_id: e.actorPatientId ?? null,
-    actor_label: e.actorLabel ?? null,
-    patient_id: e.patientId ?? null,
-    subject_type: e.subjectType ?? null,
-    subject_id: e.subjectId ?? null,
-    ip: e.ip ?? null,
-    details: e.details ?? null,
-  }));
+  // so each connection prepares it once (db/connect.ts), however many a batch carries. Its
+  // keys are the row's field names (`auditRow`); a Date becomes its ISO 8601 text.
+  const rows = JSON.stringify(entries.map(auditRow));
   // The setting is local to the statement's own transaction, and read by its commit.
   await db.execute(sql`
     insert into audit_events (chamber_id, at, action, actor_kind, actor_user_id, actor_patient_id,
                               actor_label, patient_id, subject_type, subject_id, ip, details)
-    select r.chamber_id, r.at, r.action, r.actor_kind, r.actor_user_id, r.actor_patient_id,
-           r.actor_label, r.patient_id, r.subject_type, r.subject_id, r.ip, r.details
-      from rows from (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-             as (chamber_id uuid, at timestamptz, action text, actor_kind text, actor_user_id uuid,
-                 actor_patient_id uuid, actor_label text, patient_id uuid, subject_type text,
-                 subject_id text, ip inet, details jsonb)) with ordinality
-           as r(chamber_id, at, action, actor_kind, actor_user_id, actor_patient_id, actor_label,
-                patient_id, subject_type, subject_id, ip, details, n)
+    select r."chamberId", r.at, r.action, r."actorKind", r."actorUserId", r."actorPatientId",
+           r."actorLabel", r."patientId", r."subjectType", r."subjectId", r.ip, r.details
+      from rows from (jsonb_to_recordset(${rows}::jsonb)
+             as ("chamberId" uuid, at timestamptz, action text, "actorKind" text, "actorUserId" uuid,
+                 "actorPatientId" uuid, "actorLabel" text, "patientId" uuid, "subjectType" text,
+                 "subjectId" text, ip inet, details jsonb)) with ordinality
+           as r("chamberId", at, action, "actorKind", "actorUserId", "actorPatientId", "actorLabel",
+                "patientId", "subjectType", "subjectId", ip, details, n)
      where set_config('synchronous_commit', 'off', true) = 'off'
      order by n`);
 }

@@ -2,7 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditEvents } from '../../db/schema.js';
 import { createWorld, type World } from '../../test/factories.js';
-import type { Reply } from '../../test/http.js';
+import { pdfUpload, type Reply } from '../../test/http.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { createIntegration, fhirGet, getToken } from '../fhir/fhir-test-support.js';
 
@@ -32,31 +32,17 @@ interface AuditedRead {
   patient?: () => string;
 }
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
-
-/** A multipart upload through app.inject (fields first, then the file). */
+/** A PDF uploaded through app.inject (its fields first, then the file). */
 async function upload(cookie: string, url: string, shareWithPatient: boolean): Promise<string> {
-  const boundary = 'audited-reads-boundary';
-  const body = Buffer.concat([
-    Buffer.from(
-      (shareWithPatient
-        ? `--${boundary}\r\nContent-Disposition: form-data; name="shareWithPatient"\r\n\r\ntrue\r\n`
-        : '') +
-        `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nBlood test\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="blood.pdf"\r\n` +
-        'Content-Type: application/pdf\r\n\r\n',
-    ),
-    PDF,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
+  const file = pdfUpload('blood.pdf', {
+    ...(shareWithPatient ? { shareWithPatient: 'true' } : {}),
+    title: 'Blood test',
+  });
   const res = await t.app.inject({
     method: 'POST',
     url,
-    headers: {
-      cookie,
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-    },
-    payload: body,
+    headers: { cookie, ...file.headers },
+    payload: file.payload,
   });
   expect(res.statusCode, res.body).toBe(201);
   return res.json().id;

@@ -15,7 +15,7 @@ import {
   type TestChamber,
   type World,
 } from '../../test/factories.js';
-import { client, type Client } from '../../test/http.js';
+import { client, pdfUpload, type Client } from '../../test/http.js';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { createIntegration, getToken } from '../fhir/fhir-test-support.js';
 
@@ -272,17 +272,12 @@ describe('one chamber, as in use', () => {
     }
 
     it('every GET route of the route table, called by an admin (a patient on portal routes), leaves every table as it was apart from audit_events', async () => {
+      const staffFile = pdfUpload('a.pdf', { shareWithPatient: 'true' });
       const staffDocument = await t.app.inject({
         method: 'POST',
         url: `/api/v1/patients/${w.alice.id}/documents`,
-        headers: {
-          cookie: w.as.admin.cookie!,
-          'content-type': 'multipart/form-data; boundary=get-check',
-        },
-        payload:
-          '--get-check\r\nContent-Disposition: form-data; name="shareWithPatient"\r\n\r\ntrue\r\n' +
-          '--get-check\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n' +
-          '%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n\r\n--get-check--\r\n',
+        headers: { cookie: w.as.admin.cookie!, ...staffFile.headers },
+        payload: staffFile.payload,
       });
       expect(staffDocument.statusCode, staffDocument.body).toBe(201);
       const documentId = staffDocument.json().id as string;
@@ -291,16 +286,12 @@ describe('one chamber, as in use', () => {
         (await w.as.admin.patch('/api/v1/admin/settings', { patientAttachmentsEnabled: true }))
           .status,
       ).toBe(200);
+      const patientFile = pdfUpload('b.pdf');
       const upload = await t.app.inject({
         method: 'POST',
         url: '/api/v1/portal/documents',
-        headers: {
-          cookie: w.as.alice.cookie!,
-          'content-type': 'multipart/form-data; boundary=get-check',
-        },
-        payload:
-          '--get-check\r\nContent-Disposition: form-data; name="file"; filename="b.pdf"\r\nContent-Type: application/pdf\r\n\r\n' +
-          '%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n\r\n--get-check--\r\n',
+        headers: { cookie: w.as.alice.cookie!, ...patientFile.headers },
+        payload: patientFile.payload,
       });
       expect(upload.statusCode, upload.body).toBe(201);
       const attachmentId = upload.json().id as string;

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../test/test-app.js';
 import { createWorld, type World } from '../../test/factories.js';
+import { pdfUpload } from '../../test/http.js';
 import { preview } from './messaging.presenter.js';
 
 let t: TestApp;
@@ -386,16 +387,12 @@ describe('Idempotency-Key', () => {
       (await w.as.admin.patch('/api/v1/admin/settings', { patientAttachmentsEnabled: true }))
         .status,
     ).toBe(200);
+    const file = pdfUpload('r.pdf');
     const upload = await t.app.inject({
       method: 'POST',
       url: '/api/v1/portal/documents',
-      headers: {
-        cookie: w.as.alice.cookie!,
-        'content-type': 'multipart/form-data; boundary=retry-file',
-      },
-      payload:
-        '--retry-file\r\nContent-Disposition: form-data; name="file"; filename="r.pdf"\r\nContent-Type: application/pdf\r\n\r\n' +
-        '%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n\r\n--retry-file--\r\n',
+      headers: { cookie: w.as.alice.cookie!, ...file.headers },
+      payload: file.payload,
     });
     expect(upload.statusCode, upload.body).toBe(201);
     const send = () =>

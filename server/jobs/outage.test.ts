@@ -617,8 +617,9 @@ describe.skipIf(!onPostgres || whyNot !== undefined)('PostgreSQL restarted under
         actor,
         sentSeq: 0,
         buffer: null,
-        send: (_id: number, event: string, data: any) => {
-          if (event === 'message') heard.push(data.messageId);
+        // A listener of a variant already serialised gets only the JSON.
+        send: (_id: number, event: string, data: any, json?: string) => {
+          if (event === 'message') heard.push((data ?? JSON.parse(json!)).messageId);
         },
         sendFleeting: () => undefined,
         ping: () => undefined,

@@ -4,7 +4,13 @@ import type { Database } from '../../db/connect.js';
 import type { ServiceContext } from '../../lib/context.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { LIVE_EVENTS_CHANNEL } from '../../db/event-order.js';
-import { eventFor, mayHearTyping, type Delivered, type TypingSignal } from './event.policy.js';
+import {
+  eventFor,
+  mayHearTyping,
+  variantFor,
+  type Delivered,
+  type TypingSignal,
+} from './event.policy.js';
 import {
   eventAt,
   eventsAfter,
@@ -21,6 +27,8 @@ import {
 /** A reconnect that missed more than this many events of its chamber gets "resync". */
 export const MAX_CATCH_UP = 1000;
 const BATCH = 500;
+/** Streams written between two turns of other work (`handOut`). */
+const LISTENERS_PER_TURN = 100;
 /**
  * Events committed while an older transaction (of any chamber) is still open are held back
  * until it ends (event.repository.ts): the hub looks again after this long, doubling up to a
@@ -40,8 +48,12 @@ export interface EventListener {
   sentXid?: string;
   /** Events held while the stream catches up, then sent in order. */
   buffer: EventRow[] | null;
-  /** `json`, when given, is `data` already serialised (shared by the listeners of a variant). */
+  /**
+   * `json`, when given, is the data already serialised (shared by the listeners of a variant);
+   * `data` is then absent when the hub did not build it for this listener.
+   */
   send(id: number, event: Delivered['event'], data: Delivered['data'], json?: string): void;
+  send(id: number, event: Delivered['event'], data: undefined, json: string): void;
   send(id: number, event: 'resync', data: ResyncEvent): void;
   /** A fleeting event: no id, never replayed. */
   sendFleeting(event: 'conversation.typing', data: TypingEvent): void;
@@ -103,15 +115,21 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     }
     if (!isAfterPlace(row, listener.sentXid ?? START.xid, listener.sentSeq)) return;
     moveTo(listener, row);
+    if (row.kind === 'access.changed') return;
+    // A variant already serialised in this drain is sent as it is, without building its data.
+    const variant = shared ? variantFor(listener.actor, row) : undefined;
+    if (variant === null) return;
+    const ready = variant === undefined ? undefined : shared!.get(variant);
+    if (ready !== undefined) {
+      listener.send(row.seq, row.kind, undefined, ready);
+      return;
+    }
     const delivered = eventFor(listener.actor, row, now);
     if (!delivered) return;
     let json: string | undefined;
     if (shared && delivered.variant !== undefined) {
-      json = shared.get(delivered.variant);
-      if (json === undefined) {
-        json = JSON.stringify(delivered.data);
-        shared.set(delivered.variant, json);
-      }
+      json = JSON.stringify(delivered.data);
+      shared.set(delivered.variant, json);
     }
     listener.send(row.seq, delivered.event, delivered.data, json);
   }
@@ -177,6 +195,28 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     }
   }
 
+  /**
+   * Hands a batch of events to every stream, stream by stream, so that a stream's frames of the
+   * batch go out in one write. A large role's streams take tens of ms to write: every
+   * LISTENERS_PER_TURN streams the hub lets other work run (a send arriving meanwhile, the
+   * database's answers), instead of holding the process until the last stream is written.
+   * A stream that joins meanwhile starts before this batch and is reached by the same loop
+   * (a Set's iterator visits members added while it runs); one that leaves is skipped.
+   */
+  async function handOut(state: ChamberState, rows: EventRow[]): Promise<void> {
+    // One `now` and one cache of serialised variants per event, for every stream alike.
+    const now = clock();
+    const shared = rows.map(() => new Map<string, string>());
+    let n = 0;
+    for (const listener of state.listeners) {
+      for (let i = 0; i < rows.length; i += 1) deliver(listener, rows[i]!, now, shared[i]);
+      n += 1;
+      if (n % LISTENERS_PER_TURN === 0) await new Promise(setImmediate);
+    }
+    const newest = rows[rows.length - 1]!;
+    state.last = { xid: newest.xid, seq: newest.seq };
+  }
+
   async function drain(chamberId: string, state: ChamberState): Promise<void> {
     try {
       await state.ready;
@@ -196,12 +236,7 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
             rows.some((r) => r.kind === 'access.changed')
           )
             await refresh(chamberId, state);
-          for (const row of rows) {
-            const now = clock();
-            const shared = new Map<string, string>();
-            for (const listener of state.listeners) deliver(listener, row, now, shared);
-            state.last = { xid: row.xid, seq: row.seq };
-          }
+          await handOut(state, rows);
           state.heldDelay = HELD_BACK_RETRY_MS;
           if (rows.length < BATCH) break;
         }

@@ -33,19 +33,41 @@ export function mayHear(listener: StaffActor | PatientActor, e: EventAudience): 
   return e.userIds.includes(listener.userId) || e.roleIds.some((r) => listener.roleIds.includes(r));
 }
 
+/**
+ * Whether a listener hears an event, and as which variant: null, not at all (rule 4);
+ * undefined, with data of its own (its notification); else the variant whose data it shares
+ * with every listener given the same one. Cheap: the hub asks it of every open stream before
+ * building any data, and builds a shared variant's data once.
+ */
+export function variantFor(
+  listener: StaffActor | PatientActor,
+  e: EventRow,
+): string | undefined | null {
+  if (e.kind === 'access.changed' || !mayHear(listener, e)) return null;
+  if (e.kind === 'notification') {
+    // Only to those it notified: a large role's notifications, written after the message.
+    return listener.kind === 'staff' && e.notified.has(listener.userId) ? undefined : null;
+  }
+  if (listener.kind === 'patient') return 'patient';
+  if (e.notified.has(listener.userId)) return undefined;
+  if (e.kind === 'conversation.updated') return 'staff';
+  return e.authorUserId === listener.userId ? 'staff, mine' : 'staff';
+}
+
 /** What one listener may hear of an event, or null. */
 export function eventFor(
   listener: StaffActor | PatientActor,
   e: EventRow,
   now: Date,
 ): Delivered | null {
-  if (e.kind === 'access.changed' || !mayHear(listener, e)) return null;
+  const variant = variantFor(listener, e);
+  if (variant === null || e.kind === 'access.changed') return null;
   if (e.kind === 'conversation.updated') {
     if (listener.kind === 'patient') {
       const replyBy = e.state.awaitingReply && e.state.replyBy ? e.state.replyBy : null;
       return {
         event: 'conversation.updated',
-        variant: 'patient',
+        variant,
         data: {
           conversationId: e.conversationId,
           status: e.state.status,
@@ -56,7 +78,7 @@ export function eventFor(
     const told = e.notified.get(listener.userId);
     return {
       event: 'conversation.updated',
-      variant: told ? undefined : 'staff',
+      variant,
       data: {
         conversation: presentConversationState(e.state, now),
         by: e.by,
@@ -78,7 +100,6 @@ export function eventFor(
     };
   }
   if (e.kind === 'notification') {
-    // Only to those it notified: a large role's notifications, written after the message.
     const told = listener.kind === 'staff' ? e.notified.get(listener.userId) : undefined;
     if (!told) return null;
     return {
@@ -99,7 +120,7 @@ export function eventFor(
   if (listener.kind === 'patient') {
     return {
       event: 'message',
-      variant: 'patient',
+      variant,
       data: {
         conversationId: e.conversationId,
         messageId: e.messageId,
@@ -112,7 +133,7 @@ export function eventFor(
   const mine = e.authorUserId === listener.userId;
   return {
     event: 'message',
-    variant: notification ? undefined : mine ? 'staff, mine' : 'staff',
+    variant,
     data: {
       conversationId: e.conversationId,
       messageId: e.messageId,

@@ -101,7 +101,17 @@ const valueKey = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v
  * JSON values (stored answers, audit details) are sent as first recorded. `twice` is a second
  * recording of the same request, which tells the values that change from the ones that do not.
  */
-export function pgbenchScript(first: Statement[], twice: Statement[]): string {
+export function pgbenchScript(
+  first: Statement[],
+  twice: Statement[],
+  /**
+   * When given, a value the request sent that is not new each time (an id or key the handler
+   * made) nor read back from an earlier statement becomes the variable `:s<statement>_<n>`,
+   * named by its place, and its value goes in here: the scripts of requests that differ only in
+   * their values are then the same text (`pgbenchScriptOfSubjects`).
+   */
+  subject?: Map<string, string>,
+): string {
   if (first.length !== twice.length)
     throw new Error(`the two recordings differ: ${first.length} and ${twice.length} statements`);
   const lines = ['\\set r random(1, 1000000000000)'];
@@ -122,6 +132,13 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
       .replace(/\$(\d+)/g, (_, n: string) => {
         const k = Number(n) - 1;
         const value = statement.values[k];
+        const byPlace = () => {
+          const name = `s${i + 1}_${n}`;
+          subject!.set(name, parameterText(value));
+          return `:${name}`;
+        };
+        if (subject && (value === null || value === undefined || inline)) return literal(value);
+        if (subject && same(value, other.values[k])) return byPlace();
         if (same(value, other.values[k])) {
           if (value === null || value === undefined || inline) return literal(value);
           const { name, line } = defineLine(value);
@@ -131,10 +148,11 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
         const key = valueKey(value);
         const known = fromResults.get(key);
         if (known) return `:${known}`;
-        if (value instanceof Date) return literal(value);
+        if (value instanceof Date) return subject ? byPlace() : literal(value);
         if (typeof value === 'string' && !UUID.test(value) && !Number.isNaN(Date.parse(value)))
-          return literal(value);
-        if (typeof value === 'string' && /^[[{]/.test(value)) return literal(value);
+          return subject ? byPlace() : literal(value);
+        if (typeof value === 'string' && /^[[{]/.test(value))
+          return subject ? byPlace() : literal(value);
         if (typeof value === 'string') {
           // A new id or key: made by the generator line below, sent as a parameter as the
           // product sends it (untyped, so PostgreSQL infers the type the same way).
@@ -149,7 +167,7 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
           }
           return `:${fresh.get(key)!}`;
         }
-        return literal(value);
+        return subject ? byPlace() : literal(value);
       });
     rendered.push(text);
     // Values this statement returns that later statements send back: keep them in variables.
@@ -174,6 +192,43 @@ export function pgbenchScript(first: Statement[], twice: Statement[]): string {
     lines.push(gsets.has(i) ? `${text}\n\\gset ${gsets.get(i)}` : `${text};`);
   });
   return `${[...defines, ...lines].join('\n')}\n`;
+}
+
+/**
+ * One script for the requests of several subjects (patients, staff users) whose SQL differs
+ * only in its values, as the product's does: the product prepares each statement once per
+ * connection, whoever the request is for, and so should the replay. (One script per subject,
+ * as before, had each pgbench connection prepare every subject's statements: in a 10 s round
+ * most runs were then among a statement's first five, planned for their values, a cost the
+ * product does not pay.) Each subject's values go in a table of the database,
+ * `table`; the script starts by reading one subject's row at random into its variables. When
+ * the subjects' scripts differ in more than their values, one script per subject, as before.
+ */
+export function pgbenchScriptOfSubjects(
+  recordings: { first: Statement[]; twice: Statement[] }[],
+  table: string,
+): { scripts: string[]; subjects?: { columns: string[]; rows: string[][] } } {
+  const perSubject = () => recordings.map((r) => pgbenchScript(r.first, r.twice));
+  if (recordings.length < 2) return { scripts: perSubject() };
+  const values = recordings.map(() => new Map<string, string>());
+  const texts = recordings.map((r, i) => pgbenchScript(r.first, r.twice, values[i]));
+  const columns = [...values[0]!.keys()];
+  const alike =
+    texts.every((t) => t === texts[0]) &&
+    values.every((v) => v.size === columns.length && columns.every((c) => v.has(c)));
+  if (!alike || columns.length === 0) return { scripts: perSubject() };
+  const [set, ...rest] = texts[0]!.split('\n');
+  const script = [
+    set!,
+    `\\set subject random(1, ${recordings.length})`,
+    `select ${columns.join(', ')} from ${table} where subject = :subject`,
+    '\\gset',
+    ...rest,
+  ].join('\n');
+  return {
+    scripts: [script],
+    subjects: { columns, rows: values.map((v) => columns.map((c) => v.get(c)!)) },
+  };
 }
 
 export interface PgbenchResult {

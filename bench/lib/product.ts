@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { buildApp } from '../../server/app.js';
 import { fromPostgres, migrateDatabase, type Database } from '../../server/db/connect.js';
 import { startServerProcess, type ServerProcess } from '../../server/test/processes.js';
@@ -15,7 +16,7 @@ import {
   processCpuMs,
   type HttpRequestSpec,
 } from './measure.js';
-import { pgbenchScript, runPgbench } from './pgbench.js';
+import { pgbenchScriptOfSubjects, runPgbench } from './pgbench.js';
 import { root, type Side } from './scenario.js';
 import { startWorkerProcess } from './worker-process.js';
 
@@ -189,21 +190,47 @@ export async function inProcessApp(databaseUrl: string) {
   };
 }
 
-/** Records a request twice per subject and makes one pgbench script per subject. */
+let subjectTables = 0;
+
+/**
+ * Records a request twice per subject and makes its pgbench script: one for every subject, its
+ * values read from a table written here (`pgbenchScriptOfSubjects`), or one per subject when
+ * their SQL differs in more than its values.
+ */
 export async function scriptsFor(
   recorder: Awaited<ReturnType<typeof inProcessApp>>,
   subjects: number,
   inject: (subject: number) => Promise<{ statusCode: number; body: string }>,
   expect: number,
 ): Promise<{ scripts: string[]; statements: Statement[] }> {
-  const scripts: string[] = [];
-  let statements: Statement[] = [];
+  const recordings: { first: Statement[]; twice: Statement[] }[] = [];
   for (let i = 0; i < subjects; i += 1) {
     const first = await recorder.record(() => inject(i), expect);
-    const second = await recorder.record(() => inject(i), expect);
-    scripts.push(pgbenchScript(first, second));
-    if (process.env.BENCH_SHOW_SCRIPT && i === 0) console.log(scripts[0]);
-    if (i === 0) statements = first;
+    const twice = await recorder.record(() => inject(i), expect);
+    recordings.push({ first, twice });
   }
-  return { scripts, statements };
+  subjectTables += 1;
+  const table = `bench_subjects_${subjectTables}`;
+  const { scripts, subjects: values } = pgbenchScriptOfSubjects(recordings, table);
+  if (values) {
+    const db = recorder.database.db;
+    await db.execute(sql`drop table if exists ${sql.identifier(table)}`);
+    await db.execute(
+      sql`create unlogged table ${sql.identifier(table)} (subject int primary key, ${sql.join(
+        values.columns.map((c) => sql`${sql.identifier(c)} text`),
+        sql`, `,
+      )})`,
+    );
+    for (const [i, row] of values.rows.entries()) {
+      await db.execute(
+        sql`insert into ${sql.identifier(table)} values (${i + 1}, ${sql.join(
+          row.map((v) => sql`${v}`),
+          sql`, `,
+        )})`,
+      );
+    }
+    await db.execute(sql`analyze ${sql.identifier(table)}`);
+  }
+  if (process.env.BENCH_SHOW_SCRIPT) console.log(scripts[0]);
+  return { scripts, statements: recordings[0]?.first ?? [] };
 }

@@ -116,15 +116,15 @@ export function createEventHub(ctx: ServiceContext, database: Database, log?: Fa
     if (!isAfterPlace(row, listener.sentXid ?? START.xid, listener.sentSeq)) return;
     moveTo(listener, row);
     if (row.kind === 'access.changed') return;
-    // A variant already serialised in this drain is sent as it is, without building its data.
-    const variant = shared ? variantFor(listener.actor, row) : undefined;
+    const variant = variantFor(listener.actor, row);
     if (variant === null) return;
-    const ready = variant === undefined ? undefined : shared!.get(variant);
+    // A variant already serialised in this drain is sent as it is, without building its data.
+    const ready = variant === undefined ? undefined : shared?.get(variant);
     if (ready !== undefined) {
       listener.send(row.seq, row.kind, undefined, ready);
       return;
     }
-    const delivered = eventFor(listener.actor, row, now);
+    const delivered = eventFor(listener.actor, row, now, variant);
     if (!delivered) return;
     let json: string | undefined;
     if (shared && delivered.variant !== undefined) {

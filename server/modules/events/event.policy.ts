@@ -54,14 +54,16 @@ export function variantFor(
   return e.authorUserId === listener.userId ? 'staff, mine' : 'staff';
 }
 
-/** What one listener may hear of an event, or null. */
+/**
+ * What one listener hears of an event, given `variantFor`'s answer for it when not null (the
+ * hub has it already: it is not worked out twice per stream); null when it hears nothing.
+ */
 export function eventFor(
   listener: StaffActor | PatientActor,
-  e: EventRow,
+  e: Exclude<EventRow, { kind: 'access.changed' }>,
   now: Date,
+  variant: string | undefined,
 ): Delivered | null {
-  const variant = variantFor(listener, e);
-  if (variant === null || e.kind === 'access.changed') return null;
   if (e.kind === 'conversation.updated') {
     if (listener.kind === 'patient') {
       const replyBy = e.state.awaitingReply && e.state.replyBy ? e.state.replyBy : null;

@@ -132,15 +132,16 @@ export function pgbenchScript(
       .replace(/\$(\d+)/g, (_, n: string) => {
         const k = Number(n) - 1;
         const value = statement.values[k];
-        const byPlace = () => {
+        // A value sent as first recorded: written into the SQL, or with `subject` a variable
+        // named by its place (null and statements with too many values stay written in).
+        const asRecorded = () => {
+          if (!subject || value === null || value === undefined || inline) return literal(value);
           const name = `s${i + 1}_${n}`;
-          subject!.set(name, parameterText(value));
+          subject.set(name, parameterText(value));
           return `:${name}`;
         };
-        if (subject && (value === null || value === undefined || inline)) return literal(value);
-        if (subject && same(value, other.values[k])) return byPlace();
         if (same(value, other.values[k])) {
-          if (value === null || value === undefined || inline) return literal(value);
+          if (subject || value === null || value === undefined || inline) return asRecorded();
           const { name, line } = defineLine(value);
           defines.add(line);
           return `:${name}`;
@@ -148,11 +149,10 @@ export function pgbenchScript(
         const key = valueKey(value);
         const known = fromResults.get(key);
         if (known) return `:${known}`;
-        if (value instanceof Date) return subject ? byPlace() : literal(value);
+        if (value instanceof Date) return asRecorded();
         if (typeof value === 'string' && !UUID.test(value) && !Number.isNaN(Date.parse(value)))
-          return subject ? byPlace() : literal(value);
-        if (typeof value === 'string' && /^[[{]/.test(value))
-          return subject ? byPlace() : literal(value);
+          return asRecorded();
+        if (typeof value === 'string' && /^[[{]/.test(value)) return asRecorded();
         if (typeof value === 'string') {
           // A new id or key: made by the generator line below, sent as a parameter as the
           // product sends it (untyped, so PostgreSQL infers the type the same way).
@@ -167,7 +167,7 @@ export function pgbenchScript(
           }
           return `:${fresh.get(key)!}`;
         }
-        return subject ? byPlace() : literal(value);
+        return asRecorded();
       });
     rendered.push(text);
     // Values this statement returns that later statements send back: keep them in variables.

@@ -161,7 +161,14 @@ describe('clinic links', () => {
     await expect.poll(() => new URL(page.url()).pathname).toBe('/portal/c/demo/forgotten-password');
     expect(await codeBox(page).inputValue()).toBe('demo');
     await page.getByRole('textbox', { name: 'Email' }).fill('bob@patient.example');
-    await page.getByRole('button', { name: 'Email me a link' }).click();
+    // The request's answer is awaited by itself: when it is not 202, the failure says what it was.
+    const [answer] = await Promise.all([
+      page.waitForResponse(
+        (r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/portal/password-reset'),
+      ),
+      page.getByRole('button', { name: 'Email me a link' }).click(),
+    ]);
+    expect(answer.status(), await answer.text()).toBe(202);
     await page.getByRole('status').filter({ hasText: 'If this email belongs' }).waitFor();
 
     await expect

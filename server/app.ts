@@ -211,7 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
 
   await app.register(cookie);
   await app.register(rateLimit, { global: false, store: rateLimitStore(database.db, ctx.clock) });
-  await registerSecurity(app, config);
+  const securityHeaders = await registerSecurity(app, config);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -286,7 +286,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance & { servi
   app.addHook('onReady', () => hub.start());
   // Open streams would hold the server open: end them first, clients reconnect elsewhere.
   app.addHook('preClose', () => hub.stop());
-  await app.register(eventRoutes, { hub });
+  await app.register(eventRoutes, { hub, securityHeaders });
   await registerWeb(app);
 
   return app as unknown as FastifyInstance & { services: Services };

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply } from 'fastify';
 import { EventsQuery, EventStream, type CloseReason } from '../../../common/contract/events.js';
 import { unauthenticated } from '../../errors.js';
 import { withErrors } from '../../lib/schemas.js';
@@ -64,23 +63,6 @@ function onRequestClosed(this: IncomingMessage): void {
 }
 
 /**
- * The headers helmet (plugins/security.ts) sets, read once by applying it to the first stream's
- * response. Helmet sets them on the raw response one by one, and Node then keeps each as an
- * entry of its own for the life of the response (about 2 KB per stream); given all at once to
- * writeHead, they are only written out.
- */
-function helmetHeaders(reply: FastifyReply): Record<string, string> {
-  const res = reply.raw;
-  const before = new Set(res.getHeaderNames());
-  reply.helmet();
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(res.getHeaders())) {
-    if (!before.has(name) && value !== undefined) headers[name] = String(value);
-  }
-  return headers;
-}
-
-/**
  * Node keeps the response head it wrote (some 800 bytes with the security headers) as `_header`
  * for as long as the response lives, and once the head has gone out (`_headerSent`, set by the
  * first write) only ever tests it for truthiness: "headers sent", "write the head once". A
@@ -117,16 +99,18 @@ function releaseRequest(res: ServerResponse): void {
 }
 
 /** GET /api/v1/events: Server-Sent Events for the signed-in staff user or patient. */
-export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (app, { hub }) => {
-  // Per app: the headers depend on its configuration (HSTS on https).
-  let securityHeaders: Record<string, string> | undefined;
-
+export const eventRoutes: FastifyPluginAsyncTypebox<{
+  hub: EventHub;
+  /** The security headers of every answer (plugins/security.ts), written in the stream's head. */
+  securityHeaders: Readonly<Record<string, string>>;
+}> = async (app, { hub, securityHeaders }) => {
   app.get(
     '/api/v1/events',
     {
-      // Helmet's headers are sent all the same, from securityHeaders (see helmetHeaders).
-      helmet: false,
-      config: { auth: 'stream' },
+      // Set on the reply one by one, Node would keep each header as an entry of its own for
+      // the life of the stream (about 2 KB a stream); given all at once to writeHead, they
+      // are only written out.
+      config: { auth: 'stream', ownSecurityHeaders: true },
       schema: {
         tags: ['Live events'],
         summary:
@@ -147,11 +131,6 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ hub: EventHub }> = async (
 
       reply.hijack();
       const res = reply.raw;
-      securityHeaders ??= helmetHeaders(reply);
-      // @fastify/helmet gives each reply of a route with options of its own a copy of its
-      // configuration, held by this function for as long as the reply lives: a stream never
-      // calls it again.
-      (reply as unknown as { helmet: null }).helmet = null;
       res.writeHead(200, {
         ...securityHeaders,
         ...(reply.getHeaders() as Record<string, string>),

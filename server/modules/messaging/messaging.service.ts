@@ -30,7 +30,7 @@ import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { type AuditInput, auditRead, auditStatement } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
-import { findPatientRecord } from '../patients/patient.repository.js';
+import { findPatientName } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import { outOfHoursReply, promisedReplyBy, redFlagsIn } from '../reply-times/clinic-rules.js';
@@ -221,7 +221,7 @@ export function createMessagingService(ctx: ServiceContext) {
       if (patientId !== actor.patientId) throw notFound('That patient');
       return;
     }
-    if (!(await findPatientRecord(db, actor.chamberId, patientId))) throw notFound('That patient');
+    if (!(await findPatientName(db, actor.chamberId, patientId))) throw notFound('That patient');
   }
 
   /**
@@ -699,7 +699,7 @@ export function createMessagingService(ctx: ServiceContext) {
       cursor: string | undefined,
       limit = PAGE_SIZE,
     ): Promise<Feed> {
-      const patient = await findPatientRecord(db, actor.chamberId, patientId);
+      const patient = await findPatientName(db, actor.chamberId, patientId);
       if (!patient) throw notFound('That patient');
       const rows = await listFeed(
         db,
@@ -719,7 +719,7 @@ export function createMessagingService(ctx: ServiceContext) {
       return {
         patient: {
           id: patientId,
-          name: `${patient.patient.givenName} ${patient.patient.familyName}`,
+          name: `${patient.givenName} ${patient.familyName}`,
         },
         conversations: page.map(presentFeedLine),
         nextCursor,

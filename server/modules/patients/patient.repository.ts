@@ -3,6 +3,7 @@ import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { chambers, chargeBands, patients, portalAccounts } from '../../db/schema.js';
 import { patientAccount, patientBand, patientChamber } from '../../db/joins.js';
+import { placeholder, preparedFor } from '../../db/prepared.js';
 
 /** A patient with band, portal account and the chamber's Patient Portal switch: the facts of rule 1. */
 export async function findPatientRecord(db: Db, chamberId: string, patientId: string) {
@@ -24,6 +25,34 @@ export async function findPatientRecord(db: Db, chamberId: string, patientId: st
     .leftJoin(portalAccounts, patientAccount)
     .where(and(eq(patients.chamberId, chamberId), eq(patients.id, patientId)))
     .limit(1);
+  return rows[0];
+}
+
+const patientNameQuery = preparedFor((db) =>
+  db
+    .select({ givenName: patients.givenName, familyName: patients.familyName })
+    .from(patients)
+    .where(
+      and(
+        eq(patients.chamberId, placeholder('chamberId')),
+        eq(patients.id, placeholder('patientId')),
+      ),
+    )
+    .limit(1)
+    .prepare('patient_name'),
+);
+
+/**
+ * A patient's name, or undefined when the chamber has no such patient: what the Feed and a
+ * staff user's new conversation need, without the record's account and band (prepared once:
+ * every Feed runs it).
+ */
+export async function findPatientName(
+  db: Db,
+  chamberId: string,
+  patientId: string,
+): Promise<{ givenName: string; familyName: string } | undefined> {
+  const rows = await patientNameQuery(db).execute({ chamberId, patientId });
   return rows[0];
 }
 

@@ -37,6 +37,7 @@ try {
       scripts,
       statements,
       request,
+      fresh: 'idempotency-key',
       expect: 201,
       minRatio: 0.6,
       maxHalfP99: 25,

@@ -16,6 +16,9 @@ import {
   SIDE_HEAD,
 } from './scenario.js';
 
+/** Node CPU (web and worker), PostgreSQL's, and the load generator's: pgbench, wrk or undici. */
+const CPU_KEYS = ['node', 'postgres', 'client'];
+
 export interface Request {
   method: 'GET' | 'POST';
   url: string;
@@ -65,6 +68,8 @@ export async function againstPgbench(options: {
    * in a note (default true); search.ts watches a further round of its own instead.
    */
   watchHalfRate?: boolean;
+  /** A header that must be new in every request (an Idempotency-Key). */
+  fresh?: string;
 }): Promise<Report> {
   const { bench, server } = options;
   const next = (client: number): HttpRequestSpec => {
@@ -87,9 +92,17 @@ export async function againstPgbench(options: {
         clients: POOL_SIZE,
         seconds,
       }),
-    (seconds) => productRound(server, { connections: POOL_SIZE, seconds, next }),
+    (seconds) =>
+      productRound(server, {
+        connections: POOL_SIZE,
+        seconds,
+        next,
+        wrk: true,
+        fresh: options.fresh,
+      }),
   );
   const product = summarizeSides(rounds.product);
+  const generator = rounds.product.every((p) => p.generator === 'wrk') ? 'wrk' : 'undici';
   const baseline = summarizeSides(rounds.baseline);
   const halfRate = Math.max(1, Math.round(product.perSecond / 2));
   log(`${options.id}: half load, ${halfRate}/s`);
@@ -120,11 +133,11 @@ export async function againstPgbench(options: {
     baseline: `pgbench replaying the handler's ${options.statements.length} statements as recorded from the product, ${POOL_SIZE} clients (the product's pool size)`,
     target: `≥ ${options.minRatio} of baseline; p99 ≤ ${options.maxHalfP99} ms at half of max rate`,
     table: {
-      head: SIDE_HEAD,
+      head: [...SIDE_HEAD, 'CPU ms/op load generator'],
       rows: [
-        sideRows('pgbench baseline', baseline, ['node', 'postgres']),
-        sideRows('product, max rate', product, ['node', 'postgres']),
-        sideRows(`product at half rate (${halfRate}/s)`, half, ['node', 'postgres']),
+        sideRows('pgbench baseline', baseline, CPU_KEYS),
+        sideRows(`product, max rate (${generator})`, product, CPU_KEYS),
+        sideRows(`product at half rate (${halfRate}/s, undici)`, half, CPU_KEYS),
       ],
     },
     verdict: `ratio ${ratioText(r)}; p99 at half rate ${half.p99.toFixed(1)} ms: ${met ? 'target met' : 'target missed'}`,

@@ -15,10 +15,13 @@ import {
   postgresCpuMs,
   processCpuMs,
   type HttpRequestSpec,
+  type LoadResult,
 } from './measure.js';
 import { pgbenchScriptOfSubjects, runPgbench } from './pgbench.js';
 import { root, type Side } from './scenario.js';
 import { startWorkerProcess } from './worker-process.js';
+import { childrenCpuMs, wrkAvailable, wrkLoad } from './wrk.js';
+import { cpuProfileEnv } from './statements.js';
 
 /** The product's pool size, which is also the baselines' client count. */
 export const POOL_SIZE = 10;
@@ -71,6 +74,8 @@ export async function startProduct(
     PORTAL_LOG_LEVEL: 'error',
     ...env,
   };
+  // BENCH_CPU_PROF=<dir>: a CPU profile of the web process, unless the caller asked already.
+  if (!productEnv.BENCH_CPU_PROF_DIR) Object.assign(productEnv, cpuProfileEnv(productEnv));
   let server: ServerProcess;
   try {
     server = await startServerProcess(databaseUrl, dataDir, {
@@ -129,15 +134,39 @@ export async function productRound(
     seconds: number;
     rate?: number;
     next: (client: number) => HttpRequestSpec;
+    /**
+     * Closed-loop rounds (no `rate`) from wrk, a load generator in C as pgbench is, when it is
+     * installed; else, and for a fixed rate, from this process (undici).
+     */
+    wrk?: boolean;
+    /** A header wrk gives a new value for every request (an Idempotency-Key). */
+    fresh?: string;
   },
-): Promise<Side & { peakRssMb: number }> {
+): Promise<Side & { peakRssMb: number; generator: 'wrk' | 'node' }> {
   const node0 = productCpuMs(server);
   const pg0 = postgresCpuMs();
-  const result = await httpLoad({ url: server.url, ...options });
+  const useWrk = options.wrk === true && options.rate === undefined && wrkAvailable();
+  const own0 = process.cpuUsage();
+  let result: LoadResult;
+  let client: number;
+  if (useWrk) {
+    const { cpuMs, ...rest } = await wrkLoad({ url: server.url, ...options });
+    result = rest;
+    client = cpuMs;
+  } else {
+    result = await httpLoad({ url: server.url, ...options });
+    const own = process.cpuUsage(own0);
+    client = (own.user + own.system) / 1000;
+  }
   return {
     ...result,
-    cpu: { node: productCpuMs(server) - node0, postgres: postgresCpuMs() - pg0 },
+    cpu: {
+      node: productCpuMs(server) - node0,
+      postgres: postgresCpuMs() - pg0,
+      client,
+    },
     peakRssMb: memoryMb(server.child.pid!).peak,
+    generator: useWrk ? 'wrk' : 'node',
   };
 }
 
@@ -150,13 +179,15 @@ export async function pgbenchRound(options: {
   rate?: number;
 }): Promise<Side> {
   const pg0 = postgresCpuMs();
+  const client0 = childrenCpuMs();
   const r = await runPgbench(options);
   return {
     ops: r.transactions,
     errors: r.failed,
     seconds: r.seconds,
     latencies: r.latencies,
-    cpu: { postgres: postgresCpuMs() - pg0 },
+    // pgbench's own CPU, counted when it exits.
+    cpu: { postgres: postgresCpuMs() - pg0, client: childrenCpuMs() - client0 },
   };
 }
 

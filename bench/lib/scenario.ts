@@ -45,6 +45,8 @@ export interface Side {
   cpu: Record<string, number>;
   /** Peak resident memory of the product process, when it is one. */
   peakRssMb?: number;
+  /** Which load generator drove the product's side. */
+  generator?: 'wrk' | 'node';
 }
 
 export interface Rounds {

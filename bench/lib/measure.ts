@@ -21,6 +21,13 @@ export function processCpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
 
+/** CPU of this process's children that have exited and been waited for (pgbench, wrk), in ms. */
+export function childrenCpuMs(): number {
+  const f = statFields('self');
+  if (!f) return 0;
+  return (Number(f[13]) + Number(f[14])) * TICK_MS;
+}
+
 /**
  * CPU used by every PostgreSQL process so far, in ms: the live ones plus what the postmaster
  * has collected from backends that already exited (its children's times).

@@ -14,13 +14,14 @@ import {
   memoryMb,
   postgresCpuMs,
   processCpuMs,
+  childrenCpuMs,
   type HttpRequestSpec,
   type LoadResult,
 } from './measure.js';
 import { pgbenchScriptOfSubjects, runPgbench } from './pgbench.js';
 import { root, type Side } from './scenario.js';
 import { startWorkerProcess } from './worker-process.js';
-import { childrenCpuMs, wrkAvailable, wrkLoad } from './wrk.js';
+import { wrkAvailable, wrkLoad } from './wrk.js';
 import { cpuProfileEnv } from './statements.js';
 
 /** The product's pool size, which is also the baselines' client count. */

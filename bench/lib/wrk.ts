@@ -2,7 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HttpRequestSpec, LoadResult } from './measure.js';
+import { childrenCpuMs, type HttpRequestSpec, type LoadResult } from './measure.js';
 
 /**
  * Closed-loop HTTP load from `wrk` (Debian's `wrk` package), a load generator in C, as pgbench
@@ -10,14 +10,18 @@ import type { HttpRequestSpec, LoadResult } from './measure.js';
  * millisecond of CPU per request, on the same two cores as the product: more than the
  * product's PostgreSQL spends on an Inbox. The open-loop rounds (a fixed rate) stay in Node.
  */
+let available: boolean | undefined;
 export function wrkAvailable(): boolean {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk --version prints its version and exits 1.
-    return (error as { status?: number }).status === 1;
+  if (available === undefined) {
+    try {
+      execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+      available = true;
+    } catch (error) {
+      // wrk --version prints its version and exits 1.
+      available = (error as { status?: number }).status === 1;
+    }
   }
+  return available;
 }
 
 const lua = (s: string) => JSON.stringify(s);
@@ -144,12 +148,4 @@ export async function wrkLoad(options: {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** CPU of this process's children that have exited and been waited for, in ms. */
-export function childrenCpuMs(): number {
-  const raw = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  // cutime and cstime, in clock ticks of 10 ms.
-  return (Number(f[13]) + Number(f[14])) * 10;
 }

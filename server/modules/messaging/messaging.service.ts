@@ -30,7 +30,7 @@ import { encodeCursor, parseCursor } from '../../lib/schemas.js';
 import type { PatientActor, StaffActor } from '../auth/actor.js';
 import { type AuditInput, auditRead, auditStatement } from '../audit/audit.service.js';
 import { findChamber } from '../chambers/chamber.repository.js';
-import { findPatientName } from '../patients/patient.repository.js';
+import { findPatientName, patientOfChamber } from '../patients/patient.repository.js';
 import { requirePatientAccess } from '../portal-access/portal-access.service.js';
 import { assertRolesOfChamber } from '../roles/role.service.js';
 import { outOfHoursReply, promisedReplyBy, redFlagsIn } from '../reply-times/clinic-rules.js';
@@ -221,7 +221,7 @@ export function createMessagingService(ctx: ServiceContext) {
       if (patientId !== actor.patientId) throw notFound('That patient');
       return;
     }
-    if (!(await findPatientName(db, actor.chamberId, patientId))) throw notFound('That patient');
+    if (!(await patientOfChamber(db, actor.chamberId, patientId))) throw notFound('That patient');
   }
 
   /**
